@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* "DDDD:BB:DD.F": 4 hex digits of domain, 2 of bus, 2 of device (00-1f),
+ * 1 of function (0-7). 12 characters plus NUL. */
+#define VH_ADDRESS_MAX 13
+
+/* Strict check, done before any path is built from an address: exactly
+ * DDDD:BB:DD.F in hexadecimal (either case), device <= 1f, function <= 7. */
+bool vh_address_is_valid(const char *s);
+
+/* Validates s and writes its canonical (lowercase) form to ret.
+ * Returns 0, or -EINVAL when s is not a valid address. */
+int vh_address_normalize(const char *s, char ret[VH_ADDRESS_MAX]);
+
+/* Compares two canonical addresses in bus order (usable with qsort on char*). */
+int vh_address_compare(const char *a, const char *b);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Every bus name, object path, interface, error name and host path the
+ * project uses, in one place (bolt's bolt-names.h). Changing one here changes
+ * the contract: dbus/org.vfiohost.xml and the introspection test must agree. */
+
+#define VH_BUS_NAME                 "org.vfiohost"
+#define VH_MANAGER_PATH             "/org/vfiohost"
+#define VH_DEVICE_PATH_PREFIX       "/org/vfiohost/device"
+#define VH_GROUP_PATH_PREFIX        "/org/vfiohost/group"
+
+#define VH_MANAGER_INTERFACE        "org.vfiohost.Manager1"
+#define VH_DEVICE_INTERFACE         "org.vfiohost.Device1"
+#define VH_GROUP_INTERFACE          "org.vfiohost.Group1"
+
+#define VH_ERROR_PREFIX             "org.vfiohost.Error."
+#define VH_ERROR_INVALID_ADDRESS    VH_ERROR_PREFIX "InvalidAddress"
+#define VH_ERROR_NOT_FOUND          VH_ERROR_PREFIX "NotFound"
+#define VH_ERROR_GROUP_NOT_VIABLE   VH_ERROR_PREFIX "GroupNotViable"
+#define VH_ERROR_IN_USE             VH_ERROR_PREFIX "InUse"
+#define VH_ERROR_HOST_CRITICAL      VH_ERROR_PREFIX "HostCritical"
+#define VH_ERROR_VFIO_UNAVAILABLE   VH_ERROR_PREFIX "VfioUnavailable"
+#define VH_ERROR_BUSY               VH_ERROR_PREFIX "Busy"
+#define VH_ERROR_TIMEOUT            VH_ERROR_PREFIX "Timeout"
+#define VH_ERROR_FAILED             VH_ERROR_PREFIX "Failed"
+
+/* polkit actions (polkit/org.vfiohost.policy) */
+#define VH_ACTION_BIND              "org.vfiohost.bind"
+#define VH_ACTION_UNBIND            "org.vfiohost.unbind"
+#define VH_ACTION_MANAGE            "org.vfiohost.manage"
+
+/* Host paths, always relative to the host root (see service/core/vh-hostfs.h);
+ * only the hostfs module joins them to the root. */
+#define VH_SYSFS_PCI_DEVICES        "sys/bus/pci/devices"
+#define VH_SYSFS_PCI_DRIVERS        "sys/bus/pci/drivers"
+#define VH_SYSFS_PCI_BUS            "sys/bus/pci"
+#define VH_SYSFS_IOMMU_GROUPS       "sys/kernel/iommu_groups"
+#define VH_SYSFS_CLASS_IOMMU        "sys/class/iommu"
+#define VH_SYSFS_MODULE             "sys/module"
+#define VH_DEV_VFIO                 "dev/vfio"
+#define VH_DEV_VFIO_CONTAINER       "dev/vfio/vfio"
+#define VH_DEV_VFIO_DEVICES         "dev/vfio/devices"
+#define VH_PROC_MODULES             "proc/modules"
+
+/* PCI device attributes (Documentation/ABI/testing/sysfs-bus-pci) */
+#define VH_ATTR_VENDOR              "vendor"
+#define VH_ATTR_DEVICE              "device"
+#define VH_ATTR_SUBSYSTEM_VENDOR    "subsystem_vendor"
+#define VH_ATTR_SUBSYSTEM_DEVICE    "subsystem_device"
+#define VH_ATTR_REVISION            "revision"
+#define VH_ATTR_CLASS               "class"
+#define VH_ATTR_DRIVER              "driver"
+#define VH_ATTR_DRIVER_OVERRIDE     "driver_override"
+#define VH_ATTR_IOMMU_GROUP         "iommu_group"
+#define VH_ATTR_NUMA_NODE           "numa_node"
+#define VH_ATTR_BOOT_VGA            "boot_vga"
+#define VH_ATTR_RESET_METHOD        "reset_method"
+#define VH_ATTR_D3COLD_ALLOWED      "d3cold_allowed"
+#define VH_ATTR_PHYSFN              "physfn"
+#define VH_ATTR_SRIOV_NUMVFS        "sriov_numvfs"
+#define VH_ATTR_SRIOV_TOTALVFS      "sriov_totalvfs"
+#define VH_ATTR_VFIO_DEV            "vfio-dev"
+#define VH_ATTR_GROUP_DEVICES       "devices"
+#define VH_ATTR_GROUP_TYPE          "type"
+
+#define VH_DRIVER_VFIO_PCI          "vfio-pci"
+#define VH_DRIVER_PCIEPORT          "pcieport"

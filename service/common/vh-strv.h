@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* NULL-terminated string vectors, owned element by element. */
+
+char **vh_strv_free(char **l);
+static inline void vh_strv_freep(char ***l) {
+        vh_strv_free(*l);
+}
+#define _cleanup_strv_free_ __attribute__((cleanup(vh_strv_freep)))
+
+size_t vh_strv_length(char * const *l);
+/* Appends a copy of value; -ENOMEM on failure, l unchanged. */
+int vh_strv_extend(char ***l, const char *value);
+/* Appends value itself (taking ownership only on success). */
+int vh_strv_push(char ***l, char *value);
+bool vh_strv_contains(char * const *l, const char *value);
+void vh_strv_sort(char **l);
+/* Splits on any of the separator characters, dropping empty fields. */
+int vh_strv_split(const char *s, const char *separators, char ***ret);
+/* Joins with separator; an empty or NULL vector gives "". */
+char *vh_strv_join(char * const *l, const char *separator);

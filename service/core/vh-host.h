@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vh-hostfs.h"
+#include "vh-iommu.h"
+#include "vh-pci.h"
+
+/* The host model: every PCI function and IOMMU group, and host-wide flags.
+ * A snapshot; vh_host_load() builds a new one. */
+typedef struct VhHost {
+        VhPciDevice **devices;          /* sorted by address */
+        size_t n_devices;
+        VhIommuGroup **groups;          /* sorted by id */
+        size_t n_groups;
+        bool iommu_enabled;
+        bool vfio_available;
+} VhHost;
+
+int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret);
+VhHost *vh_host_free(VhHost *h);
+static inline void vh_host_freep(VhHost **h) {
+        vh_host_free(*h);
+}
+
+/* address must be canonical. NULL when absent. */
+VhPciDevice *vh_host_find_device(const VhHost *h, const char *address);
+VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id);
+
+/* Whether vfio-pci is registered (sys/bus/pci/drivers/vfio-pci), loaded
+ * (sys/module/vfio_pci) or installed for the running kernel
+ * (lib/modules/<osrelease>/modules.{dep,builtin}). */
+bool vh_host_vfio_available(const VhHostFs *fs);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The one module that touches the host's /sys, /proc, /dev, /boot (and
+ * /lib/modules). Every path is given relative to the host root as
+ * NULL-terminated components, e.g.
+ *     vh_hostfs_read_string(fs, &s, "sys/bus/pci/devices", address, "vendor", NULL);
+ * and joined to the root here, so `vfiohostd --root DIR` re-roots everything.
+ * A component of ".." or an empty one is refused with -EINVAL: callers pass
+ * names from the kernel or validated addresses, never free-form input. */
+
+typedef struct VhHostFs VhHostFs;
+
+/* root: "/" for the real host, or a directory holding a recorded host tree.
+ * The root is canonicalised (realpath) and must be a directory. */
+int vh_hostfs_new(const char *root, VhHostFs **ret);
+VhHostFs *vh_hostfs_free(VhHostFs *fs);
+static inline void vh_hostfs_freep(VhHostFs **fs) {
+        vh_hostfs_free(*fs);
+}
+
+/* "/" or the canonical root directory. */
+const char *vh_hostfs_root(const VhHostFs *fs);
+bool vh_hostfs_is_host_root(const VhHostFs *fs);
+
+/* In read-only mode every write fails with -EROFS before any open(). */
+void vh_hostfs_set_read_only(VhHostFs *fs, bool read_only);
+bool vh_hostfs_is_read_only(const VhHostFs *fs);
+
+/* Absolute path of a host path beneath the root; NULL on bad components or OOM. */
+char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
+
+/* Reads a whole file; the content is NUL-terminated (size excludes the NUL). */
+int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) __attribute__((sentinel));
+/* Reads a text attribute, trailing whitespace stripped. -ENOENT when missing. */
+int vh_hostfs_read_string(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
+/* Reads an unsigned number in any base strtoul accepts ("0x10de", "42"). */
+int vh_hostfs_read_ulong(const VhHostFs *fs, unsigned long *ret, const char *first, ...) __attribute__((sentinel));
+/* Reads a signed decimal number ("-1"). */
+int vh_hostfs_read_long(const VhHostFs *fs, long *ret, const char *first, ...) __attribute__((sentinel));
+/* Target of a symlink, as stored. */
+int vh_hostfs_read_link(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
+/* Last component of a symlink's target ("driver" -> "nvidia"). */
+int vh_hostfs_read_link_name(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
+/* Whether the path exists (following symlinks). */
+bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
+/* Sorted entry names of a directory, without "." and "..". */
+int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) __attribute__((sentinel));
+
+/* Writes value in one write() call (sysfs attributes need that). */
+int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) __attribute__((sentinel));

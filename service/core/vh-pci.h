@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vh-address.h"
+#include "vh-hostfs.h"
+#include "vh-pci-names.h"
+
+/* One PCI function, read from sysfs beneath the host root. Optional values
+ * are NULL (strings) or -1 (numbers) when the kernel does not provide them. */
+typedef struct VhPciDevice {
+        char address[VH_ADDRESS_MAX];
+        uint16_t vendor_id;
+        uint16_t device_id;
+        uint16_t subsystem_vendor_id;
+        uint16_t subsystem_device_id;
+        uint8_t revision;
+        uint32_t class_code;            /* 24 bits: base, sub, prog-if */
+
+        char *vendor_name;              /* never NULL after load */
+        char *device_name;
+        char *subsystem_vendor_name;
+        char *subsystem_name;
+        char *class_name;
+
+        char *driver;                   /* NULL: no driver bound */
+        char *driver_override;          /* NULL: none set ("(null)" in sysfs) */
+        int iommu_group;                /* -1: none */
+        int numa_node;                  /* -1: unknown */
+        bool boot_vga;
+        char **reset_methods;           /* never NULL; empty when none */
+        bool d3cold_allowed;
+        char *physfn;                   /* address of the PF for an SR-IOV VF */
+        unsigned sriov_numvfs;
+        unsigned sriov_totalvfs;
+        char *vfio_group_path;          /* "/dev/vfio/N" (host path) while bound and present */
+        char *vfio_device_path;         /* "/dev/vfio/devices/vfioX" while bound and present */
+} VhPciDevice;
+
+/* address must be canonical (vh_address_normalize). -ENOENT when absent. */
+int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret);
+VhPciDevice *vh_pci_device_free(VhPciDevice *d);
+static inline void vh_pci_device_freep(VhPciDevice **d) {
+        vh_pci_device_free(*d);
+}
+
+/* A PCI-to-PCI bridge (class 0604xx, 0609xx): harmless in an IOMMU group
+ * while it is on pcieport/shpchp or driverless. */
+bool vh_pci_device_is_pci_bridge(const VhPciDevice *d);
+bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d);
+
+/* Every function under sys/bus/pci/devices, sorted by address.
+ * Functions whose attributes cannot be read are skipped with a warning. */
+int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n);
+void vh_pci_device_array_free(VhPciDevice **a, size_t n);
