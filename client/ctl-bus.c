@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* ctl-bus: connecting to the system bus, fetching vfiohostd's objects into
+ * plain structs, and turning bus errors into messages a user can act on. */
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "vh-address.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+
+#define DBUS_PROPERTIES_INTERFACE       "org.freedesktop.DBus.Properties"
+#define DBUS_OBJECT_MANAGER_INTERFACE   "org.freedesktop.DBus.ObjectManager"
+/* What sd_bus_open_system() uses when DBUS_SYSTEM_BUS_ADDRESS is unset. */
+#define DEFAULT_SYSTEM_BUS_ADDRESS      "unix:path=/run/dbus/system_bus_socket"
+
+static bool type_is_string(char type) {
+        return type == 's' || type == 'o' || type == 'g';
+}
+
+static void ctl_property_done(CtlProperty *p) {
+        free(p->name);
+        if (type_is_string(p->type))
+                free(p->str);
+        else if (p->type == 'a')
+                vh_strv_free(p->strv);
+}
+
+CtlObject *ctl_object_free(CtlObject *o) {
+        if (!o)
+                return NULL;
+
+        for (size_t i = 0; i < o->n_properties; i++)
+                ctl_property_done(&o->properties[i]);
+        free(o->properties);
+        free(o->path);
+        free(o);
+        return NULL;
+}
+
+static void ctl_object_array_free(CtlObject **a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                ctl_object_free(a[i]);
+        free(a);
+}
+
+CtlHost *ctl_host_free(CtlHost *h) {
+        if (!h)
+                return NULL;
+
+        ctl_object_free(h->manager);
+        ctl_object_array_free(h->devices, h->n_devices);
+        ctl_object_array_free(h->groups, h->n_groups);
+        free(h);
+        return NULL;
+}
+
+const CtlProperty *ctl_object_get(const CtlObject *o, const char *name) {
+        assert(o);
+        assert(name);
+
+        for (size_t i = 0; i < o->n_properties; i++)
+                if (strcmp(o->properties[i].name, name) == 0)
+                        return &o->properties[i];
+        return NULL;
+}
+
+const char *ctl_object_get_string(const CtlObject *o, const char *name) {
+        const CtlProperty *p = ctl_object_get(o, name);
+
+        return p && type_is_string(p->type) ? strempty(p->str) : "";
+}
+
+bool ctl_object_get_bool(const CtlObject *o, const char *name) {
+        const CtlProperty *p = ctl_object_get(o, name);
+
+        return p && p->type == 'b' && p->b;
+}
+
+int64_t ctl_object_get_int(const CtlObject *o, const char *name, int64_t fallback) {
+        const CtlProperty *p = ctl_object_get(o, name);
+
+        if (!p)
+                return fallback;
+        switch (p->type) {
+        case 'n': case 'i': case 'x':
+                return p->i;
+        case 'y': case 'q': case 'u': case 't':
+                return p->u > INT64_MAX ? fallback : (int64_t) p->u;
+        default:
+                return fallback;
+        }
+}
+
+uint64_t ctl_object_get_unsigned(const CtlObject *o, const char *name, uint64_t fallback) {
+        const CtlProperty *p = ctl_object_get(o, name);
+
+        if (!p)
+                return fallback;
+        switch (p->type) {
+        case 'y': case 'q': case 'u': case 't':
+                return p->u;
+        case 'n': case 'i': case 'x':
+                return p->i < 0 ? fallback : (uint64_t) p->i;
+        default:
+                return fallback;
+        }
+}
+
+char **ctl_object_get_strv(const CtlObject *o, const char *name) {
+        const CtlProperty *p = ctl_object_get(o, name);
+
+        return p && p->type == 'a' ? p->strv : NULL;
+}
+
+const CtlObject *ctl_host_find_device(const CtlHost *h, const char *path_or_address) {
+        assert(h);
+        assert(path_or_address);
+
+        for (size_t i = 0; i < h->n_devices; i++)
+                if (strcmp(h->devices[i]->path, path_or_address) == 0 ||
+                    strcmp(ctl_object_get_string(h->devices[i], "Address"), path_or_address) == 0)
+                        return h->devices[i];
+        return NULL;
+}
+
+/* Reads the variant of one property; the message is positioned on the 'v'. */
+static int read_property_value(sd_bus_message *m, CtlProperty *p) {
+        const char *contents;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r < 0)
+                return r;
+        if (strlen(contents) >= sizeof(p->signature))
+                /* Too deep to be one of ours; keep the name, skip the value. */
+                p->signature[0] = '\0';
+        else
+                strcpy(p->signature, contents);
+
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+
+        type = contents[0];
+        switch (type) {
+        case 's': case 'o': case 'g': {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, type, &s);
+                if (r < 0)
+                        return r;
+                p->str = strdup(s);
+                if (!p->str)
+                        return -ENOMEM;
+                break;
+        }
+        case 'b': {
+                int b;
+
+                r = sd_bus_message_read_basic(m, type, &b);
+                if (r < 0)
+                        return r;
+                p->b = b;
+                break;
+        }
+        case 'y': {
+                uint8_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->u = v;
+                break;
+        }
+        case 'q': {
+                uint16_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->u = v;
+                break;
+        }
+        case 'u': {
+                uint32_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->u = v;
+                break;
+        }
+        case 't': {
+                uint64_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->u = v;
+                break;
+        }
+        case 'n': {
+                int16_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->i = v;
+                break;
+        }
+        case 'i': {
+                int32_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->i = v;
+                break;
+        }
+        case 'x': {
+                int64_t v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->i = v;
+                break;
+        }
+        case 'd': {
+                double v;
+
+                r = sd_bus_message_read_basic(m, type, &v);
+                if (r < 0)
+                        return r;
+                p->d = v;
+                break;
+        }
+        case 'a':
+                if (strlen(contents) == 2 && strchr("sog", contents[1])) {
+                        r = sd_bus_message_read_strv(m, &p->strv);
+                        if (r < 0)
+                                return r;
+                        if (!p->strv) {
+                                /* An empty array reads as NULL: keep "present but empty" apart from "absent". */
+                                p->strv = calloc(1, sizeof(char *));
+                                if (!p->strv)
+                                        return -ENOMEM;
+                        }
+                        break;
+                }
+                /* Any other array: known by name only, like the default. */
+                type = '\0';
+                r = sd_bus_message_skip(m, contents);
+                if (r < 0)
+                        return r;
+                break;
+        default:
+                /* A type the client has no rule for: known by name only. */
+                type = '\0';
+                r = sd_bus_message_skip(m, contents);
+                if (r < 0)
+                        return r;
+        }
+        p->type = type;
+
+        return sd_bus_message_exit_container(m);
+}
+
+/* Reads an a{sv} of properties into a new object. */
+static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret) {
+        _cleanup_(ctl_object_freep) CtlObject *o = NULL;
+        int r;
+
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        o->path = strdup(path);
+        if (!o->path)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                CtlProperty *a, *p;
+                const char *name;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+
+                a = reallocarray(o->properties, o->n_properties + 1, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                o->properties = a;
+                p = &o->properties[o->n_properties];
+                *p = (CtlProperty) {};
+                p->name = strdup(name);
+                if (!p->name)
+                        return -ENOMEM;
+                /* Count it now so that a failure below still frees the name. */
+                o->n_properties++;
+
+                r = read_property_value(m, p);
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int object_array_push(CtlObject ***a, size_t *n, CtlObject *o) {
+        CtlObject **b;
+
+        b = reallocarray(*a, *n + 1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b[(*n)++] = o;
+        *a = b;
+        return 0;
+}
+
+static int device_compare(const void *a, const void *b) {
+        const CtlObject *x = *(const CtlObject * const *) a, *y = *(const CtlObject * const *) b;
+
+        return vh_address_compare(ctl_object_get_string(x, "Address"), ctl_object_get_string(y, "Address"));
+}
+
+static int group_compare(const void *a, const void *b) {
+        const CtlObject *x = *(const CtlObject * const *) a, *y = *(const CtlObject * const *) b;
+        int64_t i = ctl_object_get_int(x, "Id", -1), j = ctl_object_get_int(y, "Id", -1);
+
+        return i < j ? -1 : i > j;
+}
+
+/* Reads the reply of GetManagedObjects: a{oa{sa{sv}}}. */
+static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                const char *path;
+
+                r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+
+                r = sd_bus_message_read(m, "o", &path);
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+                if (r < 0)
+                        return r;
+
+                for (;;) {
+                        _cleanup_(ctl_object_freep) CtlObject *o = NULL;
+                        const char *interface;
+
+                        r = sd_bus_message_enter_container(m, 'e', "sa{sv}");
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                break;
+
+                        r = sd_bus_message_read(m, "s", &interface);
+                        if (r < 0)
+                                return r;
+
+                        if (strcmp(interface, VH_DEVICE_INTERFACE) == 0 ||
+                            strcmp(interface, VH_GROUP_INTERFACE) == 0 ||
+                            (strcmp(interface, VH_MANAGER_INTERFACE) == 0 && !h->manager)) {
+                                r = read_properties(m, path, &o);
+                                if (r < 0)
+                                        return r;
+
+                                if (strcmp(interface, VH_DEVICE_INTERFACE) == 0)
+                                        r = object_array_push(&h->devices, &h->n_devices, o);
+                                else if (strcmp(interface, VH_GROUP_INTERFACE) == 0)
+                                        r = object_array_push(&h->groups, &h->n_groups, o);
+                                else {
+                                        h->manager = o;
+                                        r = 0;
+                                }
+                                if (r < 0)
+                                        return r;
+                                TAKE_PTR(o);
+                        } else {
+                                /* Interfaces a newer daemon may add: not ours to show. */
+                                r = sd_bus_message_skip(m, "a{sv}");
+                                if (r < 0)
+                                        return r;
+                        }
+
+                        r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return r;
+                }
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_exit_container(m);
+}
+
+static int get_all_properties(
+                sd_bus *bus,
+                const char *path,
+                const char *interface,
+                CtlObject **ret,
+                sd_bus_error *error) {
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, VH_BUS_NAME, path, DBUS_PROPERTIES_INTERFACE, "GetAll",
+                               error, &reply, "s", interface);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "read the properties of vfiohostd's objects");
+
+        r = read_properties(reply, path, ret);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+
+        return 0;
+}
+
+int ctl_bus_connect(bool interactive, sd_bus **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        assert(ret);
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                const char *address = getenv("DBUS_SYSTEM_BUS_ADDRESS") ?: DEFAULT_SYSTEM_BUS_ADDRESS;
+
+                /* NoServer for every failure: scripts match one name, the message says why. */
+                sd_bus_error_setf(error, SD_BUS_ERROR_NO_SERVER,
+                                  "cannot connect to the system bus at %s: %s%s",
+                                  address, strerror(-r),
+                                  r == -ENOENT || r == -ECONNREFUSED ? ": is dbus-daemon running?" : "");
+                return r;
+        }
+
+        /* Lets polkit ask for a password when vfiohostd needs one (mutating
+         * calls); --no-ask-password makes such calls fail at once instead. */
+        r = sd_bus_set_allow_interactive_authorization(bus, interactive);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "set up the bus connection");
+
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(ctl_host_freep) CtlHost *h = NULL;
+        int r;
+
+        assert(bus);
+        assert(ret);
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+
+        /* One round trip for every device and group with all properties. */
+        r = sd_bus_call_method(bus, VH_BUS_NAME, VH_MANAGER_PATH, DBUS_OBJECT_MANAGER_INTERFACE,
+                               "GetManagedObjects", error, &reply, NULL);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "list vfiohostd's objects");
+
+        r = read_managed_objects(reply, h);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's list of objects");
+
+        /* The ObjectManager lists the objects below itself, not itself. */
+        if (!h->manager) {
+                r = get_all_properties(bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, &h->manager, error);
+                if (r < 0)
+                        return r;
+        }
+
+        if (h->n_devices > 1)
+                qsort(h->devices, h->n_devices, sizeof(h->devices[0]), device_compare);
+        if (h->n_groups > 1)
+                qsort(h->groups, h->n_groups, sizeof(h->groups[0]), group_compare);
+
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        assert(bus);
+        assert(address);
+        assert(ret);
+
+        /* The daemon validates the address and answers InvalidAddress or
+         * NotFound; the client does not build object paths itself. */
+        r = sd_bus_call_method(bus, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                               "GetDevice", error, &reply, "s", address);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "look up the device");
+
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+
+        return get_all_properties(bus, path, VH_DEVICE_INTERFACE, ret, error);
+}
+
+static bool error_name_startswith(const sd_bus_error *e, const char *prefix) {
+        return e->name && strncmp(e->name, prefix, strlen(prefix)) == 0;
+}
+
+int ctl_bus_error_explain(sd_bus_error *error, int r, const char *action) {
+        _cleanup_(sd_bus_error_free) sd_bus_error explained = SD_BUS_ERROR_NULL;
+        const char *message;
+
+        assert(error);
+        assert(r < 0);
+        assert(action);
+
+        if (!sd_bus_error_is_set(error)) {
+                /* A local failure (memory, a dropped connection, a bad reply):
+                 * sd-bus maps the errno to an error name for --json. */
+                sd_bus_error_set_errnof(error, r, "failed to %s: %s", action, strerror(-r));
+                return r;
+        }
+
+        message = error->message ?: error->name;
+
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+            sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                sd_bus_error_setf(&explained, error->name,
+                                  "vfiohostd is not running and could not be activated: %s", message);
+        else if (error_name_startswith(error, "org.freedesktop.DBus.Error.Spawn."))
+                /* bolt#70: an activation failure must say so, not look like a timeout. */
+                sd_bus_error_setf(&explained, error->name,
+                                  "activating vfiohostd failed: %s (see 'journalctl -u vfiohostd')", message);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
+                 sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT))
+                sd_bus_error_setf(&explained, error->name,
+                                  "vfiohostd did not answer in time: %s (see 'journalctl -u vfiohostd')", message);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
+                sd_bus_error_setf(&explained, error->name, "access denied: %s", message);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                sd_bus_error_setf(&explained, error->name,
+                                  "authentication required: %s (drop --no-ask-password to be asked)", message);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+                 sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+                 sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
+                 sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                sd_bus_error_setf(&explained, error->name,
+                                  "failed to %s: %s (is vfiohostd older than vfiohostctl?)", action, message);
+        else if (error_name_startswith(error, VH_ERROR_PREFIX))
+                /* The daemon's own errors already say what blocked and what to do. */
+                return r;
+        else
+                sd_bus_error_setf(&explained, error->name, "failed to %s: %s", action, message);
+
+        sd_bus_error_free(error);
+        *error = explained;
+        explained = SD_BUS_ERROR_NULL;
+        return r;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The client's only window on the host: talks to vfiohostd over D-Bus and
+ * copies what it answers into plain C structs, so the verbs never touch an
+ * sd_bus_message. Every function here that fails fills error with a D-Bus
+ * error name and a message fit for the user (ctl_bus_error_explain()). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+/* One property as it came over the bus. type is the first character of
+ * the variant's signature: basic types keep their value, "as"/"ao"/"ag"
+ * land in strv ('a'), anything else is kept by name only ('\0'), so a
+ * property added to the daemon later never breaks the client. */
+typedef struct CtlProperty {
+        char *name;
+        char signature[8];              /* the variant's full signature, e.g. "q", "as" */
+        char type;
+        union {
+                char *str;              /* s, o, g */
+                bool b;                 /* b */
+                int64_t i;              /* n, i, x */
+                uint64_t u;             /* y, q, u, t */
+                double d;               /* d */
+                char **strv;            /* as, ao, ag */
+        };
+} CtlProperty;
+
+/* One interface of one object: its properties in the daemon's order. */
+typedef struct CtlObject {
+        char *path;
+        CtlProperty *properties;
+        size_t n_properties;
+} CtlObject;
+
+/* What one GetManagedObjects (plus Manager1's GetAll) tells about the host.
+ * devices are sorted by address, groups by id. */
+typedef struct CtlHost {
+        CtlObject *manager;
+        CtlObject **devices;
+        size_t n_devices;
+        CtlObject **groups;
+        size_t n_groups;
+} CtlHost;
+
+CtlObject *ctl_object_free(CtlObject *o);
+static inline void ctl_object_freep(CtlObject **o) {
+        ctl_object_free(*o);
+}
+CtlHost *ctl_host_free(CtlHost *h);
+static inline void ctl_host_freep(CtlHost **h) {
+        ctl_host_free(*h);
+}
+
+const CtlProperty *ctl_object_get(const CtlObject *o, const char *name);
+/* Typed lookups: a missing property or one of another type gives the
+ * fallback ("" for strings, NULL for vectors). */
+const char *ctl_object_get_string(const CtlObject *o, const char *name);
+bool ctl_object_get_bool(const CtlObject *o, const char *name);
+int64_t ctl_object_get_int(const CtlObject *o, const char *name, int64_t fallback);
+uint64_t ctl_object_get_unsigned(const CtlObject *o, const char *name, uint64_t fallback);
+char **ctl_object_get_strv(const CtlObject *o, const char *name);
+
+/* Looks a device up by its object path or its address; NULL when absent. */
+const CtlObject *ctl_host_find_device(const CtlHost *h, const char *path_or_address);
+
+/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS when set).
+ * interactive: whether the daemon may let polkit ask for a password. */
+int ctl_bus_connect(bool interactive, sd_bus **ret, sd_bus_error *error);
+
+/* Everything the daemon exports, in two calls. */
+int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error);
+
+/* One device, looked up by the daemon (Manager1.GetDevice, which validates
+ * the address) and read with GetAll. */
+int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus_error *error);
+
+/* Rewrites a failed call's error (or a bare errno r when error is unset)
+ * into a message that says what went wrong and what to do, keeping the
+ * error name. action completes "failed to ...". Returns r. */
+int ctl_bus_error_explain(sd_bus_error *error, int r, const char *action);

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* ctl-output: tables, colour, JSON and error reports. Human output is for
+ * people and may change; --json is the stable interface for scripts and
+ * puts nothing but JSON on stdout, errors included (fwupd#9997). */
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ctl-output.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+
+static bool arg_json = false;
+static int cached_color = -1;
+
+void ctl_output_init(bool json) {
+        arg_json = json;
+        cached_color = -1;
+}
+
+bool ctl_output_json(void) {
+        return arg_json;
+}
+
+/* Colour only for a person at a terminal, and never when NO_COLOR asks
+ * (https://no-color.org) or the terminal cannot show it. */
+static bool use_color(void) {
+        if (cached_color < 0) {
+                const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+                cached_color = !arg_json &&
+                        isatty(STDOUT_FILENO) &&
+                        !(no_color && *no_color) &&
+                        !(term && strcmp(term, "dumb") == 0);
+        }
+        return cached_color;
+}
+
+const char *ctl_ansi_bold(void) {
+        return use_color() ? "\x1b[1m" : "";
+}
+
+const char *ctl_ansi_green(void) {
+        return use_color() ? "\x1b[32m" : "";
+}
+
+const char *ctl_ansi_red(void) {
+        return use_color() ? "\x1b[31m" : "";
+}
+
+const char *ctl_ansi_normal(void) {
+        return use_color() ? "\x1b[0m" : "";
+}
+
+size_t ctl_terminal_columns(void) {
+        struct winsize ws = {};
+        const char *e;
+
+        if (!isatty(STDOUT_FILENO))
+                return 0;
+
+        /* COLUMNS first, as systemd does: it lets a user or a test pin it. */
+        e = getenv("COLUMNS");
+        if (e) {
+                char *end;
+                unsigned long n;
+
+                errno = 0;
+                n = strtoul(e, &end, 10);
+                if (errno == 0 && end != e && *end == '\0' && n > 0 && n < SIZE_MAX)
+                        return n;
+        }
+
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+                return ws.ws_col;
+
+        return 80;
+}
+
+/* Display width of UTF-8 text, one column per code point: pci.ids names are
+ * ASCII with the odd Latin letter, nothing wider. */
+static size_t text_width(const char *s) {
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xc0) != 0x80)
+                        n++;
+        return n;
+}
+
+/* Writes at most width columns of s, ending in "…" when cut. */
+static void print_ellipsized(const char *s, size_t width) {
+        size_t n = text_width(s), cols = 0;
+        const char *p;
+
+        if (n <= width) {
+                fputs(s, stdout);
+                return;
+        }
+        if (width == 0)
+                return;
+
+        for (p = s; *p; p++) {
+                if (((unsigned char) *p & 0xc0) != 0x80) {
+                        if (cols == width - 1)
+                                break;
+                        cols++;
+                }
+                putchar(*p);
+        }
+        fputs("…", stdout);
+}
+
+typedef struct CtlCell {
+        char *text;
+        const char *color;
+} CtlCell;
+
+struct CtlTable {
+        size_t n_columns;
+        CtlCell *cells;                 /* row-major, headers first */
+        size_t n_cells;
+        size_t ellipsize_column;        /* SIZE_MAX: none */
+};
+
+CtlTable *ctl_table_new(size_t n_columns, const char * const *headers) {
+        CtlTable *t;
+
+        assert(n_columns > 0);
+        assert(headers);
+
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return NULL;
+        t->n_columns = n_columns;
+        t->ellipsize_column = SIZE_MAX;
+
+        for (size_t i = 0; i < n_columns; i++)
+                if (ctl_table_add_cell(t, headers[i], NULL) < 0)
+                        return ctl_table_free(t);
+
+        return t;
+}
+
+CtlTable *ctl_table_free(CtlTable *t) {
+        if (!t)
+                return NULL;
+
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i].text);
+        free(t->cells);
+        free(t);
+        return NULL;
+}
+
+void ctl_table_set_ellipsize_column(CtlTable *t, size_t column) {
+        assert(t);
+        assert(column < t->n_columns);
+
+        t->ellipsize_column = column;
+}
+
+int ctl_table_add_cell(CtlTable *t, const char *text, const char *color) {
+        CtlCell *a;
+        char *s;
+
+        assert(t);
+
+        s = strdup(text && *text ? text : "-");
+        if (!s)
+                return -ENOMEM;
+
+        a = reallocarray(t->cells, t->n_cells + 1, sizeof(*a));
+        if (!a) {
+                free(s);
+                return -ENOMEM;
+        }
+        t->cells = a;
+        t->cells[t->n_cells++] = (CtlCell) { .text = s, .color = color && *color ? color : NULL };
+        return 0;
+}
+
+#define TABLE_SEPARATOR "  "
+/* The ellipsized column never gets narrower than this, even if the line
+ * then overflows: a name cut to three letters helps nobody. */
+#define TABLE_MIN_ELLIPSIZED_WIDTH 16
+
+int ctl_table_print(CtlTable *t) {
+        _cleanup_free_ size_t *widths = NULL;
+        size_t columns, total = 0;
+
+        assert(t);
+        assert(t->n_cells % t->n_columns == 0);
+
+        widths = calloc(t->n_columns, sizeof(size_t));
+        if (!widths)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t w = text_width(t->cells[i].text);
+
+                if (w > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = w;
+        }
+        for (size_t c = 0; c < t->n_columns; c++)
+                total += widths[c] + (c > 0 ? strlen(TABLE_SEPARATOR) : 0);
+
+        /* Only a terminal wraps lines; a pipe gets every character. */
+        columns = ctl_terminal_columns();
+        if (columns > 0 && total > columns && t->ellipsize_column != SIZE_MAX) {
+                size_t *w = &widths[t->ellipsize_column];
+                size_t excess = total - columns;
+
+                if (*w > TABLE_MIN_ELLIPSIZED_WIDTH)
+                        *w = *w > excess + TABLE_MIN_ELLIPSIZED_WIDTH ? *w - excess : TABLE_MIN_ELLIPSIZED_WIDTH;
+        }
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                const CtlCell *cell = &t->cells[i];
+                size_t c = i % t->n_columns;
+                bool header = i < t->n_columns, last = c == t->n_columns - 1;
+                const char *color = header ? ctl_ansi_bold() : strempty(cell->color);
+
+                if (c > 0)
+                        fputs(TABLE_SEPARATOR, stdout);
+
+                fputs(color, stdout);
+                print_ellipsized(cell->text, widths[c]);
+                if (*color)
+                        fputs(ctl_ansi_normal(), stdout);
+
+                if (last)
+                        putchar('\n');
+                else
+                        for (size_t n = text_width(cell->text); n < widths[c]; n++)
+                                putchar(' ');
+        }
+
+        return 0;
+}
+
+char *ctl_camel_to_snake(const char *name) {
+        char *ret, *p;
+
+        assert(name);
+
+        /* At most one '_' per input character. */
+        ret = malloc(strlen(name) * 2 + 1);
+        if (!ret)
+                return NULL;
+
+        p = ret;
+        for (const char *s = name; *s; s++) {
+                if (isupper((unsigned char) *s) && s > name) {
+                        bool prev_lower = islower((unsigned char) s[-1]) || isdigit((unsigned char) s[-1]);
+                        /* "PCIBridge" → "pci_bridge": an acronym ends before its last capital. */
+                        bool acronym_end = isupper((unsigned char) s[-1]) && islower((unsigned char) s[1]);
+
+                        if (prev_lower || acronym_end)
+                                *p++ = '_';
+                }
+                *p++ = tolower((unsigned char) *s);
+        }
+        *p = '\0';
+
+        return ret;
+}
+
+/* Id-typed properties are numbers on the bus and hex text for people and
+ * scripts, as lspci -n prints them; the rule holds only for the type the
+ * contract gives, so a changed type falls back to the generic rule. */
+static const struct {
+        const char *name;
+        char type;
+        int digits;
+} hex_properties[] = {
+        { "VendorId",          'q', 4 },
+        { "DeviceId",          'q', 4 },
+        { "SubsystemVendorId", 'q', 4 },
+        { "SubsystemDeviceId", 'q', 4 },
+        { "Revision",          'y', 2 },
+        { "Class",             'u', 6 },
+};
+
+static int property_hex_digits(const CtlProperty *p) {
+        for (size_t i = 0; i < ELEMENTSOF(hex_properties); i++)
+                if (p->type == hex_properties[i].type && strcmp(p->name, hex_properties[i].name) == 0)
+                        return hex_properties[i].digits;
+        return 0;
+}
+
+char *ctl_property_to_string(const CtlProperty *p) {
+        char *s = NULL;
+        int digits, r;
+
+        assert(p);
+
+        digits = property_hex_digits(p);
+        if (digits > 0) {
+                r = asprintf(&s, "%0*" PRIx64, digits, p->u);
+                return r < 0 ? NULL : s;
+        }
+
+        switch (p->type) {
+        case 's': case 'o': case 'g':
+                return strdup(strempty(p->str));
+        case 'b':
+                return strdup(p->b ? "yes" : "no");
+        case 'n': case 'i': case 'x':
+                r = asprintf(&s, "%" PRIi64, p->i);
+                break;
+        case 'y': case 'q': case 'u': case 't':
+                r = asprintf(&s, "%" PRIu64, p->u);
+                break;
+        case 'd':
+                r = asprintf(&s, "%g", p->d);
+                break;
+        case 'a':
+                return vh_strv_join(p->strv, ", ");
+        default:
+                return strdup("");
+        }
+
+        return r < 0 ? NULL : s;
+}
+
+struct json_object *ctl_property_to_json(const CtlProperty *p) {
+        struct json_object *a;
+        int digits;
+
+        assert(p);
+
+        digits = property_hex_digits(p);
+        if (digits > 0) {
+                char buf[32];
+
+                snprintf(buf, sizeof(buf), "%0*" PRIx64, digits, p->u);
+                return json_object_new_string(buf);
+        }
+
+        switch (p->type) {
+        case 's': case 'o': case 'g':
+                return json_object_new_string(strempty(p->str));
+        case 'b':
+                return json_object_new_boolean(p->b);
+        case 'n': case 'i': case 'x':
+                return json_object_new_int64(p->i);
+        case 'y': case 'q': case 'u': case 't':
+                return p->u > INT64_MAX ? json_object_new_uint64(p->u) : json_object_new_int64((int64_t) p->u);
+        case 'd':
+                return json_object_new_double(p->d);
+        case 'a':
+                a = json_object_new_array();
+                if (!a)
+                        return NULL;
+                STRV_FOREACH(s, p->strv) {
+                        struct json_object *e = json_object_new_string(*s);
+
+                        if (!e || json_object_array_add(a, e) < 0) {
+                                json_object_put(e);
+                                json_object_put(a);
+                                return NULL;
+                        }
+                }
+                return a;
+        default:
+                return NULL;
+        }
+}
+
+struct json_object *ctl_object_to_json(const CtlObject *o) {
+        _cleanup_(json_object_putp) struct json_object *j = NULL;
+
+        assert(o);
+
+        j = json_object_new_object();
+        if (!j)
+                return NULL;
+
+        for (size_t i = 0; i < o->n_properties; i++) {
+                const CtlProperty *p = &o->properties[i];
+                _cleanup_free_ char *key = NULL;
+                struct json_object *v;
+
+                /* Skipped, not an error: a type added later that JSON has no rule for. */
+                if (p->type == '\0')
+                        continue;
+
+                key = ctl_camel_to_snake(p->name);
+                if (!key)
+                        return NULL;
+                v = ctl_property_to_json(p);
+                if (!v)
+                        return NULL;
+                if (json_object_object_add(j, key, v) < 0) {
+                        json_object_put(v);
+                        return NULL;
+                }
+        }
+
+        return TAKE_PTR(j);
+}
+
+int ctl_json_print(struct json_object *o) {
+        const char *s;
+
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (s)
+                puts(s);
+        json_object_put(o);
+        return s ? 0 : -ENOMEM;
+}
+
+static int exit_code_for_error(const char *name) {
+        if (name && strcmp(name, VH_ERROR_NOT_FOUND) == 0)
+                return CTL_EXIT_NOT_FOUND;
+        if (name && strcmp(name, CTL_ERROR_USAGE) == 0)
+                return CTL_EXIT_USAGE;
+        return CTL_EXIT_FAILURE;
+}
+
+static void print_error(const char *name, const char *message) {
+        if (arg_json) {
+                struct json_object *o, *e;
+
+                /* Built by hand when memory is short: the contract is JSON on stdout. */
+                o = json_object_new_object();
+                e = json_object_new_object();
+                if (!o || !e) {
+                        json_object_put(o);
+                        json_object_put(e);
+                        puts("{\"error\": {\"name\": \"org.freedesktop.DBus.Error.NoMemory\", \"message\": \"out of memory\"}}");
+                        return;
+                }
+                json_object_object_add(e, "name", json_object_new_string(name));
+                json_object_object_add(e, "message", json_object_new_string(message));
+                json_object_object_add(o, "error", e);
+                (void) ctl_json_print(o);
+                return;
+        }
+
+        fflush(stdout);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, message);
+}
+
+int ctl_report_error(const sd_bus_error *error) {
+        const char *name, *message;
+
+        assert(error);
+
+        name = error->name ?: SD_BUS_ERROR_FAILED;
+        message = error->message ?: name;
+
+        print_error(name, message);
+        return exit_code_for_error(name);
+}
+
+int ctl_report_usage(const char *format, ...) {
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0)
+                message = NULL;
+
+        print_error(CTL_ERROR_USAGE, message ?: "usage error");
+        return CTL_EXIT_USAGE;
+}
+
+int ctl_report_errno(int r, const char *format, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+
+        assert(r < 0);
+
+        va_start(ap, format);
+        sd_bus_error_set_errnofv(&error, r, format, ap);
+        va_end(ap);
+
+        (void) ctl_report_error(&error);
+        return CTL_EXIT_FAILURE;
+}

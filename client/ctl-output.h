@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Everything that reaches the user: tables, colour, JSON, errors, exit
+ * codes. The output mode is set once by main(), the way a log target is. */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#include "ctl-bus.h"
+#include "vh-macro.h"
+
+/* fwupdmgr's exit codes, so scripts can tell "not there" from "broken". */
+enum {
+        CTL_EXIT_SUCCESS = 0,
+        CTL_EXIT_FAILURE = 1,
+        CTL_EXIT_USAGE = 2,
+        CTL_EXIT_NOT_FOUND = 3,
+};
+
+/* Client-side error names for --json errors that did not come from the bus. */
+#define CTL_ERROR_USAGE "org.vfiohost.ctl.Error.Usage"
+
+void ctl_output_init(bool json);
+bool ctl_output_json(void);
+
+/* ANSI sequences, or "" when stdout is no terminal or NO_COLOR is set. */
+const char *ctl_ansi_bold(void);
+const char *ctl_ansi_green(void);
+const char *ctl_ansi_red(void);
+const char *ctl_ansi_normal(void);
+
+/* A table of text cells, printed with each column as wide as its widest
+ * cell. On a terminal the ellipsize column shrinks so that a line fits. */
+typedef struct CtlTable CtlTable;
+
+CtlTable *ctl_table_new(size_t n_columns, const char * const *headers);
+CtlTable *ctl_table_free(CtlTable *t);
+static inline void ctl_table_freep(CtlTable **t) {
+        ctl_table_free(*t);
+}
+void ctl_table_set_ellipsize_column(CtlTable *t, size_t column);
+/* Adds a cell to the current row; rows wrap after n_columns cells. color
+ * is an ANSI sequence from above or NULL; text NULL or "" prints "-". */
+int ctl_table_add_cell(CtlTable *t, const char *text, const char *color);
+int ctl_table_print(CtlTable *t);
+
+/* Number of columns of the terminal on stdout, 0 when it is none. */
+size_t ctl_terminal_columns(void);
+
+/* "SriovNumVfs" → "sriov_num_vfs". */
+char *ctl_camel_to_snake(const char *name);
+
+/* A property's value as text: ids in hex ("10de", "a1", "030000"),
+ * booleans "yes"/"no", vectors joined with ", ", "" for unknown types. */
+char *ctl_property_to_string(const CtlProperty *p);
+/* The same value as JSON; NULL for a type JSON cannot carry (skipped). */
+struct json_object *ctl_property_to_json(const CtlProperty *p);
+/* All properties of an object as one JSON object with snake_case keys. */
+struct json_object *ctl_object_to_json(const CtlObject *o);
+
+/* Prints o pretty-printed to stdout, then drops the reference. */
+int ctl_json_print(struct json_object *o);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
+
+/* Reports an error the way the mode asks (--json: an "error" object on
+ * stdout; else "vfiohostctl: message" on stderr) and returns the exit code
+ * that belongs to its name. */
+int ctl_report_error(const sd_bus_error *error);
+/* Reports a usage error and returns CTL_EXIT_USAGE. */
+int ctl_report_usage(const char *format, ...) _printf_(1, 2);
+/* Reports a local failure (errno r) and returns CTL_EXIT_FAILURE. */
+int ctl_report_errno(int r, const char *format, ...) _printf_(2, 3);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* vfiohostctl show ADDRESS: every property of one PCI function. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-output.h"
+#include "ctl-verbs.h"
+
+/* "01:00.0" is how lspci prints addresses in domain 0; the daemon wants
+ * the domain, so add it. Anything else goes to the daemon unchanged: it
+ * alone decides what a valid address is and says InvalidAddress. */
+static char *address_expand(const char *s) {
+        const char *colon = strchr(s, ':');
+        char *ret;
+
+        if (colon && !strchr(colon + 1, ':')) {
+                if (asprintf(&ret, "0000:%s", s) < 0)
+                        return NULL;
+                return ret;
+        }
+        return strdup(s);
+}
+
+int verb_show(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(ctl_object_freep) CtlObject *d = NULL;
+        _cleanup_free_ char *address = NULL;
+        int r;
+
+        address = address_expand(argv[1]);
+        if (!address)
+                return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+
+        r = ctl_bus_get_device(bus, address, &d, &error);
+        if (r < 0)
+                return ctl_report_error(&error);
+
+        if (ctl_output_json()) {
+                struct json_object *j = ctl_object_to_json(d);
+
+                if (!j)
+                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                r = ctl_json_print(j);
+                if (r < 0)
+                        return ctl_report_errno(r, "failed to print JSON: %m");
+                return CTL_EXIT_SUCCESS;
+        }
+
+        printf("%s%s%s\n", ctl_ansi_bold(), ctl_object_get_string(d, "Address"), ctl_ansi_normal());
+
+        for (size_t i = 0; i < d->n_properties; i++) {
+                const CtlProperty *p = &d->properties[i];
+                _cleanup_free_ char *value = NULL;
+
+                value = ctl_property_to_string(p);
+                if (!value)
+                        return ctl_report_errno(-ENOMEM, "failed to format %s: %m", p->name);
+
+                printf("  %s: %s\n", p->name, *value ? value : "-");
+        }
+
+        return CTL_EXIT_SUCCESS;
+}
