@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "vh-address.h"
+#include "vh-bus-objects.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+
+/* Shows at most this much of a rejected argument in an error message. */
+#define ECHO_MAX "64"
+
+static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *path = NULL;
+        char address[VH_ADDRESS_MAX];
+        VhDaemon *d = userdata;
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+
+        /* Validate before anything is built from the string. */
+        if (vh_address_normalize(arg, address) < 0)
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
+                                         "'%." ECHO_MAX "s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
+                                         "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form).", arg);
+
+        if (!vh_host_find_device(d->host, address))
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
+                                         "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                         address);
+
+        r = vh_bus_device_path(address, &path);
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", VERSION);
+}
+
+static int property_get_iommu_enabled(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        VhDaemon *d = userdata;
+
+        return sd_bus_message_append(reply, "b", (int) d->host->iommu_enabled);
+}
+
+static int property_get_vfio_available(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        VhDaemon *d = userdata;
+
+        return sd_bus_message_append(reply, "b", (int) d->host->vfio_available);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IommuEnabled", "b", property_get_iommu_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VfioAvailable", "b", property_get_vfio_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("GetDevice",
+                                SD_BUS_ARGS("s", address),
+                                SD_BUS_RESULT("o", device),
+                                method_get_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int vh_bus_manager_register(VhDaemon *d) {
+        int r;
+
+        r = sd_bus_add_object_vtable(d->bus, NULL, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, manager_vtable, d);
+        if (r < 0)
+                return r;
+
+        /* GetManagedObjects on /org/vfiohost: everything for a listing in
+         * one round trip. */
+        r = sd_bus_add_object_manager(d->bus, NULL, VH_MANAGER_PATH);
+        if (r < 0)
+                return r;
+
+        r = vh_bus_device_register(d);
+        if (r < 0)
+                return r;
+
+        return vh_bus_group_register(d);
+}

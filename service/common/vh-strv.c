@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-macro.h"
+#include "vh-strv.h"
+
+char **vh_strv_free(char **l) {
+        STRV_FOREACH(s, l)
+                free(*s);
+        free(l);
+        return NULL;
+}
+
+size_t vh_strv_length(char * const *l) {
+        size_t n = 0;
+
+        if (!l)
+                return 0;
+        while (l[n])
+                n++;
+        return n;
+}
+
+int vh_strv_push(char ***l, char *value) {
+        size_t n = vh_strv_length(*l);
+        char **c;
+
+        c = realloc(*l, sizeof(char *) * (n + 2));
+        if (!c)
+                return -ENOMEM;
+        c[n] = value;
+        c[n + 1] = NULL;
+        *l = c;
+        return 0;
+}
+
+int vh_strv_extend(char ***l, const char *value) {
+        char *v;
+        int r;
+
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        r = vh_strv_push(l, v);
+        if (r < 0)
+                free(v);
+        return r;
+}
+
+bool vh_strv_contains(char * const *l, const char *value) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (strcmp(l[i], value) == 0)
+                        return true;
+        return false;
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+void vh_strv_sort(char **l) {
+        size_t n = vh_strv_length(l);
+
+        if (n > 1)
+                qsort(l, n, sizeof(char *), compare_strings);
+}
+
+int vh_strv_split(const char *s, const char *separators, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        /* An empty vector, not NULL, so callers can always iterate. */
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        for (const char *p = s; p && *p;) {
+                size_t n;
+                char *field;
+                int r;
+
+                p += strspn(p, separators);
+                n = strcspn(p, separators);
+                if (n == 0)
+                        break;
+                field = strndup(p, n);
+                if (!field)
+                        return -ENOMEM;
+                r = vh_strv_push(&l, field);
+                if (r < 0) {
+                        free(field);
+                        return r;
+                }
+                p += n;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+char *vh_strv_join(char * const *l, const char *separator) {
+        size_t len = 1, sep = strlen(separator);
+        char *s, *p;
+
+        for (size_t i = 0; l && l[i]; i++)
+                len += strlen(l[i]) + (i > 0 ? sep : 0);
+
+        s = malloc(len);
+        if (!s)
+                return NULL;
+
+        p = s;
+        for (size_t i = 0; l && l[i]; i++) {
+                if (i > 0)
+                        p = stpcpy(p, separator);
+                p = stpcpy(p, l[i]);
+        }
+        *p = 0;
+        return s;
+}

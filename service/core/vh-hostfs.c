@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vh-hostfs.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-strv.h"
+
+/* sysfs attributes are at most a page; other files we read (cpuinfo,
+ * config.gz contents, mounts) are bounded too. A cap keeps a hostile or
+ * broken root from making us read for ever. */
+#define VH_HOSTFS_READ_MAX (16u * 1024u * 1024u)
+
+struct VhHostFs {
+        char *root;             /* canonical, no trailing slash; "" for "/" */
+        bool read_only;
+};
+
+int vh_hostfs_new(const char *root, VhHostFs **ret) {
+        _cleanup_free_ char *canonical = NULL;
+        VhHostFs *fs;
+        struct stat st;
+
+        if (!root || !*root)
+                root = "/";
+
+        canonical = realpath(root, NULL);
+        if (!canonical)
+                return log_error_errno(errno, "Cannot resolve root directory %s: %m", root);
+        if (stat(canonical, &st) < 0)
+                return log_error_errno(errno, "Cannot stat root directory %s: %m", canonical);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(ENOTDIR, "Root %s is not a directory.", canonical);
+
+        fs = calloc(1, sizeof(*fs));
+        if (!fs)
+                return -ENOMEM;
+
+        /* Store "/" as "" so joining always yields "<root>/<path>". */
+        if (strcmp(canonical, "/") == 0)
+                canonical[0] = 0;
+        fs->root = TAKE_PTR(canonical);
+        *ret = fs;
+        return 0;
+}
+
+VhHostFs *vh_hostfs_free(VhHostFs *fs) {
+        if (!fs)
+                return NULL;
+        free(fs->root);
+        free(fs);
+        return NULL;
+}
+
+const char *vh_hostfs_root(const VhHostFs *fs) {
+        return fs->root[0] ? fs->root : "/";
+}
+
+bool vh_hostfs_is_host_root(const VhHostFs *fs) {
+        return fs->root[0] == 0;
+}
+
+void vh_hostfs_set_read_only(VhHostFs *fs, bool read_only) {
+        fs->read_only = read_only;
+}
+
+bool vh_hostfs_is_read_only(const VhHostFs *fs) {
+        return fs->read_only;
+}
+
+/* A component may hold '/' (constant prefixes like "sys/bus/pci"), but no
+ * piece between slashes may be empty, "." or "..": nothing may climb out of
+ * the root or alias another path. */
+static bool component_is_safe(const char *c) {
+        const char *p = c;
+
+        if (!*c)
+                return false;
+
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if (n == 0)
+                        return false;
+                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                p += n;
+                if (*p == '/') {
+                        p++;
+                        if (!*p)
+                                return false;
+                }
+        }
+        return true;
+}
+
+static char *path_join_va(const VhHostFs *fs, const char *first, va_list ap) {
+        size_t len = strlen(fs->root) + 1;
+        const char *c;
+        va_list aq;
+        char *path, *p;
+
+        va_copy(aq, ap);
+        for (c = first; c; c = va_arg(aq, const char *)) {
+                if (!component_is_safe(c)) {
+                        va_end(aq);
+                        errno = EINVAL;
+                        return NULL;
+                }
+                len += 1 + strlen(c);
+        }
+        va_end(aq);
+
+        path = malloc(len);
+        if (!path) {
+                errno = ENOMEM;
+                return NULL;
+        }
+
+        p = stpcpy(path, fs->root);
+        for (c = first; c; c = va_arg(ap, const char *)) {
+                *p++ = '/';
+                p = stpcpy(p, c);
+        }
+        *p = 0;
+        return path;
+}
+
+char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) {
+        va_list ap;
+        char *path;
+
+        va_start(ap, first);
+        path = path_join_va(fs, first, ap);
+        va_end(ap);
+        return path;
+}
+
+#define JOIN_OR_RETURN(path, fs, first)                         \
+        do {                                                    \
+                va_list _ap;                                    \
+                va_start(_ap, first);                           \
+                path = path_join_va(fs, first, _ap);            \
+                va_end(_ap);                                    \
+                if (!path)                                      \
+                        return -errno;                          \
+        } while (0)
+
+static int read_path(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 4097) {
+                        size_t want = allocated ? allocated * 2 : 4097;
+                        char *b;
+
+                        if (want > VH_HOSTFS_READ_MAX + 1)
+                                return -EFBIG;
+                        b = realloc(buf, want);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        allocated = want;
+                }
+
+                n = read(fd, buf + size, allocated - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+
+        JOIN_OR_RETURN(path, fs, first);
+        return read_path(path, ret, ret_size);
+}
+
+static int read_string_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
+        _cleanup_free_ char *path = NULL, *s = NULL;
+        size_t n;
+        int r;
+
+        path = path_join_va(fs, first, ap);
+        if (!path)
+                return -errno;
+
+        r = read_path(path, &s, &n);
+        if (r < 0)
+                return r;
+
+        while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+                s[--n] = 0;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int vh_hostfs_read_string(const VhHostFs *fs, char **ret, const char *first, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = read_string_va(fs, ret, first, ap);
+        va_end(ap);
+        return r;
+}
+
+int vh_hostfs_read_ulong(const VhHostFs *fs, unsigned long *ret, const char *first, ...) {
+        _cleanup_free_ char *s = NULL;
+        unsigned long v;
+        char *end;
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = read_string_va(fs, &s, first, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+
+        if (!*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 0);
+        if (errno != 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+
+        *ret = v;
+        return 0;
+}
+
+int vh_hostfs_read_long(const VhHostFs *fs, long *ret, const char *first, ...) {
+        _cleanup_free_ char *s = NULL;
+        char *end;
+        long v;
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = read_string_va(fs, &s, first, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+
+        if (!*s)
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+
+        *ret = v;
+        return 0;
+}
+
+static int read_link_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
+        _cleanup_free_ char *path = NULL;
+
+        path = path_join_va(fs, first, ap);
+        if (!path)
+                return -errno;
+
+        for (size_t size = 256;; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                ssize_t n;
+
+                if (!buf)
+                        return -ENOMEM;
+                n = readlink(path, buf, size);
+                if (n < 0)
+                        return -errno;
+                if ((size_t) n < size) {
+                        buf[n] = 0;
+                        *ret = TAKE_PTR(buf);
+                        return 0;
+                }
+                if (size >= PATH_MAX * 4)
+                        return -ENAMETOOLONG;
+        }
+}
+
+int vh_hostfs_read_link(const VhHostFs *fs, char **ret, const char *first, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = read_link_va(fs, ret, first, ap);
+        va_end(ap);
+        return r;
+}
+
+int vh_hostfs_read_link_name(const VhHostFs *fs, char **ret, const char *first, ...) {
+        _cleanup_free_ char *target = NULL;
+        const char *base;
+        char *name;
+        size_t n;
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = read_link_va(fs, &target, first, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+
+        n = strlen(target);
+        while (n > 1 && target[n - 1] == '/')
+                target[--n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base)
+                return -EINVAL;
+
+        name = strdup(base);
+        if (!name)
+                return -ENOMEM;
+        *ret = name;
+        return 0;
+}
+
+bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+        va_list ap;
+
+        va_start(ap, first);
+        path = path_join_va(fs, first, ap);
+        va_end(ap);
+        if (!path)
+                return false;
+
+        return access(path, F_OK) == 0;
+}
+
+int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        struct dirent *de;
+
+        JOIN_OR_RETURN(path, fs, first);
+
+        d = opendir(path);
+        if (!d)
+                return -errno;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        errno = 0;
+        while ((de = readdir(d))) {
+                int r;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                r = vh_strv_extend(&l, de->d_name);
+                if (r < 0)
+                        return r;
+                errno = 0;
+        }
+        if (errno != 0)
+                return -errno;
+
+        vh_strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(value);
+        ssize_t n;
+
+        /* Checked before the path is even built: read-only means no open()
+         * for writing can happen at all. */
+        if (fs->read_only)
+                return -EROFS;
+
+        JOIN_OR_RETURN(path, fs, first);
+
+        /* No O_CREAT: sysfs attributes exist or the kernel does not support
+         * them; creating files would hide that. O_TRUNC as the shell's
+         * "echo >" does: sysfs ignores it, a fixture file then holds exactly
+         * what was written. */
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+
+        /* sysfs takes an attribute in one write(); a short write is an error. */
+        n = write(fd, value, len);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+
+        return 0;
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+#include "vh-pci.h"
+#include "vh-strv.h"
+
+VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
+        if (!d)
+                return NULL;
+        free(d->vendor_name);
+        free(d->device_name);
+        free(d->subsystem_vendor_name);
+        free(d->subsystem_name);
+        free(d->class_name);
+        free(d->driver);
+        free(d->driver_override);
+        vh_strv_free(d->reset_methods);
+        free(d->physfn);
+        free(d->vfio_group_path);
+        free(d->vfio_device_path);
+        free(d);
+        return NULL;
+}
+
+void vh_pci_device_array_free(VhPciDevice **a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                vh_pci_device_free(a[i]);
+        free(a);
+}
+
+/* Required numeric attribute: a function without it is not usable. */
+static int read_id(const VhHostFs *fs, const char *address, const char *attr, unsigned long max, unsigned long *ret) {
+        unsigned long v;
+        int r;
+
+        r = vh_hostfs_read_ulong(fs, &v, VH_SYSFS_PCI_DEVICES, address, attr, NULL);
+        if (r < 0)
+                return log_debug_errno(r, "%s: cannot read %s: %m", address, attr);
+        if (v > max)
+                return log_debug_errno(ERANGE, "%s: %s out of range: %#lx", address, attr, v);
+        *ret = v;
+        return 0;
+}
+
+/* Optional numeric attribute: missing or malformed gives the default. */
+static long read_long_or(const VhHostFs *fs, const char *address, const char *attr, long def) {
+        long v;
+
+        if (vh_hostfs_read_long(fs, &v, VH_SYSFS_PCI_DEVICES, address, attr, NULL) < 0)
+                return def;
+        return v;
+}
+
+static int read_ids(const VhHostFs *fs, VhPciDevice *d) {
+        unsigned long v;
+        int r;
+
+        r = read_id(fs, d->address, VH_ATTR_VENDOR, 0xffff, &v);
+        if (r < 0)
+                return r;
+        d->vendor_id = (uint16_t) v;
+
+        r = read_id(fs, d->address, VH_ATTR_DEVICE, 0xffff, &v);
+        if (r < 0)
+                return r;
+        d->device_id = (uint16_t) v;
+
+        r = read_id(fs, d->address, VH_ATTR_CLASS, 0xffffff, &v);
+        if (r < 0)
+                return r;
+        d->class_code = (uint32_t) v;
+
+        /* Old kernels and some fixtures lack these; 0 means "none" as in
+         * lspci. */
+        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_VENDOR, 0xffff, &v) >= 0)
+                d->subsystem_vendor_id = (uint16_t) v;
+        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_DEVICE, 0xffff, &v) >= 0)
+                d->subsystem_device_id = (uint16_t) v;
+        if (read_id(fs, d->address, VH_ATTR_REVISION, 0xff, &v) >= 0)
+                d->revision = (uint8_t) v;
+
+        return 0;
+}
+
+static int read_names(VhPciNames *names, VhPciDevice *d) {
+        d->vendor_name = vh_pci_names_vendor(names, d->vendor_id);
+        d->device_name = vh_pci_names_device(names, d->vendor_id, d->device_id);
+        d->subsystem_vendor_name = vh_pci_names_subsystem_vendor(names, d->subsystem_vendor_id);
+        d->subsystem_name = vh_pci_names_subsystem(names, d->vendor_id, d->device_id,
+                                                   d->subsystem_vendor_id, d->subsystem_device_id);
+        d->class_name = vh_pci_names_class(names, d->class_code);
+
+        if (!d->vendor_name || !d->device_name || !d->subsystem_vendor_name ||
+            !d->subsystem_name || !d->class_name)
+                return -ENOMEM;
+        return 0;
+}
+
+static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_free_ char *override = NULL;
+        int r;
+
+        r = vh_hostfs_read_link_name(fs, &d->driver, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_DRIVER, NULL);
+        if (r < 0 && r != -ENOENT)
+                log_debug_errno(r, "%s: cannot read driver link: %m", d->address);
+
+        /* The kernel shows an unset override as "(null)". */
+        r = vh_hostfs_read_string(fs, &override, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_DRIVER_OVERRIDE, NULL);
+        if (r >= 0 && *override && strcmp(override, "(null)") != 0)
+                d->driver_override = TAKE_PTR(override);
+
+        return 0;
+}
+
+static int read_iommu_group(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_free_ char *name = NULL;
+        unsigned long v;
+        char *end;
+        int r;
+
+        d->iommu_group = -1;
+
+        r = vh_hostfs_read_link_name(fs, &name, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_IOMMU_GROUP, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_debug_errno(r, "%s: cannot read iommu_group link: %m", d->address);
+
+        errno = 0;
+        v = strtoul(name, &end, 10);
+        if (errno != 0 || *end || end == name || v > INT32_MAX)
+                return log_debug_errno(EINVAL, "%s: iommu_group link names '%s', not a group number.", d->address, name);
+
+        d->iommu_group = (int) v;
+        return 0;
+}
+
+static int read_reset_methods(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        /* reset_method (5.15+) lists the methods in the order the kernel
+         * tries them; absent when the function cannot be reset. */
+        r = vh_hostfs_read_string(fs, &s, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_RESET_METHOD, NULL);
+        if (r < 0)
+                s = NULL;
+
+        return vh_strv_split(s ?: "", " \t\n", &d->reset_methods);
+}
+
+static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_free_ char *physfn = NULL;
+        int r;
+
+        d->sriov_totalvfs = (unsigned) read_long_or(fs, d->address, VH_ATTR_SRIOV_TOTALVFS, 0);
+        d->sriov_numvfs = (unsigned) read_long_or(fs, d->address, VH_ATTR_SRIOV_NUMVFS, 0);
+
+        r = vh_hostfs_read_link_name(fs, &physfn, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_PHYSFN, NULL);
+        if (r >= 0 && vh_address_is_valid(physfn)) {
+                d->physfn = malloc(VH_ADDRESS_MAX);
+                if (!d->physfn)
+                        return -ENOMEM;
+                (void) vh_address_normalize(physfn, d->physfn);
+        }
+        return 0;
+}
+
+/* Sets *ret to "/dev/vfio/<prefix><group>" when that node exists. */
+static int find_vfio_group_node(const VhHostFs *fs, const char *prefix, int group, char **ret) {
+        _cleanup_free_ char *name = NULL;
+
+        if (asprintf(&name, "%s%d", prefix, group) < 0)
+                return -ENOMEM;
+        if (!vh_hostfs_exists(fs, VH_DEV_VFIO, name, NULL))
+                return 0;
+        if (asprintf(ret, "/" VH_DEV_VFIO "/%s", name) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
+/* The VFIO nodes exist only while vfio-pci holds the function. */
+static int read_vfio_nodes(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_strv_free_ char **cdevs = NULL;
+        int r;
+
+        if (!vh_pci_device_is_bound_to_vfio(d))
+                return 0;
+
+        if (d->iommu_group >= 0) {
+                r = find_vfio_group_node(fs, "", d->iommu_group, &d->vfio_group_path);
+                /* noiommu mode names the node "noiommu-N". */
+                if (r == 0)
+                        r = find_vfio_group_node(fs, "noiommu-", d->iommu_group, &d->vfio_group_path);
+                if (r < 0)
+                        return r;
+        }
+
+        /* iommufd character device: vfio-dev/vfioX names the node. */
+        if (vh_hostfs_list_dir(fs, &cdevs, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_VFIO_DEV, NULL) >= 0)
+                STRV_FOREACH(c, cdevs)
+                        if (vh_hostfs_exists(fs, VH_DEV_VFIO_DEVICES, *c, NULL)) {
+                                if (asprintf(&d->vfio_device_path, "/" VH_DEV_VFIO_DEVICES "/%s", *c) < 0)
+                                        return -ENOMEM;
+                                break;
+                        }
+
+        return 0;
+}
+
+int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret) {
+        _cleanup_(vh_pci_device_freep) VhPciDevice *d = NULL;
+        int r;
+
+        if (!vh_address_is_valid(address))
+                return -EINVAL;
+
+        if (!vh_hostfs_exists(fs, VH_SYSFS_PCI_DEVICES, address, NULL))
+                return -ENOENT;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        (void) vh_address_normalize(address, d->address);
+
+        r = read_ids(fs, d);
+        if (r < 0)
+                return r;
+        r = read_names(names, d);
+        if (r < 0)
+                return r;
+        r = read_driver(fs, d);
+        if (r < 0)
+                return r;
+        r = read_iommu_group(fs, d);
+        if (r < 0)
+                return r;
+
+        d->numa_node = (int) read_long_or(fs, d->address, VH_ATTR_NUMA_NODE, -1);
+        d->boot_vga = read_long_or(fs, d->address, VH_ATTR_BOOT_VGA, 0) == 1;
+        /* The kernel defaults d3cold_allowed to 1. */
+        d->d3cold_allowed = read_long_or(fs, d->address, VH_ATTR_D3COLD_ALLOWED, 1) != 0;
+
+        r = read_reset_methods(fs, d);
+        if (r < 0)
+                return r;
+        r = read_sriov(fs, d);
+        if (r < 0)
+                return r;
+        r = read_vfio_nodes(fs, d);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+bool vh_pci_device_is_pci_bridge(const VhPciDevice *d) {
+        uint32_t sub = d->class_code >> 8;
+
+        /* 0604: PCI-to-PCI bridge, 0609: semi-transparent PCI-to-PCI bridge. */
+        return sub == 0x0604 || sub == 0x0609;
+}
+
+bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d) {
+        return d->driver && strcmp(d->driver, VH_DRIVER_VFIO_PCI) == 0;
+}
+
+int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **entries = NULL;
+        VhPciDevice **devices = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vh_hostfs_list_dir(fs, &entries, VH_SYSFS_PCI_DEVICES, NULL);
+        if (r == -ENOENT) {
+                /* No PCI bus at all (some VMs, containers): an empty host. */
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot list %s beneath %s: %m", VH_SYSFS_PCI_DEVICES, vh_hostfs_root(fs));
+
+        devices = calloc(vh_strv_length(entries) + 1, sizeof(VhPciDevice *));
+        if (!devices)
+                return -ENOMEM;
+
+        /* Listing is sorted and canonical addresses sort in bus order. */
+        STRV_FOREACH(e, entries) {
+                VhPciDevice *d;
+
+                if (!vh_address_is_valid(*e)) {
+                        log_warning("Ignoring %s/%s: not a PCI address.", VH_SYSFS_PCI_DEVICES, *e);
+                        continue;
+                }
+
+                r = vh_pci_device_load(fs, names, *e, &d);
+                if (r == -ENOMEM) {
+                        vh_pci_device_array_free(devices, n);
+                        return r;
+                }
+                if (r < 0) {
+                        log_warning_errno(r, "Ignoring PCI function %s: %m", *e);
+                        continue;
+                }
+                devices[n++] = d;
+        }
+
+        *ret = devices;
+        *ret_n = n;
+        return 0;
+}
