@@ -55,6 +55,11 @@ int verb_show(sd_bus *bus, int argc, char **argv) {
                 const CtlProperty *p = &d->properties[i];
                 _cleanup_free_ char *value = NULL;
 
+                /* A type the client cannot format, as in --json: leave it out
+                 * rather than print a value that is not there. */
+                if (p->type == '\0')
+                        continue;
+
                 value = ctl_property_to_string(p);
                 if (!value)
                         return ctl_report_errno(-ENOMEM, "failed to format %s: %m", p->name);
