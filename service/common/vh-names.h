@@ -42,6 +42,8 @@
 #define VH_DEV_VFIO_CONTAINER       "dev/vfio/vfio"
 #define VH_DEV_VFIO_DEVICES         "dev/vfio/devices"
 #define VH_PROC_MODULES             "proc/modules"
+#define VH_PROC_OSRELEASE           "proc/sys/kernel/osrelease"
+#define VH_LIB_MODULES              "lib/modules"
 
 /* PCI device attributes (Documentation/ABI/testing/sysfs-bus-pci) */
 #define VH_ATTR_VENDOR              "vendor"

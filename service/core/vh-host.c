@@ -49,14 +49,18 @@ VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id) {
 static bool modules_file_lists_vfio_pci(const VhHostFs *fs, const char *release, const char *file) {
         _cleanup_free_ char *content = NULL;
 
-        if (vh_hostfs_read_file(fs, &content, NULL, "lib/modules", release, file, NULL) < 0)
+        if (vh_hostfs_read_file(fs, &content, NULL, VH_LIB_MODULES, release, file, NULL) < 0)
                 return false;
 
-        /* Lines look like "kernel/drivers/vfio/pci/vfio-pci.ko[.xz]: deps". */
-        for (const char *p = content; (p = strstr(p, "/vfio-pci.ko")); p++)
-                if (p[strlen("/vfio-pci.ko")] == ':' || p[strlen("/vfio-pci.ko")] == '.' ||
-                    p[strlen("/vfio-pci.ko")] == '\n' || p[strlen("/vfio-pci.ko")] == 0)
+        /* Lines look like "kernel/drivers/vfio/pci/vfio-pci.ko[.xz]: deps"
+         * (modules.dep) or "kernel/drivers/vfio/pci/vfio-pci.ko" (builtin). */
+        static const char module[] = "/vfio-pci.ko";
+        for (const char *p = content; (p = strstr(p, module)); p++) {
+                char next = p[strlen(module)];
+
+                if (next == ':' || next == '.' || next == '\n' || next == 0)
                         return true;
+        }
         return false;
 }
 
@@ -69,7 +73,7 @@ bool vh_host_vfio_available(const VhHostFs *fs) {
 
         /* Not loaded: is it installed for the running kernel, so that a
          * modprobe would succeed? The release is read beneath the root too. */
-        if (vh_hostfs_read_string(fs, &release, "proc/sys/kernel/osrelease", NULL) < 0 || !*release ||
+        if (vh_hostfs_read_string(fs, &release, VH_PROC_OSRELEASE, NULL) < 0 || !*release ||
             strchr(release, '/') || strcmp(release, "..") == 0 || strcmp(release, ".") == 0)
                 return false;
 
