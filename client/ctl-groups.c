@@ -80,6 +80,15 @@ int verb_groups(sd_bus *bus, int argc, char **argv) {
         if (ctl_output_json())
                 return print_json(h);
 
+        /* Silence would look like a broken client; say what empty means. */
+        if (h->n_groups == 0) {
+                printf("No IOMMU groups: %s\n",
+                       ctl_object_get_bool(h->manager, "IommuEnabled") ?
+                       "the IOMMU is enabled but the kernel made no groups." :
+                       "the kernel has no active IOMMU (enable VT-d/AMD-Vi in the firmware, and intel_iommu=on on Intel).");
+                return CTL_EXIT_SUCCESS;
+        }
+
         /* One driver column for all groups, so members line up down the page. */
         for (size_t i = 0; i < h->n_groups; i++)
                 STRV_FOREACH(a, ctl_object_get_strv(h->groups[i], "Addresses")) {
