@@ -52,6 +52,7 @@
 #define VH_ATTR_SUBSYSTEM_DEVICE    "subsystem_device"
 #define VH_ATTR_REVISION            "revision"
 #define VH_ATTR_CLASS               "class"
+#define VH_ATTR_CONFIG              "config"
 #define VH_ATTR_DRIVER              "driver"
 #define VH_ATTR_DRIVER_OVERRIDE     "driver_override"
 #define VH_ATTR_IOMMU_GROUP         "iommu_group"

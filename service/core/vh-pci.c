@@ -57,33 +57,73 @@ static long read_long_or(const VhHostFs *fs, const char *address, const char *at
         return v;
 }
 
+/* The first 64 bytes of config space: the fallback for ids when a tree (an
+ * old kernel, a partial recording) lacks the attribute files, as libpci
+ * does. Returns the bytes read, 0 when there is no config file. */
+static size_t read_config_header(const VhHostFs *fs, const char *address, uint8_t header[static 64]) {
+        _cleanup_free_ char *config = NULL;
+        size_t size;
+
+        if (vh_hostfs_read_file(fs, &config, &size, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_CONFIG, NULL) < 0)
+                return 0;
+        if (size > 64)
+                size = 64;
+        memcpy(header, config, size);
+        return size;
+}
+
+static uint16_t le16(const uint8_t *p) {
+        return (uint16_t) (p[0] | p[1] << 8);
+}
+
 static int read_ids(const VhHostFs *fs, VhPciDevice *d) {
+        uint8_t header[64] = {};
+        size_t header_size = 0;
+        bool have_header = false;
         unsigned long v;
-        int r;
 
-        r = read_id(fs, d->address, VH_ATTR_VENDOR, 0xffff, &v);
-        if (r < 0)
-                return r;
-        d->vendor_id = (uint16_t) v;
+        /* Reads the config header on first need only. */
+#define HEADER()                                                                        (have_header ? header_size : (have_header = true,                                                             header_size = read_config_header(fs, d->address, header)))
 
-        r = read_id(fs, d->address, VH_ATTR_DEVICE, 0xffff, &v);
-        if (r < 0)
-                return r;
-        d->device_id = (uint16_t) v;
+        if (read_id(fs, d->address, VH_ATTR_VENDOR, 0xffff, &v) >= 0)
+                d->vendor_id = (uint16_t) v;
+        else if (HEADER() >= 2)
+                d->vendor_id = le16(header + 0x00);
+        else
+                return log_debug_errno(ENODATA, "%s: neither vendor nor config is readable.", d->address);
 
-        r = read_id(fs, d->address, VH_ATTR_CLASS, 0xffffff, &v);
-        if (r < 0)
-                return r;
-        d->class_code = (uint32_t) v;
+        if (read_id(fs, d->address, VH_ATTR_DEVICE, 0xffff, &v) >= 0)
+                d->device_id = (uint16_t) v;
+        else if (HEADER() >= 4)
+                d->device_id = le16(header + 0x02);
+        else
+                return log_debug_errno(ENODATA, "%s: neither device nor config is readable.", d->address);
 
-        /* Old kernels and some fixtures lack these; 0 means "none" as in
-         * lspci. */
-        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_VENDOR, 0xffff, &v) >= 0)
-                d->subsystem_vendor_id = (uint16_t) v;
-        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_DEVICE, 0xffff, &v) >= 0)
-                d->subsystem_device_id = (uint16_t) v;
+        if (read_id(fs, d->address, VH_ATTR_CLASS, 0xffffff, &v) >= 0)
+                d->class_code = (uint32_t) v;
+        else if (HEADER() >= 12)
+                d->class_code = (uint32_t) (header[0x09] | header[0x0a] << 8 | header[0x0b] << 16);
+        else
+                return log_debug_errno(ENODATA, "%s: neither class nor config is readable.", d->address);
+
         if (read_id(fs, d->address, VH_ATTR_REVISION, 0xff, &v) >= 0)
                 d->revision = (uint8_t) v;
+        else if (HEADER() >= 9)
+                d->revision = header[0x08];
+
+        /* Subsystem ids live at 0x2c only in type 0 headers; bridges keep
+         * them in a capability, which the kernel's files already resolve.
+         * Without either, 0 means "none", as in lspci. */
+        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_VENDOR, 0xffff, &v) >= 0)
+                d->subsystem_vendor_id = (uint16_t) v;
+        else if (HEADER() >= 0x30 && (header[0x0e] & 0x7f) == 0)
+                d->subsystem_vendor_id = le16(header + 0x2c);
+
+        if (read_id(fs, d->address, VH_ATTR_SUBSYSTEM_DEVICE, 0xffff, &v) >= 0)
+                d->subsystem_device_id = (uint16_t) v;
+        else if (HEADER() >= 0x30 && (header[0x0e] & 0x7f) == 0)
+                d->subsystem_device_id = le16(header + 0x2e);
+#undef HEADER
 
         return 0;
 }
