@@ -449,7 +449,7 @@ static void print_error(const char *name, const char *message) {
         }
 
         fflush(stdout);
-        fprintf(stderr, "%s: %s\n", program_invocation_short_name, message);
+        fprintf(stderr, "%s: %s\n", CTL_PROGRAM_NAME, message);
 }
 
 int ctl_report_error(const sd_bus_error *error) {

@@ -22,6 +22,10 @@ enum {
         CTL_EXIT_NOT_FOUND = 3,
 };
 
+/* Fixed rather than argv[0]: scripts and tests match "vfiohostctl: " and
+ * "vfiohostctl VERSION" however the binary was started. */
+#define CTL_PROGRAM_NAME "vfiohostctl"
+
 /* Client-side error names for --json errors that did not come from the bus. */
 #define CTL_ERROR_USAGE "org.vfiohost.ctl.Error.Usage"
 

@@ -43,7 +43,7 @@ static void help(void) {
         printf("%s [OPTIONS...] [COMMAND] [ARGS...]\n\n"
                "Query vfiohostd about the host's PCI devices and IOMMU groups.\n\n"
                "Commands:\n",
-               program_invocation_short_name);
+               CTL_PROGRAM_NAME);
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 char left[64];
@@ -84,7 +84,7 @@ static int version(void) {
                 return ctl_json_print(j) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
         }
 
-        printf("%s %s\n", program_invocation_short_name, VERSION);
+        printf("%s %s\n", CTL_PROGRAM_NAME, VERSION);
         return CTL_EXIT_SUCCESS;
 }
 
@@ -143,7 +143,7 @@ static int parse_argv(int argc, char *argv[]) {
 
         if (bad_option)
                 return ctl_report_usage("unknown option '%s'; see '%s --help'",
-                                        bad_option, program_invocation_short_name);
+                                        bad_option, CTL_PROGRAM_NAME);
         if (show_help) {
                 help();
                 return CTL_EXIT_SUCCESS;
@@ -174,15 +174,15 @@ static int run_verb(int argc, char *argv[]) {
                 }
         if (!verb)
                 return ctl_report_usage("unknown command '%s'; see '%s --help'",
-                                        argv[0], program_invocation_short_name);
+                                        argv[0], CTL_PROGRAM_NAME);
 
         n_args = (unsigned) argc - 1;
         if (n_args < verb->min_args)
                 return ctl_report_usage("missing argument: usage: %s %s %s",
-                                        program_invocation_short_name, verb->name, strempty(verb->args));
+                                        CTL_PROGRAM_NAME, verb->name, strempty(verb->args));
         if (n_args > verb->max_args)
                 return ctl_report_usage("too many arguments for '%s'; see '%s --help'",
-                                        verb->name, program_invocation_short_name);
+                                        verb->name, CTL_PROGRAM_NAME);
 
         r = ctl_bus_connect(arg_ask_password, &bus, &error);
         if (r < 0)
@@ -203,7 +203,7 @@ int main(int argc, char *argv[]) {
         /* A result that did not reach stdout (full disk, closed pipe) is a failure. */
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 if (errno != EPIPE)
-                        fprintf(stderr, "%s: failed to write output: %m\n", program_invocation_short_name);
+                        fprintf(stderr, "%s: failed to write output: %m\n", CTL_PROGRAM_NAME);
                 return CTL_EXIT_FAILURE;
         }
 
