@@ -199,12 +199,12 @@ int vh_iommu_group_evaluate(VhIommuGroup *g, const VhPciDevice * const *devices,
                         return -ENOMEM;
                 if (chipset)
                         r = asprintf(&reason,
-                                     "Not viable: %s %s bound to a host driver, and the group holds chipset functions the host needs. "
+                                     "%s %s bound to a host driver, and the group holds chipset functions the host needs. "
                                      "Do not pass this group through; move the card to a slot with its own IOMMU group.",
                                      list, blockers[1] ? "are" : "is");
                 else
                         r = asprintf(&reason,
-                                     "Not viable: %s %s bound to a host driver. Every endpoint in IOMMU group %u must be on vfio-pci "
+                                     "%s %s bound to a host driver. Every endpoint in IOMMU group %u must be on vfio-pci "
                                      "or have no driver: bind %s to vfio-pci together with the rest of the group, or unbind %s.",
                                      list, blockers[1] ? "are" : "is", g->id,
                                      blockers[1] ? "them" : "it", blockers[1] ? "them" : "it");
