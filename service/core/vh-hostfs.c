@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -428,4 +429,97 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
                 return -EIO;
 
         return 0;
+}
+
+static int mkdir_parents(char *path) {
+        /* Every prefix ending before a '/' beyond the first character. */
+        for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+                *p = 0;
+                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                        int r = -errno;
+                        *p = '/';
+                        return r;
+                }
+                *p = '/';
+        }
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+
+        if (fs->read_only)
+                return -EROFS;
+
+        JOIN_OR_RETURN(path, fs, first);
+        return mkdir_parents(path);
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        _cleanup_close_ int fd = -1;
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        if (slash == dir)
+                slash[1] = 0;
+        else
+                *slash = 0;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t size, const char *first, ...) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t done = 0;
+        int r;
+
+        if (fs->read_only)
+                return -EROFS;
+
+        JOIN_OR_RETURN(path, fs, first);
+
+        if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        while (done < size) {
+                ssize_t n = write(fd, content + done, size - done);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                done += (size_t) n;
+        }
+
+        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* The rename is durable only once the directory is. */
+        return fsync_directory_of(path);
+
+fail:
+        (void) unlink(tmp);
+        return r;
 }

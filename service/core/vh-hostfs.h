@@ -50,5 +50,13 @@ bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) __attribute__(
 /* Sorted entry names of a directory, without "." and "..". */
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) __attribute__((sentinel));
 
+/* Creates a directory and its parents beneath the root (mode 0755). */
+int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
+
+/* Replaces a regular file atomically: temporary file in the same directory,
+ * write, fsync, rename over the target, fsync the directory. A crash leaves
+ * either the old or the new content. Refused with -EROFS in read-only mode. */
+int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t size, const char *first, ...) __attribute__((sentinel));
+
 /* Writes value in one write() call (sysfs attributes need that). */
 int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) __attribute__((sentinel));
