@@ -35,7 +35,7 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         if (!vh_test_require_root())
                 return;
         fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_copy_host(fx->bus, pick_host());
+        fx->root = vh_test_bus_shared_host(fx->bus, pick_host());
         if (!fx->root)
                 return;
         fx->host = vh_test_host_load(fx->root);

@@ -23,7 +23,7 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         if (!vh_test_require_root())
                 return;
         fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_copy_host(fx->bus, name);
+        fx->root = vh_test_bus_shared_host(fx->bus, name);
         if (!fx->root)
                 return;
         fx->host = vh_test_host_load(fx->root);

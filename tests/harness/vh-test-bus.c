@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -21,6 +22,8 @@
 #define DBUS_NAME "org.freedesktop.DBus"
 #define DBUS_PATH "/org/freedesktop/DBus"
 #define DBUS_IFACE "org.freedesktop.DBus"
+
+static int rm_rf(const char *path);
 
 /* ---------- environment ---------- */
 
@@ -444,9 +447,9 @@ static gboolean is_below_tmpdir(const char *path) {
         return g_str_has_prefix(real, prefix) && strstr(real + strlen(prefix), "vh-") == real + strlen(prefix);
 }
 
-char *vh_test_bus_copy_host(VhTestBus *bus, const char *name) {
+static char *copy_host_into(VhTestBus *bus, const char *name, const char *base) {
         g_autofree char *src = g_build_filename(vh_test_env("VH_TEST_DATA"), "hosts", name, NULL);
-        g_autofree char *dst = g_build_filename(bus->dir, "hosts", name, NULL);
+        g_autofree char *dst = g_build_filename(base, "hosts", name, NULL);
         g_autofree char *parent = g_path_get_dirname(dst);
         g_autofree char *msg = NULL;
         const char *argv[] = { "cp", "-a", "--", src, parent, NULL };
@@ -465,6 +468,40 @@ char *vh_test_bus_copy_host(VhTestBus *bus, const char *name) {
         g_assert_cmpint(run->status, ==, 0);
         g_assert_true(is_below_tmpdir(dst));
         return g_steal_pointer(&dst);
+}
+
+char *vh_test_bus_copy_host(VhTestBus *bus, const char *name) {
+        return copy_host_into(bus, name, bus->dir);
+}
+
+static char *shared_dir;
+static GHashTable *shared_hosts;
+
+static void remove_shared_dir(void) {
+        if (shared_dir)
+                rm_rf(shared_dir);
+}
+
+char *vh_test_bus_shared_host(VhTestBus *bus, const char *name) {
+        const char *cached;
+        char *path;
+
+        if (!shared_hosts) {
+                g_autoptr(GError) error = NULL;
+
+                shared_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+                shared_dir = g_dir_make_tmp("vh-hosts-XXXXXX", &error);
+                g_assert_no_error(error);
+                g_assert_cmpint(g_chmod(shared_dir, 0755), ==, 0);
+                atexit(remove_shared_dir);
+        }
+        cached = g_hash_table_lookup(shared_hosts, name);
+        if (cached)
+                return g_strdup(cached);
+        path = copy_host_into(bus, name, shared_dir);
+        if (path)
+                g_hash_table_insert(shared_hosts, g_strdup(name), g_strdup(path));
+        return path;
 }
 
 /* ---------- daemon ---------- */
@@ -636,42 +673,43 @@ static guint count_statuses(VhTestBus *bus) {
         return st->len;
 }
 
-static void stop_activated_daemon(VhTestBus *bus) {
+int vh_test_bus_stop_activated(VhTestBus *bus) {
+        g_autofree char *service = g_build_filename(bus->dir, "services", "org.vfiohost.service", NULL);
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = NULL;
         guint32 pid = 0;
         guint before;
-        gint64 deadline;
-
-        g_autofree char *service = g_build_filename(bus->dir, "services", "org.vfiohost.service", NULL);
-        gint64 gone = 0;
+        gint64 deadline, gone = 0;
 
         if (!g_file_test(service, G_FILE_TEST_EXISTS))
-                return;
+                return -1;
         if (!vh_test_bus_name_has_owner(bus, VH_BUS_NAME))
-                return;
+                return -1;
         r = g_dbus_connection_call_sync(vh_test_bus_connection(bus), DBUS_NAME, DBUS_PATH, DBUS_IFACE,
                                         "GetConnectionUnixProcessID", g_variant_new("(s)", VH_BUS_NAME),
                                         G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
         if (!r)
-                return;
+                return -1;
         g_variant_get(r, "(u)", &pid);
         before = count_statuses(bus);
         kill((pid_t) pid, SIGTERM);
         deadline = g_get_monotonic_time() + (gint64) (20 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
         while (g_get_monotonic_time() < deadline) {
-                if (count_statuses(bus) > before)
-                        return;
+                g_autoptr(GArray) st = vh_test_bus_activation_statuses(bus);
+
+                if (st->len > before)
+                        return g_array_index(st, int, st->len - 1);
                 if (gone == 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH)
                         gone = g_get_monotonic_time();
                 /* Gone and no status: not started through the launcher. */
                 if (gone > 0 && g_get_monotonic_time() - gone > 2 * G_USEC_PER_SEC)
-                        return;
+                        return -1;
                 g_usleep(10000);
         }
         g_test_message("the bus-activated daemon (pid %u) did not exit on SIGTERM", pid);
         kill((pid_t) pid, SIGKILL);
         g_test_fail();
+        return -2;
 }
 
 static int rm_rf(const char *path) {
@@ -698,7 +736,7 @@ void vh_test_bus_free(VhTestBus *bus) {
         /* A bus-activated daemon still running: SIGTERM it and let the
          * launcher record its status before the bus goes (a daemon that
          * loses its bus exits with failure, by design). */
-        stop_activated_daemon(bus);
+        (void) vh_test_bus_stop_activated(bus);
         if (bus->conn) {
                 g_dbus_connection_close_sync(bus->conn, NULL, NULL);
                 g_clear_object(&bus->conn);

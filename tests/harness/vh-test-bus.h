@@ -73,9 +73,14 @@ char **vh_test_bus_client_envp(VhTestBus *bus);
 
 /* Copies tests/data/hosts/<name> into the test directory and returns the
  * copy's path (a temporary directory, so a daemon writing below it can never
- * touch the real host). Returns NULL and calls g_test_skip() when the
- * fixture does not exist. */
+ * touch the real host nor the fixture). Returns NULL and calls g_test_skip()
+ * when the fixture does not exist. For tests that change the host. */
 char *vh_test_bus_copy_host(VhTestBus *bus, const char *name);
+
+/* Like vh_test_bus_copy_host(), but one copy per host name shared by all
+ * tests of this process (copying a tree costs ~0.5 s on slow disks): for
+ * tests that only read. Removed when the process exits. */
+char *vh_test_bus_shared_host(VhTestBus *bus, const char *name);
 
 /* The daemon argv prefix: VH_TEST_DAEMON_WRAPPER split on spaces (argv[0]
  * resolved in PATH) followed by VH_DAEMON. */
@@ -99,6 +104,11 @@ int vh_test_bus_stop_daemon(VhTestBus *bus);
  * of each activated process (checked in vh_test_bus_free()). With
  * record_status FALSE the argv is used as it is (for /bin/false). */
 void vh_test_bus_write_service(VhTestBus *bus, const char *const *argv, gboolean record_status);
+
+/* SIGTERMs the bus-activated daemon that owns org.vfiohost now and returns
+ * the exit status the launcher recorded; -1 when none runs (or it was not
+ * started through the launcher), -2 when it did not exit (then killed). */
+int vh_test_bus_stop_activated(VhTestBus *bus);
 
 /* Exit statuses recorded by the launcher so far. */
 GArray *vh_test_bus_activation_statuses(VhTestBus *bus);

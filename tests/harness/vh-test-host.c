@@ -228,7 +228,8 @@ GPtrArray *vh_test_host_group_blockers(const VhTestHost *host, const VhTestGroup
 
                 if (!f || !*f->driver || strcmp(f->driver, "vfio-pci") == 0)
                         continue;
-                if (vh_test_function_is_bridge(f) && strcmp(f->driver, "pcieport") == 0)
+                if (vh_test_function_is_bridge(f) &&
+                    (strcmp(f->driver, "pcieport") == 0 || strcmp(f->driver, "shpchp") == 0))
                         continue;
                 g_ptr_array_add(blockers, (gpointer) f);
         }

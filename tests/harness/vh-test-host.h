@@ -51,7 +51,8 @@ gboolean vh_test_function_is_bridge(const VhTestFunction *f);
 
 /* The members that keep a group from being viable per the contract
  * (dbus/org.vfiohost.xml, Group1.Viable): bound to a driver other than
- * vfio-pci, and not a bridge on pcieport. Returns VhTestFunction* (borrowed). */
+ * vfio-pci, and not a PCI-to-PCI bridge on pcieport or shpchp (tests/data/README.md,
+ * "Viability rule"). Returns VhTestFunction* (borrowed). */
 GPtrArray *vh_test_host_group_blockers(const VhTestHost *host, const VhTestGroup *group);
 
 /* Names of every host fixture under VH_TEST_DATA/hosts, sorted. */
