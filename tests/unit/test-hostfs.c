@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vh-hostfs: the one module that touches the host, re-rooted beneath a
+ * fixture tree. Writes only ever go to a temporary copy. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "vh-hostfs.h"
+#include "vh-strv.h"
+#include "vh-unit.h"
+
+#define GPU "0000:01:00.0"
+
+typedef struct {
+        char *copy;             /* writable temp copy, or NULL */
+        char *root;             /* canonical root the fs was made with */
+        VhHostFs *fs;
+} Fixture;
+
+static void fixture_setup_tree(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = vh_unit_host_dir(data);
+
+        f->root = vh_unit_realpath(dir);
+        g_assert_cmpint(vh_hostfs_new(dir, &f->fs), ==, 0);
+}
+
+static void fixture_setup_copy(Fixture *f, gconstpointer data) {
+        g_autofree char *tmp_root = vh_unit_tmp_root();
+
+        f->copy = vh_unit_copy_host(data);
+        f->root = g_strdup(f->copy);
+        g_assert_cmpint(vh_hostfs_new(f->copy, &f->fs), ==, 0);
+
+        /* Safety first: every test with a writable fs runs beneath a temp dir. */
+        g_assert_cmpstr(vh_hostfs_root(f->fs), ==, f->copy);
+        g_assert_true(g_str_has_prefix(vh_hostfs_root(f->fs), tmp_root));
+        g_assert_false(vh_hostfs_is_host_root(f->fs));
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        vh_hostfs_free(f->fs);
+        vh_unit_remove_copy(f->copy);
+        g_free(f->copy);
+        g_free(f->root);
+}
+
+/* --- construction */
+
+static void test_new_root(Fixture *f, gconstpointer data) {
+        g_autofree char *given = NULL, *trailing = NULL, *dotted = NULL;
+        VhHostFs *fs = NULL;
+
+        g_assert_cmpstr(vh_hostfs_root(f->fs), ==, f->root);
+        g_assert_false(vh_hostfs_is_host_root(f->fs));
+        g_assert_false(vh_hostfs_is_read_only(f->fs));
+
+        /* canonicalised: trailing slash, "." and ".." pieces resolve */
+        given = vh_unit_host_dir(data);
+        trailing = g_strconcat(given, "/", NULL);
+        g_assert_cmpint(vh_hostfs_new(trailing, &fs), ==, 0);
+        g_assert_cmpstr(vh_hostfs_root(fs), ==, f->root);
+        fs = vh_hostfs_free(fs);
+        g_assert_null(fs);
+
+        dotted = g_build_filename(given, "sys", "..", ".", NULL);
+        g_assert_cmpint(vh_hostfs_new(dotted, &fs), ==, 0);
+        g_assert_cmpstr(vh_hostfs_root(fs), ==, f->root);
+        vh_hostfs_free(fs);
+
+        vh_hostfs_free(NULL);
+}
+
+static void test_new_symlinked_root(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *tmp = g_dir_make_tmp("vh-unit-XXXXXX", &error);
+        g_autofree char *link = NULL, *target = vh_unit_host_dir("desktop-intel");
+        g_autofree char *canonical_target = vh_unit_realpath(target);
+        VhHostFs *fs = NULL;
+
+        g_assert_no_error(error);
+        link = g_build_filename(tmp, "host", NULL);
+        g_assert_cmpint(symlink(canonical_target, link), ==, 0);
+
+        g_assert_cmpint(vh_hostfs_new(link, &fs), ==, 0);
+        g_assert_cmpstr(vh_hostfs_root(fs), ==, canonical_target);
+        vh_hostfs_free(fs);
+
+        g_unlink(link);
+        g_rmdir(tmp);
+}
+
+static void test_new_host_root(void) {
+        g_autofree char *path = NULL;
+        VhHostFs *fs = NULL;
+
+        /* Only read-only questions are asked of the real root. */
+        g_assert_cmpint(vh_hostfs_new("/", &fs), ==, 0);
+        g_assert_cmpstr(vh_hostfs_root(fs), ==, "/");
+        g_assert_true(vh_hostfs_is_host_root(fs));
+        path = vh_hostfs_path(fs, "sys/bus/pci", "devices", NULL);
+        g_assert_cmpstr(path, ==, "/sys/bus/pci/devices");
+        vh_hostfs_free(fs);
+}
+
+static void test_new_bad_root(void) {
+        g_autofree char *file = NULL, *dir = vh_unit_host_dir("desktop-intel");
+        VhHostFs *fs = NULL;
+
+        g_assert_cmpint(vh_hostfs_new("/nonexistent/vh-unit/root", &fs), <, 0);
+        g_assert_null(fs);
+
+        /* a file is not a root */
+        file = g_build_filename(dir, "proc", "cmdline", NULL);
+        g_assert_cmpint(vh_hostfs_new(file, &fs), ==, -ENOTDIR);
+        g_assert_null(fs);
+}
+
+/* --- paths */
+
+static void test_path_join(Fixture *f, gconstpointer data) {
+        g_autofree char *p1 = NULL, *p2 = NULL, *p3 = NULL, *expected = NULL;
+
+        p1 = vh_hostfs_path(f->fs, "sys/bus/pci/devices", GPU, "vendor", NULL);
+        expected = g_build_filename(f->root, "sys", "bus", "pci", "devices", GPU, "vendor", NULL);
+        g_assert_cmpstr(p1, ==, expected);
+
+        p2 = vh_hostfs_path(f->fs, "sys", "bus", "pci", "devices", GPU, "vendor", NULL);
+        g_assert_cmpstr(p2, ==, expected);
+
+        p3 = vh_hostfs_path(f->fs, "proc/sys/kernel/osrelease", NULL);
+        g_free(expected);
+        expected = g_build_filename(f->root, "proc", "sys", "kernel", "osrelease", NULL);
+        g_assert_cmpstr(p3, ==, expected);
+}
+
+/* Components that could climb out of the root or alias another path. */
+static const char *const bad_components[] = {
+        "..",
+        "",
+        "../../etc",
+        "../..",
+        "0000:01:00.0/../x",
+        "0000:01:00.0/..",
+        "sys/../../etc",
+        "sys//bus",
+        "sys/",
+};
+
+static void test_path_refused(Fixture *f, gconstpointer data) {
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_components); i++) {
+                const char *c = bad_components[i];
+                g_autofree char *s = NULL, *link = NULL;
+                char **l = NULL;
+                unsigned long ul;
+                long sl;
+                size_t size;
+
+                g_test_message("component '%s'", c);
+
+                /* as the first, a middle and the last component */
+                g_assert_null(vh_hostfs_path(f->fs, c, NULL));
+                g_assert_null(vh_hostfs_path(f->fs, "sys/bus/pci/devices", c, "vendor", NULL));
+                g_assert_null(vh_hostfs_path(f->fs, "sys/bus/pci/devices", GPU, c, NULL));
+
+                g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", c, "vendor", NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_read_file(f->fs, &s, &size, "sys/bus/pci/devices", GPU, c, NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", c, "vendor", NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_read_long(f->fs, &sl, "sys/bus/pci/devices", c, "numa_node", NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_read_link(f->fs, &link, "sys/bus/pci/devices", c, "driver", NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &link, "sys/bus/pci/devices", c, "driver", NULL), ==, -EINVAL);
+                g_assert_cmpint(vh_hostfs_list_dir(f->fs, &l, "sys/bus/pci/devices", c, NULL), ==, -EINVAL);
+                g_assert_false(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", c, NULL));
+                g_assert_null(s);
+                g_assert_null(link);
+                g_assert_null(l);
+        }
+
+        /* "../.." from inside the tree would still be inside the real
+         * filesystem: make sure the refusal is not just a failed lookup. */
+        g_assert_false(vh_hostfs_exists(f->fs, "sys", "..", "proc", NULL));
+        g_assert_true(vh_hostfs_exists(f->fs, "proc", NULL));
+}
+
+/* An absolute-looking component never leaves the root. */
+static void test_path_absolute_component(Fixture *f, gconstpointer data) {
+        g_autofree char *p = vh_hostfs_path(f->fs, "/etc", "passwd", NULL);
+        g_autofree char *prefix = g_strconcat(f->root, "/", NULL);
+
+        if (p)
+                g_assert_true(g_str_has_prefix(p, prefix));
+}
+
+/* --- reads */
+
+static void test_read(Fixture *f, gconstpointer data) {
+        g_autofree char *s = NULL, *cfg = NULL, *empty = NULL, *cmdline = NULL;
+        unsigned long ul = 0;
+        long sl = 0;
+        size_t size = 0;
+
+        /* trailing newline stripped */
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "vendor", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "0x10de");
+        g_clear_pointer(&s, g_free);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "(null)");
+        g_clear_pointer(&s, g_free);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "reset_method", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "bus");
+        g_clear_pointer(&s, g_free);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/kernel/iommu_groups/2/type", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "DMA");
+
+        /* an empty file is an empty string */
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &empty, "sys/bus/pci/devices", GPU, "reset", NULL), ==, 0);
+        g_assert_cmpstr(empty, ==, "");
+
+        /* the whole file, untouched */
+        g_assert_cmpint(vh_hostfs_read_file(f->fs, &cmdline, &size, "proc/cmdline", NULL), ==, 0);
+        g_assert_cmpuint(size, ==, strlen(cmdline));
+        g_assert_true(g_str_has_suffix(cmdline, "intel_iommu=on\n"));
+
+        /* binary: config space, 256 bytes, NUL-terminated beyond */
+        g_assert_cmpint(vh_hostfs_read_file(f->fs, &cfg, &size, "sys/bus/pci/devices", GPU, "config", NULL), ==, 0);
+        g_assert_cmpuint(size, ==, 256);
+        g_assert_cmpuint((guint8) cfg[0], ==, 0xde);
+        g_assert_cmpuint((guint8) cfg[1], ==, 0x10);
+        g_assert_cmpuint((guint8) cfg[2], ==, 0x84);
+        g_assert_cmpuint((guint8) cfg[3], ==, 0x26);
+        g_assert_cmpuint((guint8) cfg[size], ==, 0);
+
+        /* numbers in any base strtoul takes */
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "vendor", NULL), ==, 0);
+        g_assert_cmpuint(ul, ==, 0x10de);
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "class", NULL), ==, 0);
+        g_assert_cmpuint(ul, ==, 0x030000);
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "irq", NULL), ==, 0);
+        g_assert_cmpuint(ul, ==, 16);
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", "0000:00:01.0", "secondary_bus_number", NULL), ==, 0);
+        g_assert_cmpuint(ul, ==, 1);
+        g_assert_cmpint(vh_hostfs_read_long(f->fs, &sl, "sys/bus/pci/devices", GPU, "numa_node", NULL), ==, 0);
+        g_assert_cmpint(sl, ==, -1);
+
+        /* "-1" is not an unsigned number; text is not a number */
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "numa_node", NULL), <, 0);
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "driver_override", NULL), <, 0);
+        g_assert_cmpint(vh_hostfs_read_long(f->fs, &sl, "sys/bus/pci/devices", GPU, "driver_override", NULL), <, 0);
+        g_assert_cmpint(vh_hostfs_read_long(f->fs, &sl, "sys/bus/pci/devices", GPU, "reset", NULL), <, 0);
+
+        /* missing */
+        g_clear_pointer(&s, g_free);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "sriov_numvfs", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", "0000:09:00.0", "vendor", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_read_ulong(f->fs, &ul, "sys/bus/pci/devices", GPU, "sriov_totalvfs", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_read_long(f->fs, &sl, "sys/bus/pci/devices", GPU, "nothing", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_read_file(f->fs, &s, &size, "sys/nothing", NULL), ==, -ENOENT);
+        g_assert_null(s);
+}
+
+static void test_links(Fixture *f, gconstpointer data) {
+        g_autofree char *t1 = NULL, *t2 = NULL, *n1 = NULL, *n2 = NULL, *n3 = NULL, *t3 = NULL;
+
+        /* as stored, relative, from the device's real directory */
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &t1, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(t1, ==, "../../../../bus/pci/drivers/nvidia");
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &t2, "sys/bus/pci/devices", GPU, "iommu_group", NULL), ==, 0);
+        g_assert_cmpstr(t2, ==, "../../../../kernel/iommu_groups/2");
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &t3, "sys/bus/pci/devices", GPU, NULL), ==, 0);
+        g_assert_cmpstr(t3, ==, "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &n1, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(n1, ==, "nvidia");
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &n2, "sys/bus/pci/devices", GPU, "iommu_group", NULL), ==, 0);
+        g_assert_cmpstr(n2, ==, "2");
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &n3, "sys/class/iommu/dmar1", NULL), ==, 0);
+        g_assert_cmpstr(n3, ==, "dmar1");
+
+        /* no driver: no link */
+        g_clear_pointer(&n1, g_free);
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &n1, "sys/bus/pci/devices", "0000:00:14.2", "driver", NULL), ==, -ENOENT);
+        g_assert_null(n1);
+        /* not a link */
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &n1, "sys/bus/pci/devices", GPU, "vendor", NULL), ==, -EINVAL);
+        g_assert_null(n1);
+}
+
+static gint compare_strp(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+static void test_exists_and_list(Fixture *f, gconstpointer data) {
+        g_auto(GStrv) devices = NULL, groups = NULL, members = NULL, empty = NULL;
+        const char *expected_groups[] = { "0", "1", "2", "3", "4", "5", "6", "7", NULL };
+        const char *expected_members[] = { "0000:00:01.0", "0000:01:00.0", "0000:01:00.1", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDir) dir = NULL;
+        g_autofree char *devdir = g_build_filename(f->root, "sys", "bus", "pci", "devices", NULL);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *e;
+
+        /* through symlinks */
+        g_assert_true(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", GPU, NULL));
+        g_assert_true(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", GPU, "driver", "bind", NULL));
+        g_assert_true(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", GPU, "iommu_group", "devices", GPU, NULL));
+        g_assert_true(vh_hostfs_exists(f->fs, "dev/vfio/vfio", NULL));
+        g_assert_false(vh_hostfs_exists(f->fs, "dev/vfio/2", NULL));
+        g_assert_false(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", "0000:09:00.0", NULL));
+        g_assert_false(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", "0000:00:14.2", "driver", NULL));
+
+        /* sorted, without . and .., identical to the directory */
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &devices, "sys/bus/pci/devices", NULL), ==, 0);
+        dir = g_dir_open(devdir, 0, &error);
+        g_assert_no_error(error);
+        while ((e = g_dir_read_name(dir)))
+                g_ptr_array_add(names, g_strdup(e));
+        g_ptr_array_sort(names, compare_strp);
+        g_ptr_array_add(names, NULL);
+        g_assert_cmpuint(g_strv_length(devices), ==, 20);
+        g_assert_cmpstrv(devices, (char **) names->pdata);
+        for (size_t i = 1; devices[i]; i++)
+                g_assert_cmpint(strcmp(devices[i - 1], devices[i]), <, 0);
+
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &groups, "sys/kernel/iommu_groups", NULL), ==, 0);
+        g_assert_cmpstrv(groups, expected_groups);
+
+        /* through the group link */
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &members, "sys/bus/pci/devices", GPU, "iommu_group", "devices", NULL), ==, 0);
+        g_assert_cmpstrv(members, expected_members);
+
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &empty, "sys/kernel/nothing", NULL), ==, -ENOENT);
+        g_assert_null(empty);
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &empty, "sys/bus/pci/devices", GPU, "vendor", NULL), ==, -ENOTDIR);
+        g_assert_null(empty);
+}
+
+static void test_list_dir_empty(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = g_build_filename(f->copy, "sys", "kernel", "iommu_groups", NULL);
+        char **l = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &l, "sys/kernel/iommu_groups", NULL), ==, 0);
+        g_assert_nonnull(l);
+        g_assert_null(l[0]);
+        vh_strv_free(l);
+}
+
+/* --- writes */
+
+static void test_write(Fixture *f, gconstpointer data) {
+        g_autofree char *src = vh_unit_host_dir(data);
+        g_autofree char *s = NULL, *orig = NULL, *missing = NULL;
+
+        g_assert_false(vh_hostfs_is_read_only(f->fs));
+
+        /* lands beneath the root, exactly as written (no newline added) */
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "vfio-pci", "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        s = vh_unit_read_file(f->copy, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/driver_override");
+        g_assert_cmpstr(s, ==, "vfio-pci");
+        g_clear_pointer(&s, g_free);
+
+        /* shorter value replaces, does not leave a tail */
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "\n", "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        s = vh_unit_read_file(f->copy, "sys/bus/pci/devices/" GPU "/driver_override");
+        g_assert_cmpstr(s, ==, "\n");
+        g_clear_pointer(&s, g_free);
+
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, GPU, "sys/bus/pci/drivers/nvidia/unbind", NULL), ==, 0);
+        s = vh_unit_read_file(f->copy, "sys/bus/pci/drivers/nvidia/unbind");
+        g_assert_cmpstr(s, ==, GPU);
+        g_clear_pointer(&s, g_free);
+
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, GPU, "sys/bus/pci/drivers_probe", NULL), ==, 0);
+        s = vh_unit_read_file(f->copy, "sys/bus/pci/drivers_probe");
+        g_assert_cmpstr(s, ==, GPU);
+        g_clear_pointer(&s, g_free);
+
+        /* refused components write nothing */
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_components); i++)
+                g_assert_cmpint(vh_hostfs_write_string(f->fs, "x", "sys/bus/pci/devices", bad_components[i], "driver_override", NULL), ==, -EINVAL);
+
+        /* the kernel has no attribute it did not create: a write to a missing
+         * attribute fails and creates nothing */
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "1", "sys/bus/pci/devices", GPU, "sriov_numvfs", NULL), <, 0);
+        missing = g_build_filename(f->copy, "sys/bus/pci/devices", GPU, "sriov_numvfs", NULL);
+        g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+
+        /* the source tree is untouched */
+        orig = vh_unit_read_file(src, "sys/bus/pci/devices/" GPU "/driver_override");
+        g_assert_cmpstr(orig, ==, "(null)\n");
+}
+
+static void test_read_only(Fixture *f, gconstpointer data) {
+        g_autofree char *path = g_build_filename(f->copy, "sys/bus/pci/devices", GPU, "driver_override", NULL);
+        g_autofree char *missing = g_build_filename(f->copy, "sys/bus/pci/devices", GPU, "new_attr", NULL);
+        g_autofree char *s = NULL;
+        GStatBuf before, after;
+
+        g_assert_cmpint(g_stat(path, &before), ==, 0);
+
+        vh_hostfs_set_read_only(f->fs, true);
+        g_assert_true(vh_hostfs_is_read_only(f->fs));
+
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "vfio-pci", "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, -EROFS);
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, GPU, "sys/bus/pci/drivers_probe", NULL), ==, -EROFS);
+        /* even where the file does not exist: no open() happens */
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "1", "sys/bus/pci/devices", GPU, "new_attr", NULL), ==, -EROFS);
+        g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+
+        /* the file is not touched: same content, same size, same mtime */
+        s = vh_unit_read_file(f->copy, "sys/bus/pci/devices/" GPU "/driver_override");
+        g_assert_cmpstr(s, ==, "(null)\n");
+        g_assert_cmpint(g_stat(path, &after), ==, 0);
+        g_assert_cmpint(after.st_size, ==, before.st_size);
+        g_assert_cmpint(after.st_mtime, ==, before.st_mtime);
+        g_assert_cmpint(after.st_mtim.tv_nsec, ==, before.st_mtim.tv_nsec);
+
+        /* reads still work */
+        g_clear_pointer(&s, g_free);
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "vendor", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "0x10de");
+
+        /* and writable again */
+        vh_hostfs_set_read_only(f->fs, false);
+        g_assert_false(vh_hostfs_is_read_only(f->fs));
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "vfio-pci", "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        g_clear_pointer(&s, g_free);
+        s = vh_unit_read_file(f->copy, "sys/bus/pci/devices/" GPU "/driver_override");
+        g_assert_cmpstr(s, ==, "vfio-pci");
+}
+
+/* A file that cannot be opened for writing reports the errno. */
+static void test_write_errors(Fixture *f, gconstpointer data) {
+        g_autofree char *path = g_build_filename(f->copy, "sys/bus/pci/drivers/nvidia/bind", NULL);
+
+        /* a directory is not an attribute */
+        g_assert_cmpint(vh_hostfs_write_string(f->fs, "x", "sys/bus/pci/drivers/nvidia", NULL), ==, -EISDIR);
+
+        if (geteuid() != 0) {
+                g_assert_cmpint(g_chmod(path, 0444), ==, 0);
+                g_assert_cmpint(vh_hostfs_write_string(f->fs, GPU, "sys/bus/pci/drivers/nvidia/bind", NULL), ==, -EACCES);
+        }
+}
+
+#define ADD(path, setup, fn, host) \
+        g_test_add(path, Fixture, host, setup, fn, fixture_teardown)
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        ADD("/hostfs/new/root", fixture_setup_tree, test_new_root, "desktop-intel");
+        g_test_add_func("/hostfs/new/symlinked-root", test_new_symlinked_root);
+        g_test_add_func("/hostfs/new/host-root", test_new_host_root);
+        g_test_add_func("/hostfs/new/bad-root", test_new_bad_root);
+        ADD("/hostfs/path/join", fixture_setup_tree, test_path_join, "desktop-intel");
+        ADD("/hostfs/path/refused", fixture_setup_tree, test_path_refused, "desktop-intel");
+        ADD("/hostfs/path/absolute-component", fixture_setup_tree, test_path_absolute_component, "desktop-intel");
+        ADD("/hostfs/read/values", fixture_setup_tree, test_read, "desktop-intel");
+        ADD("/hostfs/read/links", fixture_setup_tree, test_links, "desktop-intel");
+        ADD("/hostfs/read/exists-and-list", fixture_setup_tree, test_exists_and_list, "desktop-intel");
+        ADD("/hostfs/read/list-empty-dir", fixture_setup_copy, test_list_dir_empty, "no-iommu");
+        ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
+        ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
+        ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");
+
+        return g_test_run();
+}
