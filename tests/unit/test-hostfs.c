@@ -350,6 +350,23 @@ static void test_list_dir_empty(Fixture *f, gconstpointer data) {
         vh_strv_free(l);
 }
 
+/* exists() follows symlinks: a dangling link does not exist, its target
+ * missing; read_link still reads it. */
+static void test_dangling_link(Fixture *f, gconstpointer data) {
+        g_autofree char *link = g_build_filename(f->copy, "sys/bus/pci/devices", GPU, "driver", NULL);
+        g_autofree char *target = NULL, *name = NULL;
+
+        g_assert_true(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", GPU, "driver", NULL));
+        g_assert_cmpint(g_unlink(link), ==, 0);
+        g_assert_cmpint(symlink("../../../../bus/pci/drivers/gone", link), ==, 0);
+
+        g_assert_false(vh_hostfs_exists(f->fs, "sys/bus/pci/devices", GPU, "driver", NULL));
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &target, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(target, ==, "../../../../bus/pci/drivers/gone");
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &name, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(name, ==, "gone");
+}
+
 /* --- writes */
 
 static void test_write(Fixture *f, gconstpointer data) {
@@ -464,6 +481,7 @@ int main(int argc, char **argv) {
         ADD("/hostfs/read/links", fixture_setup_tree, test_links, "desktop-intel");
         ADD("/hostfs/read/exists-and-list", fixture_setup_tree, test_exists_and_list, "desktop-intel");
         ADD("/hostfs/read/list-empty-dir", fixture_setup_copy, test_list_dir_empty, "no-iommu");
+        ADD("/hostfs/read/dangling-link", fixture_setup_copy, test_dangling_link, "desktop-intel");
         ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
         ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
         ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");
