@@ -28,7 +28,7 @@ typedef struct VhDaemon {
 } VhDaemon;
 
 typedef struct VhDaemonOptions {
-        const char *root;               /* NULL or "/" for the real host */
+        const char *root;               /* "/" for the real host, or a host tree */
         bool read_only;                 /* refuse every write to the host */
         uint64_t idle_timeout_usec;
 } VhDaemonOptions;

@@ -76,6 +76,9 @@
 #define VH_ATTR_SRIOV_TOTALVFS      "sriov_totalvfs"
 #define VH_ATTR_VFIO_DEV            "vfio-dev"
 #define VH_ATTR_GROUP_DEVICES       "devices"
+#define VH_ATTR_BIND                "bind"
+#define VH_ATTR_UNBIND              "unbind"
+#define VH_ATTR_DRIVERS_PROBE       "drivers_probe"
 #define VH_ATTR_GROUP_TYPE          "type"
 
 #define VH_DRIVER_VFIO_PCI          "vfio-pci"

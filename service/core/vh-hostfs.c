@@ -20,9 +20,19 @@
  * broken root from making us read for ever. */
 #define VH_HOSTFS_READ_MAX (16u * 1024u * 1024u)
 
+typedef struct VhFault {
+        char *attr;
+        char *address;          /* NULL: any function */
+        int error;              /* positive errno; 0: hang */
+        unsigned nth;           /* 0: every match */
+        unsigned seen;          /* matches so far (atomic) */
+} VhFault;
+
 struct VhHostFs {
         char *root;             /* canonical, no trailing slash; "" for "/" */
         bool read_only;
+        VhFault *faults;
+        size_t n_faults;
 };
 
 int vh_hostfs_new(const char *root, VhHostFs **ret) {
@@ -30,8 +40,10 @@ int vh_hostfs_new(const char *root, VhHostFs **ret) {
         VhHostFs *fs;
         struct stat st;
 
+        /* No default: an empty root by mistake must not become a writable
+         * view of the real host. Callers say "/" when they mean it. */
         if (!root || !*root)
-                root = "/";
+                return -EINVAL;
 
         canonical = realpath(root, NULL);
         if (!canonical)
@@ -53,9 +65,20 @@ int vh_hostfs_new(const char *root, VhHostFs **ret) {
         return 0;
 }
 
+static void faults_clear(VhHostFs *fs) {
+        for (size_t i = 0; i < fs->n_faults; i++) {
+                free(fs->faults[i].attr);
+                free(fs->faults[i].address);
+        }
+        free(fs->faults);
+        fs->faults = NULL;
+        fs->n_faults = 0;
+}
+
 VhHostFs *vh_hostfs_free(VhHostFs *fs) {
         if (!fs)
                 return NULL;
+        faults_clear(fs);
         free(fs->root);
         free(fs);
         return NULL;
@@ -400,6 +423,116 @@ int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) 
         return 0;
 }
 
+static int errno_from_name(const char *name) {
+        static const struct { const char *name; int error; } table[] = {
+                { "EBUSY", EBUSY }, { "ENODEV", ENODEV }, { "EIO", EIO },
+                { "EINVAL", EINVAL }, { "EPERM", EPERM }, { "ENOENT", ENOENT },
+                { "EEXIST", EEXIST }, { "ENOSPC", ENOSPC }, { "hang", 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strcmp(name, table[i].name) == 0)
+                        return table[i].error;
+        return -EINVAL;
+}
+
+static int parse_fault(const char *rule, VhFault *f) {
+        _cleanup_free_ char *copy = strdup(rule);
+        char *eq, *at, *hash;
+        int e;
+
+        if (!copy)
+                return -ENOMEM;
+        eq = strchr(copy, '=');
+        if (!eq)
+                return -EINVAL;
+        *eq = 0;
+        hash = strchr(eq + 1, '#');
+        if (hash) {
+                char *end;
+
+                *hash = 0;
+                errno = 0;
+                f->nth = (unsigned) strtoul(hash + 1, &end, 10);
+                if (errno || *end || f->nth == 0)
+                        return -EINVAL;
+        }
+        e = errno_from_name(eq + 1);
+        if (e < 0)
+                return e;
+        f->error = e;
+
+        at = strchr(copy, '@');
+        if (at) {
+                *at = 0;
+                f->address = strdup(at + 1);
+                if (!f->address)
+                        return -ENOMEM;
+        }
+        if (!*copy)
+                return -EINVAL;
+        f->attr = strdup(copy);
+        return f->attr ? 0 : -ENOMEM;
+}
+
+int vh_hostfs_set_faults(VhHostFs *fs, const char *spec) {
+        _cleanup_strv_free_ char **rules = NULL;
+        int r;
+
+        if (vh_hostfs_is_host_root(fs))
+                return -EPERM;
+
+        faults_clear(fs);
+        r = vh_strv_split(spec, ";", &rules);
+        if (r < 0)
+                return r;
+
+        fs->faults = calloc(vh_strv_length(rules) + 1, sizeof(VhFault));
+        if (!fs->faults)
+                return -ENOMEM;
+        STRV_FOREACH(rule, rules) {
+                r = parse_fault(*rule, &fs->faults[fs->n_faults]);
+                if (r < 0) {
+                        free(fs->faults[fs->n_faults].attr);
+                        free(fs->faults[fs->n_faults].address);
+                        faults_clear(fs);
+                        return r;
+                }
+                fs->n_faults++;
+        }
+        return 0;
+}
+
+/* Returns 0 to go on with the write, a negative errno to fail it; never
+ * returns for "hang". */
+static int inject_fault(const VhHostFs *fs, const char *path, const char *value) {
+        const char *attr = strrchr(path, '/');
+
+        attr = attr ? attr + 1 : path;
+        for (size_t i = 0; i < fs->n_faults; i++) {
+                VhFault *f = &fs->faults[i];
+                unsigned seen;
+
+                if (strcmp(f->attr, attr) != 0)
+                        continue;
+                if (f->address && !strstr(path, f->address) && strcmp(value, f->address) != 0)
+                        continue;
+
+                seen = __atomic_add_fetch(&f->seen, 1, __ATOMIC_SEQ_CST);
+                if (f->nth && seen != f->nth)
+                        continue;
+
+                if (f->error == 0) {
+                        log_debug("Fault injection: write of '%s' to %s hangs.", value, path);
+                        for (;;)
+                                pause();
+                }
+                log_debug("Fault injection: write of '%s' to %s fails with %s.", value, path, strerror(f->error));
+                return -f->error;
+        }
+        return 0;
+}
+
 int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
@@ -412,6 +545,12 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
                 return -EROFS;
 
         JOIN_OR_RETURN(path, fs, first);
+
+        if (fs->n_faults > 0) {
+                int r = inject_fault(fs, path, value);
+                if (r < 0)
+                        return r;
+        }
 
         /* No O_CREAT: sysfs attributes exist or the kernel does not support
          * them; creating files would hide that. O_TRUNC as the shell's

@@ -15,7 +15,8 @@
 typedef struct VhHostFs VhHostFs;
 
 /* root: "/" for the real host, or a directory holding a recorded host tree.
- * The root is canonicalised (realpath) and must be a directory. */
+ * The root is canonicalised (realpath) and must be a directory. NULL or ""
+ * is -EINVAL: the real host is never a default. */
 int vh_hostfs_new(const char *root, VhHostFs **ret);
 VhHostFs *vh_hostfs_free(VhHostFs *fs);
 static inline void vh_hostfs_freep(VhHostFs **fs) {
@@ -29,6 +30,16 @@ bool vh_hostfs_is_host_root(const VhHostFs *fs);
 /* In read-only mode every write fails with -EROFS before any open(). */
 void vh_hostfs_set_read_only(VhHostFs *fs, bool read_only);
 bool vh_hostfs_is_read_only(const VhHostFs *fs);
+
+/* Fault injection for tests: spec is a ';'-separated list of rules
+ *     ATTR[@ADDRESS]=ERROR[#N]
+ * ATTR is the last component of the written path (driver_override, unbind,
+ * bind, drivers_probe), ADDRESS restricts the rule to writes whose path or
+ * value names that function, ERROR is an errno name (EBUSY, ENODEV, EIO,
+ * EINVAL, EPERM) or "hang" (the write never returns, like a driver's remove
+ * path stuck on a device in use), N makes the rule fire only on its Nth
+ * match. Refused (-EPERM) on the real host root: faults are for test trees. */
+int vh_hostfs_set_faults(VhHostFs *fs, const char *spec);
 
 /* Absolute path of a host path beneath the root; NULL on bad components or OOM. */
 char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));

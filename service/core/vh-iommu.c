@@ -121,7 +121,7 @@ int vh_iommu_scan_groups(const VhHostFs *fs, VhIommuGroup ***ret, size_t *ret_n)
  * vfio-pci, on no driver, or a PCI-to-PCI bridge on the port drivers. Not
  * every class 06xx qualifies: an ISA bridge on lpc_ich or a host bridge with a
  * driver blocks like any endpoint. */
-static bool member_is_harmless(const VhPciDevice *d) {
+bool vh_iommu_member_is_harmless(const VhPciDevice *d) {
         if (!d->driver || vh_pci_device_is_bound_to_vfio(d))
                 return true;
 
@@ -131,7 +131,7 @@ static bool member_is_harmless(const VhPciDevice *d) {
 
 /* Chipset functions (host/ISA/other bridges that are not PCI-to-PCI
  * bridges) cannot go to a VM; binding them would take the host apart. */
-static bool member_is_chipset(const VhPciDevice *d) {
+bool vh_iommu_member_is_chipset(const VhPciDevice *d) {
         return (d->class_code >> 16) == 0x06 && !vh_pci_device_is_pci_bridge(d);
 }
 
@@ -167,10 +167,10 @@ int vh_iommu_group_evaluate(VhIommuGroup *g, const VhPciDevice * const *devices,
 
                 if (d && !vh_pci_device_is_pci_bridge(d))
                         endpoints++;
-                if (d && member_is_harmless(d))
+                if (d && vh_iommu_member_is_harmless(d))
                         continue;
 
-                chipset = chipset || (d && member_is_chipset(d));
+                chipset = chipset || (d && vh_iommu_member_is_chipset(d));
 
                 r = vh_strv_extend(&blockers, g->members[i]);
                 if (r < 0)

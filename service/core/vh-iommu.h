@@ -33,6 +33,13 @@ int vh_iommu_scan_groups(const VhHostFs *fs, VhIommuGroup ***ret, size_t *ret_n)
  * function, which blocks). */
 int vh_iommu_group_evaluate(VhIommuGroup *g, const VhPciDevice * const *devices, size_t n_devices);
 
+/* A member that cannot do DMA for the host: on vfio-pci, on no driver, or a
+ * PCI-to-PCI bridge on pcieport/shpchp. */
+bool vh_iommu_member_is_harmless(const VhPciDevice *d);
+/* A chipset function (host, ISA or other bridge that is not PCI-to-PCI):
+ * the host needs it; it never goes to a VM. */
+bool vh_iommu_member_is_chipset(const VhPciDevice *d);
+
 /* Whether the kernel has an active IOMMU: an entry in sys/class/iommu or a
  * group in sys/kernel/iommu_groups. */
 bool vh_iommu_enabled(const VhHostFs *fs);

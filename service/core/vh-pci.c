@@ -146,8 +146,8 @@ static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
         _cleanup_free_ char *override = NULL;
         int r;
 
-        r = vh_hostfs_read_link_name(fs, &d->driver, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_DRIVER, NULL);
-        if (r < 0 && r != -ENOENT)
+        r = vh_pci_read_driver(fs, d->address, &d->driver);
+        if (r < 0)
                 log_debug_errno(r, "%s: cannot read driver link: %m", d->address);
 
         /* The kernel shows an unset override as "(null)". */
@@ -224,33 +224,44 @@ static int find_vfio_group_node(const VhHostFs *fs, const char *prefix, int grou
         return 1;
 }
 
-/* The VFIO nodes exist only while vfio-pci holds the function. */
-static int read_vfio_nodes(const VhHostFs *fs, VhPciDevice *d) {
+int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_group,
+                           char **ret_group_path, char **ret_device_path) {
+        _cleanup_free_ char *group_path = NULL, *device_path = NULL;
         _cleanup_strv_free_ char **cdevs = NULL;
         int r;
 
-        if (!vh_pci_device_is_bound_to_vfio(d))
-                return 0;
-
-        if (d->iommu_group >= 0) {
-                r = find_vfio_group_node(fs, "", d->iommu_group, &d->vfio_group_path);
+        if (iommu_group >= 0) {
+                r = find_vfio_group_node(fs, "", iommu_group, &group_path);
                 /* noiommu mode names the node "noiommu-N". */
                 if (r == 0)
-                        r = find_vfio_group_node(fs, "noiommu-", d->iommu_group, &d->vfio_group_path);
+                        r = find_vfio_group_node(fs, "noiommu-", iommu_group, &group_path);
                 if (r < 0)
                         return r;
         }
 
         /* iommufd character device: vfio-dev/vfioX names the node. */
-        if (vh_hostfs_list_dir(fs, &cdevs, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_VFIO_DEV, NULL) >= 0)
+        if (vh_hostfs_list_dir(fs, &cdevs, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_VFIO_DEV, NULL) >= 0)
                 STRV_FOREACH(c, cdevs)
                         if (vh_hostfs_exists(fs, VH_DEV_VFIO_DEVICES, *c, NULL)) {
-                                if (asprintf(&d->vfio_device_path, "/" VH_DEV_VFIO_DEVICES "/%s", *c) < 0)
+                                if (asprintf(&device_path, "/" VH_DEV_VFIO_DEVICES "/%s", *c) < 0)
                                         return -ENOMEM;
                                 break;
                         }
 
+        *ret_group_path = TAKE_PTR(group_path);
+        *ret_device_path = TAKE_PTR(device_path);
         return 0;
+}
+
+int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret) {
+        int r;
+
+        r = vh_hostfs_read_link_name(fs, ret, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_DRIVER, NULL);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        return r;
 }
 
 int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret) {
@@ -292,9 +303,12 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_sriov(fs, d);
         if (r < 0)
                 return r;
-        r = read_vfio_nodes(fs, d);
-        if (r < 0)
-                return r;
+        /* The VFIO nodes exist only while vfio-pci holds the function. */
+        if (vh_pci_device_is_bound_to_vfio(d)) {
+                r = vh_pci_read_vfio_nodes(fs, d->address, d->iommu_group, &d->vfio_group_path, &d->vfio_device_path);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(d);
         return 0;

@@ -51,6 +51,15 @@ static inline void vh_pci_device_freep(VhPciDevice **d) {
 bool vh_pci_device_is_pci_bridge(const VhPciDevice *d);
 bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d);
 
+/* The bound driver's name, NULL when none. Reads only the driver link:
+ * safe from any thread (no libpci). */
+int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret);
+
+/* "/dev/vfio/N" (or "noiommu-N") and "/dev/vfio/devices/vfioX" when those
+ * nodes exist, else NULL. Safe from any thread. */
+int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_group,
+                           char **ret_group_path, char **ret_device_path);
+
 /* Every function under sys/bus/pci/devices, sorted by address.
  * Functions whose attributes cannot be read are skipped with a warning. */
 int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n);

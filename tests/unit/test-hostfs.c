@@ -119,6 +119,12 @@ static void test_new_bad_root(void) {
         file = g_build_filename(dir, "proc", "cmdline", NULL);
         g_assert_cmpint(vh_hostfs_new(file, &fs), ==, -ENOTDIR);
         g_assert_null(fs);
+
+        /* the real host is never a default: no root, or an empty one, is refused */
+        g_assert_cmpint(vh_hostfs_new(NULL, &fs), ==, -EINVAL);
+        g_assert_null(fs);
+        g_assert_cmpint(vh_hostfs_new("", &fs), ==, -EINVAL);
+        g_assert_null(fs);
 }
 
 /* --- paths */

@@ -1,0 +1,874 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vh-binder.h"
+#include "vh-critical.h"
+#include "vh-holders.h"
+#include "vh-iommu.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-modules.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+
+/* How long a VFIO node may take to appear after vfio-pci took the function. */
+#define VFIO_NODE_WAIT_USEC (2 * 1000 * 1000)
+
+static void target_clear(VhBindTarget *t) {
+        free(t->driver_before);
+        free(t->override_before);
+        free(t->original_driver);
+        free(t->original_override);
+        free(t->driver_after);
+        free(t->vfio_group_path);
+        free(t->vfio_device_path);
+}
+
+VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_targets; i++)
+                target_clear(&p->targets[i]);
+        free(p->targets);
+        vh_strv_free(p->forced);
+        free(p);
+        return NULL;
+}
+
+bool vh_bind_plan_is_noop(const VhBindPlan *p) {
+        for (size_t i = 0; i < p->n_targets; i++)
+                if (!p->targets[i].noop)
+                        return false;
+        return true;
+}
+
+int vh_binder_new(const VhHostFs *fs, const char *state_dir, uint64_t write_timeout_usec, VhBinder **ret) {
+        _cleanup_(vh_binder_freep) VhBinder *b = NULL;
+        int r;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        pthread_mutex_init(&b->lock, NULL);
+        b->fs = fs;
+        b->write_timeout_usec = write_timeout_usec;
+        b->state_dir = strdup(state_dir);
+        if (!b->state_dir)
+                return -ENOMEM;
+
+        r = vh_journal_load(fs, state_dir, &b->journal);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+VhBinder *vh_binder_free(VhBinder *b) {
+        if (!b)
+                return NULL;
+        vh_journal_free(b->journal);
+        free(b->state_dir);
+        pthread_mutex_destroy(&b->lock);
+        free(b);
+        return NULL;
+}
+
+char *vh_binder_original_driver(VhBinder *b, const char *address) {
+        VhJournalEntry *e;
+        char *s = NULL;
+
+        pthread_mutex_lock(&b->lock);
+        e = vh_journal_find(b->journal, address);
+        if (e && e->original_driver)
+                s = strdup(e->original_driver);
+        pthread_mutex_unlock(&b->lock);
+        return s;
+}
+
+/* ---- Writes under a timeout ------------------------------------------ */
+
+/* Shared by the waiting worker and the writer thread; the last one out
+ * frees it, so a writer stuck in the kernel for ever leaks only this. */
+typedef struct WriteJob {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        unsigned refs;
+        bool done;
+        int result;
+
+        const VhHostFs *fs;
+        char *value;
+        char *path[3];
+} WriteJob;
+
+static void write_job_unref_locked(WriteJob *j) {
+        bool last = --j->refs == 0;
+
+        pthread_mutex_unlock(&j->lock);
+        if (!last)
+                return;
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->cond);
+        free(j->value);
+        for (size_t i = 0; i < ELEMENTSOF(j->path); i++)
+                free(j->path[i]);
+        free(j);
+}
+
+static void *write_job_run(void *userdata) {
+        WriteJob *j = userdata;
+        int r;
+
+        r = vh_hostfs_write_string(j->fs, j->value, j->path[0], j->path[1], j->path[2], NULL);
+
+        pthread_mutex_lock(&j->lock);
+        j->result = r;
+        j->done = true;
+        pthread_cond_signal(&j->cond);
+        write_job_unref_locked(j);
+        return NULL;
+}
+
+/* Writes value to the attribute named by up to three path components
+ * (NULL-terminated early); -ETIMEDOUT when the write has not returned in
+ * time. The write then goes on in its thread, and we go on without it. */
+static int timed_write(VhBinder *b, const char *value, const char *p0, const char *p1, const char *p2) {
+        pthread_attr_t attr;
+        struct timespec deadline;
+        pthread_t thread;
+        WriteJob *j;
+        int r;
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&j->cond, &ca);
+        pthread_condattr_destroy(&ca);
+        j->refs = 2;
+        j->fs = b->fs;
+        j->value = strdup(value);
+        j->path[0] = strdup(p0);
+        j->path[1] = p1 ? strdup(p1) : NULL;
+        j->path[2] = p2 ? strdup(p2) : NULL;
+        if (!j->value || !j->path[0] || (p1 && !j->path[1]) || (p2 && !j->path[2])) {
+                j->refs = 1;
+                pthread_mutex_lock(&j->lock);
+                write_job_unref_locked(j);
+                return -ENOMEM;
+        }
+
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        r = -pthread_create(&thread, &attr, write_job_run, j);
+        pthread_attr_destroy(&attr);
+        if (r < 0) {
+                j->refs = 1;
+                pthread_mutex_lock(&j->lock);
+                write_job_unref_locked(j);
+                return r;
+        }
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += (time_t) (b->write_timeout_usec / 1000000);
+        deadline.tv_nsec += (long) (b->write_timeout_usec % 1000000) * 1000;
+        if (deadline.tv_nsec >= 1000000000) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000;
+        }
+
+        pthread_mutex_lock(&j->lock);
+        while (!j->done)
+                if (pthread_cond_timedwait(&j->cond, &j->lock, &deadline) == ETIMEDOUT)
+                        break;
+        r = j->done ? j->result : -ETIMEDOUT;
+        write_job_unref_locked(j);
+        return r;
+}
+
+/* ---- Journal ---------------------------------------------------------- */
+
+static int journal_save_locked(VhBinder *b, VhError *error) {
+        int r = vh_journal_save(b->fs, b->state_dir, b->journal);
+
+        if (r < 0)
+                return vh_error_set(error, VH_ERROR_CODE_FAILED,
+                                    "Cannot write the journal in %s/%s (%s); nothing was changed. "
+                                    "Check that the state directory is writable.",
+                                    b->state_dir, VH_JOURNAL_FILE, strerror(-r));
+        return 0;
+}
+
+static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state, VhError *error) {
+        uint64_t txn;
+        int r = 0;
+
+        pthread_mutex_lock(&b->lock);
+        txn = vh_journal_new_txn(b->journal);
+        for (size_t i = 0; i < p->n_targets && r >= 0; i++) {
+                const VhBindTarget *t = &p->targets[i];
+
+                if (t->noop)
+                        continue;
+                if (p->verb == VH_BIND_VERB_BIND)
+                        r = vh_journal_put(b->journal, t->address, state, txn, t->original_driver, t->original_override);
+                else if (vh_journal_find(b->journal, t->address))
+                        vh_journal_set_state(b->journal, t->address, state);
+                else
+                        /* Bound by someone else: journal it so that a crash
+                         * mid-way still ends in a restore. */
+                        r = vh_journal_put(b->journal, t->address, state, txn, NULL, NULL);
+        }
+        if (r >= 0)
+                r = journal_save_locked(b, error);
+        else
+                r = vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory while journaling.");
+        pthread_mutex_unlock(&b->lock);
+        return r;
+}
+
+static void journal_finish(VhBinder *b, const VhBindTarget *targets, size_t n, bool keep_as_bound) {
+        pthread_mutex_lock(&b->lock);
+        for (size_t i = 0; i < n; i++) {
+                if (targets[i].noop)
+                        continue;
+                if (keep_as_bound)
+                        vh_journal_set_state(b->journal, targets[i].address, VH_JOURNAL_BOUND);
+                else
+                        vh_journal_remove(b->journal, targets[i].address);
+        }
+        if (vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
+                log_warning("Cannot update the journal in %s; the next start reconciles it.", b->state_dir);
+        pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- Planning --------------------------------------------------------- */
+
+static int set_string(char **dst, const char *src) {
+        if (!src) {
+                *dst = NULL;
+                return 0;
+        }
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int add_target(VhBindPlan *p, const VhPciDevice *d) {
+        VhBindTarget *a, *t;
+
+        a = realloc(p->targets, sizeof(VhBindTarget) * (p->n_targets + 1));
+        if (!a)
+                return -ENOMEM;
+        p->targets = a;
+        t = &a[p->n_targets++];
+        memset(t, 0, sizeof(*t));
+        memcpy(t->address, d->address, VH_ADDRESS_MAX);
+        if (set_string(&t->driver_before, d->driver) < 0 || set_string(&t->override_before, d->driver_override) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static bool plan_has_target(const VhBindPlan *p, const char *address) {
+        for (size_t i = 0; i < p->n_targets; i++)
+                if (strcmp(p->targets[i].address, address) == 0)
+                        return true;
+        return false;
+}
+
+/* Processes holding nodes of the given kind, as a refusal. */
+static int check_holders(const VhHostFs *fs, char **nodes, const char *address, const char *what, VhError *error) {
+        _cleanup_free_ char *description = NULL;
+        VhHolder *holders = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vh_holders_find(fs, nodes, &holders, &n);
+        if (r < 0)
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Cannot scan processes for users of %s: %s", address, strerror(-r));
+        if (n == 0)
+                return 0;
+
+        description = vh_holders_describe(holders, n);
+        vh_holders_free(holders, n);
+        return vh_error_set(error, VH_ERROR_CODE_IN_USE,
+                            "%s is in use: %s. %s", address, strempty(description), what);
+}
+
+static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
+        const VhIommuGroup *g;
+        int r;
+
+        if (d->iommu_group < 0)
+                return vh_error_set(error, VH_ERROR_CODE_VFIO_UNAVAILABLE,
+                                    "%s has no IOMMU group: the kernel has no active IOMMU, so VFIO cannot isolate it. "
+                                    "Enable VT-d/AMD-Vi in the firmware and the IOMMU on the kernel command line "
+                                    "(intel_iommu=on on Intel), then reboot.", d->address);
+        if (!host->vfio_available)
+                return vh_error_set(error, VH_ERROR_CODE_VFIO_UNAVAILABLE,
+                                    "vfio-pci is not available: it is neither loaded nor installed for the running kernel. "
+                                    "Install a kernel built with CONFIG_VFIO_PCI (module vfio-pci).");
+
+        g = vh_host_find_group(host, (unsigned) d->iommu_group);
+        if (!g)
+                return vh_error_set(error, VH_ERROR_CODE_FAILED,
+                                    "%s names IOMMU group %d, which the kernel does not list.", d->address, d->iommu_group);
+        p->group = g->id;
+
+        if (p->options.group) {
+                STRV_FOREACH(m, g->members) {
+                        const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
+
+                        if (!md)
+                                return vh_error_set(error, VH_ERROR_CODE_GROUP_NOT_VIABLE,
+                                                    "IOMMU group %u holds %s, which is not a PCI function and cannot "
+                                                    "be bound to vfio-pci; the group cannot be passed through.", g->id, *m);
+                        /* Bridges stay on pcieport: they route, they do not DMA. */
+                        if (vh_pci_device_is_pci_bridge(md))
+                                continue;
+                        r = add_target(p, md);
+                        if (r < 0)
+                                return r;
+                }
+                if (p->n_targets == 0)
+                        return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
+                                            "IOMMU group %u holds only PCI bridges; there is nothing to bind.", g->id);
+        } else {
+                if (vh_pci_device_is_pci_bridge(d))
+                        return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
+                                            "%s is a PCI bridge; bridges stay on their port driver. Bind the endpoints behind it.",
+                                            d->address);
+                r = add_target(p, d);
+                if (r < 0)
+                        return r;
+        }
+
+        /* After the bind, every other member must be harmless. */
+        STRV_FOREACH(m, g->members) {
+                const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
+
+                if (plan_has_target(p, *m) || (md && vh_iommu_member_is_harmless(md)))
+                        continue;
+                return vh_error_set(error, VH_ERROR_CODE_GROUP_NOT_VIABLE,
+                                    "Binding %s alone would leave IOMMU group %u unusable: %s%s%s%s stays on %s. "
+                                    "Bind the whole group (option group=true, vfiohostctl bind --group %s), or unbind %s first.",
+                                    d->address, g->id, *m,
+                                    md ? " (" : "", md ? md->class_name : "", md ? ")" : "",
+                                    md && md->driver ? md->driver : "a host driver", d->address, *m);
+        }
+
+        for (size_t i = 0; i < p->n_targets; i++) {
+                VhBindTarget *t = &p->targets[i];
+
+                t->noop = t->driver_before && strcmp(t->driver_before, VH_DRIVER_VFIO_PCI) == 0;
+                t->original_known = true;
+                if (set_string(&t->original_driver, t->driver_before) < 0 ||
+                    set_string(&t->original_override, t->override_before) < 0)
+                        return -ENOMEM;
+        }
+        if (vh_bind_plan_is_noop(p))
+                return 0;
+
+        /* Host-critical: the function or any group mate. force overrides. */
+        STRV_FOREACH(m, g->members) {
+                const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
+                _cleanup_free_ char *reason = NULL;
+
+                if (!md || (md->driver && strcmp(md->driver, VH_DRIVER_VFIO_PCI) == 0))
+                        continue;
+
+                if (plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md) && md->driver) {
+                        if (asprintf(&reason, "%s is a chipset function (%s on %s) the host needs",
+                                     md->address, md->class_name, md->driver) < 0)
+                                return -ENOMEM;
+                } else {
+                        _cleanup_free_ char *why = NULL;
+
+                        r = vh_critical_check(b->fs, md, &why);
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                continue;
+                        if (asprintf(&reason, "%s%s: %s", md->address,
+                                     strcmp(md->address, d->address) == 0 ? "" : " (in the same IOMMU group)", why) < 0)
+                                return -ENOMEM;
+                }
+
+                if (!p->options.force)
+                        return vh_error_set(error, VH_ERROR_CODE_HOST_CRITICAL,
+                                            "Refusing to bind %s: %s. Pass force=true (vfiohostctl bind --force) "
+                                            "only if the host can do without it.", d->address, reason);
+                r = vh_strv_push(&p->forced, reason);
+                if (r < 0)
+                        return r;
+                reason = NULL;
+        }
+
+        /* A driver cannot let go of a device someone has open: the unbind
+         * would hang in its remove path. Not overridable. */
+        for (size_t i = 0; i < p->n_targets; i++) {
+                _cleanup_strv_free_ char **nodes = NULL;
+                const VhPciDevice *td = vh_host_find_device(host, p->targets[i].address);
+
+                if (p->targets[i].noop || !td)
+                        continue;
+                r = vh_holders_driver_nodes(b->fs, td, &nodes);
+                if (r < 0)
+                        return r;
+                r = check_holders(b->fs, nodes, td->address,
+                                  "Stop these processes (a display server, nvidia-persistenced, a compute job) and try again.",
+                                  error);
+                if (r < 0)
+                        return r;
+        }
+
+        return 0;
+}
+
+static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
+        const VhIommuGroup *g = d->iommu_group >= 0 ? vh_host_find_group(host, (unsigned) d->iommu_group) : NULL;
+        int r;
+
+        p->group = g ? g->id : 0;
+
+        if (p->options.group && g) {
+                STRV_FOREACH(m, g->members) {
+                        const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
+
+                        if (md && !vh_pci_device_is_pci_bridge(md) && (r = add_target(p, md)) < 0)
+                                return r;
+                }
+        } else if ((r = add_target(p, d)) < 0)
+                return r;
+
+        pthread_mutex_lock(&b->lock);
+        for (size_t i = 0; i < p->n_targets && r >= 0; i++) {
+                VhBindTarget *t = &p->targets[i];
+                VhJournalEntry *e = vh_journal_find(b->journal, t->address);
+                bool on_vfio = t->driver_before && strcmp(t->driver_before, VH_DRIVER_VFIO_PCI) == 0;
+                bool override_vfio = t->override_before && strcmp(t->override_before, VH_DRIVER_VFIO_PCI) == 0;
+
+                if (e) {
+                        t->original_known = true;
+                        if (set_string(&t->original_driver, e->original_driver) < 0 ||
+                            set_string(&t->original_override, e->original_override) < 0)
+                                r = -ENOMEM;
+                }
+                /* Nothing of ours and nothing of vfio's: already released. */
+                t->noop = !e && !on_vfio && !override_vfio;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (r < 0)
+                return r;
+
+        if (vh_bind_plan_is_noop(p) || d->iommu_group < 0)
+                return 0;
+
+        /* A VM (or any VFIO user) with the group open keeps vfio-pci busy. */
+        {
+                _cleanup_strv_free_ char **nodes = NULL;
+                _cleanup_free_ char *group_path = NULL, *device_path = NULL;
+
+                nodes = calloc(1, sizeof(char *));
+                if (!nodes)
+                        return -ENOMEM;
+                for (size_t i = 0; i < p->n_targets; i++) {
+                        if (p->targets[i].noop)
+                                continue;
+                        r = vh_pci_read_vfio_nodes(b->fs, p->targets[i].address, d->iommu_group, &group_path, &device_path);
+                        if (r < 0)
+                                return r;
+                        if (group_path && !vh_strv_contains(nodes, group_path) && (r = vh_strv_push(&nodes, TAKE_PTR(group_path))) < 0)
+                                return r;
+                        if (device_path && (r = vh_strv_push(&nodes, TAKE_PTR(device_path))) < 0)
+                                return r;
+                        free(group_path);
+                        free(device_path);
+                        group_path = device_path = NULL;
+                }
+                r = check_holders(b->fs, nodes, d->address,
+                                  "Shut down the virtual machine (or other VFIO user) that has it open, then try again.",
+                                  error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* What a dry run reports: where each function would end up. */
+static int plan_fill_expected(VhBindPlan *p) {
+        for (size_t i = 0; i < p->n_targets; i++) {
+                VhBindTarget *t = &p->targets[i];
+                const char *after;
+
+                if (t->noop)
+                        after = t->driver_before;
+                else if (p->verb == VH_BIND_VERB_BIND)
+                        after = VH_DRIVER_VFIO_PCI;
+                else
+                        after = t->original_known ? t->original_driver : NULL;
+                if (set_string(&t->driver_after, after) < 0)
+                        return -ENOMEM;
+                t->changed = !t->noop;
+        }
+        return 0;
+}
+
+int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
+                   const VhBindOptions *options, VhBindPlan **ret, VhError *error) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *p = NULL;
+        char canonical[VH_ADDRESS_MAX];
+        const VhPciDevice *d;
+        int r;
+
+        if (vh_address_normalize(address, canonical) < 0)
+                return vh_error_set(error, VH_ERROR_CODE_INVALID_ADDRESS,
+                                    "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
+                                    "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form).", address);
+
+        d = vh_host_find_device(host, canonical);
+        if (!d)
+                return vh_error_set(error, VH_ERROR_CODE_NOT_FOUND,
+                                    "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                    canonical);
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->verb = verb;
+        p->options = *options;
+
+        r = verb == VH_BIND_VERB_BIND ? plan_bind(b, host, d, p, error) : plan_unbind(b, host, d, p, error);
+        if (r == -ENOMEM && !vh_error_is_set(error))
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.");
+        if (r < 0)
+                return r;
+
+        if (options->dry_run) {
+                r = plan_fill_expected(p);
+                if (r < 0)
+                        return vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.");
+        }
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---- Execution -------------------------------------------------------- */
+
+static int step_failed(VhError *error, int r, const char *address, const char *step) {
+        if (r == -ETIMEDOUT)
+                return vh_error_set(error, VH_ERROR_CODE_TIMEOUT,
+                                    "%s: %s did not return in time; a driver's remove path may be stuck because a "
+                                    "process still uses the device.", address, step);
+        return vh_error_set(error, VH_ERROR_CODE_FAILED, "%s: %s failed: %s.", address, step, strerror(-r));
+}
+
+static bool driver_is(const char *driver, const char *want) {
+        if (!driver || !want)
+                return driver == want;
+        return strcmp(driver, want) == 0;
+}
+
+static int wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
+        for (uint64_t waited = 0;; waited += 20000) {
+                free(t->vfio_group_path);
+                free(t->vfio_device_path);
+                t->vfio_group_path = t->vfio_device_path = NULL;
+                if (vh_pci_read_vfio_nodes(b->fs, t->address, group, &t->vfio_group_path, &t->vfio_device_path) < 0)
+                        return -ENOMEM;
+                if (t->vfio_group_path || t->vfio_device_path)
+                        return 0;
+                if (waited >= VFIO_NODE_WAIT_USEC)
+                        return -ENOENT;
+                usleep(20000);
+        }
+}
+
+static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error) {
+        int r;
+
+        r = timed_write(b, VH_DRIVER_VFIO_PCI, VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
+        if (r < 0)
+                return step_failed(error, r, t->address, "writing vfio-pci to driver_override");
+
+        if (t->driver_before) {
+                r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, t->driver_before, VH_ATTR_UNBIND);
+                if (r < 0)
+                        return step_failed(error, r, t->address, "unbinding the host driver");
+        }
+
+        r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
+        if (r < 0)
+                return step_failed(error, r, t->address, "drivers_probe");
+
+        /* drivers_probe succeeds even when nothing bound: look. */
+        free(t->driver_after);
+        t->driver_after = NULL;
+        (void) vh_pci_read_driver(b->fs, t->address, &t->driver_after);
+        t->changed = true;
+        if (!driver_is(t->driver_after, VH_DRIVER_VFIO_PCI))
+                return vh_error_set(error, VH_ERROR_CODE_FAILED,
+                                    "%s did not bind to vfio-pci after drivers_probe (driver now: %s); "
+                                    "the kernel log (dmesg) has vfio-pci's reason.",
+                                    t->address, t->driver_after ?: "none");
+
+        if (wait_for_vfio_node(b, t, (int) group) < 0)
+                return vh_error_set(error, VH_ERROR_CODE_FAILED,
+                                    "vfio-pci took %s but neither /dev/vfio/%u nor a /dev/vfio/devices node appeared.",
+                                    t->address, group);
+        return 0;
+}
+
+/* Brings a function back to want_driver (NULL: no driver) with
+ * want_override. known: whether want_driver is what it had; when not, any
+ * driver that claims it is accepted. */
+static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *want_driver,
+                       const char *want_override, VhError *error) {
+        _cleanup_free_ char *current = NULL;
+        int r;
+
+        /* A real write: a 0-byte write can be a no-op (peers.md §3.3). */
+        r = timed_write(b, want_override ?: "\n", VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
+        if (r < 0)
+                return step_failed(error, r, t->address, "clearing driver_override");
+
+        (void) vh_pci_read_driver(b->fs, t->address, &current);
+        if (current && (!known || !driver_is(current, want_driver))) {
+                r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
+                if (r < 0)
+                        return step_failed(error, r, t->address, "unbinding vfio-pci");
+                free(current);
+                current = NULL;
+        }
+
+        /* It had no driver: leave it without one. */
+        if (known && !want_driver)
+                goto done;
+
+        if (!current) {
+                r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
+                if (r < 0)
+                        return step_failed(error, r, t->address, "drivers_probe");
+                (void) vh_pci_read_driver(b->fs, t->address, &current);
+        }
+
+        if (known && !driver_is(current, want_driver)) {
+                /* Another driver won the probe, or none did: bind the
+                 * recorded one explicitly. */
+                if (current) {
+                        r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
+                        if (r < 0)
+                                return step_failed(error, r, t->address, "unbinding the wrong driver");
+                }
+                r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, want_driver, VH_ATTR_BIND);
+                if (r < 0 && r != -ETIMEDOUT)
+                        return vh_error_set(error, VH_ERROR_CODE_FAILED,
+                                            "%s: could not restore %s: binding it through drivers/%s/bind failed: %s. "
+                                            "Is the %s module loaded (modprobe %s)?",
+                                            t->address, want_driver, want_driver, strerror(-r), want_driver, want_driver);
+                if (r < 0)
+                        return step_failed(error, r, t->address, "binding the original driver");
+        }
+
+done:
+        free(t->driver_after);
+        t->driver_after = NULL;
+        (void) vh_pci_read_driver(b->fs, t->address, &t->driver_after);
+        if (known && !driver_is(t->driver_after, want_driver))
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "%s: could not restore %s (driver now: %s).",
+                                    t->address, want_driver ?: "no driver", t->driver_after ?: "none");
+        t->changed = true;
+        return 0;
+}
+
+static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
+        size_t done = 0;
+        int r;
+
+        r = vh_modules_ensure_vfio_pci(b->fs, error);
+        if (r < 0)
+                return r;
+
+        r = journal_record(b, p, VH_JOURNAL_BINDING, error);
+        if (r < 0)
+                return r;
+
+        for (; done < p->n_targets; done++) {
+                if (p->targets[done].noop)
+                        continue;
+                r = bind_one(b, &p->targets[done], p->group, error);
+                if (r < 0)
+                        break;
+        }
+
+        if (r >= 0) {
+                journal_finish(b, p->targets, p->n_targets, true);
+                return 0;
+        }
+
+        /* Roll back everything touched, the failed one included, newest first. */
+        {
+                bool restored = true;
+
+                for (size_t i = done + 1; i-- > 0;) {
+                        VhBindTarget *t = &p->targets[i];
+                        VhError e = VH_ERROR_NULL;
+
+                        if (t->noop)
+                                continue;
+                        if (restore_one(b, t, true, t->original_driver, t->original_override, &e) < 0) {
+                                log_warning("Rollback of %s failed: %s", t->address, e.message);
+                                restored = false;
+                        }
+                        vh_error_clear(&e);
+                }
+
+                if (restored) {
+                        journal_finish(b, p->targets, p->n_targets, false);
+                        log_info("Bind of group %u failed and was rolled back: %s", p->group, error->message);
+                } else
+                        log_error("Bind of group %u failed and the rollback did not complete; the journal keeps the "
+                                  "original drivers and the next start retries: %s", p->group, error->message);
+
+                /* Say in the reply what state the host is in. */
+                {
+                        _cleanup_free_ char *m = error->message;
+
+                        error->message = NULL;
+                        if (asprintf(&error->message, "%s %s", strempty(m),
+                                     restored ? "Every function was rolled back to its original driver."
+                                              : "The rollback did not complete; the journal keeps the original drivers "
+                                                "and vfiohostd retries at its next start.") < 0)
+                                error->message = TAKE_PTR(m);
+                }
+        }
+        return r;
+}
+
+static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
+        bool failed = false;
+        int r;
+
+        r = journal_record(b, p, VH_JOURNAL_UNBINDING, error);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < p->n_targets; i++) {
+                VhBindTarget *t = &p->targets[i];
+
+                if (t->noop)
+                        continue;
+                r = restore_one(b, t, t->original_known, t->original_driver, t->original_override, error);
+                if (r < 0) {
+                        failed = true;
+                        continue;
+                }
+                pthread_mutex_lock(&b->lock);
+                vh_journal_remove(b->journal, t->address);
+                (void) vh_journal_save(b->fs, b->state_dir, b->journal);
+                pthread_mutex_unlock(&b->lock);
+        }
+
+        return failed ? vh_error_code_to_errno(error->code) : 0;
+}
+
+int vh_binder_execute(VhBinder *b, VhBindPlan *p, VhError *error) {
+        if (p->options.dry_run || vh_bind_plan_is_noop(p))
+                return plan_fill_expected(p) < 0 ? vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.") : 0;
+
+        return p->verb == VH_BIND_VERB_BIND ? execute_bind(b, p, error) : execute_unbind(b, p, error);
+}
+
+/* ---- Reconcile at start ----------------------------------------------- */
+
+int vh_binder_reconcile(VhBinder *b) {
+        _cleanup_free_ uint64_t *unfinished = NULL;
+        size_t n_unfinished = 0, restored = 0;
+        bool changed = false;
+
+        pthread_mutex_lock(&b->lock);
+
+        unfinished = calloc(b->journal->n_entries + 1, sizeof(uint64_t));
+        if (!unfinished) {
+                pthread_mutex_unlock(&b->lock);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->journal->n_entries; i++)
+                if (b->journal->entries[i].state != VH_JOURNAL_BOUND)
+                        unfinished[n_unfinished++] = b->journal->entries[i].txn;
+
+        for (size_t i = 0; i < b->journal->n_entries;) {
+                VhJournalEntry *e = &b->journal->entries[i];
+                _cleanup_free_ char *driver = NULL;
+                bool in_unfinished = false;
+
+                for (size_t k = 0; k < n_unfinished; k++)
+                        in_unfinished = in_unfinished || unfinished[k] == e->txn;
+
+                if (!vh_hostfs_exists(b->fs, VH_SYSFS_PCI_DEVICES, e->address, NULL)) {
+                        log_notice("%s is gone; dropping its journal entry.", e->address);
+                        vh_journal_remove(b->journal, e->address);
+                        changed = true;
+                        continue;
+                }
+
+                (void) vh_pci_read_driver(b->fs, e->address, &driver);
+
+                if (!in_unfinished) {
+                        if (!driver_is(driver, VH_DRIVER_VFIO_PCI)) {
+                                log_notice("%s is no longer on vfio-pci (now %s); dropping its journal entry.",
+                                           e->address, driver ?: "no driver");
+                                vh_journal_remove(b->journal, e->address);
+                                changed = true;
+                                continue;
+                        }
+                        i++;
+                        continue;
+                }
+
+                /* Part of an operation a killed daemon left half done: back
+                 * to the original driver, whatever step it stopped at. */
+                {
+                        VhBindTarget t = {};
+                        VhError err = VH_ERROR_NULL;
+                        bool known = e->original_driver || e->state == VH_JOURNAL_BINDING;
+                        _cleanup_free_ char *want = e->original_driver ? strdup(e->original_driver) : NULL;
+                        _cleanup_free_ char *want_override = e->original_override ? strdup(e->original_override) : NULL;
+
+                        memcpy(t.address, e->address, VH_ADDRESS_MAX);
+                        /* Unlock while writing: the writes may take long. */
+                        pthread_mutex_unlock(&b->lock);
+                        if (restore_one(b, &t, known, want, want_override, &err) < 0) {
+                                log_error("Reconcile: %s", err.message);
+                                vh_error_clear(&err);
+                                target_clear(&t);
+                                pthread_mutex_lock(&b->lock);
+                                /* Keep the entry: the next start tries again. */
+                                e = vh_journal_find(b->journal, t.address);
+                                i = e ? (size_t) (e - b->journal->entries) + 1 : i;
+                                continue;
+                        }
+                        log_notice("Reconcile: %s restored to %s after an unfinished operation.",
+                                   t.address, t.driver_after ?: "no driver");
+                        pthread_mutex_lock(&b->lock);
+                        vh_journal_remove(b->journal, t.address);
+                        target_clear(&t);
+                        restored++;
+                        changed = true;
+                }
+        }
+
+        if (changed && vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
+                log_warning("Cannot update the journal in %s after reconciling.", b->state_dir);
+        pthread_mutex_unlock(&b->lock);
+        return (int) restored;
+}

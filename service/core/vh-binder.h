@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vh-error.h"
+#include "vh-host.h"
+#include "vh-hostfs.h"
+#include "vh-journal.h"
+
+/* Moving functions to vfio-pci and back (DESIGN.md "Binding, done right").
+ *
+ * An operation is planned on the event loop thread — every check, reading
+ * only — and executed on a worker thread: the sysfs writes can block for
+ * ever in a driver's remove path, so each one runs under a timeout and the
+ * bus keeps answering. Operations on different IOMMU groups may run at the
+ * same time; the caller serializes operations on one group.
+ *
+ * Bind:   modprobe vfio-pci → journal (original driver + override) →
+ *         driver_override=vfio-pci → unbind → drivers_probe → re-read the
+ *         driver link → the VFIO node exists. Never new_id.
+ * Unbind: journal → driver_override="\n" (or the recorded override) →
+ *         unbind vfio-pci → drivers_probe → the recorded driver is back,
+ *         else bind it through drivers/<name>/bind. A function that had no
+ *         driver stays driverless.
+ * A failure at any step rolls every function of the operation back. */
+
+typedef enum VhBindVerb {
+        VH_BIND_VERB_BIND,
+        VH_BIND_VERB_UNBIND,
+} VhBindVerb;
+
+typedef struct VhBindOptions {
+        bool group;                     /* every non-bridge member of the IOMMU group */
+        bool force;                     /* override host-critical refusals only */
+        bool dry_run;                   /* check and report, change nothing */
+} VhBindOptions;
+
+typedef struct VhBindTarget {
+        char address[VH_ADDRESS_MAX];
+        char *driver_before;            /* at planning time; NULL: none */
+        char *override_before;
+        bool original_known;            /* bind: always; unbind: the journal knew it */
+        char *original_driver;          /* what unbind restores; NULL: no driver */
+        char *original_override;
+        bool noop;                      /* already where the operation takes it */
+
+        /* Filled by execution (or by the plan for dry runs). */
+        char *driver_after;
+        char *vfio_group_path;
+        char *vfio_device_path;
+        bool changed;
+} VhBindTarget;
+
+typedef struct VhBindPlan {
+        VhBindVerb verb;
+        VhBindOptions options;
+        unsigned group;
+        VhBindTarget *targets;
+        size_t n_targets;
+        char **forced;                  /* host-critical reasons overridden by force */
+} VhBindPlan;
+
+VhBindPlan *vh_bind_plan_free(VhBindPlan *p);
+static inline void vh_bind_plan_freep(VhBindPlan **p) {
+        vh_bind_plan_free(*p);
+}
+/* True when nothing would be written (binding what is on vfio-pci already). */
+bool vh_bind_plan_is_noop(const VhBindPlan *p);
+
+typedef struct VhBinder {
+        const VhHostFs *fs;
+        char *state_dir;
+        uint64_t write_timeout_usec;
+
+        pthread_mutex_t lock;           /* guards journal */
+        VhJournal *journal;
+} VhBinder;
+
+/* Loads the journal from state_dir (beneath the root). */
+int vh_binder_new(const VhHostFs *fs, const char *state_dir, uint64_t write_timeout_usec, VhBinder **ret);
+VhBinder *vh_binder_free(VhBinder *b);
+static inline void vh_binder_freep(VhBinder **b) {
+        vh_binder_free(*b);
+}
+
+/* The driver the journal recorded for a function vfiohostd bound, as a new
+ * string; NULL when it bound none or the function had no driver. */
+char *vh_binder_original_driver(VhBinder *b, const char *address);
+
+/* Every check, no write. On refusal returns a negative errno and sets error
+ * (InvalidAddress, NotFound, VfioUnavailable, GroupNotViable, InUse,
+ * HostCritical, InvalidArgs). */
+int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
+                   const VhBindOptions *options, VhBindPlan **ret, VhError *error);
+
+/* Carries a plan out; may block (run it off the event loop). On failure the
+ * plan's functions are rolled back and error says what failed, at which
+ * step, and whether the rollback restored everything. */
+int vh_binder_execute(VhBinder *b, VhBindPlan *plan, VhError *error);
+
+/* At start: operations the journal shows unfinished (a daemon killed
+ * mid-way) are rolled back, so that every function is either on its original
+ * driver or fully bound; entries of functions no longer on vfio-pci or no
+ * longer present are dropped. Returns the number of functions restored. */
+int vh_binder_reconcile(VhBinder *b);
