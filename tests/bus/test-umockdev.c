@@ -321,6 +321,9 @@ static void test_host(gconstpointer data) {
         /* vh_test_bus_free(): SIGTERM, exit status 0. */
 }
 
+static void drop_debug(const char *domain, GLogLevelFlags level, const char *message, gpointer data) {
+}
+
 static int compare_names(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -330,6 +333,10 @@ int main(int argc, char **argv) {
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
         g_test_init(&argc, &argv, NULL);
+        /* umockdev's g_debug() about every device it creates drowns the log. */
+        g_log_set_handler(NULL, G_LOG_LEVEL_DEBUG, drop_debug, NULL);
+        g_log_set_handler("GLib", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
+        g_log_set_handler("umockdev", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
 
         dir = g_build_filename(vh_test_env("VH_TEST_DATA"), "umockdev", NULL);
         {
