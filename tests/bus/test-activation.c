@@ -15,7 +15,7 @@ typedef struct {
 } Fixture;
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
         fx->root = vh_test_bus_copy_host(fx->bus, "desktop-intel");
@@ -250,7 +250,7 @@ static void test_failure_daemon(Fixture *fx, gconstpointer data) {
 }
 
 static void failure_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
 }

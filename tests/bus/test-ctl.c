@@ -3,7 +3,6 @@
  * output checked against the fixture tree's files and lspci's names, human
  * output, exit codes, pure JSON on errors, an unreachable service. */
 #include <stdio.h>
-#include <sys/wait.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -19,7 +18,7 @@ typedef struct {
 } Fixture;
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
         fx->root = vh_test_bus_shared_host(fx->bus, data);
@@ -285,18 +284,9 @@ static void test_list_human(Fixture *fx, gconstpointer data) {
         /* Not a terminal (a pipe), TERM says colour would work, NO_COLOR
          * unset: the client itself must decide on no escapes. */
         {
-                g_auto(GStrv) envp = vh_test_bus_client_envp(fx->bus);
-                g_autoptr(GError) error = NULL;
                 const char *argv[] = { vh_test_env("VH_CTL"), "list", NULL };
-                int wait_status = 0;
-
-                envp = g_environ_setenv(envp, "TERM", "xterm-256color", TRUE);
-                envp = g_environ_unsetenv(envp, "NO_COLOR");
-                run = g_new0(VhTestRun, 1);
-                g_spawn_sync(NULL, (char **) argv, envp, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                             &run->out, &run->err, &wait_status, &error);
-                g_assert_no_error(error);
-                run->status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128;
+                const char *env[] = { "TERM=xterm-256color", "NO_COLOR", NULL };
+                run = vh_test_bus_run_env(fx->bus, argv, -1, env);
         }
         assert_ok(run, "vfiohostctl list");
         g_assert_null(strchr(run->out, '\033'));
@@ -487,7 +477,7 @@ static void test_unreachable(void) {
         double limit = 10 * vh_test_timeout_multiplier();
         g_autofree char *nowhere = NULL;
 
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         bus = vh_test_bus_new();
         g_assert_false(vh_test_bus_name_has_owner(bus, VH_BUS_NAME));

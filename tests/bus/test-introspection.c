@@ -32,7 +32,7 @@ static const char *pick_host(void) {
 }
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
         fx->root = vh_test_bus_shared_host(fx->bus, pick_host());

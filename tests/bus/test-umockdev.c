@@ -207,7 +207,7 @@ static void test_host(gconstpointer data) {
         g_autofree char *env_preload = NULL, *env_dir = NULL;
         const char *preload;
 
-        if (!vh_test_require_root())
+        if (!vh_test_bus_requirements())
                 return;
         preload = preload_lib_path();
         if (!preload) {

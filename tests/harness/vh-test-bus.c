@@ -45,12 +45,19 @@ const char *vh_test_env(const char *name) {
         return v;
 }
 
-gboolean vh_test_require_root(void) {
-        if (geteuid() == 0)
-                return TRUE;
-        g_test_skip("not root: the project's bus policy (dbus/org.vfiohost.conf) lets only root "
-                    "own org.vfiohost, so the daemon cannot run on the test bus");
-        return FALSE;
+gboolean vh_test_bus_requirements(void) {
+        g_autofree char *dbus_daemon = g_find_program_in_path("dbus-daemon");
+
+        if (!dbus_daemon) {
+                g_test_skip("dbus-daemon is missing (install dbus-daemon / dbus): no private bus");
+                return FALSE;
+        }
+        if (geteuid() != 0) {
+                g_test_skip("not root: the project's bus policy (dbus/org.vfiohost.conf) lets only root "
+                            "own org.vfiohost, so the daemon cannot run on the test bus");
+                return FALSE;
+        }
+        return TRUE;
 }
 
 /* ---------- logs printed on failure, also from a SIGABRT handler ---------- */
@@ -818,9 +825,21 @@ static VhTestRun *run_envp(const char *const *argv, char **envp, int uid, int lo
         return run;
 }
 
-VhTestRun *vh_test_bus_run(VhTestBus *bus, const char *const *argv, int uid) {
+VhTestRun *vh_test_bus_run_env(VhTestBus *bus, const char *const *argv, int uid, const char *const *env) {
         g_auto(GStrv) envp = vh_test_bus_client_envp(bus);
+
+        for (size_t i = 0; env && env[i]; i++) {
+                g_auto(GStrv) kv = g_strsplit(env[i], "=", 2);
+                if (kv[1])
+                        envp = g_environ_setenv(envp, kv[0], kv[1], TRUE);
+                else
+                        envp = g_environ_unsetenv(envp, kv[0]);
+        }
         return run_envp(argv, envp, uid, bus->log_fd);
+}
+
+VhTestRun *vh_test_bus_run(VhTestBus *bus, const char *const *argv, int uid) {
+        return vh_test_bus_run_env(bus, argv, uid, NULL);
 }
 
 VhTestRun *vh_test_bus_run_ctl(VhTestBus *bus, ...) {

@@ -49,10 +49,11 @@ double vh_test_timeout_multiplier(void);
  * message when it is missing (run the tests through meson). */
 const char *vh_test_env(const char *name);
 
-/* The project's bus policy lets only root own org.vfiohost: as any other
- * user the daemon cannot start on the test bus. Calls g_test_skip() with a
- * clear message and returns FALSE when not root. */
-gboolean vh_test_require_root(void);
+/* What every bus test needs: dbus-daemon, and root (the project's bus
+ * policy lets only root own org.vfiohost, so as any other user the daemon
+ * cannot start on the test bus). Calls g_test_skip() with a clear message
+ * and returns FALSE when one is missing. */
+gboolean vh_test_bus_requirements(void);
 
 /* Creates the temporary directory, the bus configuration and starts the
  * private dbus-daemon. Never NULL: failures are assertion failures. */
@@ -122,6 +123,8 @@ gboolean vh_test_bus_wait_name(VhTestBus *bus, const char *name, gboolean owned,
  * from /dev/null, capturing stdout and stderr. uid >= 0 runs the child as
  * that uid (and gid) with no supplementary groups. Returns the result. */
 VhTestRun *vh_test_bus_run(VhTestBus *bus, const char *const *argv, int uid);
+/* Same, changing the environment: "VAR=value" sets, "VAR" unsets. */
+VhTestRun *vh_test_bus_run_env(VhTestBus *bus, const char *const *argv, int uid, const char *const *env);
 /* Runs VH_CTL with the given arguments (NULL-terminated). */
 VhTestRun *vh_test_bus_run_ctl(VhTestBus *bus, ...) G_GNUC_NULL_TERMINATED;
 /* Same, with an explicit bus address (NULL: unset) instead of this bus. */
