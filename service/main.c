@@ -21,9 +21,12 @@ static void help(void) {
                "     --idle-timeout=SEC     Exit after SEC seconds without callers (0: never)\n"
                "     --no-idle-exit         Same as --idle-timeout=0\n"
                "     --log-level=LEVEL      err, warning, notice, info (default), debug\n"
+               "     --state-dir=DIR        Journal directory beneath the root (default: /var/lib/vfiohost)\n"
+               "     --write-timeout=SEC    Give up on a sysfs write after SEC seconds (default: 10)\n"
                "\n"
                "When bus-activated (DBUS_STARTER_BUS_TYPE or INVOCATION_ID set) it exits\n"
-               "after %d s idle; otherwise it runs until SIGTERM/SIGINT.\n",
+               "after %d s idle; otherwise it runs until SIGTERM/SIGINT.\n"
+               "VFIOHOST_TEST_FAULTS injects sysfs write failures (host trees only; see vh-hostfs.h).\n",
                "org.vfiohost", DEFAULT_IDLE_TIMEOUT_SEC);
 }
 
@@ -53,6 +56,8 @@ int main(int argc, char *argv[]) {
                 ARG_IDLE_TIMEOUT,
                 ARG_NO_IDLE_EXIT,
                 ARG_LOG_LEVEL,
+                ARG_STATE_DIR,
+                ARG_WRITE_TIMEOUT,
         };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'              },
@@ -62,6 +67,8 @@ int main(int argc, char *argv[]) {
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "no-idle-exit", no_argument,       NULL, ARG_NO_IDLE_EXIT },
                 { "log-level",    required_argument, NULL, ARG_LOG_LEVEL    },
+                { "state-dir",    required_argument, NULL, ARG_STATE_DIR    },
+                { "write-timeout", required_argument, NULL, ARG_WRITE_TIMEOUT },
                 {}
         };
         _cleanup_(vh_daemon_freep) VhDaemon *daemon = NULL;
@@ -108,6 +115,20 @@ int main(int argc, char *argv[]) {
                         }
                         vh_log_set_max_level(r);
                         break;
+                case ARG_STATE_DIR:
+                        /* A host path: beneath the root like every other. */
+                        opts.state_dir = optarg + strspn(optarg, "/");
+                        if (!*opts.state_dir) {
+                                log_error("Invalid --state-dir '%s'.", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_WRITE_TIMEOUT:
+                        if (parse_seconds(optarg, &opts.write_timeout_usec) < 0 || opts.write_timeout_usec == 0) {
+                                log_error("Invalid --write-timeout value '%s': expected seconds > 0.", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        break;
                 case '?':
                         return EXIT_FAILURE;
                 default:
@@ -118,6 +139,8 @@ int main(int argc, char *argv[]) {
                 log_error("Unexpected argument '%s'; see --help.", argv[optind]);
                 return EXIT_FAILURE;
         }
+
+        opts.faults = getenv("VFIOHOST_TEST_FAULTS");
 
         r = vh_daemon_new(&opts, &daemon);
         if (r < 0)

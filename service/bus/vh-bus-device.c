@@ -58,6 +58,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("SubsystemName", "s", NULL, offsetof(VhPciDevice, subsystem_name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ClassName", "s", NULL, offsetof(VhPciDevice, class_name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Driver", "s", NULL, offsetof(VhPciDevice, driver), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OriginalDriver", "s", NULL, offsetof(VhPciDevice, original_driver), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DriverOverride", "s", NULL, offsetof(VhPciDevice, driver_override), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IommuGroup", "i", NULL, offsetof(VhPciDevice, iommu_group), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Group", "o", property_get_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "vh-address.h"
+#include "vh-bus-binding.h"
 #include "vh-bus-objects.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -68,6 +69,17 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", address),
                                 SD_BUS_RESULT("o", device),
                                 method_get_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        /* Unprivileged at the bus level: polkit decides (vh-bus-polkit.c). */
+        SD_BUS_METHOD_WITH_ARGS("Bind",
+                                SD_BUS_ARGS("s", address, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", result),
+                                vh_bus_method_bind,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unbind",
+                                SD_BUS_ARGS("s", address, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", result),
+                                vh_bus_method_unbind,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -4,12 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh-bus-binding.h"
 #include "vh-bus-errors.h"
+#include "vh-bus-polkit.h"
+#include "vh-strv.h"
 #include "vh-bus-objects.h"
 #include "vh-daemon.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+
+static int daemon_annotate_host(VhDaemon *d, VhHost *h) {
+        int r;
+
+        pthread_mutex_lock(&d->binder->lock);
+        r = vh_host_set_original_drivers(h, d->binder->journal);
+        pthread_mutex_unlock(&d->binder->lock);
+        return r;
+}
 
 int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         _cleanup_(vh_daemon_freep) VhDaemon *d = NULL;
@@ -20,11 +32,37 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
                 return log_oom();
 
         d->idle_timeout_usec = options->idle_timeout_usec;
+        d->done_fd = -1;
+        pthread_mutex_init(&d->done_lock, NULL);
 
         r = vh_hostfs_new(options->root, &d->fs);
         if (r < 0)
                 return r;
         vh_hostfs_set_read_only(d->fs, options->read_only);
+
+        if (options->faults) {
+                r = vh_hostfs_set_faults(d->fs, options->faults);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot use fault injection '%s' (host trees only): %m", options->faults);
+                log_warning("Fault injection active: %s", options->faults);
+        }
+
+        r = vh_binder_new(d->fs, options->state_dir ?: VH_JOURNAL_DEFAULT_DIR,
+                          options->write_timeout_usec ?: VH_DEFAULT_WRITE_TIMEOUT_USEC, &d->binder);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the journal: %m");
+
+        /* Before serving: undo what a killed predecessor left half done. */
+        if (options->read_only) {
+                if (d->binder->journal->n_entries > 0)
+                        log_notice("Read-only: not reconciling the journal's %zu entries.", d->binder->journal->n_entries);
+        } else {
+                r = vh_binder_reconcile(d->binder);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot reconcile the journal: %m");
+                if (r > 0)
+                        log_notice("Restored %d function(s) left half-bound by an earlier run.", r);
+        }
 
         r = vh_pci_names_new(d->fs, &d->names);
         if (r < 0)
@@ -33,6 +71,9 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         r = vh_host_load(d->fs, d->names, &d->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the host's PCI devices beneath %s: %m", vh_hostfs_root(d->fs));
+        r = daemon_annotate_host(d, d->host);
+        if (r < 0)
+                return log_oom();
 
         log_info("Serving %zu PCI functions and %zu IOMMU groups from %s%s.",
                  d->host->n_devices, d->host->n_groups, vh_hostfs_root(d->fs),
@@ -48,10 +89,18 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
 
         sd_event_source_unref(d->idle_timer);
         sd_bus_slot_unref(d->idle_filter);
+        vh_polkit_registry_free(d->polkit);
         if (d->bus)
                 sd_bus_flush_close_unref(d->bus);
+        sd_event_source_disable_unref(d->done_source);
+        if (d->done_fd >= 0)
+                close(d->done_fd);
+        /* Operations still running are not waited for: their writes may be
+         * stuck in the kernel; the journal lets the next start reconcile. */
+        pthread_mutex_destroy(&d->done_lock);
         sd_event_unref(d->event);
 
+        vh_binder_free(d->binder);
         vh_host_free(d->host);
         vh_pci_names_free(d->names);
         vh_hostfs_free(d->fs);
@@ -80,6 +129,12 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         VhDaemon *d = userdata;
         int r;
 
+        /* Not while a caller waits for polkit or for an operation. */
+        if (d->operations || vh_polkit_registry_is_busy(d->polkit)) {
+                vh_daemon_touch(d);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+
         log_debug("Idle for %llu s, releasing %s and exiting.",
                   (unsigned long long) (d->idle_timeout_usec / 1000000), VH_BUS_NAME);
         d->exiting = true;
@@ -95,12 +150,16 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void vh_daemon_touch(VhDaemon *d) {
+        if (d->idle_timer && !d->exiting) {
+                (void) sd_event_source_set_time_relative(d->idle_timer, d->idle_timeout_usec);
+                (void) sd_event_source_set_enabled(d->idle_timer, SD_EVENT_ONESHOT);
+        }
+}
+
 /* Every incoming message restarts the idle countdown. */
 static int on_any_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        VhDaemon *d = userdata;
-
-        if (d->idle_timer && !d->exiting)
-                (void) sd_event_source_set_time_relative(d->idle_timer, d->idle_timeout_usec);
+        vh_daemon_touch(userdata);
         return 0;
 }
 
@@ -156,6 +215,14 @@ static int setup_bus(VhDaemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to export objects: %m");
 
+        r = vh_polkit_registry_new(d->event, &d->polkit);
+        if (r < 0)
+                return log_oom();
+
+        r = vh_bus_binding_setup(d);
+        if (r < 0)
+                return r;
+
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
@@ -203,4 +270,160 @@ int vh_daemon_run(VhDaemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return r;
+}
+
+static bool str_eq(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_eq(char * const *a, char * const *b) {
+        size_t i = 0;
+
+        for (; a && a[i] && b && b[i]; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return (!a || !a[i]) && (!b || !b[i]);
+}
+
+static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciDevice *new) {
+        _cleanup_strv_free_ char **changed = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = 0;
+
+        changed = calloc(1, sizeof(char *));
+        if (!changed)
+                return -ENOMEM;
+
+        if (!str_eq(old->driver, new->driver))
+                r = vh_strv_extend(&changed, "Driver");
+        if (r >= 0 && !str_eq(old->original_driver, new->original_driver))
+                r = vh_strv_extend(&changed, "OriginalDriver");
+        if (r >= 0 && !str_eq(old->driver_override, new->driver_override))
+                r = vh_strv_extend(&changed, "DriverOverride");
+        if (r >= 0 && !strv_eq(old->reset_methods, new->reset_methods))
+                r = vh_strv_extend(&changed, "ResetMethods");
+        if (r >= 0 && old->d3cold_allowed != new->d3cold_allowed)
+                r = vh_strv_extend(&changed, "D3coldAllowed");
+        if (r >= 0 && old->sriov_numvfs != new->sriov_numvfs)
+                r = vh_strv_extend(&changed, "SriovNumVfs");
+        if (r >= 0 && !str_eq(old->vfio_group_path, new->vfio_group_path))
+                r = vh_strv_extend(&changed, "VfioGroupPath");
+        if (r >= 0 && !str_eq(old->vfio_device_path, new->vfio_device_path))
+                r = vh_strv_extend(&changed, "VfioDevicePath");
+        if (r < 0)
+                return r;
+        if (!changed[0])
+                return 0;
+
+        r = vh_bus_device_path(new->address, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_emit_properties_changed_strv(d->bus, path, VH_DEVICE_INTERFACE, changed);
+}
+
+static int emit_group_changes(VhDaemon *d, const VhIommuGroup *old, const VhIommuGroup *new) {
+        _cleanup_strv_free_ char **changed = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = 0;
+
+        changed = calloc(1, sizeof(char *));
+        if (!changed)
+                return -ENOMEM;
+
+        if (!strv_eq(old->members, new->members)) {
+                r = vh_strv_extend(&changed, "Devices");
+                if (r >= 0)
+                        r = vh_strv_extend(&changed, "Addresses");
+        }
+        if (r >= 0 && !str_eq(old->type, new->type))
+                r = vh_strv_extend(&changed, "Type");
+        if (r >= 0 && old->viable != new->viable)
+                r = vh_strv_extend(&changed, "Viable");
+        if (r >= 0 && !str_eq(old->viability_reason, new->viability_reason))
+                r = vh_strv_extend(&changed, "ViabilityReason");
+        if (r < 0)
+                return r;
+        if (!changed[0])
+                return 0;
+
+        r = vh_bus_group_path(new->id, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_emit_properties_changed_strv(d->bus, path, VH_GROUP_INTERFACE, changed);
+}
+
+static void emit_object(VhDaemon *d, const char *path, bool added) {
+        int r = added ? sd_bus_emit_object_added(d->bus, path) : sd_bus_emit_object_removed(d->bus, path);
+
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce %s: %m", path);
+}
+
+int vh_daemon_refresh_host(VhDaemon *d) {
+        _cleanup_(vh_host_freep) VhHost *old = NULL;
+        VhHost *new;
+        int r;
+
+        r = vh_host_load(d->fs, d->names, &new);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot re-read the host: %m");
+        r = daemon_annotate_host(d, new);
+        if (r < 0) {
+                vh_host_free(new);
+                return log_oom();
+        }
+
+        /* Swap first: the emitted values are read from the new snapshot.
+         * Objects that vanish are announced while the old one still
+         * resolves them. */
+        old = d->host;
+        if (!d->bus) {
+                d->host = new;
+                return 0;
+        }
+
+        for (size_t i = 0; i < old->n_devices; i++)
+                if (!vh_host_find_device(new, old->devices[i]->address)) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (vh_bus_device_path(old->devices[i]->address, &path) >= 0)
+                                emit_object(d, path, false);
+                }
+        for (size_t i = 0; i < old->n_groups; i++)
+                if (!vh_host_find_group(new, old->groups[i]->id)) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (vh_bus_group_path(old->groups[i]->id, &path) >= 0)
+                                emit_object(d, path, false);
+                }
+
+        d->host = new;
+
+        for (size_t i = 0; i < new->n_devices; i++) {
+                const VhPciDevice *o = vh_host_find_device(old, new->devices[i]->address);
+                _cleanup_free_ char *path = NULL;
+
+                if (o)
+                        r = emit_device_changes(d, o, new->devices[i]);
+                else if ((r = vh_bus_device_path(new->devices[i]->address, &path)) >= 0)
+                        emit_object(d, path, true);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot emit changes of %s: %m", new->devices[i]->address);
+        }
+        for (size_t i = 0; i < new->n_groups; i++) {
+                const VhIommuGroup *o = vh_host_find_group(old, new->groups[i]->id);
+                _cleanup_free_ char *path = NULL;
+
+                if (o)
+                        r = emit_group_changes(d, o, new->groups[i]);
+                else if ((r = vh_bus_group_path(new->groups[i]->id, &path)) >= 0)
+                        emit_object(d, path, true);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot emit changes of group %u: %m", new->groups[i]->id);
+        }
+
+        if (old->iommu_enabled != new->iommu_enabled || old->vfio_available != new->vfio_available)
+                (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                                                      "IommuEnabled", "VfioAvailable", NULL);
+        return 0;
 }

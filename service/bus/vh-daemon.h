@@ -7,12 +7,18 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include <pthread.h>
+
+#include "vh-binder.h"
 #include "vh-host.h"
 #include "vh-hostfs.h"
 #include "vh-pci-names.h"
 
 /* The daemon's one context (systemd's hostnamed Context): event loop, bus
  * connection and the host model every object reads from. */
+typedef struct VhOperation VhOperation;
+typedef struct VhPolkitRegistry VhPolkitRegistry;
+
 typedef struct VhDaemon {
         sd_event *event;
         sd_bus *bus;
@@ -20,6 +26,16 @@ typedef struct VhDaemon {
         VhHostFs *fs;
         VhPciNames *names;
         VhHost *host;
+        VhBinder *binder;
+        VhPolkitRegistry *polkit;
+
+        /* Bind/Unbind running on worker threads; finished ones are handed
+         * back through done (under done_lock) and done_fd. */
+        VhOperation *operations;
+        VhOperation *done;
+        pthread_mutex_t done_lock;
+        int done_fd;
+        sd_event_source *done_source;
 
         uint64_t idle_timeout_usec;     /* 0: never exit when idle */
         sd_event_source *idle_timer;
@@ -31,13 +47,25 @@ typedef struct VhDaemonOptions {
         const char *root;               /* "/" for the real host, or a host tree */
         bool read_only;                 /* refuse every write to the host */
         uint64_t idle_timeout_usec;
+        const char *state_dir;          /* host path of the journal's directory */
+        uint64_t write_timeout_usec;    /* per sysfs write */
+        const char *faults;             /* fault injection spec, host trees only */
 } VhDaemonOptions;
+
+#define VH_DEFAULT_WRITE_TIMEOUT_USEC (10ULL * 1000 * 1000)
 
 int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret);
 VhDaemon *vh_daemon_free(VhDaemon *d);
 static inline void vh_daemon_freep(VhDaemon **d) {
         vh_daemon_free(*d);
 }
+
+/* Reads the host again; emits PropertiesChanged (and InterfacesAdded or
+ * Removed) for every device and group that differs from the last snapshot. */
+int vh_daemon_refresh_host(VhDaemon *d);
+
+/* Restarts the idle countdown. */
+void vh_daemon_touch(VhDaemon *d);
 
 /* Connects to the system bus, exports the objects, takes the name and runs
  * until SIGTERM/SIGINT or idle exit. Returns the exit status. */

@@ -132,3 +132,19 @@ int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret) {
         *ret = TAKE_PTR(h);
         return 0;
 }
+
+int vh_host_set_original_drivers(VhHost *h, VhJournal *journal) {
+        for (size_t i = 0; i < h->n_devices; i++) {
+                VhPciDevice *d = h->devices[i];
+                VhJournalEntry *e = vh_journal_find(journal, d->address);
+
+                free(d->original_driver);
+                d->original_driver = NULL;
+                if (e && e->original_driver) {
+                        d->original_driver = strdup(e->original_driver);
+                        if (!d->original_driver)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}

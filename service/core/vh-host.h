@@ -6,6 +6,7 @@
 
 #include "vh-hostfs.h"
 #include "vh-iommu.h"
+#include "vh-journal.h"
 #include "vh-pci.h"
 
 /* The host model: every PCI function and IOMMU group, and host-wide flags.
@@ -28,6 +29,9 @@ static inline void vh_host_freep(VhHost **h) {
 /* address must be canonical. NULL when absent. */
 VhPciDevice *vh_host_find_device(const VhHost *h, const char *address);
 VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id);
+
+/* Sets every device's original_driver from the journal. */
+int vh_host_set_original_drivers(VhHost *h, VhJournal *journal);
 
 /* Whether vfio-pci is registered (sys/bus/pci/drivers/vfio-pci), loaded
  * (sys/module/vfio_pci) or installed for the running kernel

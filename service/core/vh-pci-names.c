@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libudev.h>
 #include <pci/pci.h>
 
 #include "vh-log.h"
@@ -35,6 +36,18 @@ static void pci_log_debug(char *msg, ...) {
         /* libpci's debug output comes in fragments; it is not worth a line each. */
 }
 
+static bool hwdb_available(void) {
+        struct udev *udev = udev_new();
+        struct udev_hwdb *hwdb;
+
+        if (!udev)
+                return false;
+        hwdb = udev_hwdb_new(udev);
+        udev_hwdb_unref(hwdb);
+        udev_unref(udev);
+        return hwdb != NULL;
+}
+
 int vh_pci_names_new(const VhHostFs *fs, VhPciNames **ret) {
         _cleanup_free_ char *sysfs_path = NULL;
         VhPciNames *n;
@@ -60,6 +73,13 @@ int vh_pci_names_new(const VhHostFs *fs, VhPciNames **ret) {
                 return -ENOMEM;
         }
         pci_set_param(n->pacc, (char *) "sysfs.path", sysfs_path);
+
+        /* Without a hwdb.bin, libpci 3.9 retries udev_hwdb_new() on every
+         * lookup and leaks a udev context each time. Probe once; when there
+         * is none, libpci would fall back to pci.ids anyway, as lspci does,
+         * so the names stay the same. */
+        if (!hwdb_available())
+                pci_set_param(n->pacc, (char *) "hwdb.disable", (char *) "1");
 
         *ret = n;
         return 0;

@@ -24,6 +24,7 @@ VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
         free(d->physfn);
         free(d->vfio_group_path);
         free(d->vfio_device_path);
+        free(d->original_driver);
         free(d);
         return NULL;
 }

@@ -37,6 +37,10 @@ typedef struct VhPciDevice {
         unsigned sriov_totalvfs;
         char *vfio_group_path;          /* "/dev/vfio/N" (host path) while bound and present */
         char *vfio_device_path;         /* "/dev/vfio/devices/vfioX" while bound and present */
+
+        /* Not from sysfs: the driver vfiohostd's journal recorded when it
+         * bound the function (vh_host_set_original_drivers). */
+        char *original_driver;
 } VhPciDevice;
 
 /* address must be canonical (vh_address_normalize). -ENOENT when absent. */

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Manager1.Bind and Manager1.Unbind: parse and validate → answer at once
+ * when nothing would change or for a dry run → polkit → run the plan on a
+ * worker thread → reply from the event loop when it is done. The bus keeps
+ * answering while sysfs writes block; one operation per IOMMU group. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vh-binder.h"
+#include "vh-bus-binding.h"
+#include "vh-bus-errors.h"
+#include "vh-bus-objects.h"
+#include "vh-bus-polkit.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+
+struct VhOperation {
+        VhDaemon *daemon;
+        VhOperation *next;              /* in daemon->operations or the done list */
+        sd_bus_message *call;
+        VhBindPlan *plan;
+        VhError error;
+        int result;
+        pthread_t thread;
+};
+
+static void operation_free(VhOperation *op) {
+        if (!op)
+                return;
+        sd_bus_message_unref(op->call);
+        vh_bind_plan_free(op->plan);
+        vh_error_clear(&op->error);
+        free(op);
+}
+
+bool vh_bus_binding_group_busy(const VhDaemon *d, unsigned group) {
+        for (const VhOperation *op = d->operations; op; op = op->next)
+                if (op->plan->group == group)
+                        return true;
+        return false;
+}
+
+static int append_string(sd_bus_message *m, const char *key, const char *value) {
+        return sd_bus_message_append(m, "{sv}", key, "s", strempty(value));
+}
+
+static int reply_with_plan(sd_bus_message *call, const VhBindPlan *p) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(reply, "{sv}", "group", "u", p->group);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "dry-run", "b", (int) p->options.dry_run);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "forced");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, p->forced);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "devices");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "aa{sv}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < p->n_targets; i++) {
+                const VhBindTarget *t = &p->targets[i];
+
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = append_string(reply, "address", t->address);
+                if (r >= 0)
+                        r = append_string(reply, "previous-driver", t->driver_before);
+                if (r >= 0)
+                        r = append_string(reply, "driver", t->driver_after);
+                if (r >= 0)
+                        r = append_string(reply, "vfio-group-path", t->vfio_group_path);
+                if (r >= 0)
+                        r = append_string(reply, "vfio-device-path", t->vfio_device_path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "{sv}", "changed", "b", (int) t->changed);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+
+        r = sd_bus_message_close_container(reply);      /* aa{sv} */
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);      /* v */
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);      /* e */
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);      /* a{sv} */
+        if (r < 0)
+                return r;
+
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- Worker ----------------------------------------------------------- */
+
+static void *operation_run(void *userdata) {
+        VhOperation *op = userdata;
+        VhDaemon *d = op->daemon;
+        uint64_t one = 1;
+
+        op->result = vh_binder_execute(d->binder, op->plan, &op->error);
+
+        /* Hand it back to the event loop; only that thread touches the bus. */
+        pthread_mutex_lock(&d->done_lock);
+        op->next = d->done;
+        d->done = op;
+        pthread_mutex_unlock(&d->done_lock);
+        if (write(d->done_fd, &one, sizeof(one)) < 0)
+                log_error_errno(errno, "Cannot wake the event loop: %m");
+        return NULL;
+}
+
+static void operations_unlink(VhDaemon *d, VhOperation *op) {
+        for (VhOperation **p = &d->operations; *p; p = &(*p)->next)
+                if (*p == op) {
+                        *p = op->next;
+                        return;
+                }
+}
+
+static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        VhDaemon *d = userdata;
+        VhOperation *done;
+        uint64_t n;
+
+        if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+                log_warning_errno(errno, "Cannot read the completion counter: %m");
+
+        pthread_mutex_lock(&d->done_lock);
+        done = d->done;
+        d->done = NULL;
+        pthread_mutex_unlock(&d->done_lock);
+
+        while (done) {
+                VhOperation *op = done;
+                int r;
+
+                done = op->next;
+                (void) pthread_join(op->thread, NULL);
+                operations_unlink(d, op);
+
+                if (op->result < 0 && vh_error_is_set(&op->error))
+                        r = vh_bus_reply_error(op->call, &op->error);
+                else if (op->result < 0)
+                        r = sd_bus_reply_method_errno(op->call, op->result, NULL);
+                else
+                        r = reply_with_plan(op->call, op->plan);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot send the reply of an operation: %m");
+
+                operation_free(op);
+        }
+
+        /* The host changed: new snapshot, PropertiesChanged for what moved. */
+        (void) vh_daemon_refresh_host(d);
+        vh_daemon_touch(d);
+        return 0;
+}
+
+int vh_bus_binding_setup(VhDaemon *d) {
+        int r;
+
+        d->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (d->done_fd < 0)
+                return log_error_errno(errno, "Cannot create an eventfd: %m");
+
+        r = sd_event_add_io(d->event, &d->done_source, d->done_fd, EPOLLIN, on_operations_done, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch operation completions: %m");
+        return 0;
+}
+
+/* ---- Methods ---------------------------------------------------------- */
+
+static int parse_options(sd_bus_message *m, VhBindOptions *o, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+                bool *target;
+                int v;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+
+                if (strcmp(key, "group") == 0)
+                        target = &o->group;
+                else if (strcmp(key, "force") == 0)
+                        target = &o->force;
+                else if (strcmp(key, "dry-run") == 0)
+                        target = &o->dry_run;
+                else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option '%.64s'; known options: group (b), force (b), dry-run (b).", key);
+
+                r = sd_bus_message_enter_container(m, 'v', "b");
+                if (r == -ENXIO || r == -EINVAL)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option '%s' must be a boolean (b).", key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(m, "b", &v);
+                if (r < 0)
+                        return r;
+                *target = v;
+                r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}
+
+static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb, sd_bus_error *error) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+        VhBindOptions options = {};
+        VhError e = VH_ERROR_NULL;
+        const char *address;
+        const char *verb_name = verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
+        VhOperation *op;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &address);
+        if (r < 0)
+                return r;
+        r = parse_options(m, &options, error);
+        if (r < 0)
+                return r;
+
+        /* Plan against what the host is now, not the last snapshot. */
+        r = vh_daemon_refresh_host(d);
+        if (r < 0)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
+
+        r = vh_binder_plan(d->binder, d->host, verb, address, &options, &plan, &e);
+        if (r < 0) {
+                if (!vh_error_is_set(&e))
+                        return r;
+                r = vh_bus_error_set(error, &e);
+                vh_error_clear(&e);
+                return r;
+        }
+
+        /* Nothing to change, or only asked what would happen: no polkit. */
+        if (options.dry_run || vh_bind_plan_is_noop(plan)) {
+                r = vh_binder_execute(d->binder, plan, &e);
+                if (r < 0) {
+                        r = vh_bus_error_set(error, &e);
+                        vh_error_clear(&e);
+                        return r;
+                }
+                return reply_with_plan(m, plan);
+        }
+
+        if (vh_hostfs_is_read_only(d->fs))
+                return sd_bus_error_setf(error, VH_ERROR_FAILED,
+                                         "vfiohostd runs with --read-only; it does not change the host. Nothing was changed.");
+
+        if (vh_bus_binding_group_busy(d, plan->group))
+                return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                         "Another operation on IOMMU group %u is running; try again when it has finished.",
+                                         plan->group);
+
+        {
+                const char *details[] = { "device", plan->targets[0].address, "verb", verb_name, NULL };
+
+                r = vh_bus_polkit_check(d->polkit, m, verb == VH_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND,
+                                        details, error);
+                if (r < 0)
+                        return r;
+                /* Handled for now; polkit's answer dispatches the call again. */
+                if (r == 0)
+                        return 1;
+        }
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->daemon = d;
+        op->call = sd_bus_message_ref(m);
+        op->plan = TAKE_PTR(plan);
+
+        /* Joined by on_operations_done(). */
+        r = -pthread_create(&op->thread, NULL, operation_run, op);
+        if (r < 0) {
+                operation_free(op);
+                return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
+        }
+        op->next = d->operations;
+        d->operations = op;
+
+        log_info("%s of %s (IOMMU group %u) started.", verb == VH_BIND_VERB_BIND ? "Bind" : "Unbind",
+                 address, op->plan->group);
+        /* Replied from on_operations_done(). */
+        return 1;
+}
+
+int vh_bus_method_bind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_bind_or_unbind(m, userdata, VH_BIND_VERB_BIND, error);
+}
+
+int vh_bus_method_unbind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_bind_or_unbind(m, userdata, VH_BIND_VERB_UNBIND, error);
+}

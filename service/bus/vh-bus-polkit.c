@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-bus-polkit.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-strv.h"
+
+#define POLKIT_BUS_NAME  "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH      "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+
+/* CheckAuthorization flags */
+#define POLKIT_ALLOW_USER_INTERACTION 1u
+
+typedef struct Query Query;
+
+struct Query {
+        VhPolkitRegistry *registry;
+        Query *next;
+
+        sd_bus_message *request;        /* the call being authorized; the registry key */
+        sd_bus_message *reply;          /* polkit's answer, once there */
+        sd_bus_slot *slot;              /* the pending CheckAuthorization */
+        sd_event_source *defer;         /* frees the query after the re-dispatch */
+
+        char *action;
+        char **details;
+};
+
+struct VhPolkitRegistry {
+        sd_event *event;
+        Query *queries;
+};
+
+static void query_free(Query *q) {
+        Query **p;
+
+        if (!q)
+                return;
+        for (p = &q->registry->queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        break;
+                }
+        sd_bus_slot_unref(q->slot);
+        sd_event_source_disable_unref(q->defer);
+        sd_bus_message_unref(q->request);
+        sd_bus_message_unref(q->reply);
+        free(q->action);
+        vh_strv_free(q->details);
+        free(q);
+}
+
+int vh_polkit_registry_new(sd_event *event, VhPolkitRegistry **ret) {
+        VhPolkitRegistry *r = calloc(1, sizeof(*r));
+
+        if (!r)
+                return -ENOMEM;
+        r->event = sd_event_ref(event);
+        *ret = r;
+        return 0;
+}
+
+VhPolkitRegistry *vh_polkit_registry_free(VhPolkitRegistry *r) {
+        if (!r)
+                return NULL;
+        while (r->queries)
+                query_free(r->queries);
+        sd_event_unref(r->event);
+        free(r);
+        return NULL;
+}
+
+bool vh_polkit_registry_is_busy(const VhPolkitRegistry *r) {
+        return r && r->queries;
+}
+
+static Query *registry_find(VhPolkitRegistry *r, sd_bus_message *call) {
+        for (Query *q = r->queries; q; q = q->next)
+                if (q->request == call)
+                        return q;
+        return NULL;
+}
+
+static bool details_equal(char * const *a, const char * const *b) {
+        size_t i = 0;
+
+        for (; a && a[i] && b && b[i]; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return (!a || !a[i]) && (!b || !b[i]);
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        query_free(userdata);
+        return 0;
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Query *q = userdata;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        q->reply = sd_bus_message_ref(reply);
+
+        /* Dispatch the original call again: its handler re-validates
+         * everything (the world may have changed) and finds our answer. */
+        r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->request), q->request);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to re-dispatch a call after polkit answered: %m");
+                (void) sd_bus_reply_method_errno(q->request, r, NULL);
+                query_free(q);
+                return 0;
+        }
+
+        /* Free the query once the re-dispatched call was handled, or if it
+         * never reaches the handler again (the object went away). */
+        r = sd_event_add_defer(q->registry->event, &q->defer, on_defer, q);
+        if (r >= 0)
+                (void) sd_event_source_set_priority(q->defer, SD_EVENT_PRIORITY_IDLE);
+        return 0;
+}
+
+static int answer_from_reply(Query *q, sd_bus_error *error) {
+        int authorized, challenge, r;
+
+        if (sd_bus_message_is_method_error(q->reply, NULL)) {
+                const sd_bus_error *e = sd_bus_message_get_error(q->reply);
+
+                /* No polkit on this system: nobody but root may act. */
+                if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                "Access denied: polkit is not running, so only root may do this.");
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Access denied: polkit could not decide (%s: %s).", e->name, strempty(e->message));
+        }
+
+        r = sd_bus_message_enter_container(q->reply, 'r', "bba{ss}");
+        if (r >= 0)
+                r = sd_bus_message_read(q->reply, "bb", &authorized, &challenge);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: malformed answer from polkit.");
+
+        if (authorized)
+                return 1;
+        if (challenge)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                         "Authentication is required for %s; run it from a terminal or with an "
+                                         "authentication agent (drop --no-ask-password).", q->action);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "Access denied: polkit does not allow %s for this user.", q->action);
+}
+
+int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const char *action,
+                        const char * const *details, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *pk = NULL;
+        const char *sender;
+        uint32_t flags = 0;
+        uid_t euid;
+        Query *q;
+        int r;
+
+        /* Second round: polkit has answered. */
+        q = registry_find(registry, call);
+        if (q && q->reply) {
+                /* The call asks for something else than what was
+                 * authorized: do not reuse the answer. */
+                if (strcmp(q->action, action) != 0 || !details_equal(q->details, details))
+                        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                "Access denied: the request changed during authorization.");
+                return answer_from_reply(q, error);
+        }
+        if (q)
+                /* Still waiting (a duplicate dispatch): keep waiting. */
+                return 0;
+
+        /* root does not need polkit (systemd#2748). */
+        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0)
+                return r;
+        if (euid == 0)
+                return 1;
+
+        sender = sd_bus_message_get_sender(call);
+        if (!sender)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: the caller has no bus name.");
+
+        /* Interaction only when the caller said it can handle it. */
+        if (sd_bus_message_get_allow_interactive_authorization(call) > 0)
+                flags |= POLKIT_ALLOW_USER_INTERACTION;
+
+        r = sd_bus_message_new_method_call(sd_bus_message_get_bus(call), &pk, POLKIT_BUS_NAME, POLKIT_PATH,
+                                           POLKIT_INTERFACE, "CheckAuthorization");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(pk, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(pk, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; details && details[i] && details[i + 1]; i += 2) {
+                r = sd_bus_message_append(pk, "{ss}", details[i], details[i + 1]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(pk);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(pk, "us", flags, "");
+        if (r < 0)
+                return r;
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        /* Linked first, so that query_free() can always unlink it. */
+        q->registry = registry;
+        q->next = registry->queries;
+        registry->queries = q;
+
+        q->request = sd_bus_message_ref(call);
+        q->action = strdup(action);
+        q->details = calloc(1, sizeof(char *));
+        if (!q->action || !q->details) {
+                query_free(q);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; details && details[i]; i++)
+                if (vh_strv_extend(&q->details, details[i]) < 0) {
+                        query_free(q);
+                        return -ENOMEM;
+                }
+
+        /* No timeout of our own: an agent may take minutes for a password. */
+        r = sd_bus_call_async(sd_bus_message_get_bus(call), &q->slot, pk, on_polkit_reply, q, UINT64_MAX);
+        if (r < 0) {
+                query_free(q);
+                return r;
+        }
+        return 0;
+}
