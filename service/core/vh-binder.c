@@ -16,8 +16,12 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 
-/* How long a VFIO node may take to appear after vfio-pci took the function. */
+/* How long a VFIO node may take to appear after vfio-pci took the function,
+ * and a driver to show up after drivers_probe or bind: drivers that probe
+ * asynchronously bind after the write has returned. */
 #define VFIO_NODE_WAIT_USEC (2 * 1000 * 1000)
+#define DRIVER_WAIT_USEC    (2 * 1000 * 1000)
+#define POLL_USEC           (10 * 1000)
 
 static void target_clear(VhBindTarget *t) {
         free(t->driver_before);
@@ -578,8 +582,23 @@ static bool driver_is(const char *driver, const char *want) {
         return strcmp(driver, want) == 0;
 }
 
+/* Re-reads the driver link until it names want (any driver when want is
+ * NULL and any_driver is set) or the wait is over; *ret holds the last read. */
+static void wait_for_driver(VhBinder *b, const char *address, const char *want, bool any_driver, char **ret) {
+        for (uint64_t waited = 0;; waited += POLL_USEC) {
+                free(*ret);
+                *ret = NULL;
+                (void) vh_pci_read_driver(b->fs, address, ret);
+                if (any_driver ? *ret != NULL : driver_is(*ret, want))
+                        return;
+                if (waited >= DRIVER_WAIT_USEC)
+                        return;
+                usleep(POLL_USEC);
+        }
+}
+
 static int wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
-        for (uint64_t waited = 0;; waited += 20000) {
+        for (uint64_t waited = 0;; waited += POLL_USEC) {
                 free(t->vfio_group_path);
                 free(t->vfio_device_path);
                 t->vfio_group_path = t->vfio_device_path = NULL;
@@ -589,7 +608,7 @@ static int wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
                         return 0;
                 if (waited >= VFIO_NODE_WAIT_USEC)
                         return -ENOENT;
-                usleep(20000);
+                usleep(POLL_USEC);
         }
 }
 
@@ -611,9 +630,7 @@ static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error
                 return step_failed(error, r, t->address, "drivers_probe");
 
         /* drivers_probe succeeds even when nothing bound: look. */
-        free(t->driver_after);
-        t->driver_after = NULL;
-        (void) vh_pci_read_driver(b->fs, t->address, &t->driver_after);
+        wait_for_driver(b, t->address, VH_DRIVER_VFIO_PCI, false, &t->driver_after);
         t->changed = true;
         if (!driver_is(t->driver_after, VH_DRIVER_VFIO_PCI))
                 return vh_error_set(error, VH_ERROR_CODE_FAILED,
@@ -658,7 +675,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
                 r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
                 if (r < 0)
                         return step_failed(error, r, t->address, "drivers_probe");
-                (void) vh_pci_read_driver(b->fs, t->address, &current);
+                wait_for_driver(b, t->address, want_driver, !known, &current);
         }
 
         if (known && !driver_is(current, want_driver)) {
@@ -680,9 +697,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
         }
 
 done:
-        free(t->driver_after);
-        t->driver_after = NULL;
-        (void) vh_pci_read_driver(b->fs, t->address, &t->driver_after);
+        wait_for_driver(b, t->address, want_driver, !known, &t->driver_after);
         if (known && !driver_is(t->driver_after, want_driver))
                 return vh_error_set(error, VH_ERROR_CODE_FAILED, "%s: could not restore %s (driver now: %s).",
                                     t->address, want_driver ?: "no driver", t->driver_after ?: "none");
