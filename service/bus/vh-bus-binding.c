@@ -187,6 +187,9 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
         /* The host changed: new snapshot, PropertiesChanged for what moved. */
         (void) vh_daemon_refresh_host(d);
         vh_daemon_touch(d);
+
+        if (d->exit_when_idle && !d->operations)
+                return sd_event_exit(d->event, EXIT_SUCCESS);
         return 0;
 }
 
@@ -304,7 +307,7 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                                          plan->group);
 
         {
-                const char *details[] = { "device", plan->targets[0].address, "verb", verb_name, NULL };
+                const char *details[] = { "device", plan->address, "verb", verb_name, NULL };
 
                 r = vh_bus_polkit_check(d->polkit, m, verb == VH_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND,
                                         details, error);

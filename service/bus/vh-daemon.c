@@ -111,6 +111,13 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         VhDaemon *d = userdata;
 
+        /* A worker still uses the binder: let running operations end (each
+         * write is bounded by the write timeout), reply, then exit. */
+        if (d->operations) {
+                log_info("Received %s, exiting once the running operations have finished.", strsignal((int) si->ssi_signo));
+                d->exit_when_idle = true;
+                return 0;
+        }
         log_info("Received %s, exiting.", strsignal((int) si->ssi_signo));
         return sd_event_exit(d->event, EXIT_SUCCESS);
 }

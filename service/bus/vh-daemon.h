@@ -41,6 +41,7 @@ typedef struct VhDaemon {
         sd_event_source *idle_timer;
         sd_bus_slot *idle_filter;
         bool exiting;
+        bool exit_when_idle;            /* SIGTERM came while operations ran */
 } VhDaemon;
 
 typedef struct VhDaemonOptions {

@@ -224,13 +224,14 @@ static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state
                 if (t->noop)
                         continue;
                 if (p->verb == VH_BIND_VERB_BIND)
-                        r = vh_journal_put(b->journal, t->address, state, txn, t->original_driver, t->original_override);
+                        r = vh_journal_put(b->journal, t->address, state, txn, true,
+                                           t->original_driver, t->original_override);
                 else if (vh_journal_find(b->journal, t->address))
                         vh_journal_set_state(b->journal, t->address, state);
                 else
-                        /* Bound by someone else: journal it so that a crash
-                         * mid-way still ends in a restore. */
-                        r = vh_journal_put(b->journal, t->address, state, txn, NULL, NULL);
+                        /* Bound by someone else, original unknown: journal it
+                         * so that a crash mid-way still ends in a probe. */
+                        r = vh_journal_put(b->journal, t->address, state, txn, false, NULL, NULL);
         }
         if (r >= 0)
                 r = journal_save_locked(b, error);
@@ -439,7 +440,7 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
 
 static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
         const VhIommuGroup *g = d->iommu_group >= 0 ? vh_host_find_group(host, (unsigned) d->iommu_group) : NULL;
-        int r;
+        int r = 0;
 
         p->group = g ? g->id : 0;
 
@@ -461,7 +462,7 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
                 bool override_vfio = t->override_before && strcmp(t->override_before, VH_DRIVER_VFIO_PCI) == 0;
 
                 if (e) {
-                        t->original_known = true;
+                        t->original_known = e->original_known;
                         if (set_string(&t->original_driver, e->original_driver) < 0 ||
                             set_string(&t->original_override, e->original_override) < 0)
                                 r = -ENOMEM;
@@ -549,6 +550,7 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
                 return -ENOMEM;
         p->verb = verb;
         p->options = *options;
+        memcpy(p->address, canonical, VH_ADDRESS_MAX);
 
         r = verb == VH_BIND_VERB_BIND ? plan_bind(b, host, d, p, error) : plan_unbind(b, host, d, p, error);
         if (r == -ENOMEM && !vh_error_is_set(error))
@@ -855,7 +857,7 @@ int vh_binder_reconcile(VhBinder *b) {
                 {
                         VhBindTarget t = {};
                         VhError err = VH_ERROR_NULL;
-                        bool known = e->original_driver || e->state == VH_JOURNAL_BINDING;
+                        bool known = e->original_known;
                         _cleanup_free_ char *want = e->original_driver ? strdup(e->original_driver) : NULL;
                         _cleanup_free_ char *want_override = e->original_override ? strdup(e->original_override) : NULL;
 

@@ -55,6 +55,7 @@ typedef struct VhBindTarget {
 } VhBindTarget;
 
 typedef struct VhBindPlan {
+        char address[VH_ADDRESS_MAX];   /* the function asked for, canonical */
         VhBindVerb verb;
         VhBindOptions options;
         unsigned group;

@@ -69,7 +69,7 @@ static int dup_or_null(const char *s, char **ret) {
 }
 
 int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint64_t txn,
-                   const char *original_driver, const char *original_override) {
+                   bool original_known, const char *original_driver, const char *original_override) {
         _cleanup_free_ char *driver = NULL, *override = NULL;
         VhJournalEntry *e;
 
@@ -94,6 +94,7 @@ int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint
         (void) vh_address_normalize(address, e->address);
         e->state = state;
         e->txn = txn;
+        e->original_known = original_known;
         e->original_driver = TAKE_PTR(driver);
         e->original_override = TAKE_PTR(override);
         e->timestamp_usec = now_usec();
@@ -138,6 +139,7 @@ static const char *json_string_or_null(json_object *o, const char *key) {
 static int parse_entry(VhJournal *j, json_object *o) {
         json_object *v;
         const char *address, *state;
+        bool known;
         int64_t txn;
         int s, r;
 
@@ -149,7 +151,11 @@ static int parse_entry(VhJournal *j, json_object *o) {
             (txn = json_object_get_int64(v)) < 0)
                 return -EBADMSG;
 
-        r = vh_journal_put(j, address, (VhJournalState) s, (uint64_t) txn,
+        /* Absent means known: entries are written with it since version 1. */
+        known = !json_object_object_get_ex(o, "original_known", &v) || !json_object_is_type(v, json_type_boolean) ||
+                json_object_get_boolean(v);
+
+        r = vh_journal_put(j, address, (VhJournalState) s, (uint64_t) txn, known,
                            json_string_or_null(o, "original_driver"),
                            json_string_or_null(o, "original_override"));
         if (r < 0)
@@ -234,6 +240,7 @@ int vh_journal_save(const VhHostFs *fs, const char *state_dir, const VhJournal *
                 json_object_object_add(o, "address", json_object_new_string(e->address));
                 json_object_object_add(o, "state", json_object_new_string(vh_journal_state_to_string(e->state)));
                 json_object_object_add(o, "txn", json_object_new_int64((int64_t) e->txn));
+                json_object_object_add(o, "original_known", json_object_new_boolean(e->original_known));
                 json_object_object_add(o, "original_driver", string_or_null(e->original_driver));
                 json_object_object_add(o, "original_override", string_or_null(e->original_override));
                 json_object_object_add(o, "time", json_object_new_int64((int64_t) e->timestamp_usec));

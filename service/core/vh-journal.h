@@ -25,7 +25,8 @@ typedef struct VhJournalEntry {
         char address[VH_ADDRESS_MAX];
         VhJournalState state;
         uint64_t txn;                   /* entries changed together share it */
-        char *original_driver;          /* NULL: had no driver */
+        bool original_known;            /* false: bound by someone else, original unknown */
+        char *original_driver;          /* NULL: had no driver (when known) */
         char *original_override;        /* NULL: had no override */
         uint64_t timestamp_usec;        /* CLOCK_REALTIME of the last change */
 } VhJournalEntry;
@@ -55,7 +56,7 @@ static inline void vh_journal_freep(VhJournal **j) {
 VhJournalEntry *vh_journal_find(const VhJournal *j, const char *address);
 /* Adds or replaces the entry for address (copies the strings). */
 int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint64_t txn,
-                   const char *original_driver, const char *original_override);
+                   bool original_known, const char *original_driver, const char *original_override);
 void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state);
 void vh_journal_remove(VhJournal *j, const char *address);
 uint64_t vh_journal_new_txn(VhJournal *j);
