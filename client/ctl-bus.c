@@ -62,6 +62,16 @@ CtlHost *ctl_host_free(CtlHost *h) {
         return NULL;
 }
 
+CtlBindResult *ctl_bind_result_free(CtlBindResult *r) {
+        if (!r)
+                return NULL;
+
+        ctl_object_free(r->result);
+        ctl_object_array_free(r->devices, r->n_devices);
+        free(r);
+        return NULL;
+}
+
 const CtlProperty *ctl_object_get(const CtlObject *o, const char *name) {
         assert(o);
         assert(name);
@@ -275,10 +285,8 @@ static int read_property_value(sd_bus_message *m, CtlProperty *p) {
         return sd_bus_message_exit_container(m);
 }
 
-/* Reads an a{sv} of properties into a new object. */
-static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret) {
+static int object_new(const char *path, CtlObject **ret) {
         _cleanup_(ctl_object_freep) CtlObject *o = NULL;
-        int r;
 
         o = calloc(1, sizeof(*o));
         if (!o)
@@ -287,12 +295,45 @@ static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret)
         if (!o->path)
                 return -ENOMEM;
 
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* Appends an empty property called name, counted at once so that a failure
+ * while reading its value still frees the name. */
+static int object_add_property(CtlObject *o, const char *name, CtlProperty **ret) {
+        CtlProperty *a, *p;
+
+        a = reallocarray(o->properties, o->n_properties + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        o->properties = a;
+        p = &o->properties[o->n_properties];
+        *p = (CtlProperty) {};
+        p->name = strdup(name);
+        if (!p->name)
+                return -ENOMEM;
+        o->n_properties++;
+
+        *ret = p;
+        return 0;
+}
+
+/* Reads an a{sv} of properties into a new object. */
+static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret) {
+        _cleanup_(ctl_object_freep) CtlObject *o = NULL;
+        int r;
+
+        r = object_new(path, &o);
+        if (r < 0)
+                return r;
+
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
 
         for (;;) {
-                CtlProperty *a, *p;
+                CtlProperty *p;
                 const char *name;
 
                 r = sd_bus_message_enter_container(m, 'e', "sv");
@@ -305,17 +346,9 @@ static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret)
                 if (r < 0)
                         return r;
 
-                a = reallocarray(o->properties, o->n_properties + 1, sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                o->properties = a;
-                p = &o->properties[o->n_properties];
-                *p = (CtlProperty) {};
-                p->name = strdup(name);
-                if (!p->name)
-                        return -ENOMEM;
-                /* Count it now so that a failure below still frees the name. */
-                o->n_properties++;
+                r = object_add_property(o, name, &p);
+                if (r < 0)
+                        return r;
 
                 r = read_property_value(m, p);
                 if (r < 0)
@@ -547,6 +580,203 @@ int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 
         return get_all_properties(bus, path, VH_DEVICE_INTERFACE, ret, error);
+}
+
+char *ctl_address_expand(const char *s) {
+        const char *colon;
+        char *ret;
+
+        assert(s);
+
+        /* "01:00.0" is how lspci prints addresses in domain 0; the daemon
+         * wants the domain, so add it. Anything else goes to the daemon
+         * unchanged: it alone decides what a valid address is and says
+         * InvalidAddress. */
+        colon = strchr(s, ':');
+        if (colon && !strchr(colon + 1, ':')) {
+                if (asprintf(&ret, "0000:%s", s) < 0)
+                        return NULL;
+                return ret;
+        }
+        return strdup(s);
+}
+
+/* The "devices" entry of a Bind/Unbind result, positioned on its variant. */
+static int read_bind_devices(sd_bus_message *m, CtlBindResult *res) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "aa{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                CtlObject *o = NULL;
+
+                r = sd_bus_message_at_end(m, false);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        break;
+
+                r = read_properties(m, "", &o);
+                if (r < 0)
+                        return r;
+                r = object_array_push(&res->devices, &res->n_devices, o);
+                if (r < 0) {
+                        ctl_object_free(o);
+                        return r;
+                }
+        }
+
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/* The a{sv} a Bind/Unbind call answers: "devices" as one object per entry,
+ * every other key, known or added later, as a property of res->result. */
+static int read_bind_result(sd_bus_message *m, CtlBindResult *res) {
+        int r;
+
+        r = object_new("", &res->result);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                const char *name, *contents;
+                CtlProperty *p;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+
+                if (strcmp(name, "devices") == 0 && strcmp(contents, "aa{sv}") == 0)
+                        r = read_bind_devices(m, res);
+                else {
+                        r = object_add_property(res->result, name, &p);
+                        if (r < 0)
+                                return r;
+                        r = read_property_value(m, p);
+                }
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_exit_container(m);
+}
+
+static int append_option(sd_bus_message *m, const char *key, bool value) {
+        /* Only what was asked for: the daemon's defaults are all false. */
+        if (!value)
+                return 0;
+        return sd_bus_message_append(m, "{sv}", key, "b", 1);
+}
+
+/* Errors of Bind/Unbind that need the request to be explained: who may
+ * do it, how to get asked for a password, what a timeout means here. */
+static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *req) {
+        _cleanup_(sd_bus_error_free) sd_bus_error explained = SD_BUS_ERROR_NULL;
+        const char *verb = req->verb == CTL_BIND_VERB_BIND ? "bind" : "unbind";
+        const char *action = req->verb == CTL_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND;
+        _cleanup_free_ char *what = NULL;
+
+        if (asprintf(&what, "%s %s%s", verb, req->group ? "the IOMMU group of " : "", req->address) < 0)
+                what = NULL;
+
+        if (!sd_bus_error_is_set(error))
+                return ctl_bus_error_explain(error, r, what ?: verb);
+
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
+            sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT))
+                sd_bus_error_setf(&explained, error->name,
+                                  "vfiohostd did not answer within %llu s; it may still be working: "
+                                  "see 'vfiohostctl show %s' and 'journalctl -u vfiohostd'",
+                                  (unsigned long long) (CTL_BIND_TIMEOUT_USEC / 1000000), req->address);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
+                sd_bus_error_setf(&explained, error->name, "not authorized to %s (polkit action %s): %s",
+                                  what ?: verb, action, error->message ?: error->name);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                sd_bus_error_setf(&explained, error->name,
+                                  req->interactive ?
+                                  "authentication required to %s (polkit action %s), and no authentication "
+                                  "agent could ask for a password: run vfiohostctl on a terminal or in a "
+                                  "desktop session, or as root" :
+                                  "authentication required to %s (polkit action %s): drop --no-ask-password "
+                                  "to be asked for a password, or run as root",
+                                  what ?: verb, action);
+        else
+                return ctl_bus_error_explain(error, r, what ?: verb);
+
+        sd_bus_error_free(error);
+        *error = explained;
+        explained = SD_BUS_ERROR_NULL;
+        return r;
+}
+
+int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
+        int r;
+
+        assert(bus);
+        assert(req);
+        assert(req->address);
+        assert(ret);
+
+        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                                           req->verb == CTL_BIND_VERB_BIND ? "Bind" : "Unbind");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", req->address);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = append_option(m, "group", req->group);
+        if (r >= 0)
+                r = append_option(m, "force", req->force);
+        if (r >= 0)
+                r = append_option(m, "dry-run", req->dry_run);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
+
+        /* The connection's allow-interactive-authorization setting is on the
+         * message already; the timeout covers the password prompt too. */
+        r = sd_bus_call(bus, m, CTL_BIND_TIMEOUT_USEC, error, &reply);
+        if (r < 0)
+                return bind_error_explain(error, r, req);
+
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+
+        r = read_bind_result(reply, res);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+
+        *ret = TAKE_PTR(res);
+        return 0;
 }
 
 static bool error_name_startswith(const sd_bus_error *e, const char *prefix) {

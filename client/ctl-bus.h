@@ -79,6 +79,50 @@ int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error);
  * the address) and read with GetAll. */
 int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus_error *error);
 
+/* "01:00.0" → "0000:01:00.0"; anything else copied unchanged (the daemon
+ * validates). NULL when out of memory. */
+char *ctl_address_expand(const char *s);
+
+/* Manager1.Bind and Manager1.Unbind. Binding waits for drivers to let go
+ * and, with interaction allowed, for a person to type a password: far
+ * longer than sd-bus's default of 25 s. */
+#define CTL_BIND_TIMEOUT_USEC (120ULL * 1000 * 1000)
+
+typedef enum CtlBindVerb {
+        CTL_BIND_VERB_BIND,
+        CTL_BIND_VERB_UNBIND,
+} CtlBindVerb;
+
+typedef struct CtlBindRequest {
+        CtlBindVerb verb;
+        const char *address;            /* DDDD:BB:DD.F, see ctl_address_expand() */
+        bool group;                     /* options, as in dbus/org.vfiohost.xml */
+        bool force;
+        bool dry_run;
+        bool interactive;               /* whether a password could be asked for; for messages */
+} CtlBindRequest;
+
+/* What Bind/Unbind answered: result holds the top-level entries ("group",
+ * "dry-run", "forced", and any a newer daemon adds) under their bus names,
+ * devices one object per "devices" entry ("address", "previous-driver",
+ * "driver", "vfio-group-path", "vfio-device-path", "changed") in the
+ * daemon's order. */
+typedef struct CtlBindResult {
+        CtlObject *result;
+        CtlObject **devices;
+        size_t n_devices;
+} CtlBindResult;
+
+CtlBindResult *ctl_bind_result_free(CtlBindResult *r);
+static inline void ctl_bind_result_freep(CtlBindResult **r) {
+        ctl_bind_result_free(*r);
+}
+
+/* Makes the call with CTL_BIND_TIMEOUT_USEC. Refusals keep the daemon's
+ * error name; AccessDenied and InteractiveAuthorizationRequired name the
+ * polkit action and say what to do. */
+int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd_bus_error *error);
+
 /* Rewrites a failed call's error (or a bare errno r when error is unset)
  * into a message that says what went wrong and what to do, keeping the
  * error name. action completes "failed to ...". Returns r. */

@@ -67,7 +67,7 @@ static const char *member_driver(const CtlHost *h, const char *address) {
         return *driver ? driver : "-";
 }
 
-int verb_groups(sd_bus *bus, int argc, char **argv) {
+int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_host_freep) CtlHost *h = NULL;
         int driver_width = 0;

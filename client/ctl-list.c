@@ -64,7 +64,7 @@ static int add_row(CtlTable *t, const CtlObject *d) {
         return r;
 }
 
-int verb_list(sd_bus *bus, int argc, char **argv) {
+int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_host_freep) CtlHost *h = NULL;
         int r;

@@ -464,6 +464,17 @@ int ctl_report_error(const sd_bus_error *error) {
         return exit_code_for_error(name);
 }
 
+void ctl_report_warning(const char *format, ...) {
+        va_list ap;
+
+        fflush(stdout);
+        fprintf(stderr, "%s: warning: ", CTL_PROGRAM_NAME);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
 int ctl_report_usage(const char *format, ...) {
         _cleanup_free_ char *message = NULL;
         va_list ap;

@@ -76,6 +76,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
  * stdout; else "vfiohostctl: message" on stderr) and returns the exit code
  * that belongs to its name. */
 int ctl_report_error(const sd_bus_error *error);
+/* "vfiohostctl: warning: ..." on stderr, in either mode: stdout stays the
+ * result's. */
+void ctl_report_warning(const char *format, ...) _printf_(1, 2);
 /* Reports a usage error and returns CTL_EXIT_USAGE. */
 int ctl_report_usage(const char *format, ...) _printf_(1, 2);
 /* Reports a local failure (errno r) and returns CTL_EXIT_FAILURE. */

@@ -9,28 +9,13 @@
 #include "ctl-output.h"
 #include "ctl-verbs.h"
 
-/* "01:00.0" is how lspci prints addresses in domain 0; the daemon wants
- * the domain, so add it. Anything else goes to the daemon unchanged: it
- * alone decides what a valid address is and says InvalidAddress. */
-static char *address_expand(const char *s) {
-        const char *colon = strchr(s, ':');
-        char *ret;
-
-        if (colon && !strchr(colon + 1, ':')) {
-                if (asprintf(&ret, "0000:%s", s) < 0)
-                        return NULL;
-                return ret;
-        }
-        return strdup(s);
-}
-
-int verb_show(sd_bus *bus, int argc, char **argv) {
+int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_object_freep) CtlObject *d = NULL;
         _cleanup_free_ char *address = NULL;
         int r;
 
-        address = address_expand(argv[1]);
+        address = ctl_address_expand(argv[1]);
         if (!address)
                 return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
 

@@ -36,7 +36,7 @@ static void print_count(const char *label, size_t n) {
         print_field(label, NULL, buf);
 }
 
-int verb_status(sd_bus *bus, int argc, char **argv) {
+int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_host_freep) CtlHost *h = NULL;
         size_t n_viable = 0, n_vfio = 0;

@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The verbs. Each gets a connected bus and its own arguments (argv[0] is
- * the verb), reports its errors through ctl-output, and returns the exit
- * code (CTL_EXIT_*), since an exit code carries more than success or errno. */
+/* The verbs. Each gets a connected bus, its own arguments (argv[0] is the
+ * verb) and the options of the command line, reports its errors through
+ * ctl-output, and returns the exit code (CTL_EXIT_*), since an exit code
+ * carries more than success or errno. */
+
+#include <stdbool.h>
 
 #include <systemd/sd-bus.h>
 
-int verb_status(sd_bus *bus, int argc, char **argv);
-int verb_list(sd_bus *bus, int argc, char **argv);
-int verb_show(sd_bus *bus, int argc, char **argv);
-int verb_groups(sd_bus *bus, int argc, char **argv);
+/* Options, parsed wherever they stand on the command line (systemctl's
+ * way); main() refuses the ones a verb does not take. */
+typedef struct CtlOptions {
+        bool ask_password;              /* not --no-ask-password */
+        bool group;                     /* --group */
+        bool force;                     /* --force */
+        bool dry_run;                   /* --dry-run */
+} CtlOptions;
+
+int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

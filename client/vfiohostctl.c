@@ -17,31 +17,59 @@
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
+#include "vh-log.h"
 #include "vh-macro.h"
+
+/* The options only some verbs take. */
+typedef enum VerbOption {
+        VERB_OPTION_GROUP   = 1 << 0,
+        VERB_OPTION_FORCE   = 1 << 1,
+        VERB_OPTION_DRY_RUN = 1 << 2,
+} VerbOption;
 
 typedef struct Verb {
         const char *name;
         unsigned min_args;              /* arguments after the verb */
         unsigned max_args;
-        int (*fn)(sd_bus *bus, int argc, char **argv);
+        int (*fn)(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
         const char *args;               /* for --help, NULL when none */
+        unsigned options;               /* VerbOption flags it accepts */
         const char *help;
 } Verb;
 
 /* The first entry is what runs when no verb is given. */
 static const Verb verbs[] = {
-        { "status", 0, 0, verb_status, NULL,      "Show a summary of the host (default)" },
-        { "list",   0, 0, verb_list,   NULL,      "List PCI functions" },
-        { "show",   1, 1, verb_show,   "ADDRESS", "Show every property of one PCI function" },
-        { "groups", 0, 0, verb_groups, NULL,      "List IOMMU groups and their members" },
+        { "status", 0, 0, verb_status, NULL,      0, "Show a summary of the host (default)" },
+        { "list",   0, 0, verb_list,   NULL,      0, "List PCI functions" },
+        { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function" },
+        { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members" },
+        { "bind",   1, 1, verb_bind,   "ADDRESS",
+          VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN,
+          "Hand a PCI function to vfio-pci" },
+        { "unbind", 1, 1, verb_unbind, "ADDRESS",
+          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN,
+          "Give a PCI function back to its own driver" },
+};
+
+static const struct {
+        VerbOption flag;
+        const char *name;
+} verb_option_names[] = {
+        { VERB_OPTION_GROUP,   "--group"   },
+        { VERB_OPTION_FORCE,   "--force"   },
+        { VERB_OPTION_DRY_RUN, "--dry-run" },
 };
 
 static bool arg_json = false;
-static bool arg_ask_password = true;
+static CtlOptions arg_options = {
+        .ask_password = true,
+};
+static unsigned arg_verb_options = 0;   /* VerbOption flags given */
 
 static void help(void) {
         printf("%s [OPTIONS...] [COMMAND] [ARGS...]\n\n"
-               "Query vfiohostd about the host's PCI devices and IOMMU groups.\n\n"
+               "Query vfiohostd about the host's PCI devices and IOMMU groups, and hand\n"
+               "devices to vfio-pci for virtual machines.\n\n"
                "Commands:\n",
                CTL_PROGRAM_NAME);
 
@@ -58,19 +86,38 @@ static void help(void) {
                "     --version           Show the version\n"
                "     --json              Print JSON only, errors included, on stdout\n"
                "     --no-ask-password   Do not ask for a password to authorize a change\n"
+               "     --group             bind, unbind: every function of the device's IOMMU\n"
+               "                         group (bridges excepted), all or nothing\n"
+               "     --force             bind: go on although the host uses the device (a\n"
+               "                         mounted disk, the default route, the boot display)\n"
+               "     --dry-run           bind, unbind: check and report, change nothing\n"
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
                "(\"01:00.0\", domain 0000).\n"
                "\n"
+               "bind and unbind need the polkit actions org.vfiohost.bind and\n"
+               "org.vfiohost.unbind (root needs none); on a terminal the password is asked\n"
+               "for there. Binding what is on vfio-pci already, or unbinding what is not,\n"
+               "changes nothing and succeeds. A refused bind or unbind changes nothing.\n"
+               "\n"
                "Exit status:\n"
-               "  0  success\n"
-               "  1  failure (also an invalid address, access denied, vfiohostd unreachable)\n"
+               "  0  success (also when there was nothing to change)\n"
+               "  1  failure: bind or unbind refused or failed (GroupNotViable, InUse,\n"
+               "     HostCritical, VfioUnavailable, Busy, Timeout, Failed), not authorized\n"
+               "     (AccessDenied, InteractiveAuthorizationRequired), an invalid address,\n"
+               "     vfiohostd unreachable\n"
                "  2  usage error\n"
                "  3  not found (org.vfiohost.Error.NotFound)\n"
                "\n"
                "With --json, an error is printed on stdout as\n"
                "  {\"error\": {\"name\": \"org.vfiohost.Error.NotFound\", \"message\": \"...\"}}\n"
-               "Text output may change between versions; scripts should use --json.\n");
+               "and bind and unbind print what they did (or, with --dry-run, would do) as\n"
+               "  {\"group\": 2, \"dry_run\": false, \"forced\": [],\n"
+               "   \"devices\": [{\"address\": \"0000:01:00.0\", \"previous_driver\": \"nvidia\",\n"
+               "                \"driver\": \"vfio-pci\", \"vfio_group_path\": \"/dev/vfio/2\",\n"
+               "                \"vfio_device_path\": \"\", \"changed\": true}]}\n"
+               "Text output may change between versions; scripts should use --json.\n"
+               "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n");
 }
 
 static int version(void) {
@@ -96,12 +143,18 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_GROUP,
+                ARG_FORCE,
+                ARG_DRY_RUN,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
                 { "version",         no_argument, NULL, ARG_VERSION         },
                 { "json",            no_argument, NULL, ARG_JSON            },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                { "group",           no_argument, NULL, ARG_GROUP           },
+                { "force",           no_argument, NULL, ARG_FORCE           },
+                { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
                 {}
         };
         _cleanup_free_ char *bad_option = NULL;
@@ -123,7 +176,19 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_json = true;
                         break;
                 case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
+                        arg_options.ask_password = false;
+                        break;
+                case ARG_GROUP:
+                        arg_options.group = true;
+                        arg_verb_options |= VERB_OPTION_GROUP;
+                        break;
+                case ARG_FORCE:
+                        arg_options.force = true;
+                        arg_verb_options |= VERB_OPTION_FORCE;
+                        break;
+                case ARG_DRY_RUN:
+                        arg_options.dry_run = true;
+                        arg_verb_options |= VERB_OPTION_DRY_RUN;
                         break;
                 case '?':
                         if (!bad_option) {
@@ -183,16 +248,28 @@ static int run_verb(int argc, char *argv[]) {
         if (n_args > verb->max_args)
                 return ctl_report_usage("too many arguments for '%s'; see '%s --help'",
                                         verb->name, CTL_PROGRAM_NAME);
+        for (size_t i = 0; i < ELEMENTSOF(verb_option_names); i++)
+                if ((arg_verb_options & verb_option_names[i].flag) && !(verb->options & verb_option_names[i].flag))
+                        return ctl_report_usage("'%s' does not take %s; see '%s --help'",
+                                                verb->name, verb_option_names[i].name, CTL_PROGRAM_NAME);
 
-        r = ctl_bus_connect(arg_ask_password, &bus, &error);
+        r = ctl_bus_connect(arg_options.ask_password, &bus, &error);
         if (r < 0)
                 return ctl_report_error(&error);
 
-        return verb->fn(bus, argc, argv);
+        return verb->fn(bus, argc, argv, &arg_options);
 }
 
 int main(int argc, char *argv[]) {
+        const char *e;
         int r;
+
+        /* Quiet unless asked: what the user reads is the verb's output. */
+        vh_log_set_program(CTL_PROGRAM_NAME);
+        vh_log_set_max_level(LOG_WARNING);
+        e = getenv("VFIOHOSTCTL_LOG_LEVEL");
+        if (e && vh_log_level_from_string(e) >= 0)
+                vh_log_set_max_level(vh_log_level_from_string(e));
 
         r = parse_argv(argc, argv);
         if (r >= 0)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* vfiohostctl bind ADDRESS and vfiohostctl unbind ADDRESS: hand a PCI
+ * function (with --group, its whole IOMMU group) to vfio-pci and back.
+ * The daemon does the checks and the work; this prints what it answered,
+ * one line per function, or the result as JSON. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-output.h"
+#include "ctl-polkit-agent.h"
+#include "ctl-verbs.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+
+/* The keys of a device entry that --json always carries, in this order,
+ * whether or not the daemon sent them: the format scripts rely on. */
+static const char * const device_string_keys[] = {
+        "address",
+        "previous-driver",
+        "driver",
+        "vfio-group-path",
+        "vfio-device-path",
+};
+
+static int json_add(struct json_object *j, const char *key, struct json_object *v) {
+        if (!v || json_object_object_add(j, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int json_add_array(struct json_object *a, struct json_object *v) {
+        if (!v || json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* "previous-driver" → "previous_driver". */
+static char *key_to_snake(const char *key) {
+        char *s = strdup(key);
+
+        if (s)
+                for (char *p = s; *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+        return s;
+}
+
+/* Entries a newer daemon added, under snake_case keys, after the known
+ * ones; never replaces a key set already. */
+static int json_add_others(struct json_object *j, const CtlObject *o) {
+        for (size_t i = 0; i < o->n_properties; i++) {
+                const CtlProperty *p = &o->properties[i];
+                _cleanup_free_ char *key = NULL;
+
+                if (p->type == '\0')
+                        continue;
+                key = key_to_snake(p->name);
+                if (!key)
+                        return -ENOMEM;
+                if (json_object_object_get_ex(j, key, NULL))
+                        continue;
+                if (json_add(j, key, ctl_property_to_json(p)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static struct json_object *device_to_json(const CtlObject *d) {
+        _cleanup_(json_object_putp) struct json_object *j = NULL;
+
+        j = json_object_new_object();
+        if (!j)
+                return NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(device_string_keys); i++) {
+                _cleanup_free_ char *key = key_to_snake(device_string_keys[i]);
+
+                if (!key ||
+                    json_add(j, key, json_object_new_string(ctl_object_get_string(d, device_string_keys[i]))) < 0)
+                        return NULL;
+        }
+        if (json_add(j, "changed", json_object_new_boolean(ctl_object_get_bool(d, "changed"))) < 0 ||
+            json_add_others(j, d) < 0)
+                return NULL;
+
+        return TAKE_PTR(j);
+}
+
+static struct json_object *strv_to_json(char **l) {
+        _cleanup_(json_object_putp) struct json_object *a = NULL;
+
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (json_add_array(a, json_object_new_string(*s)) < 0)
+                        return NULL;
+        return TAKE_PTR(a);
+}
+
+/* {"group": 2, "dry_run": false, "forced": [], "devices": [{...}]} */
+static struct json_object *result_to_json(const CtlBindResult *res) {
+        _cleanup_(json_object_putp) struct json_object *j = NULL, *devices = NULL;
+        int64_t group = ctl_object_get_int(res->result, "group", -1);
+        int r;
+
+        j = json_object_new_object();
+        devices = json_object_new_array();
+        if (!j || !devices)
+                return NULL;
+
+        /* json-c stores a NULL value as null: a daemon that sent no group. */
+        r = json_object_object_add(j, "group", group >= 0 ? json_object_new_int64(group) : NULL);
+        if (r >= 0)
+                r = json_add(j, "dry_run", json_object_new_boolean(ctl_object_get_bool(res->result, "dry-run")));
+        if (r >= 0)
+                r = json_add(j, "forced", strv_to_json(ctl_object_get_strv(res->result, "forced")));
+        if (r < 0)
+                return NULL;
+
+        for (size_t i = 0; i < res->n_devices; i++)
+                if (json_add_array(devices, device_to_json(res->devices[i])) < 0)
+                        return NULL;
+        if (json_add(j, "devices", TAKE_PTR(devices)) < 0 ||
+            json_add_others(j, res->result) < 0)
+                return NULL;
+
+        return TAKE_PTR(j);
+}
+
+static const char *driver_or(const char *driver, const char *none) {
+        return *driver ? driver : none;
+}
+
+/* One line per function:
+ *   0000:01:00.0: nvidia -> vfio-pci (/dev/vfio/2)
+ *   0000:01:00.0: already on vfio-pci (/dev/vfio/2)
+ *   0000:01:00.0: would bind: nvidia -> vfio-pci */
+static void print_device(CtlBindVerb verb, bool dry_run, const CtlObject *d) {
+        const char *address = ctl_object_get_string(d, "address");
+        const char *before = ctl_object_get_string(d, "previous-driver");
+        const char *after = ctl_object_get_string(d, "driver");
+        const char *node = ctl_object_get_string(d, "vfio-group-path");
+        _cleanup_free_ char *node_text = NULL;
+
+        if (!*node)
+                node = ctl_object_get_string(d, "vfio-device-path");
+        if (*node && strcmp(after, VH_DRIVER_VFIO_PCI) == 0 && asprintf(&node_text, " (%s)", node) < 0)
+                node_text = NULL;
+
+        if (!ctl_object_get_bool(d, "changed")) {
+                if (verb == CTL_BIND_VERB_BIND)
+                        printf("%s: already on %s%s\n", address, driver_or(after, "no driver"), strempty(node_text));
+                else
+                        printf("%s: not on %s (%s)\n", address, VH_DRIVER_VFIO_PCI, driver_or(after, "no driver"));
+        } else if (dry_run)
+                printf("%s: would %s: %s -> %s\n", address,
+                       verb == CTL_BIND_VERB_BIND ? "bind" : "unbind",
+                       driver_or(before, "no driver"),
+                       /* Unbind of a function vfiohostd did not bind: the kernel picks. */
+                       driver_or(after, verb == CTL_BIND_VERB_BIND ? "no driver" : "whatever driver claims it"));
+        else
+                printf("%s: %s -> %s%s\n", address,
+                       driver_or(before, "no driver"), driver_or(after, "no driver"), strempty(node_text));
+}
+
+static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const CtlOptions *options) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
+        _cleanup_free_ char *address = NULL;
+        CtlBindRequest req;
+        int r;
+
+        address = ctl_address_expand(arg);
+        if (!address)
+                return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+
+        req = (CtlBindRequest) {
+                .verb = verb,
+                .address = address,
+                .group = options->group,
+                .force = options->force,
+                .dry_run = options->dry_run,
+                .interactive = options->ask_password,
+        };
+
+        /* A dry run needs no authorization, so nobody to ask; otherwise the
+         * agent must be registered before the call reaches polkit. */
+        if (!options->dry_run)
+                (void) ctl_polkit_agent_open(options->ask_password);
+        r = ctl_bus_bind(bus, &req, &res, &error);
+        ctl_polkit_agent_close();
+        if (r < 0)
+                return ctl_report_error(&error);
+
+        if (ctl_output_json()) {
+                struct json_object *j = result_to_json(res);
+
+                if (!j)
+                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                r = ctl_json_print(j);
+                if (r < 0)
+                        return ctl_report_errno(r, "failed to print JSON: %m");
+                return CTL_EXIT_SUCCESS;
+        }
+
+        for (size_t i = 0; i < res->n_devices; i++)
+                print_device(verb, ctl_object_get_bool(res->result, "dry-run"), res->devices[i]);
+
+        /* What --force overrode, so that nobody forgets the host needed it. */
+        STRV_FOREACH(reason, ctl_object_get_strv(res->result, "forced"))
+                ctl_report_warning("--force %s: %s",
+                                   ctl_object_get_bool(res->result, "dry-run") ? "would override" : "overrode",
+                                   *reason);
+
+        return CTL_EXIT_SUCCESS;
+}
+
+int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
+        return bind_or_unbind(bus, CTL_BIND_VERB_BIND, argv[1], options);
+}
+
+int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
+        return bind_or_unbind(bus, CTL_BIND_VERB_UNBIND, argv[1], options);
+}
