@@ -6,6 +6,7 @@
 #include "vh-address.h"
 #include "vh-bus-binding.h"
 #include "vh-bus-objects.h"
+#include "vh-bus-readiness.h"
 #include "vh-macro.h"
 #include "vh-names.h"
 
@@ -65,10 +66,16 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IommuEnabled", "b", property_get_iommu_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VfioAvailable", "b", property_get_vfio_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Readiness", "s", vh_bus_property_get_readiness, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("GetDevice",
                                 SD_BUS_ARGS("s", address),
                                 SD_BUS_RESULT("o", device),
                                 method_get_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetReadiness",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("s", verdict, "aa{sv}", checks),
+                                vh_bus_method_get_readiness,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         /* Unprivileged at the bus level: polkit decides (vh-bus-polkit.c). */
         SD_BUS_METHOD_WITH_ARGS("Bind",

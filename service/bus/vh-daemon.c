@@ -7,6 +7,7 @@
 #include "vh-bus-binding.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-polkit.h"
+#include "vh-bus-readiness.h"
 #include "vh-strv.h"
 #include "vh-bus-objects.h"
 #include "vh-daemon.h"
@@ -227,6 +228,10 @@ static int setup_bus(VhDaemon *d) {
                 return log_oom();
 
         r = vh_bus_binding_setup(d);
+        if (r < 0)
+                return r;
+
+        r = vh_bus_readiness_setup(d);
         if (r < 0)
                 return r;
 

@@ -388,6 +388,29 @@ bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) {
         return access(path, F_OK) == 0;
 }
 
+int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        JOIN_OR_RETURN(path, fs, first);
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = pread(fd, buf, size, (off_t) offset);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == size ? 0 : -EIO;
+}
+
+int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+
+        JOIN_OR_RETURN(path, fs, first);
+        return stat(path, ret) < 0 ? -errno : 0;
+}
+
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) {
         _cleanup_free_ char *path = NULL;
         _cleanup_closedir_ DIR *d = NULL;

@@ -58,6 +58,13 @@ int vh_hostfs_read_link(const VhHostFs *fs, char **ret, const char *first, ...) 
 int vh_hostfs_read_link_name(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
 /* Whether the path exists (following symlinks). */
 bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
+/* Reads size bytes at offset (device files such as /dev/cpu/0/msr);
+ * -EIO on a short read. */
+int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset, const char *first, ...) __attribute__((sentinel));
+/* stat() beneath the root, following symlinks. */
+struct stat;
+int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...) __attribute__((sentinel));
+
 /* Sorted entry names of a directory, without "." and "..". */
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) __attribute__((sentinel));
 

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Manager1.GetReadiness and Manager1.Readiness: the property is always the
+ * verdict of the latest report, so a client reading it agrees with the
+ * last GetReadiness anyone made (fwupd#6253). */
+
+#include <errno.h>
+#include <string.h>
+
+#include "vh-address.h"
+#include "vh-bus-readiness.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+#include "vh-readiness.h"
+
+static const char *verdict_string(bool ready) {
+        return ready ? "ready" : "not-ready";
+}
+
+static void remember_verdict(VhDaemon *d, bool ready) {
+        bool changed = d->readiness_known && d->ready != ready;
+
+        d->ready = ready;
+        d->readiness_known = true;
+        if (changed && d->bus)
+                (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Readiness", NULL);
+}
+
+int vh_bus_readiness_setup(VhDaemon *d) {
+        _cleanup_(vh_report_freep) VhReport *report = NULL;
+        int r;
+
+        r = vh_readiness_run(d->fs, d->host, NULL, &report);
+        if (r < 0)
+                return log_error_errno(r, "Cannot run the readiness checks: %m");
+        remember_verdict(d, report->ready);
+        return 0;
+}
+
+static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key, *value;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "device") != 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option '%.64s'; known options: device (s).", key);
+                r = sd_bus_message_enter_container(m, 'v', "s");
+                if (r == -ENXIO || r == -EINVAL)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'device' must be a string (s).");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(m, "s", &value);
+                if (r < 0)
+                        return r;
+                if (vh_address_normalize(value, device) < 0)
+                        return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
+                                                 "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
+                                                 "e.g. 0000:01:00.0.", value);
+                *have_device = true;
+                r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(vh_report_freep) VhReport *report = NULL;
+        char device[VH_ADDRESS_MAX];
+        bool have_device = false;
+        VhDaemon *d = userdata;
+        int r;
+
+        r = parse_options(m, device, &have_device, error);
+        if (r < 0)
+                return r;
+
+        /* Judge the host as it is now. */
+        (void) vh_daemon_refresh_host(d);
+
+        if (have_device && !vh_host_find_device(d->host, device))
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
+                                         "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                         device);
+
+        r = vh_readiness_run(d->fs, d->host, have_device ? device : NULL, &report);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "s", verdict_string(report->ready));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < report->n_checks; i++) {
+                const VhCheck *k = &report->checks[i];
+
+                r = sd_bus_message_append(reply, "a{sv}", 7,
+                                          "id", "s", k->id,
+                                          "category", "s", k->category,
+                                          "result", "s", vh_check_result_to_string(k->result),
+                                          "summary", "s", k->summary,
+                                          "detail", "s", k->detail,
+                                          "remedy", "s", k->remedy,
+                                          "source", "s", k->source);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+
+        remember_verdict(d, report->ready);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int vh_bus_property_get_readiness(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        VhDaemon *d = userdata;
+
+        return sd_bus_message_append(reply, "s", verdict_string(d->ready));
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "vh-daemon.h"
+
+/* Runs a host report at start, so Readiness has a value from the first call. */
+int vh_bus_readiness_setup(VhDaemon *d);
+
+int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int vh_bus_property_get_readiness(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error);

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Checks of one function, added with --device / option "device". */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-critical.h"
+#include "vh-iommu.h"
+#include "vh-names.h"
+#include "vh-readiness-private.h"
+#include "vh-strv.h"
+
+static char *device_source(const VhPciDevice *d, const char *attr) {
+        char *s;
+
+        if (asprintf(&s, "/" VH_SYSFS_PCI_DEVICES "/%s/%s", d->address, attr) < 0)
+                return NULL;
+        return s;
+}
+
+static VhCheck *add(VhReadinessContext *c, const char *id, VhCheckResult result, const VhPciDevice *d, const char *attr) {
+        _cleanup_free_ char *source = device_source(d, attr);
+
+        if (!source) {
+                c->oom = true;
+                return NULL;
+        }
+        return vh_readiness_add(c, id, "device", result, source);
+}
+
+static void check_device_group(VhReadinessContext *c, const VhPciDevice *d) {
+        const VhIommuGroup *g;
+        _cleanup_free_ char *others = NULL;
+        size_t n_others = 0;
+        VhCheck *k;
+
+        if (d->iommu_group < 0) {
+                k = add(c, "device.iommu-group", VH_CHECK_FAIL, d, VH_ATTR_IOMMU_GROUP);
+                if (!k)
+                        return;
+                CHECK_SUMMARY(c, k, "%s is in no IOMMU group: VFIO cannot isolate it", d->address);
+                CHECK_REMEDY(c, k, "Enable the IOMMU (see iommu.kernel).");
+                return;
+        }
+        g = vh_host_find_group(c->host, (unsigned) d->iommu_group);
+        if (!g)
+                return;
+
+        STRV_FOREACH(m, g->members) {
+                const VhPciDevice *md;
+                char *s;
+
+                if (strcmp(*m, d->address) == 0)
+                        continue;
+                md = vh_address_is_valid(*m) ? vh_host_find_device(c->host, *m) : NULL;
+                /* Bridges are routing, not company. */
+                if (md && vh_pci_device_is_pci_bridge(md))
+                        continue;
+                if (asprintf(&s, "%s%s%s (%s)", others ?: "", others ? ", " : "", *m,
+                             md ? md->class_name : "not a PCI function") < 0) {
+                        c->oom = true;
+                        return;
+                }
+                free(others);
+                others = s;
+                n_others++;
+        }
+
+        k = add(c, "device.group-isolation", n_others ? VH_CHECK_WARN : VH_CHECK_PASS, d, VH_ATTR_IOMMU_GROUP);
+        if (!k)
+                return;
+        if (!n_others) {
+                CHECK_SUMMARY(c, k, "%s is alone in IOMMU group %u (bridges aside)", d->address, g->id);
+                return;
+        }
+        CHECK_SUMMARY(c, k, "%s shares IOMMU group %u with %zu other function%s", d->address, g->id, n_others,
+                      n_others == 1 ? "" : "s");
+        CHECK_DETAIL(c, k, "Group mates: %s. They go to the VM together (or stay unbound).", others);
+        CHECK_REMEDY(c, k, "Pass the whole group (vfiohostctl bind --group %s), or move the card to a slot with its "
+                     "own group (often a CPU-attached slot).", d->address);
+}
+
+static void check_device_viability(VhReadinessContext *c, const VhPciDevice *d) {
+        const VhIommuGroup *g = d->iommu_group >= 0 ? vh_host_find_group(c->host, (unsigned) d->iommu_group) : NULL;
+        bool chipset = false;
+        VhCheck *k;
+
+        if (!g)
+                return;
+        STRV_FOREACH(b, g->blockers) {
+                const VhPciDevice *bd = vh_address_is_valid(*b) ? vh_host_find_device(c->host, *b) : NULL;
+
+                chipset = chipset || (bd && vh_iommu_member_is_chipset(bd));
+        }
+
+        /* Group mates on host drivers are normal before a bind; chipset
+         * functions in the group make passthrough impossible. */
+        k = add(c, "device.group-viability", g->viable ? VH_CHECK_PASS : chipset ? VH_CHECK_FAIL : VH_CHECK_INFO,
+                d, VH_ATTR_IOMMU_GROUP);
+        if (!k)
+                return;
+        CHECK_SUMMARY(c, k, "IOMMU group %u is %s", g->id, g->viable ? "viable now" : "not viable now");
+        CHECK_DETAIL(c, k, "%s", g->viability_reason);
+        if (!g->viable)
+                CHECK_REMEDY(c, k, chipset ? "Use a different slot: this group holds functions the host needs."
+                                           : "vfiohostctl bind --group %s moves every endpoint of the group to vfio-pci.",
+                             d->address);
+}
+
+static void check_device_reset(VhReadinessContext *c, const VhPciDevice *d) {
+        _cleanup_free_ char *methods = vh_strv_join(d->reset_methods, ", ");
+        bool only_bus = vh_strv_length(d->reset_methods) == 1 && strcmp(d->reset_methods[0], "bus") == 0;
+        VhCheck *k;
+
+        if (!methods) {
+                c->oom = true;
+                return;
+        }
+        if (!d->reset_methods[0]) {
+                k = add(c, "device.reset", VH_CHECK_WARN, d, VH_ATTR_RESET_METHOD);
+                if (!k)
+                        return;
+                CHECK_SUMMARY(c, k, "%s cannot be reset by the kernel", d->address);
+                CHECK_DETAIL(c, k, "Without a reset, state may leak between VM runs and some GPUs fail to start twice.");
+                CHECK_REMEDY(c, k, "For AMD GPUs, the vendor-reset module adds a device-specific reset; otherwise plan "
+                             "to reboot the host between uses.");
+                return;
+        }
+        k = add(c, "device.reset", only_bus ? VH_CHECK_WARN : VH_CHECK_PASS, d, VH_ATTR_RESET_METHOD);
+        if (!k)
+                return;
+        CHECK_SUMMARY(c, k, "%s reset methods: %s", d->address, methods);
+        if (only_bus) {
+                CHECK_DETAIL(c, k, "A secondary bus reset also resets every function behind the same bridge.");
+                CHECK_REMEDY(c, k, "Pass every function on that bus together.");
+        }
+}
+
+static void check_device_boot_vga(VhReadinessContext *c, const VhPciDevice *d) {
+        _cleanup_free_ char *why = NULL;
+        VhCheck *k;
+        int r;
+
+        if ((d->class_code >> 16) != 0x03)
+                return;
+        r = vh_critical_active_framebuffer(c->fs, d, &why);
+        if (r < 0) {
+                c->oom = true;
+                return;
+        }
+        k = add(c, "device.boot-vga", r > 0 ? VH_CHECK_WARN : VH_CHECK_PASS, d, VH_ATTR_BOOT_VGA);
+        if (!k)
+                return;
+        if (r == 0) {
+                CHECK_SUMMARY(c, k, d->boot_vga ? "%s is the boot VGA device, but no firmware framebuffer holds it"
+                                                : "%s is not the boot VGA device", d->address);
+                return;
+        }
+        CHECK_SUMMARY(c, k, "%s is the boot VGA device with an active framebuffer", d->address);
+        CHECK_DETAIL(c, k, "vfio-pci would fail with \"BAR 0: can't reserve\"; binding is refused unless forced: %s.", why);
+        CHECK_REMEDY(c, k, "Add video=efifb:off or initcall_blacklist=sysfb_init to the kernel command line, or make "
+                     "another GPU primary in the firmware setup.");
+}
+
+static void check_device_d3cold(VhReadinessContext *c, const VhPciDevice *d) {
+        VhCheck *k = add(c, "device.d3cold", VH_CHECK_INFO, d, VH_ATTR_D3COLD_ALLOWED);
+
+        if (!k)
+                return;
+        if (!d->d3cold_allowed) {
+                CHECK_SUMMARY(c, k, "%s may not enter D3cold", d->address);
+                return;
+        }
+        CHECK_SUMMARY(c, k, "%s may enter D3cold when idle", d->address);
+        CHECK_DETAIL(c, k, "Some devices do not come back from D3cold after an unbind (\"Unable to change power state "
+                     "from D3cold to D0\").");
+        CHECK_REMEDY(c, k, "If that happens: echo 0 > /sys/bus/pci/devices/%s/d3cold_allowed, or load vfio-pci with "
+                     "disable_idle_d3=1.", d->address);
+}
+
+const VhDeviceCheckFn vh_device_checks[] = {
+        check_device_group,
+        check_device_viability,
+        check_device_reset,
+        check_device_boot_vga,
+        check_device_d3cold,
+};
+const size_t vh_n_device_checks = ELEMENTSOF(vh_device_checks);

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-log.h"
+#include "vh-names.h"
+#include "vh-readiness-private.h"
+#include "vh-strv.h"
+
+static const char * const result_names[_VH_CHECK_RESULT_MAX] = {
+        [VH_CHECK_PASS] = "pass",
+        [VH_CHECK_FAIL] = "fail",
+        [VH_CHECK_WARN] = "warn",
+        [VH_CHECK_INFO] = "info",
+        [VH_CHECK_RISK] = "risk",
+};
+
+const char *vh_check_result_to_string(VhCheckResult r) {
+        return r < _VH_CHECK_RESULT_MAX ? result_names[r] : NULL;
+}
+
+VhReport *vh_report_free(VhReport *r) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_checks; i++) {
+                free(r->checks[i].summary);
+                free(r->checks[i].detail);
+                free(r->checks[i].remedy);
+                free(r->checks[i].source);
+        }
+        free(r->checks);
+        free(r);
+        return NULL;
+}
+
+VhCheck *vh_readiness_add(VhReadinessContext *c, const char *id, const char *category, VhCheckResult result,
+                          const char *source) {
+        VhReport *r = c->report;
+        VhCheck *a, *check;
+
+        a = realloc(r->checks, sizeof(VhCheck) * (r->n_checks + 1));
+        if (!a) {
+                c->oom = true;
+                return NULL;
+        }
+        r->checks = a;
+        check = &a[r->n_checks++];
+        *check = (VhCheck) {
+                .id = id,
+                .category = category,
+                .result = result,
+                .source = strdup(source),
+        };
+        if (!check->source)
+                c->oom = true;
+        return check;
+}
+
+void vh_check_set(VhReadinessContext *c, char **field, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0) {
+                s = NULL;
+                c->oom = true;
+        }
+        va_end(ap);
+        free(*field);
+        *field = s;
+}
+
+const char *vh_cmdline_value(const VhReadinessContext *c, const char *key) {
+        size_t n = strlen(key);
+        const char *value = NULL;
+
+        STRV_FOREACH(w, c->cmdline)
+                if (strncmp(*w, key, n) == 0 && (*w)[n] == '=')
+                        value = *w + n + 1;
+        return value;
+}
+
+bool vh_cmdline_has(const VhReadinessContext *c, const char *word) {
+        return vh_strv_contains(c->cmdline, word);
+}
+
+bool vh_cpu_has_flag(const VhReadinessContext *c, const char *flag) {
+        return vh_strv_contains(c->cpu_flags, flag);
+}
+
+const char *vh_cmdline_remedy_hint(void) {
+        return "add it to GRUB_CMDLINE_LINUX in /etc/default/grub and run update-grub "
+               "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
+}
+
+bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
+        _cleanup_free_ char *underscored = strdup(name);
+
+        if (!underscored)
+                return false;
+        /* Module names use '_' in proc/modules and sys/module. */
+        for (char *p = underscored; *p; p++)
+                if (*p == '-')
+                        *p = '_';
+
+        if (vh_hostfs_exists(c->fs, VH_SYSFS_MODULE, underscored, NULL))
+                return true;
+        if (c->modules) {
+                size_t n = strlen(underscored);
+
+                for (const char *p = c->modules; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                        if (strncmp(p, underscored, n) == 0 && p[n] == ' ')
+                                return true;
+        }
+        return false;
+}
+
+static bool modules_file_lists(const VhReadinessContext *c, const char *file, const char *name) {
+        _cleanup_free_ char *content = NULL, *needle = NULL, *needle2 = NULL;
+
+        if (!c->release || vh_hostfs_read_file(c->fs, &content, NULL, VH_LIB_MODULES, c->release, file, NULL) < 0)
+                return false;
+        /* Both spellings occur in file names (vfio-pci.ko, vfio_iommu_type1.ko). */
+        if (asprintf(&needle, "/%s.ko", name) < 0)
+                return false;
+        needle2 = strdup(needle);
+        if (!needle2)
+                return false;
+        for (char *p = needle2; *p; p++)
+                if (*p == '-')
+                        *p = '_';
+                else if (*p == '_')
+                        *p = '-';
+        return strstr(content, needle) || strstr(content, needle2);
+}
+
+bool vh_module_available(const VhReadinessContext *c, const char *name) {
+        return modules_file_lists(c, "modules.dep", name) || modules_file_lists(c, "modules.builtin", name);
+}
+
+static void context_load(VhReadinessContext *c) {
+        _cleanup_free_ char *cmdline = NULL, *cpuinfo = NULL;
+
+        if (vh_hostfs_read_string(c->fs, &cmdline, VH_PROC_CMDLINE, NULL) >= 0)
+                (void) vh_strv_split(cmdline, " \t\n", &c->cmdline);
+
+        if (vh_hostfs_read_file(c->fs, &cpuinfo, NULL, VH_PROC_CPUINFO, NULL) >= 0) {
+                char *line, *save = NULL;
+                bool have_flags = false, have_vendor = false;
+
+                c->have_cpuinfo = true;
+                /* The first processor speaks for all. */
+                for (line = strtok_r(cpuinfo, "\n", &save); line && !(have_flags && have_vendor);
+                     line = strtok_r(NULL, "\n", &save)) {
+                        char *colon = strchr(line, ':');
+
+                        if (!colon)
+                                continue;
+                        if (!have_flags && strncmp(line, "flags", 5) == 0 && strchr(" \t", line[5])) {
+                                (void) vh_strv_split(colon + 1, " \t", &c->cpu_flags);
+                                have_flags = true;
+                        } else if (!have_vendor && strncmp(line, "vendor_id", 9) == 0) {
+                                if (strstr(colon, "GenuineIntel"))
+                                        c->vendor = VH_CPU_INTEL;
+                                else if (strstr(colon, "AuthenticAMD") || strstr(colon, "HygonGenuine"))
+                                        c->vendor = VH_CPU_AMD;
+                                have_vendor = true;
+                        }
+                }
+        }
+        c->guest = vh_cpu_has_flag(c, "hypervisor");
+
+        if (vh_hostfs_read_string(c->fs, &c->release, VH_PROC_OSRELEASE, NULL) >= 0) {
+                if (sscanf(c->release, "%u.%u", &c->release_major, &c->release_minor) != 2)
+                        c->release_major = c->release_minor = 0;
+                if (strchr(c->release, '/') || strcmp(c->release, "..") == 0 || !*c->release) {
+                        free(c->release);
+                        c->release = NULL;
+                }
+        }
+
+        (void) vh_kconfig_load(c->fs, &c->kconfig);
+        (void) vh_hostfs_read_file(c->fs, &c->modules, NULL, VH_PROC_MODULES, NULL);
+}
+
+static void context_done(VhReadinessContext *c) {
+        vh_strv_free(c->cmdline);
+        vh_strv_free(c->cpu_flags);
+        free(c->release);
+        vh_kconfig_free(c->kconfig);
+        free(c->modules);
+}
+
+int vh_readiness_run(const VhHostFs *fs, const VhHost *host, const char *device, VhReport **ret) {
+        _cleanup_(vh_report_freep) VhReport *report = NULL;
+        VhReadinessContext c = { .fs = fs, .host = host };
+        const VhPciDevice *d = NULL;
+
+        if (device) {
+                d = vh_host_find_device(host, device);
+                if (!d)
+                        return -ENODEV;
+        }
+
+        report = calloc(1, sizeof(*report));
+        if (!report)
+                return -ENOMEM;
+        c.report = report;
+
+        context_load(&c);
+        for (size_t i = 0; i < vh_n_host_checks; i++)
+                vh_host_checks[i](&c);
+        if (d)
+                for (size_t i = 0; i < vh_n_device_checks; i++)
+                        vh_device_checks[i](&c, d);
+        context_done(&c);
+
+        if (c.oom)
+                return -ENOMEM;
+
+        /* The verdict is derived from the entries, never kept apart from
+         * them, so the summary cannot disagree with the details. */
+        report->ready = true;
+        for (size_t i = 0; i < report->n_checks; i++) {
+                VhCheck *check = &report->checks[i];
+
+                if (check->result == VH_CHECK_FAIL)
+                        report->ready = false;
+                /* Every field is a string on the wire. */
+                if ((!check->summary && !(check->summary = strdup(""))) ||
+                    (!check->detail && !(check->detail = strdup(""))) ||
+                    (!check->remedy && !(check->remedy = strdup(""))))
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(report);
+        return 0;
+}
