@@ -693,6 +693,8 @@ static int append_option(sd_bus_message *m, const char *key, bool value) {
         return sd_bus_message_append(m, "{sv}", key, "b", 1);
 }
 
+#define ACCESS_DENIED_PREFIX "Access denied: "
+
 /* Errors of Bind/Unbind that need the request to be explained: who may
  * do it, how to get asked for a password, what a timeout means here. */
 static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *req) {
@@ -713,9 +715,15 @@ static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *
                                   "vfiohostd did not answer within %llu s; it may still be working: "
                                   "see 'vfiohostctl show %s' and 'journalctl -u vfiohostd'",
                                   (unsigned long long) (CTL_BIND_TIMEOUT_USEC / 1000000), req->address);
-        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
+                const char *why = error->message ?: error->name;
+
+                /* vfiohostd's reasons start so; ours says it already. */
+                if (strncmp(why, ACCESS_DENIED_PREFIX, strlen(ACCESS_DENIED_PREFIX)) == 0)
+                        why += strlen(ACCESS_DENIED_PREFIX);
                 sd_bus_error_setf(&explained, error->name, "not authorized to %s (polkit action %s): %s",
-                                  what ?: verb, action, error->message ?: error->name);
+                                  what ?: verb, action, why);
+        }
         else if (sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                 sd_bus_error_setf(&explained, error->name,
                                   req->interactive ?

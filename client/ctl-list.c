@@ -33,9 +33,10 @@ static const char * const headers[_COLUMN_MAX] = {
 
 static int add_row(CtlTable *t, const CtlObject *d) {
         const char *driver = ctl_object_get_string(d, "Driver");
+        const char *original = ctl_object_get_string(d, "OriginalDriver");
         int64_t group = ctl_object_get_int(d, "IommuGroup", -1);
         char class[8], ids[16], group_text[24] = "";
-        _cleanup_free_ char *name = NULL;
+        _cleanup_free_ char *name = NULL, *driver_text = NULL;
         int r;
 
         /* Base class and subclass, as lspci -n shows them: "0300". */
@@ -48,6 +49,10 @@ static int add_row(CtlTable *t, const CtlObject *d) {
         if (asprintf(&name, "%s %s", ctl_object_get_string(d, "VendorName"),
                      ctl_object_get_string(d, "DeviceName")) < 0)
                 return -ENOMEM;
+        /* Bound by vfiohostd: say what unbind gives it back to. */
+        if (strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 && *original &&
+            asprintf(&driver_text, "%s (was %s)", driver, original) < 0)
+                return -ENOMEM;
 
         r = ctl_table_add_cell(t, ctl_object_get_string(d, "Address"), NULL);
         if (r >= 0)
@@ -57,7 +62,7 @@ static int add_row(CtlTable *t, const CtlObject *d) {
         if (r >= 0)
                 r = ctl_table_add_cell(t, name, NULL);
         if (r >= 0)
-                r = ctl_table_add_cell(t, driver,
+                r = ctl_table_add_cell(t, driver_text ?: driver,
                                        strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 ? ctl_ansi_green() : NULL);
         if (r >= 0)
                 r = ctl_table_add_cell(t, group_text, NULL);

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-login.h>
+
 #include "ctl-polkit-agent.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -70,8 +72,19 @@ static void close_all_from(int first) {
                 (void) close(fd);
 }
 
+/* --fallback lets a desktop session's own agent go first, as systemd does.
+ * But polkit (get_authentication_agent_for_subject()) looks a fallback
+ * agent up only through the caller's logind session: for a caller in none
+ * (a container, su without pam_systemd) it would never ask it. There the
+ * agent registers as the only one for our process. */
+static bool in_login_session(void) {
+        _cleanup_free_ char *session = NULL;
+
+        return sd_pid_get_session(0, &session) >= 0;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-_noreturn_ static void exec_agent(const char *path, pid_t parent, int notify_fd) {
+_noreturn_ static void exec_agent(const char *path, pid_t parent, int notify_fd, bool fallback) {
         char pid_text[32], fd_text[16];
         sigset_t none;
 
@@ -105,14 +118,12 @@ _noreturn_ static void exec_agent(const char *path, pid_t parent, int notify_fd)
         snprintf(fd_text, sizeof(fd_text), "%d", AGENT_NOTIFY_FD);
         snprintf(pid_text, sizeof(pid_text), "%d", (int) parent);
 
-        /* --fallback: a desktop session's own agent, if any, goes first.
-         * --process: the agent serves this process, the caller polkit
-         * resolves our bus name to, whatever session we are in. */
-        execl(path, PKTTYAGENT_NAME,
-              "--notify-fd", fd_text,
-              "--fallback",
-              "--process", pid_text,
-              (char *) NULL);
+        /* --process: the agent serves this process, which polkit finds
+         * behind our bus name. */
+        if (fallback)
+                execl(path, PKTTYAGENT_NAME, "--notify-fd", fd_text, "--fallback", "--process", pid_text, (char *) NULL);
+        else
+                execl(path, PKTTYAGENT_NAME, "--notify-fd", fd_text, "--process", pid_text, (char *) NULL);
         _exit(EXIT_FAILURE);
 }
 
@@ -165,6 +176,7 @@ int ctl_polkit_agent_open(bool ask_password) {
         _cleanup_close_ int read_fd = -1, write_fd = -1;
         int pipe_fd[2];
         pid_t parent, pid;
+        bool fallback;
 
         if (agent_pid > 0)
                 return 0;
@@ -195,15 +207,18 @@ int ctl_polkit_agent_open(bool ask_password) {
         read_fd = pipe_fd[0];
         write_fd = pipe_fd[1];
 
+        /* Before the fork: sd-login allocates. */
+        fallback = in_login_session();
         parent = getpid();
         pid = fork();
         if (pid < 0)
                 return log_debug_errno(errno, "Cannot fork the polkit agent: %m");
         if (pid == 0)
-                exec_agent(path, parent, write_fd);
+                exec_agent(path, parent, write_fd, fallback);
 
         agent_pid = pid;
-        log_debug("Started polkit agent %s (PID %d) for PID %d.", path, (int) pid, (int) parent);
+        log_debug("Started polkit agent %s (PID %d) for PID %d%s.", path, (int) pid, (int) parent,
+                  fallback ? ", as fallback to the session's agent" : " (no login session: sole agent)");
 
         /* Only the agent may hold the write end, or we would never see EOF. */
         close(TAKE_FD(write_fd));
