@@ -10,9 +10,6 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 
-/* Shows at most this much of a rejected argument in an error message. */
-#define ECHO_MAX "64"
-
 static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
         char address[VH_ADDRESS_MAX];
@@ -27,12 +24,11 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
         /* Validate before anything is built from the string. */
         if (vh_address_normalize(arg, address) < 0)
                 return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
-                                         "'%." ECHO_MAX "s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
-                                         "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form).", arg);
+                                         VH_ADDRESS_INVALID_FMT, arg);
 
         if (!vh_host_find_device(d->host, address))
                 return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
-                                         "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                         VH_ADDRESS_NOT_FOUND_FMT,
                                          address);
 
         r = vh_bus_device_path(address, &path);

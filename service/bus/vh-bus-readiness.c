@@ -62,8 +62,7 @@ static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *h
                         return r;
                 if (vh_address_normalize(value, device) < 0)
                         return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
-                                                 "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
-                                                 "e.g. 0000:01:00.0.", value);
+                                                 VH_ADDRESS_INVALID_FMT, value);
                 *have_device = true;
                 r = sd_bus_message_exit_container(m);
                 if (r >= 0)
@@ -93,7 +92,7 @@ int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error 
 
         if (have_device && !vh_host_find_device(d->host, device))
                 return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
-                                         "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                         VH_ADDRESS_NOT_FOUND_FMT,
                                          device);
 
         r = vh_readiness_run(d->fs, d->host, have_device ? device : NULL, &report);

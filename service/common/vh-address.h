@@ -7,6 +7,15 @@
  * 1 of function (0-7). 12 characters plus NUL. */
 #define VH_ADDRESS_MAX 13
 
+/* The messages of org.vfiohost.Error.InvalidAddress and NotFound, one
+ * wording wherever an address is taken. Arguments: the rejected string (shown
+ * up to 64 characters) / the canonical address. */
+#define VH_ADDRESS_INVALID_FMT \
+        "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, " \
+        "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form)."
+#define VH_ADDRESS_NOT_FOUND_FMT \
+        "No PCI function %s on this host; 'vfiohostctl list' shows the functions present."
+
 /* Strict check, done before any path is built from an address: exactly
  * DDDD:BB:DD.F in hexadecimal (either case), device <= 1f, function <= 7. */
 bool vh_address_is_valid(const char *s);

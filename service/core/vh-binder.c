@@ -536,13 +536,12 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
 
         if (vh_address_normalize(address, canonical) < 0)
                 return vh_error_set(error, VH_ERROR_CODE_INVALID_ADDRESS,
-                                    "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, "
-                                    "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form).", address);
+                                    VH_ADDRESS_INVALID_FMT, address);
 
         d = vh_host_find_device(host, canonical);
         if (!d)
                 return vh_error_set(error, VH_ERROR_CODE_NOT_FOUND,
-                                    "No PCI function %s on this host; 'vfiohostctl list' shows the functions present.",
+                                    VH_ADDRESS_NOT_FOUND_FMT,
                                     canonical);
 
         p = calloc(1, sizeof(*p));
