@@ -22,6 +22,8 @@ that need the empty directory make a copy and create it (see README.md).
 """
 
 import copy
+import ipaddress
+import json
 import os
 import shutil
 import sys
@@ -455,6 +457,34 @@ class Tree:
         path = self.p(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         target = os.path.relpath(target_rel, os.path.dirname(rel))
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(target, path)
+
+    def klink(self, rel, target_rel):
+        """A symlink spelled exactly as kernfs_get_target_path() spells it:
+        up to the nearest ancestor of the target's parent, then down. It
+        differs from os.path.relpath when the target is an ancestor of the
+        link: a netdev's device link is "../../../0000:06:00.0", not "../..".
+        """
+        path = self.p(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        base = os.path.dirname(rel)
+        tparent = os.path.dirname(target_rel)
+        ups = 0
+        while base and not (tparent == base or tparent.startswith(base + '/')):
+            base = os.path.dirname(base)
+            ups += 1
+        target = '../' * ups + (target_rel[len(base) + 1:] if base else target_rel)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(target, path)
+
+    def raw_link(self, rel, target):
+        """A symlink with its target exactly as given: procfs fd links
+        ("/dev/dri/card0", "socket:[18342]") are absolute or not paths."""
+        path = self.p(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         if os.path.lexists(path):
             os.unlink(path)
         os.symlink(target, path)
@@ -1025,7 +1055,901 @@ def write_host(name, host):
             t.write('dev/vfio/devices/vfio%d' % n, b'')
             t.link('sys/class/vfio-dev/vfio%d' % n, devs[addr]['path'] + '/vfio-dev/vfio%d' % n)
 
+    # --- what the binder reads for host-critical and in-use checks
+    write_host_state(t, name, STATES[name](), devs)
+
     write_umockdev(name, host, records)
+
+
+# ---------------------------------------------------------------------------
+# Host state beyond PCI: what the binder reads to refuse host-critical and
+# in-use functions (vh-critical.c, vh-holders.c). Mounted filesystems and
+# the block devices beneath them, network interfaces and routes,
+# framebuffers and iomem, DRM and NVIDIA device nodes, processes with device
+# nodes open, and (desktop-vfio-bound only) vfiohostd's journal. These only
+# add files: the PCI functions, drivers and groups above are unchanged.
+
+def ip4(a):
+    """An IPv4 address as /proc/net/route prints it: the 32-bit value in
+    host (little-endian) byte order."""
+    b = [int(x) for x in a.split('.')]
+    return (b[3] << 24) | (b[2] << 16) | (b[1] << 8) | b[0]
+
+
+ROUTE_HEADER = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'
+RTF_UP, RTF_GATEWAY = 0x0001, 0x0002
+
+
+def route4(iface, dest, mask, gw='0.0.0.0', metric=100):
+    """One line of /proc/net/route (fib_route_seq_show): tab-separated,
+    padded with spaces to 127 characters (seq_pad)."""
+    flags = RTF_UP | (RTF_GATEWAY if gw != '0.0.0.0' else 0)
+    line = '%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u' % (
+        iface, ip4(dest), ip4(gw), flags, 0, 0, metric, ip4(mask), 0, 0, 0)
+    return '%-127s\n' % line
+
+
+def route6(dest, plen, dev, gw='::', metric=256, refcnt=1, flags=0x1):
+    """One line of /proc/net/ipv6_route (ipv6_route_native_seq_show):
+    destination, prefix length, source, source prefix length, next hop,
+    metric, refcount, use, flags (all hex) and the device as %8s."""
+    def hexa(a):
+        return ipaddress.IPv6Address(a).packed.hex()
+    return '%s %02x %s %02x %s %08x %08x %08x %08x %8s\n' % (
+        hexa(dest), plen, hexa('::'), 0, hexa(gw), metric, refcnt, 0, flags, dev)
+
+
+# ipv6_route flags
+RT6_DEFAULT_RA = 0x00450003     # UP | GATEWAY | DEFAULT | ADDRCONF | EXPIRES (router advertisement)
+RT6_LOCAL = 0x80200001          # UP | NONEXTHOP | LOCAL
+RT6_UNREACHABLE = 0x00200200    # REJECT | NONEXTHOP: the "unreachable ::/0" every kernel shows on lo
+
+
+def ipv6_lo_routes():
+    return [route6('::1', 128, 'lo', metric=0, refcnt=2, flags=RT6_LOCAL),
+            route6('::', 0, 'lo', metric=0xffffffff, flags=RT6_UNREACHABLE)]
+
+
+MOUNTS_HEAD = '''\
+sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0
+proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0
+udev /dev devtmpfs rw,nosuid,relatime,size=16318036k,nr_inodes=4079509,mode=755,inode64 0 0
+devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=000 0 0
+tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime,size=3263608k,mode=755,inode64 0 0
+'''
+
+MOUNTS_SYS = '''\
+securityfs /sys/kernel/security securityfs rw,nosuid,nodev,noexec,relatime 0 0
+tmpfs /dev/shm tmpfs rw,nosuid,nodev,inode64 0 0
+tmpfs /run/lock tmpfs rw,nosuid,nodev,noexec,relatime,size=5120k,inode64 0 0
+cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory_recursiveprot 0 0
+pstore /sys/fs/pstore pstore rw,nosuid,nodev,noexec,relatime 0 0
+efivarfs /sys/firmware/efi/efivars efivarfs rw,nosuid,nodev,noexec,relatime 0 0
+bpf /sys/fs/bpf bpf rw,nosuid,nodev,noexec,relatime,mode=700 0 0
+systemd-1 /proc/sys/fs/binfmt_misc autofs rw,relatime,fd=32,pgrp=1,timeout=0,minproto=5,maxproto=5,direct,pipe_ino=4527 0 0
+hugetlbfs /dev/hugepages hugetlbfs rw,nosuid,nodev,relatime,pagesize=2M 0 0
+mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0
+debugfs /sys/kernel/debug debugfs rw,nosuid,nodev,noexec,relatime 0 0
+tracefs /sys/kernel/tracing tracefs rw,nosuid,nodev,noexec,relatime 0 0
+fusectl /sys/fs/fuse/connections fusectl rw,nosuid,nodev,noexec,relatime 0 0
+configfs /sys/kernel/config configfs rw,nosuid,nodev,noexec,relatime 0 0
+'''
+
+VFAT_OPTS = 'rw,relatime,fmask=0077,dmask=0077,codepage=437,iocharset=ascii,shortname=mixed,utf8,errors=remount-ro'
+
+
+def proc(comm, cmdline, fds=None):
+    return dict(comm=comm, cmdline=cmdline, fds=fds)
+
+
+# Processes every host has: init with its descriptors, kthreadd (a kernel
+# thread: proc/2/fd reads as empty, so the tree has no fd directory).
+def systemd_proc(cmdline):
+    return proc('systemd', cmdline, {
+        0: '/dev/null', 1: '/dev/null', 2: '/dev/null', 3: '/dev/kmsg',
+        4: 'anon_inode:[eventpoll]', 5: 'anon_inode:[signalfd]', 6: 'anon_inode:inotify',
+        7: '/sys/fs/cgroup', 8: 'anon_inode:[timerfd]', 9: 'anon_inode:[eventpoll]',
+        10: '/proc/1/mountinfo', 11: 'anon_inode:inotify', 14: 'socket:[18342]',
+        15: 'socket:[18343]', 16: 'socket:[18344]', 46: 'socket:[21877]',
+    })
+
+
+KTHREADD = proc('kthreadd', [])
+
+
+def journald_proc(pid_sock):
+    return proc('systemd-journal', ['/usr/lib/systemd/systemd-journald'], {
+        0: '/dev/null', 1: '/dev/null', 2: '/dev/null', 3: 'socket:[%d]' % pid_sock,
+        4: 'socket:[%d]' % (pid_sock + 1), 5: 'anon_inode:[eventpoll]', 6: '/dev/kmsg',
+        7: 'anon_inode:[signalfd]', 8: 'anon_inode:inotify',
+        24: '/var/log/journal/4b3f7b0f1a2c4d5e8f9a0b1c2d3e4f50/system.journal',
+    })
+
+
+def pipewire_proc(card):
+    return proc('pipewire', ['/usr/bin/pipewire'], {
+        0: '/dev/null', 1: 'socket:[40211]', 2: 'socket:[40211]', 3: 'anon_inode:[eventpoll]',
+        4: 'anon_inode:[eventfd]', 5: 'socket:[40230]', 18: '/dev/snd/controlC%d' % card,
+        23: '/dev/snd/pcmC%dD0p' % card, 24: '/memfd:pipewire-memfd (deleted)',
+    })
+
+
+def desktop_intel_state(vfio_bound=False):
+    """The Alder Lake desktop: / on the 980 PRO (02:00.0, ext4 on
+    nvme0n1p2), the I225-V (06:00.0, enp6s0) carries the default routes,
+    the iGPU (00:02.0) is the boot VGA with i915's fbdev console on fb0.
+    Arch runs Xorg on the iGPU and the RX 7900 XTX; Firefox renders on the
+    iGPU's render node; the RTX 4090 has the NVIDIA driver but no user
+    (nvidia-persistenced is not running)."""
+    st = dict(
+        nvme=[dict(fn='0000:02:00.0', ctrl=0, model='Samsung SSD 980 PRO 2TB', serial='S6B0NL0W412345K',
+                   fw='5B2QGXA7', sectors=3907029168,
+                   parts=[(2048, 2097152), (2099200, 3904929792)])],
+        sata=[], dm=[], loops=[],
+        mounts=(MOUNTS_HEAD + '/dev/nvme0n1p2 / ext4 rw,relatime 0 0\n' + MOUNTS_SYS +
+                'tmpfs /tmp tmpfs rw,nosuid,nodev,size=16318036k,nr_inodes=1048576,inode64 0 0\n'
+                '/dev/nvme0n1p1 /boot vfat ' + VFAT_OPTS + ' 0 0\n'
+                'tmpfs /run/user/1000 tmpfs rw,nosuid,nodev,relatime,size=3263604k,nr_inodes=815901,'
+                'mode=700,uid=1000,gid=1000,inode64 0 0\n'
+                'portal /run/user/1000/doc fuse.portal rw,nosuid,nodev,relatime,user_id=1000,group_id=1000 0 0\n'),
+        netdevs=[dict(fn='0000:06:00.0', name='enp6s0', mac='a8:5e:45:3c:71:e2', ifindex=2, speed=2500)],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1)],
+        route=[route4('enp6s0', '0.0.0.0', '0.0.0.0', gw='192.168.1.1'),
+               route4('enp6s0', '192.168.1.0', '255.255.255.0')],
+        ipv6_route=[route6('2001:db8:4c1:1::', 64, 'enp6s0', metric=100),
+                    route6('fe80::', 64, 'enp6s0', metric=1024),
+                    route6('::', 0, 'enp6s0', gw='fe80::1', metric=100, flags=RT6_DEFAULT_RA)] + ipv6_lo_routes(),
+        drm=[dict(fn='0000:00:02.0', card=0, render=128, connectors=['DP-1', 'HDMI-A-1']),
+             dict(fn='0000:05:00.0', card=1, render=129, connectors=['DP-2', 'HDMI-A-2'])],
+        nvidia=[dict(fn='0000:01:00.0', model='NVIDIA GeForce RTX 4090', irq=180,
+                     uuid='GPU-3e8f2a41-7c1b-2d94-5e60-a8b1c2d3e4f5', vbios='95.02.18.80.87',
+                     minor=0, firmware='550.90.07')],
+        nvidia_version='NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.90.07  '
+                       'Release Build  (archlinux@builder)  Fri May 31 09:35:42 UTC 2024\n'
+                       'GCC version:  gcc version 14.1.1 20240522 (GCC) \n',
+        fbs=[dict(fn='0000:00:02.0', id='i915drmfb'), dict(fn='0000:05:00.0', id='amdgpudrmfb')],
+        iomem=IOMEM_DESKTOP,
+        procs={
+            1: systemd_proc(['/sbin/init']),
+            2: KTHREADD,
+            412: journald_proc(17544),
+            875: proc('NetworkManager', ['/usr/bin/NetworkManager', '--no-daemon'], {
+                0: '/dev/null', 1: 'socket:[22513]', 2: 'socket:[22513]', 3: 'anon_inode:[eventfd]',
+                4: 'anon_inode:[eventpoll]', 5: 'socket:[22540]', 6: 'socket:[22541]', 11: 'socket:[22590]'}),
+            1234: proc('Xorg', ['/usr/lib/Xorg', '-nolisten', 'tcp', '-background', 'none', '-seat', 'seat0',
+                                'vt2', '-auth', '/run/sddm/xauth_MgBqkM', '-noreset', '-displayfd', '16'], {
+                0: '/dev/null', 1: 'socket:[30188]', 2: 'socket:[30188]', 3: 'anon_inode:[eventpoll]',
+                4: 'socket:[30207]', 5: 'socket:[30208]', 6: '/dev/tty2', 7: 'anon_inode:[eventfd]',
+                12: '/dev/dri/card0', 13: '/dev/dri/card1', 14: 'socket:[30212]', 15: 'pipe:[30215]',
+                16: 'pipe:[30215]', 21: '/dev/input/event3', 22: '/dev/input/event5',
+                27: '/memfd:xshmfence (deleted)'}),
+            1788: pipewire_proc(0),
+            2310: proc('firefox', ['/usr/lib/firefox/firefox'], {
+                0: '/dev/null', 1: 'socket:[52110]', 2: 'socket:[52110]', 3: 'pipe:[52301]',
+                4: 'pipe:[52301]', 5: 'anon_inode:[eventpoll]', 9: 'socket:[52330]',
+                38: '/dev/dri/renderD128', 41: '/home/alex/.mozilla/firefox/q1w2e3r4.default-release/places.sqlite'}),
+        },
+        vtcon=True,
+        journal=None,
+    )
+    if not vfio_bound:
+        return st
+
+    # Ubuntu 24.04 on the same machine, a VM running: the RTX 4090 group is on
+    # vfio-pci and a QEMU holds /dev/vfio/2 (legacy group + container); the
+    # host's network is bridged (br0 over enp6s0 plus the VM's tap vnet0);
+    # snaps are mounted from loop devices; GNOME on Wayland.
+    st['mounts'] = (MOUNTS_HEAD + '/dev/nvme0n1p2 / ext4 rw,relatime 0 0\n' + MOUNTS_SYS +
+                    '/dev/loop0 /snap/core22/1380 squashfs ro,nodev,relatime,errors=continue,threads=single 0 0\n'
+                    '/dev/loop1 /snap/firefox/4451 squashfs ro,nodev,relatime,errors=continue,threads=single 0 0\n'
+                    '/dev/loop2 /snap/gnome-42-2204/176 squashfs ro,nodev,relatime,errors=continue,threads=single 0 0\n'
+                    '/dev/nvme0n1p1 /boot/efi vfat ' + VFAT_OPTS + ' 0 0\n'
+                    'tmpfs /run/user/1000 tmpfs rw,nosuid,nodev,relatime,size=3263604k,nr_inodes=815901,'
+                    'mode=700,uid=1000,gid=1000,inode64 0 0\n')
+    st['loops'] = [(0, '/var/lib/snapd/snaps/core22_1380.snap', 151008),
+                   (1, '/var/lib/snapd/snaps/firefox_4451.snap', 523424),
+                   (2, '/var/lib/snapd/snaps/gnome-42-2204_176.snap', 1013720)]
+    st['virtual_net'] = [dict(name='lo', kind='loopback', ifindex=1),
+                         dict(name='br0', kind='bridge', ifindex=3, mac='a8:5e:45:3c:71:e2',
+                              ports=['enp6s0', 'vnet0']),
+                         dict(name='vnet0', kind='tap', ifindex=7, mac='fe:54:00:6b:2a:19')]
+    st['route'] = [route4('br0', '0.0.0.0', '0.0.0.0', gw='192.168.1.1', metric=425),
+                   route4('br0', '192.168.1.0', '255.255.255.0', metric=425)]
+    st['ipv6_route'] = [route6('2001:db8:4c1:1::', 64, 'br0', metric=425),
+                        route6('fe80::', 64, 'br0', metric=1024),
+                        route6('fe80::', 64, 'vnet0', metric=256),
+                        route6('::', 0, 'br0', gw='fe80::1', metric=425, flags=RT6_DEFAULT_RA)] + ipv6_lo_routes()
+    st['nvidia'] = []
+    st['procs'] = {
+        1: systemd_proc(['/sbin/init', 'splash']),
+        2: KTHREADD,
+        398: journald_proc(16210),
+        1402: proc('gnome-shell', ['/usr/bin/gnome-shell'], {
+            0: '/dev/null', 1: 'socket:[36021]', 2: 'socket:[36021]', 3: 'anon_inode:[eventfd]',
+            4: 'anon_inode:[eventpoll]', 11: '/dev/dri/card0', 12: '/dev/dri/card1',
+            13: '/dev/dri/renderD128', 19: '/dev/input/event3', 25: 'socket:[36110]',
+            31: '/memfd:mutter-shared (deleted)'}),
+        1650: proc('Xwayland', ['/usr/bin/Xwayland', ':0', '-rootless', '-noreset', '-accessx', '-core',
+                                '-auth', '/run/user/1000/.mutter-Xwaylandauth.F0MQP2'], {
+            0: '/dev/null', 1: 'socket:[38740]', 2: 'socket:[38740]', 3: 'socket:[38761]',
+            9: '/dev/dri/renderD128', 10: 'anon_inode:[eventpoll]'}),
+        1733: pipewire_proc(0),
+        3320: proc('virtqemud', ['/usr/sbin/virtqemud', '--timeout', '120'], {
+            0: '/dev/null', 1: 'socket:[41002]', 2: 'socket:[41002]', 3: 'socket:[41010]',
+            4: 'anon_inode:[eventpoll]', 5: 'pipe:[41013]', 6: 'pipe:[41013]', 18: 'socket:[41102]'}),
+        3456: proc('qemu-system-x86', [
+            '/usr/bin/qemu-system-x86_64', '-name', 'guest=win11,debug-threads=on', '-machine',
+            'pc-q35-8.2,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram,hpet=off,acpi=on',
+            '-accel', 'kvm', '-cpu', 'host,migratable=on', '-m', 'size=16777216k',
+            '-device', '{"driver":"vfio-pci","host":"0000:01:00.0","id":"hostdev0","bus":"pci.5","addr":"0x0"}',
+            '-device', '{"driver":"vfio-pci","host":"0000:01:00.1","id":"hostdev1","bus":"pci.6","addr":"0x0"}'], {
+            0: '/dev/null', 1: 'pipe:[42811]', 2: 'pipe:[42811]', 3: 'socket:[42815]',
+            10: '/dev/kvm', 11: 'anon_inode:kvm-vm', 15: 'anon_inode:[eventfd]', 17: '/dev/net/tun',
+            19: '/dev/vfio/vfio', 20: '/dev/vfio/2', 21: 'anon_inode:[vfio-device]',
+            22: 'anon_inode:[vfio-device]', 30: '/var/lib/libvirt/qemu/nvram/win11_VARS.fd',
+            31: 'anon_inode:kvm-vcpu:0'}),
+    }
+    # vfiohostd bound the GPU group: its journal has the original drivers.
+    st['journal'] = {
+        'version': 1, 'next_txn': 2,
+        'devices': [
+            {'address': '0000:01:00.0', 'state': 'bound', 'txn': 1, 'original_driver': 'nvidia',
+             'original_override': None, 'time': 1718031602153071},
+            {'address': '0000:01:00.1', 'state': 'bound', 'txn': 1, 'original_driver': 'snd_hda_intel',
+             'original_override': None, 'time': 1718031602153071},
+        ],
+    }
+    return st
+
+
+def server_sriov_state():
+    """RHEL 9 server: / on LVM (rhel-root on dm-0, its PV nvme0n1p3 on the
+    PM983 af:00.0), /boot and /boot/efi on plain partitions; the default
+    routes on bond0 (active-backup over both X710 PFs, ens1f0 and ens1f1);
+    VF0 (3b:02.0, ens1f0v0) carries only a storage subnet. The ASPEED is the
+    boot VGA but no framebuffer is registered (the console is on the serial
+    line): proc/fb is empty, iomem shows its BARs without a firmware
+    framebuffer. gdm's Xorg has the ASPEED's card0 open."""
+    return dict(
+        nvme=[dict(fn='0000:af:00.0', ctrl=0, model='SAMSUNG MZ1LB1T9HALS-00007', serial='S436NA0M912345',
+                   fw='EDA7602Q', sectors=3750748848,
+                   parts=[(2048, 1228800), (1230848, 2097152), (3328000, 3747418112)],
+                   holders={3: ['dm-0', 'dm-1', 'dm-2']})],
+        sata=[], loops=[],
+        dm=[dict(name='dm-0', lv='rhel-root', minor=0, sectors=146800640, slaves=['nvme0n1p3']),
+            dict(name='dm-1', lv='rhel-swap', minor=1, sectors=8388608, slaves=['nvme0n1p3']),
+            dict(name='dm-2', lv='rhel-home', minor=2, sectors=3592224768, slaves=['nvme0n1p3'])],
+        mounts=(MOUNTS_HEAD.replace('udev /dev', 'devtmpfs /dev') +
+                '/dev/mapper/rhel-root / xfs rw,relatime,attr2,inode64,logbufs=8,logbsize=32k,noquota 0 0\n' +
+                MOUNTS_SYS +
+                '/dev/nvme0n1p2 /boot xfs rw,relatime,attr2,inode64,logbufs=8,logbsize=32k,noquota 0 0\n'
+                '/dev/nvme0n1p1 /boot/efi vfat ' + VFAT_OPTS + ' 0 0\n'
+                '/dev/mapper/rhel-home /home xfs rw,relatime,attr2,inode64,logbufs=8,logbsize=32k,noquota 0 0\n'
+                'sunrpc /var/lib/nfs/rpc_pipefs rpc_pipefs rw,relatime 0 0\n'),
+        netdevs=[dict(fn='0000:3b:00.0', name='ens1f0', mac='3c:fd:fe:b5:40:a0', ifindex=2, speed=10000),
+                 dict(fn='0000:3b:00.1', name='ens1f1', mac='3c:fd:fe:b5:40:a1', ifindex=3, speed=10000),
+                 dict(fn='0000:3b:02.0', name='ens1f0v0', mac='5a:9e:13:c0:77:02', ifindex=5, speed=10000)],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1),
+                     dict(name='bond0', kind='bond', ifindex=6, mac='3c:fd:fe:b5:40:a0',
+                          ports=['ens1f0', 'ens1f1'], active='ens1f0')],
+        route=[route4('bond0', '0.0.0.0', '0.0.0.0', gw='10.40.0.1', metric=300),
+               route4('ens1f0v0', '10.40.8.0', '255.255.255.0', metric=102),
+               route4('bond0', '10.40.0.0', '255.255.240.0', metric=300)],
+        ipv6_route=[route6('fd00:40::', 64, 'bond0', metric=300),
+                    route6('fe80::', 64, 'bond0', metric=1024),
+                    route6('fe80::', 64, 'ens1f0v0', metric=1024),
+                    route6('::', 0, 'bond0', gw='fe80::1', metric=300, flags=RT6_DEFAULT_RA)] + ipv6_lo_routes(),
+        drm=[dict(fn='0000:02:00.0', card=0, render=None, connectors=['VGA-1'])],
+        nvidia=[], fbs=[],
+        iomem=IOMEM_SERVER,
+        procs={
+            1: systemd_proc(['/usr/lib/systemd/systemd', '--switched-root', '--system', '--deserialize', '31']),
+            2: KTHREADD,
+            701: journald_proc(15102),
+            1105: proc('sshd', ['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], {
+                0: '/dev/null', 1: 'socket:[24410]', 2: 'socket:[24410]', 3: 'socket:[24431]',
+                4: 'socket:[24433]'}),
+            1620: proc('NetworkManager', ['/usr/sbin/NetworkManager', '--no-daemon'], {
+                0: '/dev/null', 1: 'socket:[22513]', 2: 'socket:[22513]', 3: 'anon_inode:[eventfd]',
+                4: 'anon_inode:[eventpoll]', 5: 'socket:[22540]', 11: 'socket:[22590]'}),
+            2201: proc('Xorg', ['/usr/libexec/Xorg', 'vt1', '-displayfd', '3', '-auth',
+                                '/run/user/42/gdm/Xauthority', '-nolisten', 'tcp', '-background', 'none',
+                                '-noreset', '-keeptty', '-novtswitch', '-verbose', '3'], {
+                0: '/dev/null', 1: 'socket:[31007]', 2: 'socket:[31007]', 3: 'anon_inode:[eventpoll]',
+                4: 'socket:[31020]', 6: '/dev/tty1', 12: '/dev/dri/card0', 13: 'pipe:[31044]',
+                14: 'pipe:[31044]', 17: '/dev/input/event1'}),
+        },
+        vtcon=False,
+        journal=None,
+    )
+
+
+def no_iommu_state():
+    """Debian desktop without IOMMU: / on a SATA SSD (sda2 on the AHCI
+    controller 00:17.0), the RTL8168 (02:00.0, enp2s0) has the default route,
+    the iGPU is the boot VGA with i915drmfb; Xorg on the iGPU, and
+    nvidia-persistenced holds the GTX 1080's /dev/nvidia0."""
+    return dict(
+        nvme=[], dm=[], loops=[],
+        sata=[dict(fn='0000:00:17.0', port=1, host=0, disk='sda', model='Samsung SSD 860 ', sectors=976773168,
+                   parts=[(2048, 1048576), (1050624, 942718976), (943769600, 33001472)])],
+        mounts=(MOUNTS_HEAD + '/dev/sda2 / ext4 rw,relatime,errors=remount-ro 0 0\n' + MOUNTS_SYS +
+                '/dev/sda1 /boot/efi vfat ' + VFAT_OPTS + ' 0 0\n'
+                'tmpfs /run/user/1000 tmpfs rw,nosuid,nodev,relatime,size=1631000k,nr_inodes=407750,'
+                'mode=700,uid=1000,gid=1000,inode64 0 0\n'),
+        netdevs=[dict(fn='0000:02:00.0', name='enp2s0', mac='e0:d5:5e:21:9b:4c', ifindex=2, speed=1000)],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1)],
+        route=[route4('enp2s0', '0.0.0.0', '0.0.0.0', gw='192.168.178.1', metric=100),
+               route4('enp2s0', '192.168.178.0', '255.255.255.0', metric=100)],
+        ipv6_route=[route6('fe80::', 64, 'enp2s0', metric=1024)] + ipv6_lo_routes(),
+        drm=[dict(fn='0000:00:02.0', card=0, render=128, connectors=['DP-1', 'HDMI-A-1'])],
+        nvidia=[dict(fn='0000:01:00.0', model='NVIDIA GeForce GTX 1080', irq=130,
+                     uuid='GPU-8a1c4e2f-93b7-6d05-1e2a-f4c3b2a19087', vbios='86.04.17.00.80',
+                     minor=0, firmware=None)],
+        nvidia_version='NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.183.01  Sun May 12 19:39:15 UTC 2024\n'
+                       'GCC version:  gcc version 12.2.0 (Debian 12.2.0-14) \n',
+        fbs=[dict(fn='0000:00:02.0', id='i915drmfb')],
+        iomem=IOMEM_NO_IOMMU,
+        procs={
+            1: systemd_proc(['/sbin/init']),
+            2: KTHREADD,
+            305: journald_proc(14890),
+            1234: proc('Xorg', ['/usr/lib/xorg/Xorg', 'vt7', '-displayfd', '3', '-auth',
+                                '/run/user/1000/gdm/Xauthority', '-nolisten', 'tcp', '-background', 'none',
+                                '-noreset', '-keeptty', '-novtswitch', '-verbose', '3'], {
+                0: '/dev/null', 1: 'socket:[30188]', 2: 'socket:[30188]', 3: 'anon_inode:[eventpoll]',
+                6: '/dev/tty7', 12: '/dev/dri/card0', 14: 'socket:[30212]', 15: 'pipe:[30215]',
+                16: 'pipe:[30215]', 21: '/dev/input/event2'}),
+            1780: pipewire_proc(0),
+            2345: proc('nvidia-persiste', ['/usr/bin/nvidia-persistenced', '--user', 'nvpd'], {
+                0: '/dev/null', 1: '/dev/null', 2: '/dev/null', 3: 'socket:[27114]',
+                4: '/dev/nvidiactl', 5: '/dev/nvidia0', 6: 'anon_inode:[eventfd]'}),
+        },
+        vtcon=True,
+        journal=None,
+    )
+
+
+def amd_desktop_state():
+    """Debian desktop with the RX 7900 XTX as its only GPU: boot VGA with
+    amdgpu's fbdev console on fb0, GNOME on Wayland holding card0 and the
+    render node; / on the 980 PRO (01:00.0). The fixture lists no network
+    function, so only lo exists and no default route is configured."""
+    return dict(
+        nvme=[dict(fn='0000:01:00.0', ctrl=0, model='Samsung SSD 980 PRO 1TB', serial='S5GXNF0R812345A',
+                   fw='5B2QGXA7', sectors=1953525168,
+                   parts=[(2048, 1048576), (1050624, 1952473088)])],
+        sata=[], dm=[], loops=[],
+        mounts=(MOUNTS_HEAD + '/dev/nvme0n1p2 / ext4 rw,relatime,errors=remount-ro 0 0\n' + MOUNTS_SYS +
+                '/dev/nvme0n1p1 /boot/efi vfat ' + VFAT_OPTS + ' 0 0\n'),
+        netdevs=[],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1)],
+        route=[],
+        ipv6_route=ipv6_lo_routes(),
+        drm=[dict(fn='0000:04:00.0', card=0, render=128, connectors=['DP-1', 'DP-2', 'HDMI-A-1'])],
+        nvidia=[],
+        fbs=[dict(fn='0000:04:00.0', id='amdgpudrmfb')],
+        iomem=IOMEM_AMD,
+        procs={
+            1: systemd_proc(['/sbin/init']),
+            2: KTHREADD,
+            290: journald_proc(14320),
+            1733: pipewire_proc(1),
+            1890: proc('gnome-shell', ['/usr/bin/gnome-shell'], {
+                0: '/dev/null', 1: 'socket:[36021]', 2: 'socket:[36021]', 3: 'anon_inode:[eventfd]',
+                4: 'anon_inode:[eventpoll]', 11: '/dev/dri/card0', 13: '/dev/dri/renderD128',
+                19: '/dev/input/event3', 31: '/memfd:mutter-shared (deleted)'}),
+            2014: proc('Xwayland', ['/usr/bin/Xwayland', ':0', '-rootless', '-noreset', '-accessx', '-core',
+                                    '-auth', '/run/user/1000/.mutter-Xwaylandauth.7YQ2P2'], {
+                0: '/dev/null', 1: 'socket:[38740]', 2: 'socket:[38740]', 3: 'socket:[38761]',
+                9: '/dev/dri/renderD128', 10: 'anon_inode:[eventpoll]'}),
+        },
+        vtcon=True,
+        journal=None,
+    )
+
+
+STATES = {
+    'desktop-intel': desktop_intel_state,
+    'desktop-vfio-bound': lambda: desktop_intel_state(vfio_bound=True),
+    'server-sriov': server_sriov_state,
+    'no-iommu': no_iommu_state,
+    'amd-desktop': amd_desktop_state,
+}
+
+# /proc/iomem as root reads it: nested resources indented by two spaces per
+# level. The PCI BARs carry the function's address and, nested, the driver's
+# claim. None of these hosts shows a firmware framebuffer (BOOTFB, efifb,
+# simpledrm, vesafb): the native drivers removed it when they took over the
+# boot GPU (aperture_remove_conflicting_pci_devices), and the server has
+# none. Tests that need one write it into a copy.
+IOMEM_DESKTOP = '''\
+00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+000a0000-000fffff : Reserved
+  000a0000-000bffff : PCI Bus 0000:00
+  000f0000-000fffff : System ROM
+00100000-3e2dffff : System RAM
+  0b000000-0c202fff : Kernel code
+  0c400000-0cdeefff : Kernel rodata
+  0ce00000-0d1e2c3f : Kernel data
+  0d87e000-0dbfffff : Kernel bss
+3e2e0000-3e2fffff : Reserved
+3e300000-6ccc6fff : System RAM
+6ccc7000-6ce88fff : ACPI Non-volatile Storage
+6ce89000-6f7fefff : Reserved
+6f7ff000-6fffffff : System RAM
+70000000-7fffffff : Reserved
+  7b800000-7fffffff : Graphics Stolen Memory
+80000000-bfffffff : PCI Bus 0000:00
+  80000000-810fffff : PCI Bus 0000:01
+    80000000-80ffffff : 0000:01:00.0
+      80000000-80ffffff : nvidia
+    81000000-8107ffff : 0000:01:00.0
+    81080000-81083fff : 0000:01:00.1
+      81080000-81083fff : ICH HD audio
+  81100000-812fffff : PCI Bus 0000:03
+    81100000-812fffff : PCI Bus 0000:04
+      81100000-812fffff : PCI Bus 0000:05
+        81100000-811fffff : 0000:05:00.0
+        81200000-8121ffff : 0000:05:00.0
+        81220000-81223fff : 0000:05:00.1
+          81220000-81223fff : ICH HD audio
+  81300000-814fffff : PCI Bus 0000:06
+    81300000-813fffff : 0000:06:00.0
+      81300000-813fffff : igc
+    81400000-81403fff : 0000:06:00.0
+      81400000-81403fff : igc
+  81500000-815fffff : PCI Bus 0000:02
+    81500000-81503fff : 0000:02:00.0
+      81500000-81503fff : nvme
+  81600000-8160ffff : 0000:00:14.0
+    81600000-8160ffff : xhci-hcd
+  81610000-81613fff : 0000:00:1f.3
+    81610000-81613fff : ICH HD audio
+  81614000-81617fff : 0000:00:14.2
+  81618000-816180ff : 0000:00:1f.4
+  81619000-81619fff : 0000:00:1f.5
+c0000000-cfffffff : PCI ECAM 0000 [bus 00-ff]
+  c0000000-cfffffff : Reserved
+fe000000-fe010fff : Reserved
+fec00000-fec003ff : IOAPIC 0
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fed20000-fed7ffff : Reserved
+fed90000-fed90fff : dmar0
+fed91000-fed91fff : dmar1
+fee00000-fee00fff : Local APIC
+  fee00000-fee00fff : Reserved
+ff000000-ffffffff : Reserved
+100000000-107f7fffff : System RAM
+107f800000-107fffffff : RAM buffer
+4000000000-7fffffffff : PCI Bus 0000:00
+  4000000000-4011ffffff : PCI Bus 0000:01
+    4000000000-400fffffff : 0000:01:00.0
+    4010000000-4011ffffff : 0000:01:00.0
+  4400000000-460fffffff : PCI Bus 0000:03
+    4400000000-460fffffff : PCI Bus 0000:04
+      4400000000-460fffffff : PCI Bus 0000:05
+        4400000000-45ffffffff : 0000:05:00.0
+        4600000000-46001fffff : 0000:05:00.0
+  6000000000-600fffffff : 0000:00:02.0
+  6010000000-6010ffffff : 0000:00:02.0
+'''
+
+IOMEM_SERVER = '''\
+00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+000a0000-000fffff : Reserved
+  000a0000-000bffff : PCI Bus 0000:00
+  000c0000-000c7fff : Video ROM
+  000f0000-000fffff : System ROM
+00100000-5a7a0fff : System RAM
+  2a000000-2b202fff : Kernel code
+  2b400000-2bdeefff : Kernel rodata
+  2be00000-2c1e2c3f : Kernel data
+  2c87e000-2cbfffff : Kernel bss
+5a7a1000-6a4b2fff : Reserved
+6a4b3000-6a8d2fff : ACPI Tables
+6a8d3000-6b6a2fff : ACPI Non-volatile Storage
+6b6a3000-6fffffff : Reserved
+80000000-8fffffff : PCI MMCONFIG 0000 [bus 00-ff]
+  80000000-8fffffff : Reserved
+90000000-9d7fffff : PCI Bus 0000:00
+  90000000-910fffff : PCI Bus 0000:01
+    90000000-910fffff : PCI Bus 0000:02
+      90000000-90ffffff : 0000:02:00.0
+      91000000-9101ffff : 0000:02:00.0
+  91100000-911000ff : 0000:00:1f.4
+9d800000-aaffffff : PCI Bus 0000:3a
+  9d800000-9dffffff : PCI Bus 0000:3b
+    9d800000-9dffffff : 0000:3b:00.0
+      9d800000-9dffffff : i40e
+    9e000000-9e7fffff : 0000:3b:00.1
+      9e000000-9e7fffff : i40e
+  9e800000-9e80ffff : 0000:3b:00.0
+  9e810000-9e81ffff : 0000:3b:02.0
+    9e810000-9e81ffff : iavf
+  9e820000-9e82ffff : 0000:3b:02.1
+    9e820000-9e82ffff : vfio-pci
+c6000000-d3ffffff : PCI Bus 0000:ae
+  c6000000-c60fffff : PCI Bus 0000:af
+    c6000000-c6003fff : 0000:af:00.0
+      c6000000-c6003fff : nvme
+fd000000-fe7fffff : Reserved
+fec00000-fec003ff : IOAPIC 0
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fed90000-fed90fff : dmar2
+fed91000-fed91fff : dmar1
+fed92000-fed92fff : dmar0
+fee00000-fee00fff : Local APIC
+ff000000-ffffffff : Reserved
+100000000-407fffffff : System RAM
+'''
+
+IOMEM_NO_IOMMU = '''\
+00000000-00000fff : Reserved
+00001000-0009dfff : System RAM
+0009e000-000fffff : Reserved
+  000a0000-000bffff : PCI Bus 0000:00
+  000f0000-000fffff : System ROM
+00100000-8a3c2fff : System RAM
+  21000000-22002fff : Kernel code
+  22200000-22beefff : Kernel rodata
+  22c00000-22fe2c3f : Kernel data
+  2367e000-239fffff : Kernel bss
+8a3c3000-8a3c3fff : ACPI Non-volatile Storage
+8a3c4000-8a3ecfff : Reserved
+8a3ed000-8f3fffff : System RAM
+8f400000-8fffffff : Reserved
+  8f800000-8fffffff : Graphics Stolen Memory
+90000000-dfffffff : PCI Bus 0000:00
+  90000000-9fffffff : 0000:00:02.0
+  a0000000-c1ffffff : PCI Bus 0000:01
+    a0000000-afffffff : 0000:01:00.0
+    b0000000-b1ffffff : 0000:01:00.0
+    c0000000-c0ffffff : 0000:01:00.0
+      c0000000-c0ffffff : nvidia
+    c1000000-c107ffff : 0000:01:00.0
+    c1080000-c1083fff : 0000:01:00.1
+      c1080000-c1083fff : ICH HD audio
+  de000000-deffffff : 0000:00:02.0
+  df000000-df0fffff : PCI Bus 0000:02
+    df000000-df003fff : 0000:02:00.0
+      df000000-df003fff : r8169
+    df004000-df004fff : 0000:02:00.0
+      df004000-df004fff : r8169
+  df100000-df10ffff : 0000:00:14.0
+    df100000-df10ffff : xhci-hcd
+  df110000-df113fff : 0000:00:1f.3
+    df110000-df113fff : ICH HD audio
+  df114000-df1140ff : 0000:00:1f.4
+  df115000-df1157ff : 0000:00:17.0
+    df115000-df1157ff : ahci
+e0000000-efffffff : PCI MMCONFIG 0000 [bus 00-ff]
+  e0000000-efffffff : Reserved
+fec00000-fec00fff : Reserved
+  fec00000-fec003ff : IOAPIC 0
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fee00000-fee00fff : Local APIC
+  fee00000-fee00fff : Reserved
+100000000-46effffff : System RAM
+46f000000-46fffffff : RAM buffer
+'''
+
+IOMEM_AMD = '''\
+00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+000a0000-000fffff : Reserved
+  000a0000-000bffff : PCI Bus 0000:00
+  000f0000-000fffff : System ROM
+00100000-09d81fff : System RAM
+09d82000-09ffffff : Reserved
+0a000000-0a1fffff : System RAM
+0a200000-0a20cfff : ACPI Non-volatile Storage
+0a20d000-c9e3dfff : System RAM
+  21000000-22002fff : Kernel code
+  22200000-22beefff : Kernel rodata
+  22c00000-22fe2c3f : Kernel data
+  2367e000-239fffff : Kernel bss
+c9e3e000-cb36dfff : Reserved
+cb36e000-cb4c6fff : ACPI Tables
+cb4c7000-cc6defff : ACPI Non-volatile Storage
+cc6df000-cdbfefff : Reserved
+cdbff000-ceffffff : System RAM
+cf000000-cfffffff : Reserved
+d0000000-fec2ffff : PCI Bus 0000:00
+  f0000000-f7ffffff : PCI ECAM 0000 [bus 00-7f]
+    f0000000-f7ffffff : Reserved
+  fc700000-fc9fffff : PCI Bus 0000:02
+    fc700000-fc9fffff : PCI Bus 0000:03
+      fc700000-fc9fffff : PCI Bus 0000:04
+        fc700000-fc7fffff : 0000:04:00.0
+        fc800000-fc81ffff : 0000:04:00.0
+        fc820000-fc823fff : 0000:04:00.1
+          fc820000-fc823fff : ICH HD audio
+    fca00000-fca03fff : 0000:02:00.0
+  fcb00000-fcbfffff : PCI Bus 0000:01
+    fcb00000-fcb03fff : 0000:01:00.0
+      fcb00000-fcb03fff : nvme
+  fd100000-fd17ffff : amd_iommu
+fec00000-fec003ff : IOAPIC 0
+fec01000-fec013ff : IOAPIC 1
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fee00000-fee00fff : Local APIC
+  fee00000-fee00fff : pnp 00:00
+100000000-82f37ffff : System RAM
+82f380000-82fffffff : Reserved
+7000000000-7fffffffff : PCI Bus 0000:00
+  7800000000-7c0fffffff : PCI Bus 0000:02
+    7800000000-7c0fffffff : PCI Bus 0000:03
+      7800000000-7c0fffffff : PCI Bus 0000:04
+        7800000000-7bffffffff : 0000:04:00.0
+        7c00000000-7c001fffff : 0000:04:00.0
+'''
+
+
+def write_host_state(t, name, st, devs):
+    path = lambda addr: devs[addr]['path']
+    blocks = {}         # block device name -> its sysfs directory
+
+    def block(dirpath, bname, major, minor, sectors, devtype, diskseq, extra=None, partn=None):
+        files = {'dev': '%d:%d\n' % (major, minor), 'size': '%d\n' % sectors, 'ro': '0\n',
+                 'alignment_offset': '0\n', 'stat': ' '.join(['0'] * 17) + '\n',
+                 'power/control': 'auto\n'}
+        ue = 'MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=%s\nDISKSEQ=%d\n' % (major, minor, bname, devtype, diskseq)
+        if partn is not None:
+            ue += 'PARTN=%d\n' % partn
+            files['partition'] = '%d\n' % partn
+        else:
+            files['removable'] = '0\n'
+            files['range'] = '0\n'
+            files['ext_range'] = '256\n'
+        files['uevent'] = ue
+        files.update(extra or {})
+        for f, c in sorted(files.items()):
+            t.write(dirpath + '/' + f, c)
+        t.klink(dirpath + '/subsystem', 'sys/class/block')
+        t.klink('sys/class/block/' + bname, dirpath)
+        t.klink('sys/dev/block/%d:%d' % (major, minor), dirpath)
+        if partn is None:
+            t.klink('sys/block/' + bname, dirpath)
+        t.write('dev/' + bname, b'')
+        blocks[bname] = dirpath
+
+    diskseq = 1
+    # NVMe: controller nvmeN beneath the function, namespace nvmeNn1 beneath
+    # the controller (single-controller consumer drives get no multipath
+    # head), partitions beneath the namespace.
+    for n in st['nvme']:
+        fn = path(n['fn'])
+        ctrl = '%s/nvme/nvme%d' % (fn, n['ctrl'])
+        for f, c in sorted({'address': n['fn'] + '\n', 'cntlid': '6\n', 'dev': '242:%d\n' % n['ctrl'],
+                            'firmware_rev': n['fw'] + '\n', 'model': '%-40s\n' % n['model'],
+                            'serial': '%-20s\n' % n['serial'], 'state': 'live\n', 'transport': 'pcie\n',
+                            'numa_node': '%d\n' % devs[n['fn']]['numa'],
+                            'uevent': 'MAJOR=242\nMINOR=%d\nDEVNAME=nvme%d\nNVME_TRTYPE=pcie\n' % (n['ctrl'], n['ctrl']),
+                            'power/control': 'auto\n'}.items()):
+            t.write(ctrl + '/' + f, c)
+        t.klink(ctrl + '/device', fn)
+        t.klink(ctrl + '/subsystem', 'sys/class/nvme')
+        t.klink('sys/class/nvme/nvme%d' % n['ctrl'], ctrl)
+        t.write('dev/nvme%d' % n['ctrl'], b'')
+        disk = 'nvme%dn1' % n['ctrl']
+        ddir = ctrl + '/' + disk
+        block(ddir, disk, 259, 0, n['sectors'], 'disk', diskseq,
+              {'nsid': '1\n', 'wwid': 'eui.002538b%s\n' % n['serial'][-8:].lower().encode().hex()[:13],
+               'queue/logical_block_size': '512\n', 'queue/rotational': '0\n'})
+        t.klink(ddir + '/device', ctrl)
+        for i, (start, size) in enumerate(n['parts'], 1):
+            pname = '%sp%d' % (disk, i)
+            block(ddir + '/' + pname, pname, 259, i, size, 'partition', diskseq, {'start': '%d\n' % start}, partn=i)
+        diskseq += 1
+
+    # SATA: ataN/hostM/targetM:0:0/M:0:0:0/block/sdX beneath the AHCI function.
+    for s in st['sata']:
+        sdev = '%s/ata%d/host%d/target%d:0:0/%d:0:0:0' % (path(s['fn']), s['port'], s['host'], s['host'], s['host'])
+        t.write(sdev + '/vendor', 'ATA     \n')
+        t.write(sdev + '/model', s['model'] + '\n')
+        t.write(sdev + '/uevent', 'DEVTYPE=scsi_device\nDRIVER=sd\nMODALIAS=scsi:t-0x00\n')
+        t.write('%s/ata%d/uevent' % (path(s['fn']), s['port']), 'DEVTYPE=ata_port\n')
+        ddir = sdev + '/block/' + s['disk']
+        block(ddir, s['disk'], 8, 0, s['sectors'], 'disk', diskseq,
+              {'queue/logical_block_size': '512\n', 'queue/rotational': '0\n'})
+        t.klink(ddir + '/device', sdev)
+        for i, (start, size) in enumerate(s['parts'], 1):
+            pname = '%s%d' % (s['disk'], i)
+            block(ddir + '/' + pname, pname, 8, i, size, 'partition', diskseq, {'start': '%d\n' % start}, partn=i)
+        diskseq += 1
+
+    # loop devices (snaps)
+    for (n, backing, sectors) in st['loops']:
+        ldir = 'sys/devices/virtual/block/loop%d' % n
+        block(ldir, 'loop%d' % n, 7, n, sectors, 'disk', diskseq + n,
+              {'loop/backing_file': backing + '\n', 'loop/offset': '0\n', 'loop/autoclear': '0\n',
+               'loop/partscan': '0\n', 'ro': '1\n'})
+    diskseq += len(st['loops'])
+
+    # device-mapper: dm-N with slaves/ (the PV partition) and the partition's
+    # holders/; /dev/mapper/<vg>-<lv> links to ../dm-N as udev makes it.
+    if st['dm']:
+        t.write('dev/mapper/control', b'')
+    for d in st['dm']:
+        ddir = 'sys/devices/virtual/block/' + d['name']
+        block(ddir, d['name'], 253, d['minor'], d['sectors'], 'disk', diskseq + d['minor'],
+              {'dm/name': d['lv'] + '\n', 'dm/suspended': '0\n', 'dm/use_blk_mq': '0\n',
+               'dm/uuid': 'LVM-Kq3UeWn4bXc8tR2yP1oM7hJ5gF6dA9sZ%s\n' % ('%032d' % d['minor'])})
+        for sl in d['slaves']:
+            t.klink(ddir + '/slaves/' + sl, blocks[sl])
+            t.klink(blocks[sl] + '/holders/' + d['name'], ddir)
+        t.klink('dev/mapper/' + d['lv'], 'dev/' + d['name'])
+
+    t.write('proc/mounts', st['mounts'])
+
+    # --- network: physical interfaces beneath their function, virtual ones
+    # in devices/virtual/net, sys/class/net links to both.
+    netdirs = {}
+    for nd in st['netdevs']:
+        ndir = '%s/net/%s' % (path(nd['fn']), nd['name'])
+        netdirs[nd['name']] = ndir
+        files = {'address': nd['mac'] + '\n', 'addr_assign_type': '0\n', 'addr_len': '6\n',
+                 'broadcast': 'ff:ff:ff:ff:ff:ff\n', 'carrier': '1\n', 'dev_id': '0x0\n', 'dev_port': '0\n',
+                 'duplex': 'full\n', 'flags': '0x1003\n', 'ifindex': '%d\n' % nd['ifindex'],
+                 'iflink': '%d\n' % nd['ifindex'], 'mtu': '1500\n', 'operstate': 'up\n',
+                 'speed': '%d\n' % nd['speed'], 'tx_queue_len': '1000\n', 'type': '1\n',
+                 'uevent': 'INTERFACE=%s\nIFINDEX=%d\n' % (nd['name'], nd['ifindex']),
+                 'power/control': 'auto\n'}
+        for f, c in sorted(files.items()):
+            t.write(ndir + '/' + f, c)
+        t.klink(ndir + '/device', path(nd['fn']))
+        t.klink(ndir + '/subsystem', 'sys/class/net')
+        t.klink('sys/class/net/' + nd['name'], ndir)
+    for v in st['virtual_net']:
+        vdir = 'sys/devices/virtual/net/' + v['name']
+        netdirs[v['name']] = vdir
+        lo = v['kind'] == 'loopback'
+        files = {'address': ('00:00:00:00:00:00' if lo else v['mac']) + '\n', 'addr_len': '6\n',
+                 'carrier': '1\n', 'flags': '0x9\n' if lo else '0x1003\n', 'ifindex': '%d\n' % v['ifindex'],
+                 'iflink': '%d\n' % v['ifindex'], 'mtu': '65536\n' if lo else '1500\n',
+                 'operstate': 'unknown\n' if lo else 'up\n', 'tx_queue_len': '1000\n',
+                 'type': '772\n' if lo else '1\n', 'power/control': 'auto\n'}
+        devtype = {'bridge': 'DEVTYPE=bridge\n', 'bond': 'DEVTYPE=bond\n'}.get(v['kind'], '')
+        files['uevent'] = '%sINTERFACE=%s\nIFINDEX=%d\n' % (devtype, v['name'], v['ifindex'])
+        if v['kind'] == 'bridge':
+            files.update({'bridge/bridge_id': '8000.%s\n' % v['mac'].replace(':', ''),
+                          'bridge/forward_delay': '1500\n', 'bridge/stp_state': '0\n',
+                          'bridge/vlan_filtering': '0\n'})
+        elif v['kind'] == 'bond':
+            files.update({'bonding/mode': 'active-backup 1\n', 'bonding/miimon': '100\n',
+                          'bonding/slaves': ' '.join(v['ports']) + '\n',
+                          'bonding/active_slave': v['active'] + '\n'})
+        elif v['kind'] == 'tap':
+            files.update({'tun_flags': '0x5002\n', 'owner': '-1\n', 'group': '-1\n'})
+        for f, c in sorted(files.items()):
+            t.write(vdir + '/' + f, c)
+        t.klink(vdir + '/subsystem', 'sys/class/net')
+        t.klink('sys/class/net/' + v['name'], vdir)
+    # Masters: the kernel links lower_<port> in the master and upper_<master>
+    # and master in the port; a bridge also lists its ports in brif/ (links
+    # to the port's brport/).
+    for v in st['virtual_net']:
+        vdir = netdirs[v['name']]
+        for port in v.get('ports', []):
+            pdir = netdirs[port]
+            t.klink(vdir + '/lower_' + port, pdir)
+            t.klink(pdir + '/upper_' + v['name'], vdir)
+            t.klink(pdir + '/master', vdir)
+            if v['kind'] == 'bridge':
+                t.write(pdir + '/brport/state', '3\n')
+                t.write(pdir + '/brport/port_no', '0x%x\n' % (v['ports'].index(port) + 1))
+                t.klink(pdir + '/brport/bridge', vdir)
+                t.klink(vdir + '/brif/' + port, pdir + '/brport')
+            else:
+                t.write(pdir + '/bonding_slave/state', 'active\n' if port == v['active'] else 'backup\n')
+                t.write(pdir + '/bonding_slave/mii_status', 'up\n')
+    t.write('proc/net/route', '%-127s\n' % ROUTE_HEADER + ''.join(st['route']))
+    t.write('proc/net/ipv6_route', ''.join(st['ipv6_route']))
+
+    # --- DRM minors: drm/cardN and drm/renderD1NN beneath the GPU function
+    if st['drm']:
+        t.write('sys/class/drm/version', 'drm 1.1.0 20060810\n')
+    for g in st['drm']:
+        fn = path(g['fn'])
+        minors = [('card%d' % g['card'], g['card'])]
+        if g['render'] is not None:
+            minors.append(('renderD%d' % g['render'], g['render']))
+        for mname, minor in minors:
+            mdir = fn + '/drm/' + mname
+            t.write(mdir + '/dev', '226:%d\n' % minor)
+            t.write(mdir + '/uevent', 'MAJOR=226\nMINOR=%d\nDEVNAME=dri/%s\nDEVTYPE=drm_minor\n' % (minor, mname))
+            t.write(mdir + '/power/control', 'auto\n')
+            t.klink(mdir + '/device', fn)
+            t.klink(mdir + '/subsystem', 'sys/class/drm')
+            t.klink('sys/class/drm/' + mname, mdir)
+            t.write('dev/dri/' + mname, b'')
+            kind = 'card' if mname.startswith('card') else 'render'
+            t.klink('dev/dri/by-path/pci-%s-%s' % (g['fn'], kind), 'dev/dri/' + mname)
+        for i, conn in enumerate(g['connectors']):
+            cname = 'card%d-%s' % (g['card'], conn)
+            cdir = '%s/drm/card%d/%s' % (fn, g['card'], cname)
+            t.write(cdir + '/status', 'connected\n' if i == 0 else 'disconnected\n')
+            t.write(cdir + '/enabled', 'enabled\n' if i == 0 else 'disabled\n')
+            t.write(cdir + '/dpms', 'On\n' if i == 0 else 'Off\n')
+            t.write(cdir + '/uevent', 'DEVTYPE=drm_connector\n')
+            t.klink(cdir + '/subsystem', 'sys/class/drm')
+            t.klink('sys/class/drm/' + cname, cdir)
+
+    # --- NVIDIA: the per-GPU information file its driver writes in procfs,
+    # and the device nodes (nvidia-modprobe creates them as empty regular
+    # files here, like every /dev node in these trees).
+    for g in st['nvidia']:
+        info = 'Model: \t\t %s\n' % g['model']
+        info += 'IRQ:   \t\t %d\n' % g['irq']
+        info += 'GPU UUID: \t %s\n' % g['uuid']
+        info += 'Video BIOS: \t %s\n' % g['vbios']
+        info += 'Bus Type: \t PCIe\n'
+        info += 'DMA Size: \t 47 bits\n'
+        info += 'DMA Mask: \t 0x7fffffffffff\n'
+        info += 'Bus Location: \t %s\n' % g['fn']
+        info += 'Device Minor: \t %d\n' % g['minor']
+        if g['firmware']:
+            info += 'GPU Firmware: \t %s\n' % g['firmware']
+        info += 'GPU Excluded:\t No\n'
+        t.write('proc/driver/nvidia/gpus/%s/information' % g['fn'], info)
+        t.write('proc/driver/nvidia/gpus/%s/power' % g['fn'],
+                'Runtime D3 status:          Disabled by default\nVideo Memory:               Active\n\n'
+                'GPU Hardware Support:\n Video Memory Self Refresh: Not Supported\n'
+                ' Video Memory Off:          Supported\n\n')
+        t.write('dev/nvidia%d' % g['minor'], b'')
+    if st['nvidia']:
+        t.write('proc/driver/nvidia/version', st['nvidia_version'])
+        t.write('dev/nvidiactl', b'')
+
+    # --- framebuffers: proc/fb ("%d %s\n" per registered fb) and
+    # sys/class/graphics/fbN beneath the GPU; fbcon and the vtconsoles.
+    t.write('proc/fb', ''.join('%d %s\n' % (i, fb['id']) for i, fb in enumerate(st['fbs'])))
+    for i, fb in enumerate(st['fbs']):
+        gdir = '%s/graphics/fb%d' % (path(fb['fn']), i)
+        t.write(gdir + '/dev', '29:%d\n' % i)
+        t.write(gdir + '/name', fb['id'] + '\n')
+        t.write(gdir + '/uevent', 'MAJOR=29\nMINOR=%d\nDEVNAME=fb%d\n' % (i, i))
+        t.klink(gdir + '/device', path(fb['fn']))
+        t.klink(gdir + '/subsystem', 'sys/class/graphics')
+        t.klink('sys/class/graphics/fb%d' % i, gdir)
+        t.write('dev/fb%d' % i, b'')
+    t.write('sys/devices/virtual/graphics/fbcon/uevent', '')
+    t.write('sys/devices/virtual/graphics/fbcon/cursor_blink', '1\n')
+    t.klink('sys/devices/virtual/graphics/fbcon/subsystem', 'sys/class/graphics')
+    t.klink('sys/class/graphics/fbcon', 'sys/devices/virtual/graphics/fbcon')
+    vtcons = [('(S) dummy device', not st['vtcon'])]
+    if st['vtcon']:
+        vtcons.append(('(M) frame buffer device', True))
+    for i, (vname, bound) in enumerate(vtcons):
+        vdir = 'sys/devices/virtual/vtconsole/vtcon%d' % i
+        t.write(vdir + '/name', vname + '\n')
+        t.write(vdir + '/bind', '1\n' if bound else '0\n')
+        t.write(vdir + '/uevent', '')
+        t.klink(vdir + '/subsystem', 'sys/class/vtconsole')
+        t.klink('sys/class/vtconsole/vtcon%d' % i, vdir)
+    t.write('proc/iomem', st['iomem'])
+
+    # --- processes: comm, cmdline (NUL-separated) and fd/N links with the
+    # targets procfs shows (absolute paths, socket:[inode], pipe:[inode],
+    # anon_inode:...). kthreadd has no fd directory (a kernel thread's is
+    # empty, and git cannot hold empty directories).
+    for pid, p in sorted(st['procs'].items()):
+        base = 'proc/%d' % pid
+        t.write(base + '/comm', p['comm'] + '\n')
+        t.write(base + '/cmdline', ''.join(a + '\0' for a in p['cmdline']))
+        for fd, target in sorted((p['fds'] or {}).items()):
+            t.raw_link('%s/fd/%d' % (base, fd), target)
+
+    # --- vfiohostd's own state: only where it has bound something
+    if st['journal'] is not None:
+        t.write('var/lib/vfiohost/journal.json', json.dumps(st['journal'], indent=2) + '\n')
 
 
 # ---------------------------------------------------------------------------

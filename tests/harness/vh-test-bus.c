@@ -454,6 +454,10 @@ static gboolean is_below_tmpdir(const char *path) {
         return g_str_has_prefix(real, prefix) && strstr(real + strlen(prefix), "vh-") == real + strlen(prefix);
 }
 
+gboolean vh_test_is_temp_dir(const char *path) {
+        return is_below_tmpdir(path);
+}
+
 static char *copy_host_into(VhTestBus *bus, const char *name, const char *base) {
         g_autofree char *src = g_build_filename(vh_test_env("VH_TEST_DATA"), "hosts", name, NULL);
         g_autofree char *dst = g_build_filename(base, "hosts", name, NULL);
@@ -612,6 +616,24 @@ int vh_test_bus_stop_daemon(VhTestBus *bus) {
         if (status < 0)
                 kill_and_reap(bus->daemon_pid);
         bus->daemon_pid = 0;
+        return status;
+}
+
+int vh_test_bus_kill_daemon(VhTestBus *bus, int sig) {
+        int status;
+
+        g_assert_cmpint(bus->daemon_pid, >, 0);
+        kill(bus->daemon_pid, sig);
+        status = wait_pid_timeout(bus->daemon_pid, 20 * vh_test_timeout_multiplier());
+        if (status < 0)
+                kill_and_reap(bus->daemon_pid);
+        bus->daemon_pid = 0;
+        {
+                g_autofree char *line = g_strdup_printf("==== daemon sent signal %d: status %d\n", sig, status);
+                write_all(bus->log_fd, line, strlen(line));
+        }
+        if (!vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, 10 * vh_test_timeout_multiplier()))
+                g_error("%s still has an owner after the daemon was killed", VH_BUS_NAME);
         return status;
 }
 

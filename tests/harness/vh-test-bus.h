@@ -78,6 +78,11 @@ char **vh_test_bus_client_envp(VhTestBus *bus);
  * when the fixture does not exist. For tests that change the host. */
 char *vh_test_bus_copy_host(VhTestBus *bus, const char *name);
 
+/* Whether path resolves to a directory the harness made below TMPDIR
+ * (named vh-*), or something inside one: the only places a test may let
+ * anything write as if it were /sys. */
+gboolean vh_test_is_temp_dir(const char *path);
+
 /* Like vh_test_bus_copy_host(), but one copy per host name shared by all
  * tests of this process (copying a tree costs ~0.5 s on slow disks): for
  * tests that only read. Removed when the process exits. */
@@ -99,6 +104,12 @@ void vh_test_bus_start_daemon(VhTestBus *bus, const char *root);
 /* Sends SIGTERM and returns the daemon's exit status (128 + signal when
  * killed; -1 on timeout, after SIGKILL). */
 int vh_test_bus_stop_daemon(VhTestBus *bus);
+
+/* Sends sig (SIGKILL: a crash) to the daemon started by
+ * vh_test_bus_start_daemon_full(), reaps it, waits until org.vfiohost has
+ * no owner any more and returns its wait status as stop_daemon does; a
+ * later vh_test_bus_start_daemon_full() starts a new one. */
+int vh_test_bus_kill_daemon(VhTestBus *bus, int sig);
 
 /* Writes services/org.vfiohost.service for bus activation. argv is used as
  * the Exec= line after a small /bin/sh launcher that records the exit status

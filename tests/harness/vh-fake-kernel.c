@@ -1,0 +1,1010 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fake PCI core: see vh-fake-kernel.h for what it imitates and what it
+ * cannot. One thread reads fanotify events on the watched attribute files
+ * of a copied host tree and changes the tree the way the kernel would. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-fake-kernel.h"
+#include "vh-test-bus.h"
+
+#define VFIO_PCI "vfio-pci"
+/* Quiet time before vh_fake_kernel_wait_idle() believes nothing more comes. */
+#define QUIET_USEC (10 * 1000)
+
+typedef enum {
+        ATTR_OVERRIDE,
+        ATTR_BIND,
+        ATTR_UNBIND,
+        ATTR_PROBE,
+} AttrKind;
+
+typedef struct Dev {
+        char *address;
+        char *dir;                      /* absolute, canonical */
+        char *sys_rel;                  /* dir below ROOT/sys: "devices/pci0000:00/..." */
+        int group;                      /* -1: none */
+        char *natural;                  /* NULL: none */
+        char *override;                 /* NULL: unset */
+        gboolean probe_refuses, vfio_refuses;
+        gint64 probe_delay_usec;
+} Dev;
+
+typedef struct Watch {
+        AttrKind kind;
+        Dev *dev;                       /* ATTR_OVERRIDE */
+        char *driver;                   /* ATTR_BIND, ATTR_UNBIND */
+        char *name;                     /* for the log: path below sys/bus/pci */
+} Watch;
+
+typedef struct Deferred {
+        Dev *dev;
+        char *driver;
+        gint64 due;
+} Deferred;
+
+struct VhFakeKernel {
+        char *root;                     /* canonical */
+        char *sys;                      /* ROOT/sys */
+        char *drivers;                  /* ROOT/sys/bus/pci/drivers */
+        int fan_fd;
+        int stop_fd;
+        GThread *thread;
+
+        /* Everything below is shared with the test thread. */
+        GMutex lock;
+        GCond cond;
+        GHashTable *devs;               /* address → Dev */
+        GHashTable *watches;            /* absolute path → Watch */
+        GPtrArray *log;                 /* char* */
+        guint n_writes;
+        gboolean busy;
+        gint64 last_activity;
+        GPtrArray *deferred;            /* Deferred* */
+};
+
+/* ---------- small file helpers (never on watched files: see below) ---------- */
+
+static char *read_link_name(const char *path) {
+        g_autofree char *target = g_file_read_link(path, NULL);
+
+        return target ? g_path_get_basename(target) : NULL;
+}
+
+static gboolean is_dir(const char *path) {
+        return g_file_test(path, G_FILE_TEST_IS_DIR);
+}
+
+static void write_plain(const char *path, const char *content) {
+        g_autoptr(GError) error = NULL;
+
+        if (!g_file_set_contents(path, content, -1, &error))
+                g_error("fake kernel: cannot write %s: %s", path, error->message);
+}
+
+static void make_dirs(const char *path) {
+        if (g_mkdir_with_parents(path, 0755) < 0)
+                g_error("fake kernel: cannot create %s: %s", path, g_strerror(errno));
+}
+
+static void make_link(const char *target, const char *path) {
+        (void) unlink(path);
+        if (symlink(target, path) < 0)
+                g_error("fake kernel: cannot link %s -> %s: %s", path, target, g_strerror(errno));
+}
+
+static void remove_path(const char *path) {
+        GStatBuf st;
+
+        if (g_lstat(path, &st) < 0)
+                return;
+        if (S_ISDIR(st.st_mode)) {
+                GDir *d = g_dir_open(path, 0, NULL);
+                const char *name;
+
+                while (d && (name = g_dir_read_name(d))) {
+                        g_autofree char *child = g_build_filename(path, name, NULL);
+                        remove_path(child);
+                }
+                if (d)
+                        g_dir_close(d);
+                if (rmdir(path) < 0)
+                        g_error("fake kernel: cannot remove %s: %s", path, g_strerror(errno));
+        } else if (unlink(path) < 0)
+                g_error("fake kernel: cannot remove %s: %s", path, g_strerror(errno));
+}
+
+/* "../" times the number of components of rel. */
+static char *ups(const char *rel) {
+        GString *s = g_string_new(NULL);
+        g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
+
+        for (size_t i = 0; parts[i]; i++)
+                if (*parts[i])
+                        g_string_append(s, "../");
+        return g_string_free(s, FALSE);
+}
+
+/* ---------- log (lock held) ---------- */
+
+static void log_line(VhFakeKernel *k, char *line) {
+        g_ptr_array_add(k->log, line);
+        g_cond_broadcast(&k->cond);
+}
+
+/* ---------- model (lock held) ---------- */
+
+static void dev_free(gpointer p) {
+        Dev *d = p;
+
+        g_free(d->address);
+        g_free(d->dir);
+        g_free(d->sys_rel);
+        g_free(d->natural);
+        g_free(d->override);
+        g_free(d);
+}
+
+static void watch_free(gpointer p) {
+        Watch *w = p;
+
+        g_free(w->driver);
+        g_free(w->name);
+        g_free(w);
+}
+
+static void deferred_free(gpointer p) {
+        Deferred *d = p;
+
+        g_free(d->driver);
+        g_free(d);
+}
+
+static char *dev_driver(const Dev *d) {
+        g_autofree char *link = g_build_filename(d->dir, "driver", NULL);
+        return read_link_name(link);
+}
+
+static gboolean driver_exists(VhFakeKernel *k, const char *driver) {
+        g_autofree char *path = g_build_filename(k->drivers, driver, NULL);
+        return is_dir(path);
+}
+
+/* The uevent file's DRIVER= line comes first when bound, as the kernel prints it. */
+static void set_uevent_driver(const Dev *d, const char *driver) {
+        g_autofree char *path = g_build_filename(d->dir, "uevent", NULL);
+        g_autofree char *content = NULL;
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_auto(GStrv) lines = NULL;
+
+        if (!g_file_get_contents(path, &content, NULL, NULL))
+                return;
+        if (driver)
+                g_string_append_printf(out, "DRIVER=%s\n", driver);
+        lines = g_strsplit(content, "\n", -1);
+        for (size_t i = 0; lines[i]; i++) {
+                if (!*lines[i] || g_str_has_prefix(lines[i], "DRIVER="))
+                        continue;
+                g_string_append_printf(out, "%s\n", lines[i]);
+        }
+        write_plain(path, out->str);
+}
+
+static gboolean group_has_vfio_member(VhFakeKernel *k, int group) {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, k->devs);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Dev *m = value;
+                g_autofree char *driver = NULL;
+
+                if (m->group != group)
+                        continue;
+                driver = dev_driver(m);
+                if (g_strcmp0(driver, VFIO_PCI) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static void create_group_node(VhFakeKernel *k, int group) {
+        g_autofree char *name = g_strdup_printf("%d", group);
+        g_autofree char *dev_vfio = g_build_filename(k->root, "dev", "vfio", NULL);
+        g_autofree char *node = g_build_filename(dev_vfio, name, NULL);
+        g_autofree char *class_dir = g_build_filename(k->sys, "class", "vfio", NULL);
+
+        make_dirs(dev_vfio);
+        if (!g_file_test(node, G_FILE_TEST_EXISTS))
+                write_plain(node, "");
+
+        /* Hosts whose tree has the vfio class get its device too. */
+        if (is_dir(class_dir)) {
+                g_autofree char *vdir = g_build_filename(k->sys, "devices", "virtual", "vfio", name, NULL);
+                g_autofree char *file = NULL, *text = NULL, *link = NULL;
+
+                make_dirs(vdir);
+                file = g_build_filename(vdir, "dev", NULL);
+                text = g_strdup_printf("243:%d\n", group + 1);
+                write_plain(file, text);
+                g_free(file);
+                g_free(text);
+                file = g_build_filename(vdir, "uevent", NULL);
+                text = g_strdup_printf("MAJOR=243\nMINOR=%d\nDEVNAME=vfio/%d\n", group + 1, group);
+                write_plain(file, text);
+                g_free(file);
+                file = g_build_filename(vdir, "subsystem", NULL);
+                make_link("../../../../class/vfio", file);
+                link = g_build_filename(class_dir, name, NULL);
+                g_free(text);
+                text = g_strdup_printf("../../devices/virtual/vfio/%d", group);
+                make_link(text, link);
+        }
+}
+
+static void remove_group_node(VhFakeKernel *k, int group) {
+        g_autofree char *name = g_strdup_printf("%d", group);
+        g_autofree char *node = g_build_filename(k->root, "dev", "vfio", name, NULL);
+        g_autofree char *link = g_build_filename(k->sys, "class", "vfio", name, NULL);
+        g_autofree char *vdir = g_build_filename(k->sys, "devices", "virtual", "vfio", name, NULL);
+
+        remove_path(node);
+        remove_path(link);
+        remove_path(vdir);
+}
+
+/* iommufd character device: the lowest vfioN free in both places. */
+static void create_cdev(VhFakeKernel *k, const Dev *d) {
+        g_autofree char *devices = g_build_filename(k->root, "dev", "vfio", "devices", NULL);
+        g_autofree char *class_dir = g_build_filename(k->sys, "class", "vfio-dev", NULL);
+        g_autofree char *name = NULL, *cdir = NULL, *file = NULL, *text = NULL;
+        int n;
+
+        if (!is_dir(devices))
+                return;
+        for (n = 0;; n++) {
+                g_autofree char *node = NULL, *cls = NULL;
+
+                g_free(name);
+                name = g_strdup_printf("vfio%d", n);
+                node = g_build_filename(devices, name, NULL);
+                cls = g_build_filename(class_dir, name, NULL);
+                if (!g_file_test(node, G_FILE_TEST_EXISTS) && !g_file_test(cls, G_FILE_TEST_IS_SYMLINK))
+                        break;
+        }
+
+        cdir = g_build_filename(d->dir, "vfio-dev", name, NULL);
+        make_dirs(cdir);
+        file = g_build_filename(cdir, "dev", NULL);
+        text = g_strdup_printf("511:%d\n", n);
+        write_plain(file, text);
+        g_free(file);
+        g_free(text);
+        file = g_build_filename(cdir, "uevent", NULL);
+        text = g_strdup_printf("MAJOR=511\nMINOR=%d\nDEVNAME=vfio/devices/%s\n", n, name);
+        write_plain(file, text);
+        g_free(file);
+        file = g_build_filename(devices, name, NULL);
+        write_plain(file, "");
+        if (is_dir(class_dir)) {
+                g_autofree char *link = g_build_filename(class_dir, name, NULL);
+                g_autofree char *target = g_strdup_printf("../../%s/vfio-dev/%s", d->sys_rel, name);
+                make_link(target, link);
+        }
+}
+
+static void remove_cdevs(VhFakeKernel *k, const Dev *d) {
+        g_autofree char *vdir = g_build_filename(d->dir, "vfio-dev", NULL);
+        GDir *dir = g_dir_open(vdir, 0, NULL);
+        const char *name;
+
+        if (!dir)
+                return;
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *node = g_build_filename(k->root, "dev", "vfio", "devices", name, NULL);
+                g_autofree char *link = g_build_filename(k->sys, "class", "vfio-dev", name, NULL);
+
+                remove_path(node);
+                remove_path(link);
+        }
+        g_dir_close(dir);
+        remove_path(vdir);
+}
+
+static void do_bind(VhFakeKernel *k, Dev *d, const char *driver) {
+        g_autofree char *back = g_build_filename(k->drivers, driver, d->address, NULL);
+        g_autofree char *back_target = g_strconcat("../../../../", d->sys_rel, NULL);
+        g_autofree char *up = ups(d->sys_rel);
+        g_autofree char *link = g_build_filename(d->dir, "driver", NULL);
+        g_autofree char *link_target = g_strconcat(up, "bus/pci/drivers/", driver, NULL);
+
+        /* Nodes first: whoever sees the driver link sees them. */
+        if (strcmp(driver, VFIO_PCI) == 0) {
+                if (d->group >= 0)
+                        create_group_node(k, d->group);
+                create_cdev(k, d);
+        }
+        make_link(back_target, back);
+        set_uevent_driver(d, driver);
+        make_link(link_target, link);
+        log_line(k, g_strdup_printf("+ %s %s", d->address, driver));
+}
+
+static void do_release(VhFakeKernel *k, Dev *d, const char *driver) {
+        g_autofree char *back = g_build_filename(k->drivers, driver, d->address, NULL);
+        g_autofree char *link = g_build_filename(d->dir, "driver", NULL);
+
+        remove_path(link);
+        remove_path(back);
+        set_uevent_driver(d, NULL);
+        if (strcmp(driver, VFIO_PCI) == 0) {
+                remove_cdevs(k, d);
+                if (d->group >= 0 && !group_has_vfio_member(k, d->group))
+                        remove_group_node(k, d->group);
+        }
+        log_line(k, g_strdup_printf("- %s %s", d->address, driver));
+}
+
+/* The driver a probe of d would bind now, or NULL with *why set. */
+static const char *probe_target(VhFakeKernel *k, const Dev *d, const char **why) {
+        const char *target = d->override ? d->override : d->natural;
+
+        if (!target) {
+                *why = "no driver";
+                return NULL;
+        }
+        if (!driver_exists(k, target)) {
+                *why = d->override ? "the override's driver is not loaded" : "the natural driver is not loaded";
+                return NULL;
+        }
+        if (strcmp(target, VFIO_PCI) == 0 && d->vfio_refuses) {
+                *why = "vfio-pci refuses the device";
+                return NULL;
+        }
+        if (!d->override && d->probe_refuses) {
+                *why = "the natural driver's probe fails";
+                return NULL;
+        }
+        return target;
+}
+
+static Dev *lookup_dev(VhFakeKernel *k, const char *value, const char *what) {
+        Dev *d = g_hash_table_lookup(k->devs, value);
+
+        if (!d)
+                log_line(k, g_strdup_printf("! %s %s: no such device", value, what));
+        return d;
+}
+
+static void handle_probe(VhFakeKernel *k, const char *value) {
+        g_autofree char *current = NULL;
+        const char *target, *why = NULL;
+        Dev *d = lookup_dev(k, value, "probe");
+
+        if (!d)
+                return;
+        current = dev_driver(d);
+        if (current) {
+                log_line(k, g_strdup_printf("! %s probe: bound to %s already", d->address, current));
+                return;
+        }
+        target = probe_target(k, d, &why);
+        if (!target) {
+                log_line(k, g_strdup_printf("! %s probe: %s", d->address, why));
+                return;
+        }
+        if (d->probe_delay_usec > 0) {
+                Deferred *def = g_new0(Deferred, 1);
+
+                def->dev = d;
+                def->driver = g_strdup(target);
+                def->due = g_get_monotonic_time() + d->probe_delay_usec;
+                g_ptr_array_add(k->deferred, def);
+                log_line(k, g_strdup_printf("! %s probe: %s deferred", d->address, target));
+                return;
+        }
+        do_bind(k, d, target);
+}
+
+static void run_deferred(VhFakeKernel *k, gboolean all) {
+        gint64 now = g_get_monotonic_time();
+
+        for (guint i = 0; i < k->deferred->len;) {
+                Deferred *def = k->deferred->pdata[i];
+                g_autofree char *current = NULL;
+                const char *target, *why = NULL;
+
+                if (!all && def->due > now) {
+                        i++;
+                        continue;
+                }
+                current = dev_driver(def->dev);
+                target = current ? NULL : probe_target(k, def->dev, &why);
+                if (target && strcmp(target, def->driver) == 0)
+                        do_bind(k, def->dev, target);
+                else
+                        log_line(k, g_strdup_printf("! %s deferred probe of %s: %s", def->dev->address, def->driver,
+                                                    current ? "bound meanwhile" : why ? why : "target changed"));
+                g_ptr_array_remove_index(k->deferred, i);
+        }
+}
+
+static void handle_bind(VhFakeKernel *k, const char *driver, const char *value) {
+        g_autofree char *current = NULL;
+        Dev *d = lookup_dev(k, value, "bind");
+        gboolean match;
+
+        if (!d)
+                return;
+        current = dev_driver(d);
+        if (current) {
+                log_line(k, g_strdup_printf("! %s bind %s: bound to %s already", d->address, driver, current));
+                return;
+        }
+        /* pci_bus_match: the override decides alone; else the id table. */
+        match = d->override ? strcmp(d->override, driver) == 0 : g_strcmp0(d->natural, driver) == 0;
+        if (!match) {
+                log_line(k, g_strdup_printf("! %s bind %s: no match", d->address, driver));
+                return;
+        }
+        if (strcmp(driver, VFIO_PCI) == 0 && d->vfio_refuses) {
+                log_line(k, g_strdup_printf("! %s bind %s: vfio-pci refuses the device", d->address, driver));
+                return;
+        }
+        do_bind(k, d, driver);
+}
+
+static void handle_unbind(VhFakeKernel *k, const char *driver, const char *value) {
+        g_autofree char *current = NULL;
+        Dev *d = lookup_dev(k, value, "unbind");
+
+        if (!d)
+                return;
+        current = dev_driver(d);
+        if (g_strcmp0(current, driver) != 0) {
+                log_line(k, g_strdup_printf("! %s unbind %s: bound to %s", d->address, driver, current ? current : "nothing"));
+                return;
+        }
+        do_release(k, d, driver);
+}
+
+/* Rewrites a watched file through the event's descriptor: fanotify opened
+ * it FMODE_NONOTIFY, so this causes no event of its own. */
+static void rewrite_fd(int fd, const char *content) {
+        size_t len = strlen(content);
+
+        if (ftruncate(fd, 0) < 0)
+                g_error("fake kernel: ftruncate: %s", g_strerror(errno));
+        if (len > 0 && pwrite(fd, content, len, 0) != (ssize_t) len)
+                g_error("fake kernel: pwrite: %s", g_strerror(errno));
+}
+
+static void handle_write(VhFakeKernel *k, const Watch *w, int fd) {
+        char buf[4096];
+        g_autofree char *escaped = NULL;
+        ssize_t n;
+
+        n = pread(fd, buf, sizeof(buf) - 1, 0);
+        if (n < 0)
+                g_error("fake kernel: cannot read %s: %s", w->name, g_strerror(errno));
+        buf[n] = 0;
+
+        k->n_writes++;
+        escaped = g_strescape(buf, NULL);
+        log_line(k, g_strdup_printf("W %s %s", w->name, escaped));
+
+        if (w->kind == ATTR_OVERRIDE) {
+                Dev *d = w->dev;
+
+                if (n > 0) {
+                        /* driver_set_override(): up to the first newline; empty clears. */
+                        char *nl = strchr(buf, '\n');
+
+                        if (nl)
+                                *nl = 0;
+                        g_free(d->override);
+                        d->override = *buf ? g_strdup(buf) : NULL;
+                } else
+                        log_line(k, g_strdup_printf("! %s driver_override: a 0-byte write is no store", d->address));
+                {
+                        g_autofree char *shown = g_strdup_printf("%s\n", d->override ? d->override : "(null)");
+                        rewrite_fd(fd, shown);
+                }
+                return;
+        }
+
+        /* bind, unbind, drivers_probe: sysfs_streq() ignores one trailing newline. */
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[n - 1] = 0;
+        if (*buf) {
+                if (w->kind == ATTR_PROBE)
+                        handle_probe(k, buf);
+                else if (w->kind == ATTR_BIND)
+                        handle_bind(k, w->driver, buf);
+                else
+                        handle_unbind(k, w->driver, buf);
+        }
+        /* Write-only in the kernel: nothing to read back. */
+        rewrite_fd(fd, "");
+}
+
+static void handle_event(VhFakeKernel *k, const struct fanotify_event_metadata *md) {
+        char proc[64], path[PATH_MAX];
+        ssize_t n;
+
+        if (md->vers != FANOTIFY_METADATA_VERSION)
+                g_error("fake kernel: fanotify metadata version %u, built for %u", md->vers, FANOTIFY_METADATA_VERSION);
+        if (md->mask & FAN_Q_OVERFLOW)
+                g_error("fake kernel: fanotify queue overflow; writes were lost");
+        if (md->fd < 0)
+                return;
+
+        if (md->mask & FAN_CLOSE_WRITE) {
+                const Watch *w;
+
+                g_snprintf(proc, sizeof(proc), "/proc/self/fd/%d", md->fd);
+                n = readlink(proc, path, sizeof(path) - 1);
+                if (n < 0)
+                        g_error("fake kernel: readlink %s: %s", proc, g_strerror(errno));
+                path[n] = 0;
+                w = g_hash_table_lookup(k->watches, path);
+                if (w)
+                        handle_write(k, w, md->fd);
+        }
+
+        /* Every earlier event has been handled: let this open go on. */
+        if (md->mask & FAN_OPEN_PERM) {
+                struct fanotify_response resp = { .fd = md->fd, .response = FAN_ALLOW };
+
+                if (write(k->fan_fd, &resp, sizeof(resp)) != sizeof(resp))
+                        g_error("fake kernel: cannot answer a permission event: %s", g_strerror(errno));
+        }
+        close(md->fd);
+}
+
+/* ---------- thread ---------- */
+
+static gpointer kernel_thread(gpointer data) {
+        VhFakeKernel *k = data;
+        /* fanotify_event_metadata is 8-byte aligned. */
+        guint64 buf[4096 / sizeof(guint64)];
+
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = k->fan_fd, .events = POLLIN },
+                        { .fd = k->stop_fd, .events = POLLIN },
+                };
+                int timeout = -1;
+
+                g_mutex_lock(&k->lock);
+                for (guint i = 0; i < k->deferred->len; i++) {
+                        Deferred *def = k->deferred->pdata[i];
+                        gint64 ms = (def->due - g_get_monotonic_time() + 999) / 1000;
+
+                        ms = MAX(ms, 0);
+                        if (timeout < 0 || ms < timeout)
+                                timeout = (int) ms;
+                }
+                g_mutex_unlock(&k->lock);
+
+                if (poll(p, 2, timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        g_error("fake kernel: poll: %s", g_strerror(errno));
+                }
+                if (p[1].revents)
+                        break;
+
+                g_mutex_lock(&k->lock);
+                k->busy = TRUE;
+                for (;;) {
+                        const struct fanotify_event_metadata *md = (const void *) buf;
+                        ssize_t len = read(k->fan_fd, buf, sizeof(buf));
+
+                        if (len < 0 && (errno == EAGAIN || errno == EINTR))
+                                break;
+                        if (len < 0)
+                                g_error("fake kernel: read fanotify: %s", g_strerror(errno));
+                        for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len))
+                                handle_event(k, md);
+                }
+                run_deferred(k, FALSE);
+                k->busy = FALSE;
+                k->last_activity = g_get_monotonic_time();
+                g_cond_broadcast(&k->cond);
+                g_mutex_unlock(&k->lock);
+        }
+        return NULL;
+}
+
+/* ---------- setup ---------- */
+
+static void add_watch(VhFakeKernel *k, const char *path, AttrKind kind, Dev *dev, const char *driver, char *name) {
+        Watch *w;
+
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+                g_free(name);
+                return;
+        }
+        if (fanotify_mark(k->fan_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE | FAN_OPEN_PERM, AT_FDCWD, path) < 0)
+                g_error("fake kernel: fanotify_mark %s: %s", path, g_strerror(errno));
+        w = g_new0(Watch, 1);
+        w->kind = kind;
+        w->dev = dev;
+        w->driver = g_strdup(driver);
+        w->name = name;
+        g_hash_table_insert(k->watches, g_strdup(path), w);
+}
+
+static void scan_devices(VhFakeKernel *k) {
+        g_autofree char *devices = g_build_filename(k->sys, "bus", "pci", "devices", NULL);
+        g_autofree char *sys_prefix = g_strconcat(k->sys, "/", NULL);
+        g_autoptr(GError) error = NULL;
+        GDir *dir = g_dir_open(devices, 0, &error);
+        const char *name;
+
+        g_assert_no_error(error);
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *entry = g_build_filename(devices, name, NULL);
+                g_autofree char *file = NULL, *content = NULL, *group = NULL;
+                char *real = realpath(entry, NULL);
+                Dev *d;
+
+                if (!real)
+                        g_error("fake kernel: %s does not resolve", entry);
+                if (!g_str_has_prefix(real, sys_prefix))
+                        g_error("fake kernel: %s resolves outside the tree's sys/: %s", entry, real);
+
+                d = g_new0(Dev, 1);
+                d->address = g_strdup(name);
+                d->dir = g_strdup(real);
+                d->sys_rel = g_strdup(real + strlen(sys_prefix));
+                free(real);
+
+                d->natural = dev_driver(d);
+                /* vfio-pci has no id table: it never is the natural driver. */
+                if (g_strcmp0(d->natural, VFIO_PCI) == 0)
+                        g_clear_pointer(&d->natural, g_free);
+
+                file = g_build_filename(d->dir, "iommu_group", NULL);
+                group = read_link_name(file);
+                d->group = group ? atoi(group) : -1;
+                g_free(file);
+
+                /* Read before the marks exist: this thread never opens a watched file. */
+                file = g_build_filename(d->dir, "driver_override", NULL);
+                if (g_file_get_contents(file, &content, NULL, NULL)) {
+                        g_strchomp(content);
+                        if (*content && strcmp(content, "(null)") != 0)
+                                d->override = g_strdup(content);
+                }
+                g_hash_table_insert(k->devs, d->address, d);
+        }
+        g_dir_close(dir);
+}
+
+static void add_watches(VhFakeKernel *k) {
+        GHashTableIter it;
+        gpointer value;
+        g_autoptr(GError) error = NULL;
+        GDir *dir;
+        const char *name;
+
+        g_hash_table_iter_init(&it, k->devs);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Dev *d = value;
+                g_autofree char *file = g_build_filename(d->dir, "driver_override", NULL);
+
+                add_watch(k, file, ATTR_OVERRIDE, d, NULL, g_strdup_printf("devices/%s/driver_override", d->address));
+        }
+
+        dir = g_dir_open(k->drivers, 0, &error);
+        g_assert_no_error(error);
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *bind = g_build_filename(k->drivers, name, "bind", NULL);
+                g_autofree char *unbind = g_build_filename(k->drivers, name, "unbind", NULL);
+
+                add_watch(k, bind, ATTR_BIND, NULL, name, g_strdup_printf("drivers/%s/bind", name));
+                add_watch(k, unbind, ATTR_UNBIND, NULL, name, g_strdup_printf("drivers/%s/unbind", name));
+        }
+        g_dir_close(dir);
+
+        {
+                g_autofree char *probe = g_build_filename(k->sys, "bus", "pci", "drivers_probe", NULL);
+                add_watch(k, probe, ATTR_PROBE, NULL, NULL, g_strdup("drivers_probe"));
+        }
+}
+
+VhFakeKernel *vh_fake_kernel_new(const char *root) {
+        VhFakeKernel *k;
+        char *real;
+        int fd;
+
+        /* Safety first: never the real /sys. */
+        real = realpath(root, NULL);
+        if (!real || strcmp(real, "/") == 0 || !vh_test_is_temp_dir(real))
+                g_error("fake kernel: refusing root %s: not a test directory below TMPDIR", root);
+
+        fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                g_autofree char *msg = g_strdup_printf("fanotify_init: %s: the fake kernel needs fanotify "
+                                                       "permission events (CAP_SYS_ADMIN)", g_strerror(errno));
+                free(real);
+                g_test_skip(msg);
+                return NULL;
+        }
+
+        k = g_new0(VhFakeKernel, 1);
+        k->root = g_strdup(real);
+        free(real);
+        k->sys = g_build_filename(k->root, "sys", NULL);
+        k->drivers = g_build_filename(k->sys, "bus", "pci", "drivers", NULL);
+        k->fan_fd = fd;
+        k->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        g_assert_cmpint(k->stop_fd, >=, 0);
+        g_mutex_init(&k->lock);
+        g_cond_init(&k->cond);
+        k->devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, dev_free);
+        k->watches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, watch_free);
+        k->log = g_ptr_array_new_with_free_func(g_free);
+        k->deferred = g_ptr_array_new_with_free_func(deferred_free);
+        k->last_activity = g_get_monotonic_time();
+
+        g_assert_true(is_dir(k->drivers));
+        scan_devices(k);
+        add_watches(k);
+
+        k->thread = g_thread_new("vh-fake-kernel", kernel_thread, k);
+        return k;
+}
+
+void vh_fake_kernel_free(VhFakeKernel *k) {
+        guint64 one = 1;
+
+        if (!k)
+                return;
+        if (write(k->stop_fd, &one, sizeof(one)) != sizeof(one))
+                g_error("fake kernel: cannot stop the thread: %s", g_strerror(errno));
+        g_thread_join(k->thread);
+        /* Closing the group allows every pending permission event and
+         * removes the marks. */
+        close(k->fan_fd);
+        close(k->stop_fd);
+        g_hash_table_unref(k->watches);
+        g_hash_table_unref(k->devs);
+        g_ptr_array_unref(k->log);
+        g_ptr_array_unref(k->deferred);
+        g_mutex_clear(&k->lock);
+        g_cond_clear(&k->cond);
+        g_free(k->root);
+        g_free(k->sys);
+        g_free(k->drivers);
+        g_free(k);
+}
+
+/* ---------- test API ---------- */
+
+static gboolean queue_empty(VhFakeKernel *k) {
+        struct pollfd p = { .fd = k->fan_fd, .events = POLLIN };
+
+        return poll(&p, 1, 0) == 0;
+}
+
+gboolean vh_fake_kernel_wait_idle(VhFakeKernel *k, double timeout_s) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+        gboolean idle = FALSE;
+
+        g_mutex_lock(&k->lock);
+        for (;;) {
+                gint64 now = g_get_monotonic_time();
+
+                if (!k->busy && k->deferred->len == 0 && queue_empty(k) && now - k->last_activity >= QUIET_USEC) {
+                        idle = TRUE;
+                        break;
+                }
+                if (now > deadline)
+                        break;
+                g_cond_wait_until(&k->cond, &k->lock, MIN(deadline, now + QUIET_USEC / 2));
+        }
+        g_mutex_unlock(&k->lock);
+        return idle;
+}
+
+guint vh_fake_kernel_n_writes(VhFakeKernel *k) {
+        guint n;
+
+        g_mutex_lock(&k->lock);
+        n = k->n_writes;
+        g_mutex_unlock(&k->lock);
+        return n;
+}
+
+void vh_fake_kernel_reset(VhFakeKernel *k) {
+        g_mutex_lock(&k->lock);
+        k->n_writes = 0;
+        g_ptr_array_set_size(k->log, 0);
+        g_mutex_unlock(&k->lock);
+}
+
+static char **log_lines(VhFakeKernel *k, const char *prefix) {
+        GPtrArray *a = g_ptr_array_new();
+
+        g_mutex_lock(&k->lock);
+        for (guint i = 0; i < k->log->len; i++) {
+                const char *line = k->log->pdata[i];
+
+                if (!prefix)
+                        g_ptr_array_add(a, g_strdup(line));
+                else if (g_str_has_prefix(line, prefix))
+                        g_ptr_array_add(a, g_strdup(line + strlen(prefix)));
+        }
+        g_mutex_unlock(&k->lock);
+        g_ptr_array_add(a, NULL);
+        return (char **) g_ptr_array_free(a, FALSE);
+}
+
+char **vh_fake_kernel_log(VhFakeKernel *k) {
+        return log_lines(k, NULL);
+}
+
+char **vh_fake_kernel_writes(VhFakeKernel *k) {
+        return log_lines(k, "W ");
+}
+
+gboolean vh_fake_kernel_wait_for(VhFakeKernel *k, const char *line, double timeout_s) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+        gboolean found = FALSE;
+
+        g_mutex_lock(&k->lock);
+        for (;;) {
+                for (guint i = 0; i < k->log->len && !found; i++)
+                        found = strcmp(k->log->pdata[i], line) == 0;
+                if (found || g_get_monotonic_time() > deadline)
+                        break;
+                g_cond_wait_until(&k->cond, &k->lock, deadline);
+        }
+        g_mutex_unlock(&k->lock);
+        return found;
+}
+
+static Dev *knob_dev(VhFakeKernel *k, const char *address) {
+        Dev *d = g_hash_table_lookup(k->devs, address);
+
+        if (!d)
+                g_error("fake kernel: no device %s in %s", address, k->root);
+        return d;
+}
+
+void vh_fake_kernel_set_natural_driver(VhFakeKernel *k, const char *address, const char *driver) {
+        g_mutex_lock(&k->lock);
+        {
+                Dev *d = knob_dev(k, address);
+                g_free(d->natural);
+                d->natural = g_strdup(driver);
+        }
+        g_mutex_unlock(&k->lock);
+}
+
+void vh_fake_kernel_set_probe_refuses(VhFakeKernel *k, const char *address, gboolean refuses) {
+        g_mutex_lock(&k->lock);
+        knob_dev(k, address)->probe_refuses = refuses;
+        g_mutex_unlock(&k->lock);
+}
+
+void vh_fake_kernel_set_vfio_refuses(VhFakeKernel *k, const char *address, gboolean refuses) {
+        g_mutex_lock(&k->lock);
+        knob_dev(k, address)->vfio_refuses = refuses;
+        g_mutex_unlock(&k->lock);
+}
+
+void vh_fake_kernel_set_probe_delay(VhFakeKernel *k, const char *address, double seconds) {
+        g_mutex_lock(&k->lock);
+        knob_dev(k, address)->probe_delay_usec = (gint64) (seconds * G_USEC_PER_SEC);
+        g_mutex_unlock(&k->lock);
+}
+
+/* ---------- tree snapshots ---------- */
+
+static void snapshot_dir(GHashTable *t, const char *root, const char *rel) {
+        g_autofree char *path = rel ? g_build_filename(root, rel, NULL) : g_strdup(root);
+        g_autoptr(GError) error = NULL;
+        GDir *dir = g_dir_open(path, 0, &error);
+        const char *name;
+
+        g_assert_no_error(error);
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *child_rel = rel ? g_build_filename(rel, name, NULL) : g_strdup(name);
+                g_autofree char *child = g_build_filename(root, child_rel, NULL);
+                GStatBuf st;
+
+                g_assert_cmpint(g_lstat(child, &st), ==, 0);
+                if (S_ISLNK(st.st_mode)) {
+                        g_autofree char *target = g_file_read_link(child, NULL);
+                        g_hash_table_insert(t, g_strdup(child_rel), g_strdup_printf("l %s", target));
+                } else if (S_ISDIR(st.st_mode)) {
+                        g_hash_table_insert(t, g_strdup(child_rel), g_strdup("d"));
+                        snapshot_dir(t, root, child_rel);
+                } else if (S_ISREG(st.st_mode)) {
+                        g_autofree char *content = NULL, *escaped = NULL;
+                        gsize len = 0;
+
+                        g_file_get_contents(child, &content, &len, &error);
+                        g_assert_no_error(error);
+                        /* Binary files (config) hold NULs: escape byte by byte. */
+                        {
+                                GString *s = g_string_new("f ");
+                                for (gsize i = 0; i < len; i++) {
+                                        guchar c = (guchar) content[i];
+                                        if (c >= 0x20 && c < 0x7f && c != '\\')
+                                                g_string_append_c(s, (char) c);
+                                        else
+                                                g_string_append_printf(s, "\\x%02x", c);
+                                }
+                                g_hash_table_insert(t, g_strdup(child_rel), g_string_free(s, FALSE));
+                        }
+                } else
+                        g_hash_table_insert(t, g_strdup(child_rel), g_strdup_printf("? mode %o", st.st_mode));
+        }
+        g_dir_close(dir);
+}
+
+GHashTable *vh_test_tree_snapshot(const char *root) {
+        GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+        snapshot_dir(t, root, NULL);
+        return t;
+}
+
+static gboolean ignored(const char *path, const char *const *prefixes) {
+        for (size_t i = 0; prefixes && prefixes[i]; i++)
+                if (g_str_has_prefix(path, prefixes[i]))
+                        return TRUE;
+        return FALSE;
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+char *vh_test_tree_diff(GHashTable *before, GHashTable *after, const char *const *ignore_prefixes) {
+        g_autoptr(GPtrArray) keys = g_ptr_array_new();
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        GString *out = g_string_new(NULL);
+        GHashTable *tables[2] = { before, after };
+
+        for (size_t i = 0; i < 2; i++) {
+                GHashTableIter it;
+                gpointer key;
+
+                g_hash_table_iter_init(&it, tables[i]);
+                while (g_hash_table_iter_next(&it, &key, NULL))
+                        if (g_hash_table_add(seen, key))
+                                g_ptr_array_add(keys, key);
+        }
+        g_ptr_array_sort(keys, compare_strings);
+
+        for (guint i = 0; i < keys->len; i++) {
+                const char *path = keys->pdata[i];
+                const char *a = g_hash_table_lookup(before, path), *b = g_hash_table_lookup(after, path);
+
+                if (g_strcmp0(a, b) == 0 || ignored(path, ignore_prefixes))
+                        continue;
+                g_string_append_printf(out, "  %s: %.120s  =>  %.120s\n", path, a ? a : "(absent)", b ? b : "(absent)");
+        }
+        if (out->len == 0) {
+                g_string_free(out, TRUE);
+                return NULL;
+        }
+        return g_string_free(out, FALSE);
+}
