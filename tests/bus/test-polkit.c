@@ -201,11 +201,12 @@ static char *root_call(Fixture *fx, const char *method, const char *address, con
                        char **ret_message, double *ret_seconds) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = NULL;
+        g_autoptr(GVariant) parsed = parse_options(options);
         gint64 start = g_get_monotonic_time();
         char *name;
 
         r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, method,
-                             g_variant_new("(s@a{sv})", address, parse_options(options)), "(a{sv})", &error);
+                             g_variant_new("(s@a{sv})", address, parsed), "(a{sv})", &error);
         if (ret_seconds)
                 *ret_seconds = (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
         if (r) {

@@ -357,7 +357,8 @@ GPtrArray *vh_test_polkit_mock_checks(VhTestPolkit *pk) {
                 g_variant_builder_init(&b, G_VARIANT_TYPE_TUPLE);
                 for (gsize i = 0; i < g_variant_n_children(args); i++) {
                         g_autoptr(GVariant) boxed = g_variant_get_child_value(args, i);
-                        g_variant_builder_add_value(&b, g_variant_get_variant(boxed));
+                        g_autoptr(GVariant) inner = g_variant_get_variant(boxed);
+                        g_variant_builder_add_value(&b, inner);
                 }
                 g_ptr_array_add(checks, g_variant_ref_sink(g_variant_builder_end(&b)));
         }
