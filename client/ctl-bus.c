@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl-bus.h"
 #include "vh-address.h"
@@ -686,6 +687,13 @@ static int read_bind_result(sd_bus_message *m, CtlBindResult *res) {
         return sd_bus_message_exit_container(m);
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 static int append_option(sd_bus_message *m, const char *key, bool value) {
         /* Only what was asked for: the daemon's defaults are all false. */
         if (!value)
@@ -697,7 +705,7 @@ static int append_option(sd_bus_message *m, const char *key, bool value) {
 
 /* Errors of Bind/Unbind that need the request to be explained: who may
  * do it, how to get asked for a password, what a timeout means here. */
-static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *req) {
+static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *req, bool timed_out) {
         _cleanup_(sd_bus_error_free) sd_bus_error explained = SD_BUS_ERROR_NULL;
         const char *verb = req->verb == CTL_BIND_VERB_BIND ? "bind" : "unbind";
         const char *action = req->verb == CTL_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND;
@@ -709,12 +717,20 @@ static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *
         if (!sd_bus_error_is_set(error))
                 return ctl_bus_error_explain(error, r, what ?: verb);
 
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
-            sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT))
+        /* NoReply also comes from the bus when the daemon went away with
+         * the call pending: only our own timeout means "still working". */
+        if (timed_out &&
+            (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
+             sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT)))
                 sd_bus_error_setf(&explained, error->name,
                                   "vfiohostd did not answer within %llu s; it may still be working: "
                                   "see 'vfiohostctl show %s' and 'journalctl -u vfiohostd'",
                                   (unsigned long long) (CTL_BIND_TIMEOUT_USEC / 1000000), req->address);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY))
+                sd_bus_error_setf(&explained, error->name,
+                                  "vfiohostd went away without answering (%s); whether the %s happened, "
+                                  "'vfiohostctl show %s' tells, and 'journalctl -u vfiohostd' why",
+                                  error->message ?: error->name, verb, req->address);
         else if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
                 const char *why = error->message ?: error->name;
 
@@ -745,6 +761,7 @@ static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *
 int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
+        uint64_t start, end;
         int r;
 
         assert(bus);
@@ -771,9 +788,11 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
 
         /* The connection's allow-interactive-authorization setting is on the
          * message already; the timeout covers the password prompt too. */
+        start = now_usec();
         r = sd_bus_call(bus, m, CTL_BIND_TIMEOUT_USEC, error, &reply);
+        end = now_usec();
         if (r < 0)
-                return bind_error_explain(error, r, req);
+                return bind_error_explain(error, r, req, end - start >= CTL_BIND_TIMEOUT_USEC);
 
         res = calloc(1, sizeof(*res));
         if (!res)
