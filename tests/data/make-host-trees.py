@@ -1293,9 +1293,11 @@ def desktop_intel_state(vfio_bound=False):
     st['journal'] = {
         'version': 1, 'next_txn': 2,
         'devices': [
-            {'address': '0000:01:00.0', 'state': 'bound', 'txn': 1, 'original_driver': 'nvidia',
+            {'address': '0000:01:00.0', 'state': 'bound', 'txn': 1, 'original_known': True,
+             'original_driver': 'nvidia',
              'original_override': None, 'time': 1718031602153071},
-            {'address': '0000:01:00.1', 'state': 'bound', 'txn': 1, 'original_driver': 'snd_hda_intel',
+            {'address': '0000:01:00.1', 'state': 'bound', 'txn': 1, 'original_known': True,
+             'original_driver': 'snd_hda_intel',
              'original_override': None, 'time': 1718031602153071},
         ],
     }

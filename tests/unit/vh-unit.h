@@ -14,6 +14,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+static inline gint vh_unit_compare_strp(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
 static inline const char *vh_unit_data_dir(void) {
         const char *d = g_getenv("VH_TEST_DATA");
 
@@ -128,6 +132,92 @@ static inline void vh_unit_unlink(const char *root, const char *rel) {
         g_autofree char *path = g_build_filename(root, rel, NULL);
 
         g_assert_cmpint(g_unlink(path), ==, 0);
+}
+
+/* An empty temporary root (for modules that only need a state directory
+ * beneath it); canonical, removable with vh_unit_remove_copy. */
+static inline char *vh_unit_empty_root(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *tmp = NULL, *tmp_root = vh_unit_tmp_root();
+        char *canonical;
+
+        tmp = g_dir_make_tmp("vh-unit-XXXXXX", &error);
+        g_assert_no_error(error);
+        canonical = vh_unit_realpath(tmp);
+        g_assert_cmpstr(canonical, !=, "/");
+        g_assert_true(g_str_has_prefix(canonical, tmp_root));
+        g_assert_cmpint(canonical[strlen(tmp_root)], ==, '/');
+        return canonical;
+}
+
+static inline void vh_unit_symlink(const char *root, const char *rel, const char *target) {
+        g_autofree char *path = g_build_filename(root, rel, NULL);
+        g_autofree char *dir = g_path_get_dirname(path);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        (void) g_unlink(path);
+        g_assert_cmpint(symlink(target, path), ==, 0);
+}
+
+static inline void vh_unit_snapshot_at(const char *root, const char *rel, GPtrArray *out) {
+        g_autofree char *path = rel ? g_build_filename(root, rel, NULL) : g_strdup(root);
+        GStatBuf st;
+
+        g_assert_cmpint(g_lstat(path, &st), ==, 0);
+        if (S_ISLNK(st.st_mode)) {
+                g_autofree char *target = g_file_read_link(path, NULL);
+
+                g_assert_nonnull(target);
+                g_ptr_array_add(out, g_strdup_printf("%s -> %s", rel ? rel : ".", target));
+        } else if (S_ISDIR(st.st_mode)) {
+                g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+                GDir *d = g_dir_open(path, 0, NULL);
+                const char *e;
+
+                g_assert_nonnull(d);
+                while ((e = g_dir_read_name(d)))
+                        g_ptr_array_add(names, g_strdup(e));
+                g_dir_close(d);
+                g_ptr_array_sort(names, (GCompareFunc) vh_unit_compare_strp);
+                g_ptr_array_add(out, g_strdup_printf("%s/ %o", rel ? rel : ".", (unsigned) (st.st_mode & 07777)));
+                for (guint i = 0; i < names->len; i++) {
+                        g_autofree char *child = rel ? g_build_filename(rel, names->pdata[i], NULL)
+                                                     : g_strdup(names->pdata[i]);
+                        vh_unit_snapshot_at(root, child, out);
+                }
+        } else {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *content = NULL, *sum = NULL;
+                gsize size = 0;
+
+                g_file_get_contents(path, &content, &size, &error);
+                g_assert_no_error(error);
+                sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) content, size);
+                g_ptr_array_add(out, g_strdup_printf("%s %o %s", rel, (unsigned) (st.st_mode & 07777), sum));
+        }
+}
+
+/* Every entry beneath root: directories with their mode, files with mode
+ * and a checksum of their content, symlinks with their target. */
+static inline GPtrArray *vh_unit_snapshot(const char *root) {
+        GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+        vh_unit_snapshot_at(root, NULL, out);
+        return out;
+}
+
+/* Asserts that the tree at root is byte for byte what before recorded,
+ * naming the first difference. */
+static inline void vh_unit_assert_tree_unchanged(const char *root, GPtrArray *before) {
+        g_autoptr(GPtrArray) after = vh_unit_snapshot(root);
+
+        for (guint i = 0; i < before->len || i < after->len; i++) {
+                const char *b = i < before->len ? before->pdata[i] : "(nothing)";
+                const char *a = i < after->len ? after->pdata[i] : "(nothing)";
+
+                if (!g_str_equal(a, b))
+                        g_error("tree %s changed: entry %u was '%s', is '%s'", root, i, b, a);
+        }
 }
 
 /* lspci's machine-readable view of a tree: slot -> (tag -> value), from
