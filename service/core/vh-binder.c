@@ -508,11 +508,19 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
         return 0;
 }
 
-/* What a dry run reports: where each function would end up. */
-static int plan_fill_expected(VhBindPlan *p) {
+static bool driver_is(const char *driver, const char *want);
+
+/* What a dry run or a no-op reports: where each function would end up,
+ * and the VFIO nodes of those that are on vfio-pci already. */
+static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
         for (size_t i = 0; i < p->n_targets; i++) {
                 VhBindTarget *t = &p->targets[i];
                 const char *after;
+
+                if (t->noop && driver_is(t->driver_before, VH_DRIVER_VFIO_PCI) && !t->vfio_group_path &&
+                    vh_pci_read_vfio_nodes(b->fs, t->address, (int) p->group, &t->vfio_group_path,
+                                           &t->vfio_device_path) < 0)
+                        return -ENOMEM;
 
                 if (t->noop)
                         after = t->driver_before;
@@ -558,7 +566,7 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
                 return r;
 
         if (options->dry_run) {
-                r = plan_fill_expected(p);
+                r = plan_fill_expected(b, p);
                 if (r < 0)
                         return vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.");
         }
@@ -799,7 +807,7 @@ static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
 
 int vh_binder_execute(VhBinder *b, VhBindPlan *p, VhError *error) {
         if (p->options.dry_run || vh_bind_plan_is_noop(p))
-                return plan_fill_expected(p) < 0 ? vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.") : 0;
+                return plan_fill_expected(b, p) < 0 ? vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.") : 0;
 
         return p->verb == VH_BIND_VERB_BIND ? execute_bind(b, p, error) : execute_unbind(b, p, error);
 }
