@@ -73,6 +73,16 @@ CtlBindResult *ctl_bind_result_free(CtlBindResult *r) {
         return NULL;
 }
 
+CtlReadiness *ctl_readiness_free(CtlReadiness *r) {
+        if (!r)
+                return NULL;
+
+        free(r->verdict);
+        ctl_object_array_free(r->checks, r->n_checks);
+        free(r);
+        return NULL;
+}
+
 const CtlProperty *ctl_object_get(const CtlObject *o, const char *name) {
         assert(o);
         assert(name);
@@ -799,6 +809,81 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
                 return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
 
         r = read_bind_result(reply, res);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+/* The aa{sv} of GetReadiness: one object per check, any keys. */
+static int read_checks(sd_bus_message *m, CtlReadiness *res) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                CtlObject *o = NULL;
+
+                r = sd_bus_message_at_end(m, false);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        break;
+
+                r = read_properties(m, "", &o);
+                if (r < 0)
+                        return r;
+                r = object_array_push(&res->checks, &res->n_checks, o);
+                if (r < 0) {
+                        ctl_object_free(o);
+                        return r;
+                }
+        }
+
+        return sd_bus_message_exit_container(m);
+}
+
+int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(ctl_readiness_freep) CtlReadiness *res = NULL;
+        const char *verdict;
+        int r;
+
+        assert(bus);
+        assert(ret);
+
+        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                                           "GetReadiness");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && device)
+                r = sd_bus_message_append(m, "{sv}", "device", "s", device);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
+
+        /* The daemon validates the address (InvalidAddress) and looks it up
+         * (NotFound); its messages say so already. */
+        r = sd_bus_call(bus, m, 0, error, &reply);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "run the readiness checks");
+
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+
+        r = sd_bus_message_read(reply, "s", &verdict);
+        if (r >= 0) {
+                res->verdict = strdup(verdict);
+                if (!res->verdict)
+                        r = -ENOMEM;
+        }
+        if (r >= 0)
+                r = read_checks(reply, res);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 

@@ -123,6 +123,25 @@ static inline void ctl_bind_result_freep(CtlBindResult **r) {
  * polkit action and say what to do. */
 int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd_bus_error *error);
 
+/* What Manager1.GetReadiness answered: the verdict ("ready", "not-ready")
+ * and one object per check, in the daemon's report order, holding whatever
+ * keys it sent ("id", "category", "result", "summary", "detail",
+ * "remedy", "source", and any a newer daemon adds). */
+typedef struct CtlReadiness {
+        char *verdict;
+        CtlObject **checks;
+        size_t n_checks;
+} CtlReadiness;
+
+CtlReadiness *ctl_readiness_free(CtlReadiness *r);
+static inline void ctl_readiness_freep(CtlReadiness **r) {
+        ctl_readiness_free(*r);
+}
+
+/* Manager1.GetReadiness; device (DDDD:BB:DD.F, see ctl_address_expand())
+ * adds that function's checks, NULL runs the host checks only. */
+int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error);
+
 /* Rewrites a failed call's error (or a bare errno r when error is unset)
  * into a message that says what went wrong and what to do, keeping the
  * error name. action completes "failed to ...". Returns r. */

@@ -57,6 +57,18 @@ const char *ctl_ansi_red(void) {
         return use_color() ? "\x1b[31m" : "";
 }
 
+const char *ctl_ansi_yellow(void) {
+        return use_color() ? "\x1b[33m" : "";
+}
+
+const char *ctl_ansi_blue(void) {
+        return use_color() ? "\x1b[34m" : "";
+}
+
+const char *ctl_ansi_magenta(void) {
+        return use_color() ? "\x1b[35m" : "";
+}
+
 const char *ctl_ansi_normal(void) {
         return use_color() ? "\x1b[0m" : "";
 }
@@ -86,15 +98,20 @@ size_t ctl_terminal_columns(void) {
         return 80;
 }
 
-/* Display width of UTF-8 text, one column per code point: pci.ids names are
- * ASCII with the odd Latin letter, nothing wider. */
-static size_t text_width(const char *s) {
+/* Display width of the first len bytes of UTF-8 text, one column per code
+ * point: pci.ids names and the daemon's messages are ASCII with the odd
+ * Latin letter or arrow, nothing wider. */
+static size_t text_width_n(const char *s, size_t len) {
         size_t n = 0;
 
-        for (; *s; s++)
-                if (((unsigned char) *s & 0xc0) != 0x80)
+        for (size_t i = 0; i < len && s[i]; i++)
+                if (((unsigned char) s[i] & 0xc0) != 0x80)
                         n++;
         return n;
+}
+
+static size_t text_width(const char *s) {
+        return text_width_n(s, SIZE_MAX);
 }
 
 /* Writes at most width columns of s, ending in "…" when cut. */
@@ -118,6 +135,53 @@ static void print_ellipsized(const char *s, size_t width) {
                 putchar(*p);
         }
         fputs("…", stdout);
+}
+
+void ctl_print_wrapped(size_t column, const char *indent, const char *text) {
+        size_t columns = ctl_terminal_columns(), indent_width;
+        bool line_start = true;
+        const char *p = text;
+
+        assert(indent);
+        assert(text);
+
+        indent_width = text_width(indent);
+
+        for (;;) {
+                size_t len, width;
+
+                p += strspn(p, " \t");
+                if (*p == '\0')
+                        break;
+                if (*p == '\n') {
+                        /* The daemon's own line break: keep it, indented. */
+                        printf("\n%s", indent);
+                        column = indent_width;
+                        line_start = true;
+                        p++;
+                        continue;
+                }
+
+                len = strcspn(p, " \t\n");
+                width = text_width_n(p, len);
+
+                /* A word wider than the line goes on a line of its own, whole:
+                 * cutting a path or an option in two would make it wrong. */
+                if (!line_start && columns > 0 && column + 1 + width > columns) {
+                        printf("\n%s", indent);
+                        column = indent_width;
+                } else if (!line_start) {
+                        putchar(' ');
+                        column++;
+                }
+
+                fwrite(p, 1, len, stdout);
+                column += width;
+                line_start = false;
+                p += len;
+        }
+
+        putchar('\n');
 }
 
 typedef struct CtlCell {

@@ -36,6 +36,9 @@ bool ctl_output_json(void);
 const char *ctl_ansi_bold(void);
 const char *ctl_ansi_green(void);
 const char *ctl_ansi_red(void);
+const char *ctl_ansi_yellow(void);
+const char *ctl_ansi_blue(void);
+const char *ctl_ansi_magenta(void);
 const char *ctl_ansi_normal(void);
 
 /* A table of text cells, printed with each column as wide as its widest
@@ -55,6 +58,12 @@ int ctl_table_print(CtlTable *t);
 
 /* Number of columns of the terminal on stdout, 0 when it is none. */
 size_t ctl_terminal_columns(void);
+
+/* Prints text word by word on a line where column columns are taken
+ * already, then a newline. On a terminal, a word that would pass its right
+ * edge starts a new line, after indent (plain spaces); a newline in text
+ * does so everywhere. A pipe gets each paragraph on one line. */
+void ctl_print_wrapped(size_t column, const char *indent, const char *text);
 
 /* "SriovNumVfs" → "sriov_num_vfs". */
 char *ctl_camel_to_snake(const char *name);

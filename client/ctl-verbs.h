@@ -17,6 +17,7 @@ typedef struct CtlOptions {
         bool group;                     /* --group */
         bool force;                     /* --force */
         bool dry_run;                   /* --dry-run */
+        const char *device;             /* --device ADDRESS, as given; NULL when absent */
 } CtlOptions;
 
 int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
@@ -25,3 +26,4 @@ int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

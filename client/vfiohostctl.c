@@ -25,6 +25,7 @@ typedef enum VerbOption {
         VERB_OPTION_GROUP   = 1 << 0,
         VERB_OPTION_FORCE   = 1 << 1,
         VERB_OPTION_DRY_RUN = 1 << 2,
+        VERB_OPTION_DEVICE  = 1 << 3,
 } VerbOption;
 
 typedef struct Verb {
@@ -49,6 +50,8 @@ static const Verb verbs[] = {
         { "unbind", 1, 1, verb_unbind, "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN,
           "Give a PCI function back to its own driver" },
+        { "check",  0, 0, verb_check,  NULL,      VERB_OPTION_DEVICE,
+          "Check whether the host is ready for VFIO passthrough" },
 };
 
 static const struct {
@@ -58,6 +61,7 @@ static const struct {
         { VERB_OPTION_GROUP,   "--group"   },
         { VERB_OPTION_FORCE,   "--force"   },
         { VERB_OPTION_DRY_RUN, "--dry-run" },
+        { VERB_OPTION_DEVICE,  "--device"  },
 };
 
 static bool arg_json = false;
@@ -91,6 +95,8 @@ static void help(void) {
                "     --force             bind: go on although the host uses the device (a\n"
                "                         mounted disk, the default route, the boot display)\n"
                "     --dry-run           bind, unbind: check and report, change nothing\n"
+               "     --device ADDRESS    check: also run the checks of this PCI function\n"
+               "                         (IOMMU group, reset, boot display, D3cold)\n"
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
                "(\"01:00.0\", domain 0000).\n"
@@ -100,6 +106,10 @@ static void help(void) {
                "for there. Binding what is on vfio-pci already, or unbinding what is not,\n"
                "changes nothing and succeeds. A refused bind or unbind changes nothing.\n"
                "\n"
+               "check prints each check (PASS, FAIL, WARN, RISK, INFO) by category, what\n"
+               "to do about each one that did not pass, and last READY or NOT READY: the\n"
+               "host is not ready when a check failed; warnings and risks do not change it.\n"
+               "\n"
                "Exit status:\n"
                "  0  success (also when there was nothing to change)\n"
                "  1  failure: bind or unbind refused or failed (GroupNotViable, InUse,\n"
@@ -108,6 +118,8 @@ static void help(void) {
                "     vfiohostd unreachable\n"
                "  2  usage error\n"
                "  3  not found (org.vfiohost.Error.NotFound)\n"
+               "  check: 0 ready, 1 not ready (a check failed; or a failure as above),\n"
+               "  3 no such --device\n"
                "\n"
                "With --json, an error is printed on stdout as\n"
                "  {\"error\": {\"name\": \"org.vfiohost.Error.NotFound\", \"message\": \"...\"}}\n"
@@ -116,6 +128,10 @@ static void help(void) {
                "   \"devices\": [{\"address\": \"0000:01:00.0\", \"previous_driver\": \"nvidia\",\n"
                "                \"driver\": \"vfio-pci\", \"vfio_group_path\": \"/dev/vfio/2\",\n"
                "                \"vfio_device_path\": \"\", \"changed\": true}]}\n"
+               "and check prints the verdict and every check, all values strings, as\n"
+               "  {\"verdict\": \"not-ready\", \"checks\": [{\"id\": \"iommu.kernel\",\n"
+               "   \"category\": \"iommu\", \"result\": \"fail\", \"summary\": \"...\",\n"
+               "   \"detail\": \"...\", \"remedy\": \"...\", \"source\": \"...\"}]}\n"
                "Text output may change between versions; scripts should use --json.\n"
                "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n");
 }
@@ -146,6 +162,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_GROUP,
                 ARG_FORCE,
                 ARG_DRY_RUN,
+                ARG_DEVICE,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
@@ -155,16 +172,18 @@ static int parse_argv(int argc, char *argv[]) {
                 { "group",           no_argument, NULL, ARG_GROUP           },
                 { "force",           no_argument, NULL, ARG_FORCE           },
                 { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
+                { "device",          required_argument, NULL, ARG_DEVICE    },
                 {}
         };
-        _cleanup_free_ char *bad_option = NULL;
+        _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL;
         bool show_help = false, show_version = false;
         int c;
 
         /* getopt's own messages would go to stderr in --json mode. */
         opterr = 0;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        /* The leading ':' makes a missing argument ':' rather than '?'. */
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         show_help = true;
@@ -190,6 +209,18 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_options.dry_run = true;
                         arg_verb_options |= VERB_OPTION_DRY_RUN;
                         break;
+                case ARG_DEVICE:
+                        arg_options.device = optarg;
+                        arg_verb_options |= VERB_OPTION_DEVICE;
+                        break;
+                case ':':
+                        /* Only long options take arguments: argv names the one. */
+                        if (!bad_option && !missing_argument) {
+                                missing_argument = strdup(argv[optind - 1]);
+                                if (!missing_argument)
+                                        missing_argument = strdup("?");
+                        }
+                        break;
                 case '?':
                         if (!bad_option) {
                                 if (optopt != 0)
@@ -209,6 +240,9 @@ static int parse_argv(int argc, char *argv[]) {
         if (bad_option)
                 return ctl_report_usage("unknown option '%s'; see '%s --help'",
                                         bad_option, CTL_PROGRAM_NAME);
+        if (missing_argument)
+                return ctl_report_usage("option '%s' needs an argument; see '%s --help'",
+                                        missing_argument, CTL_PROGRAM_NAME);
         if (show_help) {
                 help();
                 return CTL_EXIT_SUCCESS;
