@@ -7,7 +7,6 @@
  * result, Device1/Group1 properties, PropertiesChanged); refusals and no-ops
  * must leave the tree byte-identical. Faults (EBUSY, ENODEV, a hanging
  * write) come from VFIOHOST_TEST_FAULTS in the daemon's own sysfs layer. */
-#pragma GCC diagnostic ignored "-Wunused-function" /* TEMP */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -654,10 +653,1055 @@ static void test_group_bind_unbind(void) {
         fx_free(fx);
 }
 
+/* ---------- no-ops write nothing ---------- */
+
+static void assert_nothing_written(Fx *fx, GHashTable *before) {
+        assert_tree_is(fx, before, NULL);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+}
+
+static void test_noop_bind(void) {
+        Fx *fx = fx_new("desktop-vfio-bound");
+        const Expect expect[] = {
+                { GPU, "vfio-pci", "vfio-pci", "/dev/vfio/2", "/dev/vfio/devices/vfio0", FALSE },
+                { AUDIO, "vfio-pci", "vfio-pci", "/dev/vfio/2", "/dev/vfio/devices/vfio1", FALSE },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        /* Starting (reconciling a journal of bound functions) wrote nothing. */
+        assert_nothing_written(fx, fx->initial);
+        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
+        g_assert_true(group_viable(fx, GPU_GROUP));
+
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", GPU, options("group", NULL));
+                assert_result(r, GPU_GROUP, FALSE, expect, 2);
+        }
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", AUDIO, options(NULL));
+                assert_result(r, GPU_GROUP, FALSE, &expect[1], 1);
+        }
+        assert_nothing_written(fx, fx->initial);
+        fx_free(fx);
+}
+
+static void test_noop_unbind(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const Expect expect[] = {
+                { GPU, "nvidia", "nvidia", "", "", FALSE },
+                { AUDIO, "snd_hda_intel", "snd_hda_intel", "", "", FALSE },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", GPU, options(NULL));
+                assert_result(r, GPU_GROUP, FALSE, expect, 1);
+        }
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", AUDIO, options("group", NULL));
+                assert_result(r, GPU_GROUP, FALSE, expect, 2);
+        }
+        assert_nothing_written(fx, fx->initial);
+        fx_free(fx);
+}
+
+/* ---------- a function without a driver stays without one ---------- */
+
+#define XHCI "0000:00:14.0"
+#define SRAM "0000:00:14.2"
+
+static void test_driverless(void) {
+        Fx *fx = fx_new("desktop-intel");
+        static const char *const bind_writes[] = {
+                "devices/" XHCI "/driver_override vfio-pci",
+                "drivers/xhci_hcd/unbind " XHCI,
+                "drivers_probe " XHCI,
+                "devices/" SRAM "/driver_override vfio-pci",
+                "drivers_probe " SRAM,
+                NULL
+        };
+        static const char *const unbind_writes[] = {
+                "devices/" XHCI "/driver_override \\n",
+                "drivers/vfio-pci/unbind " XHCI,
+                "drivers_probe " XHCI,
+                "devices/" SRAM "/driver_override \\n",
+                "drivers/vfio-pci/unbind " SRAM,
+                NULL
+        };
+        const Expect bound[] = {
+                { XHCI, "xhci_hcd", "vfio-pci", "/dev/vfio/4", "", TRUE },
+                { SRAM, "", "vfio-pci", "/dev/vfio/4", "", TRUE },
+        };
+        const Expect unbound[] = {
+                { XHCI, "vfio-pci", "xhci_hcd", "", "", TRUE },
+                { SRAM, "vfio-pci", "", "", "", TRUE },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        assert_tree_driver(fx, SRAM, NULL);
+
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", SRAM, options("group", NULL));
+                assert_result(r, 4, FALSE, bound, 2);
+        }
+        wait_kernel_idle(fx);
+        assert_writes(fx, bind_writes);
+        assert_tree_driver(fx, SRAM, "vfio-pci");
+        assert_journal_entry(fx, SRAM, "bound", NULL);
+        assert_device(fx, SRAM, "vfio-pci", "", "/dev/vfio/4");
+
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", SRAM, options("group", NULL));
+                assert_result(r, 4, FALSE, unbound, 2);
+        }
+        wait_kernel_idle(fx);
+        /* No drivers_probe for it: a probe could bind whatever matches. */
+        assert_writes(fx, unbind_writes);
+        assert_tree_driver(fx, SRAM, NULL);
+        assert_tree_driver(fx, XHCI, "xhci_hcd");
+        assert_journal_empty(fx);
+        assert_tree_initial(fx);
+        assert_device(fx, SRAM, "", "", "");
+        fx_free(fx);
+}
+
+/* ---------- the original driver does not come back by itself ---------- */
+
+static void test_probe_refuses(void) {
+        Fx *fx = fx_new("desktop-intel");
+        static const char *const unbind_writes[] = {
+                "devices/" GPU "/driver_override \\n",
+                "drivers/vfio-pci/unbind " GPU,
+                "drivers_probe " GPU,
+                "devices/" AUDIO "/driver_override \\n",
+                "drivers/vfio-pci/unbind " AUDIO,
+                "drivers_probe " AUDIO,
+                "drivers/snd_hda_intel/bind " AUDIO,
+                NULL
+        };
+        const Expect expect[] = {
+                { GPU, "vfio-pci", "nvidia", "", "", TRUE },
+                { AUDIO, "vfio-pci", "snd_hda_intel", "", "", TRUE },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_gpu_group(fx);
+
+        vh_fake_kernel_set_probe_refuses(fx->kernel, AUDIO, TRUE);
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", GPU, options("group", NULL));
+                assert_result(r, GPU_GROUP, FALSE, expect, 2);
+        }
+        wait_kernel_idle(fx);
+        assert_writes(fx, unbind_writes);
+        g_assert_true(vh_fake_kernel_wait_for(fx->kernel, "! " AUDIO " probe: the natural driver's probe fails", 1));
+        assert_tree_driver(fx, AUDIO, "snd_hda_intel");
+        assert_journal_empty(fx);
+        assert_tree_initial(fx);
+        fx_free(fx);
+}
+
+/* ---------- vfio-pci does not take a function: the group rolls back ---------- */
+
+static void test_vfio_refuses(void) {
+        Fx *fx = fx_new("desktop-intel");
+        g_autofree char *message = NULL;
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        vh_fake_kernel_set_vfio_refuses(fx->kernel, AUDIO, TRUE);
+        assert_call_error(fx, "Bind", GPU, options("group", NULL), "Failed", &message);
+        g_assert_nonnull(strstr(message, "did not bind to vfio-pci"));
+        g_assert_nonnull(strstr(message, "rolled back to its original driver"));
+        g_assert_true(vh_fake_kernel_wait_for(fx->kernel, "! " AUDIO " probe: vfio-pci refuses the device", 1));
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        assert_device(fx, GPU, "nvidia", "", "");
+        assert_device(fx, AUDIO, "snd_hda_intel", "", "");
+        g_assert_false(group_viable(fx, GPU_GROUP));
+        fx_free(fx);
+}
+
+/* ---------- a fault at every step of a group bind ---------- */
+
+static const char *const steps[] = { "driver_override", "unbind", "drivers_probe" };
+static const char *const step_errors[] = { "EBUSY", "ENODEV", "hang" };
+static const char *const members[] = { GPU, AUDIO };
+
+typedef struct {
+        unsigned which;                 /* 0: the GPU (first), 1: the audio function (second) */
+        unsigned step;                  /* index in steps[] */
+        const char *error;
+} FaultCase;
+
+static void test_fault(gconstpointer data) {
+        const FaultCase *c = data;
+        const char *address = members[c->which];
+        gboolean hang = strcmp(c->error, "hang") == 0;
+        /* #1: only the operation's own write fails, not the rollback's. */
+        g_autofree char *faults = g_strdup_printf("%s@%s=%s#1", steps[c->step], address, c->error);
+        size_t failed_at = c->which * 3 + c->step;
+        g_auto(GStrv) writes = NULL;
+        g_autofree char *name = NULL, *message = NULL;
+        Pending *p;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        g_test_message("faults: %s", faults);
+        fx_start(fx, faults);
+        p = call_async(fx, "Bind", GPU, options("group", NULL));
+
+        if (hang) {
+                /* The daemon still answers while its write hangs. */
+                wait_daemon_hanging(fx);
+                assert_answers_quickly(fx);
+        }
+        pending_wait(p);
+        g_assert_null(p->result);
+        name = error_name(p->error);
+        g_dbus_error_strip_remote_error(p->error);
+        message = g_strdup(p->error->message);
+        pending_free(p);
+        g_test_message("%s: %s", name, message);
+        g_assert_cmpstr(name, ==, hang ? VH_ERROR_TIMEOUT : VH_ERROR_FAILED);
+        g_assert_nonnull(strstr(message, address));
+        g_assert_nonnull(strstr(message, "Every function was rolled back to its original driver."));
+
+        /* What came before the failing write happened; the failing write
+         * itself never reached the file. */
+        wait_kernel_idle(fx);
+        writes = vh_fake_kernel_writes(fx->kernel);
+        g_assert_cmpuint(g_strv_length(writes), >=, failed_at);
+        for (size_t i = 0; i < failed_at; i++)
+                g_assert_cmpstr(writes[i], ==, bind_gpu_group_writes[i]);
+        if (writes[failed_at])
+                g_assert_cmpstr(writes[failed_at], !=, bind_gpu_group_writes[failed_at]);
+
+        /* Everything back, byte for byte; the journal empty again. */
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        assert_device(fx, GPU, "nvidia", "", "");
+        assert_device(fx, AUDIO, "snd_hda_intel", "", "");
+        g_assert_false(group_viable(fx, GPU_GROUP));
+
+        /* And the group still binds (the fault fired once). */
+        bind_gpu_group(fx);
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* The fault strikes the rollback too: the reply says so, the journal keeps
+ * what remains to be undone, and the next start finishes the job. */
+static void test_fault_persistent(gconstpointer data) {
+        const FaultCase *c = data;
+        const char *address = members[c->which];
+        gboolean hang = strcmp(c->error, "hang") == 0;
+        g_autofree char *faults = g_strdup_printf("%s@%s=%s", steps[c->step], address, c->error);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = NULL;
+        g_autoptr(GVariant) r = NULL;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        g_test_message("faults: %s", faults);
+        fx_start(fx, faults);
+        r = call(fx, "Bind", GPU, options("group", NULL), &error);
+        g_assert_null(r);
+        name = error_name(error);
+        g_test_message("%s: %s", name, error->message);
+        g_assert_cmpstr(name, ==, hang ? VH_ERROR_TIMEOUT : VH_ERROR_FAILED);
+        g_assert_nonnull(strstr(error->message, "The rollback did not complete"));
+
+        /* The function the fault keeps from its driver is driverless, and
+         * the journal says what it had. */
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, address, NULL);
+        assert_journal_entry(fx, address, "binding", c->which == 0 ? "nvidia" : "snd_hda_intel");
+        /* The other one is on its original driver. */
+        assert_tree_driver(fx, members[1 - c->which], c->which == 0 ? "snd_hda_intel" : "nvidia");
+        {
+                json_object *d = journal_load(fx);
+                g_test_message("journal after the failed rollback: %s", json_object_to_json_string(d));
+                json_object_put(d);
+        }
+        /* ... and only what remains: the other function is on its original
+         * driver, vfiohostd holds nothing of it (OriginalDriver ""), and
+         * unbinding it is a no-op that writes nothing. */
+        assert_prop(fx, members[1 - c->which], "OriginalDriver", "");
+        {
+                const char *other = members[1 - c->which];
+                const char *driver = c->which == 0 ? "snd_hda_intel" : "nvidia";
+                const Expect expect = { other, driver, driver, "", "", FALSE };
+                g_autoptr(GVariant) result = NULL;
+
+                vh_fake_kernel_reset(fx->kernel);
+                result = call_ok(fx, "Unbind", other, options(NULL));
+                assert_result(result, GPU_GROUP, FALSE, &expect, 1);
+                wait_kernel_idle(fx);
+                g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        }
+        g_assert_cmpuint(journal_count(fx), ==, 1);
+
+        /* Restarted without the fault: reconciled. */
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        fx_start(fx, NULL);
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        assert_device(fx, GPU, "nvidia", "", "");
+        assert_device(fx, AUDIO, "snd_hda_intel", "", "");
+        fx_free(fx);
+}
+
+/* ---------- kill -9 after every step, restart, reconcile ---------- */
+
+typedef struct {
+        gboolean unbind;                /* kill a group unbind (else a group bind) */
+        unsigned which, step;           /* the step that hangs: the daemon dies just before it */
+} KillCase;
+
+/* Waits for the call the killed daemon never answered. */
+static void pending_lost(Pending *p) {
+        pending_wait(p);
+        g_assert_null(p->result);
+        g_assert_nonnull(p->error);
+        g_test_message("the killed daemon's caller got: %s", p->error->message);
+        pending_free(p);
+}
+
+static void test_kill(gconstpointer data) {
+        const KillCase *c = data;
+        const char *address = members[c->which];
+        g_autofree char *faults = g_strdup_printf("%s@%s=hang", steps[c->step], address);
+        Pending *p;
+        int status;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        g_test_message("%s, faults: %s", c->unbind ? "unbind" : "bind", faults);
+        if (c->unbind) {
+                /* Bound by a daemon without faults first. */
+                fx_start(fx, NULL);
+                bind_gpu_group(fx);
+                g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        }
+
+        fx_start(fx, faults);
+        vh_fake_kernel_reset(fx->kernel);
+        p = call_async(fx, c->unbind ? "Unbind" : "Bind", GPU, options("group", NULL));
+        wait_daemon_hanging(fx);
+        wait_kernel_idle(fx);
+
+        /* Before the first write, the journal already says what to undo. */
+        if (!c->unbind) {
+                assert_journal_entry(fx, GPU, "binding", "nvidia");
+                assert_journal_entry(fx, AUDIO, "binding", "snd_hda_intel");
+        } else {
+                /* A function is dropped from the journal once restored. */
+                if (c->which == 0)
+                        assert_journal_entry(fx, GPU, "unbinding", "nvidia");
+                else
+                        g_assert_cmpuint(journal_count(fx), ==, 1);
+                assert_journal_entry(fx, AUDIO, "unbinding", "snd_hda_intel");
+        }
+
+        status = vh_test_bus_kill_daemon(fx->bus, SIGKILL);
+        g_assert_cmpint(status, ==, 128 + SIGKILL);
+        pending_lost(p);
+        /* Exactly the steps before the hanging one were written. */
+        {
+                const char *const *all = c->unbind ? unbind_gpu_group_writes : bind_gpu_group_writes;
+                g_autofree char **prefix = g_new0(char *, 7);
+
+                for (size_t i = 0; i < c->which * 3 + c->step; i++)
+                        prefix[i] = (char *) all[i];
+                assert_writes(fx, (const char *const *) prefix);
+        }
+
+        /* A new daemon on the same tree, without faults: every function
+         * back on its original driver, never half bound. */
+        fx_start(fx, NULL);
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        assert_device(fx, GPU, "nvidia", "", "");
+        assert_device(fx, AUDIO, "snd_hda_intel", "", "");
+        g_assert_false(group_viable(fx, GPU_GROUP));
+        fx_free(fx);
+}
+
+/* Killed after a bind completed: the next daemon keeps it bound and still
+ * knows the original drivers. */
+static void test_kill_after_bind(void) {
+        Fx *fx = fx_new("desktop-intel");
+        GHashTable *bound;
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_gpu_group(fx);
+        wait_kernel_idle(fx);
+        bound = vh_test_tree_snapshot(fx->root);
+        g_assert_cmpint(vh_test_bus_kill_daemon(fx->bus, SIGKILL), ==, 128 + SIGKILL);
+
+        vh_fake_kernel_reset(fx->kernel);
+        fx_start(fx, NULL);
+        assert_tree_is(fx, bound, NULL);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        assert_journal_entry(fx, GPU, "bound", "nvidia");
+        assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
+        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
+        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
+        g_assert_true(group_viable(fx, GPU_GROUP));
+        g_hash_table_unref(bound);
+
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* ---------- refusals: a named error, nothing written ---------- */
+
+typedef struct {
+        const char *method, *address;
+        const char *options[3];         /* boolean options set to TRUE */
+        const char *error;              /* org.vfiohost.Error.<error>, or a full name */
+        const char *says;               /* in the message; NULL: not checked */
+} Refusal;
+
+static void assert_refusal(Fx *fx, const Refusal *r) {
+        g_autoptr(GHashTable) before = NULL;
+        g_autofree char *message = NULL;
+        g_autofree char *escaped = g_strescape(r->address, NULL);
+
+        wait_kernel_idle(fx);
+        before = vh_test_tree_snapshot(fx->root);
+        vh_fake_kernel_reset(fx->kernel);
+        g_test_message("%s(\"%s\", %s %s)", r->method, escaped, r->options[0] ? r->options[0] : "",
+                       r->options[1] ? r->options[1] : "");
+        assert_call_error(fx, r->method, r->address, options(r->options[0], r->options[1], r->options[2], NULL),
+                          r->error, &message);
+        if (r->says && !strstr(message, r->says))
+                g_error("the message does not say \"%s\": %s", r->says, message);
+        /* Not a byte changed, the journal included; no sysfs write at all. */
+        assert_nothing_written(fx, before);
+}
+
+static const char *const bad_addresses[] = {
+        "", "0000:01:00", "0000:01:00.0/../../x", "../../../etc/passwd", "0000:01:20.0", "0000:01:00.8",
+        "zzzz:01:00.0", "0000:01:00.0 ", "0000:01:00.0\n", "01:00.0", "0000-01-00.0", "0000:01:00.0/",
+        "/sys/bus/pci/devices/0000:01:00.0", "0000:01:00.0/driver", "..", "*", "%s%n",
+};
+
+static void test_refusals_desktop(void) {
+        Fx *fx = fx_new("desktop-intel");
+        static const Refusal refusals[] = {
+                { "Bind", "0000:09:00.0", { NULL }, "NotFound", "0000:09:00.0" },
+                { "Unbind", "0001:01:00.0", { "group" }, "NotFound", NULL },
+                /* The audio function would stay on snd_hda_intel; force does not help. */
+                { "Bind", GPU, { NULL }, "GroupNotViable", AUDIO },
+                { "Bind", GPU, { "force" }, "GroupNotViable", AUDIO },
+                { "Bind", AUDIO, { "force", "dry-run" }, "GroupNotViable", GPU },
+                /* Host-critical: / on the NVMe, the default route on the
+                 * I225-V, the iGPU's framebuffer console, the chipset. */
+                { "Bind", "0000:02:00.0", { NULL }, "HostCritical", "mounted on /" },
+                { "Bind", "0000:02:00.0", { "dry-run" }, "HostCritical", "mounted on /" },
+                { "Bind", "0000:06:00.0", { "group" }, "HostCritical", "default route" },
+                { "Bind", "0000:00:02.0", { NULL }, "HostCritical", "framebuffer" },
+                { "Bind", "0000:00:1f.0", { "group" }, "HostCritical", "chipset" },
+                { "Bind", "0000:00:1f.3", { "group" }, "HostCritical", "chipset" },
+                /* force does not override a holder: the RX 7900 XTX in the
+                 * NIC's group has Xorg on card1; the iGPU has Xorg and Firefox. */
+                { "Bind", "0000:06:00.0", { "group", "force" }, "InUse", "Xorg" },
+                { "Bind", "0000:00:02.0", { "force" }, "InUse", "Xorg" },
+                /* A bridge is not bound by itself. */
+                { "Bind", "0000:00:01.0", { NULL }, "org.freedesktop.DBus.Error.InvalidArgs", NULL },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_addresses); i++) {
+                const char *methods[] = { "Bind", "Unbind" };
+
+                for (size_t m = 0; m < 2; m++) {
+                        Refusal r = { methods[m], bad_addresses[i], { i % 2 ? "group" : NULL }, "InvalidAddress", NULL };
+                        assert_refusal(fx, &r);
+                }
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                assert_refusal(fx, &refusals[i]);
+        assert_tree_is(fx, fx->initial, NULL);
+        fx_free(fx);
+}
+
+/* Options: unknown ones and ones of the wrong type are InvalidArgs. */
+static void test_invalid_options(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const char *bad[] = {
+                "{'bogus': <true>}",
+                "{'group': <'yes'>}",
+                "{'force': <int32 1>}",
+                "{'dry-run': <byte 1>}",
+                "{'group': <true>, 'Group': <true>}",
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                for (size_t m = 0; m < 2; m++) {
+                        const char *method = m ? "Unbind" : "Bind";
+                        g_autoptr(GError) error = NULL;
+                        g_autoptr(GVariant) r = NULL;
+                        g_autofree char *name = NULL;
+
+                        vh_fake_kernel_reset(fx->kernel);
+                        r = call(fx, method, GPU, g_variant_new_parsed(bad[i]), &error);
+                        g_assert_null(r);
+                        name = error_name(error);
+                        g_test_message("%s(%s): %s: %s", method, bad[i], name, error->message);
+                        g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+                        assert_nothing_written(fx, fx->initial);
+                }
+        fx_free(fx);
+}
+
+static void test_refusals_server(void) {
+        Fx *fx = fx_new("server-sriov");
+        static const Refusal refusals[] = {
+                /* gdm's Xorg has the ASPEED's card0 open; no framebuffer, so
+                 * nothing host-critical: InUse, with or without force. */
+                { "Bind", "0000:02:00.0", { "group" }, "InUse", "Xorg" },
+                { "Bind", "0000:02:00.0", { "group", "force" }, "InUse", "Xorg" },
+                /* / on LVM on the PM983; the default route on bond0 over the PF. */
+                { "Bind", "0000:af:00.0", { NULL }, "HostCritical", "mounted on /" },
+                { "Bind", "0000:3b:00.0", { NULL }, "HostCritical", "default route" },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                assert_refusal(fx, &refusals[i]);
+        fx_free(fx);
+}
+
+static void test_refusals_vfio_bound(void) {
+        Fx *fx = fx_new("desktop-vfio-bound");
+        static const Refusal refusals[] = {
+                /* A VM (qemu) has /dev/vfio/2 open. */
+                { "Unbind", GPU, { NULL }, "InUse", "qemu" },
+                { "Unbind", AUDIO, { "group" }, "InUse", "qemu" },
+                { "Unbind", GPU, { "force" }, "InUse", "qemu" },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                assert_refusal(fx, &refusals[i]);
+        assert_tree_is(fx, fx->initial, NULL);
+        fx_free(fx);
+}
+
+static void test_refusals_no_iommu(void) {
+        Fx *fx = fx_new("no-iommu");
+        static const Refusal refusals[] = {
+                { "Bind", GPU, { NULL }, "VfioUnavailable", NULL },
+                { "Bind", GPU, { "group" }, "VfioUnavailable", NULL },
+                { "Bind", AUDIO, { "force", "dry-run" }, "VfioUnavailable", NULL },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                assert_refusal(fx, &refusals[i]);
+        /* Unbinding what is not on vfio-pci is a no-op there too. */
+        {
+                const Expect expect = { GPU, "nvidia", "nvidia", "", "", FALSE };
+                g_autoptr(GVariant) r = NULL;
+
+                vh_fake_kernel_reset(fx->kernel);
+                r = call_ok(fx, "Unbind", GPU, options(NULL));
+                assert_result(r, 0, FALSE, &expect, 1);
+                assert_nothing_written(fx, fx->initial);
+        }
+        fx_free(fx);
+}
+
+/* ---------- force: host-critical becomes a success, listed ---------- */
+
+static void test_force(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const Expect nvme_bound = { "0000:02:00.0", "nvme", "vfio-pci", "/dev/vfio/7", "", TRUE };
+        const Expect nvme_back = { "0000:02:00.0", "vfio-pci", "nvme", "", "", TRUE };
+        static const char *const chipset[] = { "0000:00:1f.0", "0000:00:1f.3", "0000:00:1f.4", "0000:00:1f.5" };
+        static const char *const chipset_drivers[] = { "lpc_ich", "snd_hda_intel", "i801_smbus", "intel-spi" };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+
+        /* Dry run first: the same report, nothing written. */
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", "0000:02:00.0", options("force", "dry-run", NULL));
+                g_auto(GStrv) forced = result_forced(r);
+                const Expect dry = { "0000:02:00.0", "nvme", "vfio-pci", "", "", TRUE };
+
+                assert_result(r, 7, TRUE, &dry, 1);
+                g_assert_cmpuint(g_strv_length(forced), ==, 1);
+                g_assert_nonnull(strstr(forced[0], "mounted on /"));
+                assert_nothing_written(fx, fx->initial);
+        }
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", "0000:02:00.0", options("force", NULL));
+                g_auto(GStrv) forced = result_forced(r);
+
+                assert_result(r, 7, FALSE, &nvme_bound, 1);
+                g_assert_cmpuint(g_strv_length(forced), ==, 1);
+                g_assert_nonnull(strstr(forced[0], "0000:02:00.0"));
+                g_assert_nonnull(strstr(forced[0], "mounted on /"));
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, "0000:02:00.0", "vfio-pci");
+        g_assert_true(tree_exists(fx, "dev/vfio/7"));
+        assert_journal_entry(fx, "0000:02:00.0", "bound", "nvme");
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", "0000:02:00.0", options(NULL));
+                assert_result(r, 7, FALSE, &nvme_back, 1);
+        }
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+
+        /* The chipset group: four functions, each reason listed. */
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", "0000:00:1f.0", options("group", "force", NULL));
+                g_auto(GStrv) forced = result_forced(r);
+                g_autofree char *joined = g_strjoinv("\n", forced);
+
+                g_test_message("forced:\n%s", joined);
+                g_assert_nonnull(strstr(joined, "0000:00:1f.0"));
+                g_assert_nonnull(strstr(joined, "chipset"));
+        }
+        wait_kernel_idle(fx);
+        for (size_t i = 0; i < G_N_ELEMENTS(chipset); i++) {
+                assert_tree_driver(fx, chipset[i], "vfio-pci");
+                assert_journal_entry(fx, chipset[i], "bound", chipset_drivers[i]);
+        }
+        g_assert_true(group_viable(fx, 6));
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", "0000:00:1f.4", options("group", NULL));
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(chipset); i++)
+                assert_tree_driver(fx, chipset[i], chipset_drivers[i]);
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        fx_free(fx);
+}
+
+/* ---------- dry runs ---------- */
+
+static void test_dry_run(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const Expect would_bind[] = {
+                { GPU, "nvidia", "vfio-pci", "", "", TRUE },
+                { AUDIO, "snd_hda_intel", "vfio-pci", "", "", TRUE },
+        };
+        const Expect would_unbind[] = {
+                { GPU, "vfio-pci", "nvidia", "", "", TRUE },
+                { AUDIO, "vfio-pci", "snd_hda_intel", "", "", TRUE },
+        };
+        GHashTable *bound;
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", GPU, options("group", "dry-run", NULL));
+                assert_result(r, GPU_GROUP, TRUE, would_bind, 2);
+        }
+        assert_nothing_written(fx, fx->initial);
+        assert_device(fx, GPU, "nvidia", "", "");
+
+        bind_gpu_group(fx);
+        wait_kernel_idle(fx);
+        bound = vh_test_tree_snapshot(fx->root);
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", AUDIO, options("group", "dry-run", NULL));
+                assert_result(r, GPU_GROUP, TRUE, would_unbind, 2);
+        }
+        assert_nothing_written(fx, bound);
+        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
+        g_hash_table_unref(bound);
+
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* ---------- one operation per group at a time ---------- */
+
+/* A second Bind and an Unbind of the same group while the first bind runs:
+ * Busy, at once, and nothing of theirs is written; other calls answered. */
+static void assert_busy_while_running(Fx *fx) {
+        static const char *const verbs[] = { "Bind", "Unbind" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = NULL;
+                g_autofree char *name = NULL;
+                gint64 t0 = g_get_monotonic_time();
+
+                r = call(fx, verbs[i], AUDIO, options("group", NULL), &error);
+                g_assert_null(r);
+                name = error_name(error);
+                g_test_message("%s during the bind: %s: %s (%.3f s)", verbs[i], name, error->message,
+                               (double) (g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+                g_assert_cmpstr(name, ==, VH_ERROR_BUSY);
+        }
+        assert_answers_quickly(fx);
+}
+
+/* The first bind is slow (vfio-pci probes the audio function
+ * asynchronously, 1.5 s late) and then succeeds. */
+static void test_concurrent_slow(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const Expect expect[] = {
+                { GPU, "nvidia", "vfio-pci", "/dev/vfio/2", "", TRUE },
+                { AUDIO, "snd_hda_intel", "vfio-pci", "/dev/vfio/2", "", TRUE },
+        };
+        Pending *p;
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        /* Below the daemon's 2 s wait for an asynchronous probe. */
+        vh_fake_kernel_set_probe_delay(fx->kernel, AUDIO, 1.5);
+        p = call_async(fx, "Bind", GPU, options("group", NULL));
+        g_assert_true(vh_fake_kernel_wait_for(fx->kernel, "! " AUDIO " probe: vfio-pci deferred", 10));
+        assert_busy_while_running(fx);
+
+        pending_wait(p);
+        g_assert_no_error(p->error);
+        assert_result(p->result, GPU_GROUP, FALSE, expect, 2);
+        pending_free(p);
+        wait_kernel_idle(fx);
+        assert_writes(fx, bind_gpu_group_writes);
+        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
+
+        vh_fake_kernel_set_probe_delay(fx->kernel, AUDIO, 0);
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* The first bind hangs and times out: Busy meanwhile, rolled back after. */
+static void test_concurrent_hang(void) {
+        Fx *fx = fx_new("desktop-intel");
+        g_autofree char *name = NULL;
+        Pending *p;
+
+        if (!fx)
+                return;
+        fx_start(fx, "drivers_probe@" AUDIO "=hang#1");
+        p = call_async(fx, "Bind", GPU, options("group", NULL));
+        wait_daemon_hanging(fx);
+        assert_busy_while_running(fx);
+
+        pending_wait(p);
+        name = error_name(p->error);
+        g_assert_cmpstr(name, ==, VH_ERROR_TIMEOUT);
+        pending_free(p);
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+
+        /* The group is free again. */
+        bind_gpu_group(fx);
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* ---------- SR-IOV: a VF, and a function someone else bound ---------- */
+
+#define VF0 "0000:3b:02.0"
+#define VF1 "0000:3b:02.1"
+
+static void test_sriov(void) {
+        Fx *fx = fx_new("server-sriov");
+        const Expect vf0_bound = { VF0, "iavf", "vfio-pci", "/dev/vfio/23", "", TRUE };
+        const Expect vf0_back = { VF0, "vfio-pci", "iavf", "", "", TRUE };
+        const Expect vf1_noop = { VF1, "vfio-pci", "vfio-pci", "/dev/vfio/24", "", FALSE };
+        const Expect vf1_released = { VF1, "vfio-pci", "iavf", "", "", TRUE };
+        static const char *const vf1_writes[] = {
+                "devices/" VF1 "/driver_override \\n",
+                "drivers/vfio-pci/unbind " VF1,
+                "drivers_probe " VF1,
+                NULL
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", VF0, options(NULL));
+                assert_result(r, 23, FALSE, &vf0_bound, 1);
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, VF0, "vfio-pci");
+        g_assert_true(tree_exists(fx, "dev/vfio/23"));
+        assert_device(fx, VF0, "vfio-pci", "iavf", "/dev/vfio/23");
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", VF0, options(NULL));
+                assert_result(r, 23, FALSE, &vf0_back, 1);
+        }
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+
+        /* VF1 is on vfio-pci, not by vfiohostd (no journal entry): binding it
+         * is a no-op; unbinding it lets whatever driver claims it take it. */
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", VF1, options(NULL));
+                assert_result(r, 24, FALSE, &vf1_noop, 1);
+        }
+        assert_nothing_written(fx, fx->initial);
+        assert_device(fx, VF1, "vfio-pci", "", "/dev/vfio/24");
+
+        vh_fake_kernel_set_natural_driver(fx->kernel, VF1, "iavf");
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", VF1, options(NULL));
+                assert_result(r, 24, FALSE, &vf1_released, 1);
+        }
+        wait_kernel_idle(fx);
+        assert_writes(fx, vf1_writes);
+        assert_tree_driver(fx, VF1, "iavf");
+        g_assert_false(tree_exists(fx, "dev/vfio/24"));
+        assert_journal_empty(fx);
+        assert_device(fx, VF1, "iavf", "", "");
+        fx_free(fx);
+}
+
+/* ---------- vfiohostctl bind / unbind ---------- */
+
+static json_object *parse_json(const VhTestRun *run) {
+        json_tokener *tok = json_tokener_new();
+        json_object *j = json_tokener_parse_ex(tok, run->out, (int) strlen(run->out));
+        size_t end = json_tokener_get_parse_end(tok);
+
+        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
+                vh_test_run_print(run, "vfiohostctl");
+                g_error("vfiohostctl's stdout is not JSON");
+        }
+        for (const char *p = run->out + end; *p; p++)
+                if (!g_ascii_isspace(*p)) {
+                        vh_test_run_print(run, "vfiohostctl");
+                        g_error("vfiohostctl printed more than one JSON value");
+                }
+        json_tokener_free(tok);
+        return j;
+}
+
+static json_object *jget(json_object *o, const char *key, json_type type) {
+        json_object *v = NULL;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+                g_error("JSON: no %s \"%s\" in %s", json_type_to_name(type), key, json_object_to_json_string(o));
+        return v;
+}
+
+static void assert_json_devices(json_object *j, guint group, const Expect *expect, size_t n) {
+        json_object *devices = jget(j, "devices", json_type_array);
+
+        g_assert_cmpint(json_object_get_int64(jget(j, "group", json_type_int)), ==, group);
+        g_assert_false(json_object_get_boolean(jget(j, "dry_run", json_type_boolean)));
+        g_assert_cmpuint(json_object_array_length(jget(j, "forced", json_type_array)), ==, 0);
+        g_assert_cmpuint(json_object_array_length(devices), ==, n);
+        for (size_t i = 0; i < n; i++) {
+                json_object *d = json_object_array_get_idx(devices, i);
+
+                g_assert_cmpstr(json_object_get_string(jget(d, "address", json_type_string)), ==, expect[i].address);
+                g_assert_cmpstr(json_object_get_string(jget(d, "previous_driver", json_type_string)), ==, expect[i].previous);
+                g_assert_cmpstr(json_object_get_string(jget(d, "driver", json_type_string)), ==, expect[i].driver);
+                g_assert_cmpstr(json_object_get_string(jget(d, "vfio_group_path", json_type_string)), ==, expect[i].group_path);
+                g_assert_cmpstr(json_object_get_string(jget(d, "vfio_device_path", json_type_string)), ==, expect[i].device_path);
+                g_assert_cmpint(json_object_get_boolean(jget(d, "changed", json_type_boolean)), ==, expect[i].changed);
+        }
+}
+
+/* Refused: the exit status, {"error": {"name", "message"}}, nothing written. */
+static void assert_ctl_refusal(Fx *fx, const char *const *args, int status, const char *name) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GHashTable) before = NULL;
+        g_autoptr(VhTestRun) run = NULL;
+        json_object *j, *e;
+
+        wait_kernel_idle(fx);
+        before = vh_test_tree_snapshot(fx->root);
+        vh_fake_kernel_reset(fx->kernel);
+        g_ptr_array_add(argv, (char *) vh_test_env("VH_CTL"));
+        for (size_t i = 0; args[i]; i++)
+                g_ptr_array_add(argv, (char *) args[i]);
+        g_ptr_array_add(argv, NULL);
+        run = vh_test_bus_run(fx->bus, (const char *const *) argv->pdata, -1);
+        vh_test_run_print(run, args[0]);
+        g_assert_cmpint(run->status, ==, status);
+        j = parse_json(run);
+        e = jget(j, "error", json_type_object);
+        g_assert_cmpstr(json_object_get_string(jget(e, "name", json_type_string)), ==, name);
+        g_assert_cmpuint(strlen(json_object_get_string(jget(e, "message", json_type_string))), >, 0);
+        json_object_put(j);
+        assert_nothing_written(fx, before);
+}
+
+static void test_ctl(void) {
+        Fx *fx = fx_new("desktop-intel");
+        const Expect bound[] = {
+                { GPU, "nvidia", "vfio-pci", "/dev/vfio/2", "", TRUE },
+                { AUDIO, "snd_hda_intel", "vfio-pci", "/dev/vfio/2", "", TRUE },
+        };
+        const Expect unbound[] = {
+                { GPU, "vfio-pci", "nvidia", "", "", TRUE },
+                { AUDIO, "vfio-pci", "snd_hda_intel", "", "", TRUE },
+        };
+        const char *const not_viable[] = { "bind", GPU, "--json", NULL };
+        const char *const critical[] = { "bind", "--json", "0000:02:00.0", NULL };
+        const char *const in_use[] = { "bind", "--force", "--json", "0000:00:02.0", NULL };
+        const char *const not_found[] = { "bind", "--json", "0000:09:00.0", NULL };
+        const char *const bad_address[] = { "unbind", "--json", "0000:01:00.0/../../x", NULL };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+
+        assert_ctl_refusal(fx, not_viable, 1, VH_ERROR_GROUP_NOT_VIABLE);
+        assert_ctl_refusal(fx, critical, 1, VH_ERROR_HOST_CRITICAL);
+        assert_ctl_refusal(fx, in_use, 1, VH_ERROR_IN_USE);
+        assert_ctl_refusal(fx, not_found, 3, VH_ERROR_NOT_FOUND);
+        assert_ctl_refusal(fx, bad_address, 1, VH_ERROR_INVALID_ADDRESS);
+
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "bind", "--group", GPU, "--json", NULL);
+                json_object *j;
+
+                vh_test_run_print(run, "vfiohostctl bind");
+                g_assert_cmpint(run->status, ==, 0);
+                j = parse_json(run);
+                assert_json_devices(j, GPU_GROUP, bound, 2);
+                json_object_put(j);
+        }
+        wait_kernel_idle(fx);
+        assert_writes(fx, bind_gpu_group_writes);
+        assert_tree_driver(fx, GPU, "vfio-pci");
+        assert_tree_driver(fx, AUDIO, "vfio-pci");
+        assert_journal_entry(fx, GPU, "bound", "nvidia");
+
+        /* Again: a no-op, exit 0, changed false. */
+        vh_fake_kernel_reset(fx->kernel);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "bind", "--group", "01:00.1", "--json", NULL);
+                json_object *j, *devices;
+
+                g_assert_cmpint(run->status, ==, 0);
+                j = parse_json(run);
+                devices = jget(j, "devices", json_type_array);
+                g_assert_cmpuint(json_object_array_length(devices), ==, 2);
+                for (size_t i = 0; i < 2; i++)
+                        g_assert_false(json_object_get_boolean(
+                                        jget(json_object_array_get_idx(devices, i), "changed", json_type_boolean)));
+                json_object_put(j);
+                g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        }
+
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unbind", "--group", GPU, "--json", NULL);
+                json_object *j;
+
+                vh_test_run_print(run, "vfiohostctl unbind");
+                g_assert_cmpint(run->status, ==, 0);
+                j = parse_json(run);
+                assert_json_devices(j, GPU_GROUP, unbound, 2);
+                json_object_put(j);
+        }
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        fx_free(fx);
+}
+
+/* ---------- registration ---------- */
+
+static FaultCase fault_cases[2 * G_N_ELEMENTS(steps) * G_N_ELEMENTS(step_errors)];
+static KillCase kill_cases[2 * 2 * G_N_ELEMENTS(steps)];
+
+static const FaultCase persistent_cases[] = {
+        { 0, 2, "hang" },               /* drivers_probe of the GPU hangs, in the rollback too */
+        { 0, 2, "EBUSY" },
+        { 1, 2, "ENODEV" },             /* drivers_probe of the audio function fails twice */
+};
+
 int main(int argc, char *argv[]) {
+        size_t n = 0;
+
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/bind/group-bind-unbind", test_group_bind_unbind);
+        g_test_add_func("/bind/noop/bind", test_noop_bind);
+        g_test_add_func("/bind/noop/unbind", test_noop_unbind);
+        g_test_add_func("/bind/driverless", test_driverless);
+        g_test_add_func("/bind/probe-refuses", test_probe_refuses);
+        g_test_add_func("/bind/vfio-refuses", test_vfio_refuses);
+
+        for (unsigned which = 0; which < 2; which++)
+                for (unsigned step = 0; step < G_N_ELEMENTS(steps); step++)
+                        for (size_t e = 0; e < G_N_ELEMENTS(step_errors); e++) {
+                                g_autofree char *path = g_strdup_printf("/bind/fault/%s/%s/%s",
+                                                                        which ? "second" : "first", steps[step],
+                                                                        step_errors[e]);
+                                fault_cases[n] = (FaultCase) { which, step, step_errors[e] };
+                                g_test_add_data_func(path, &fault_cases[n++], test_fault);
+                        }
+        for (size_t i = 0; i < G_N_ELEMENTS(persistent_cases); i++) {
+                const FaultCase *c = &persistent_cases[i];
+                g_autofree char *path = g_strdup_printf("/bind/rollback-fails/%s/%s/%s", c->which ? "second" : "first",
+                                                        steps[c->step], c->error);
+                g_test_add_data_func(path, c, test_fault_persistent);
+        }
+
+        n = 0;
+        for (unsigned unbind = 0; unbind < 2; unbind++)
+                for (unsigned which = 0; which < 2; which++)
+                        for (unsigned step = 0; step < G_N_ELEMENTS(steps); step++) {
+                                g_autofree char *path = g_strdup_printf("/bind/kill/%s/before-%s-%s",
+                                                                        unbind ? "unbind" : "bind", steps[step],
+                                                                        which ? "second" : "first");
+                                kill_cases[n] = (KillCase) { unbind, which, step };
+                                g_test_add_data_func(path, &kill_cases[n++], test_kill);
+                        }
+        g_test_add_func("/bind/kill/after-bind", test_kill_after_bind);
+
+        g_test_add_func("/bind/refusals/desktop", test_refusals_desktop);
+        g_test_add_func("/bind/refusals/options", test_invalid_options);
+        g_test_add_func("/bind/refusals/server", test_refusals_server);
+        g_test_add_func("/bind/refusals/vfio-bound", test_refusals_vfio_bound);
+        g_test_add_func("/bind/refusals/no-iommu", test_refusals_no_iommu);
+        g_test_add_func("/bind/force", test_force);
+        g_test_add_func("/bind/dry-run", test_dry_run);
+        g_test_add_func("/bind/concurrent/slow", test_concurrent_slow);
+        g_test_add_func("/bind/concurrent/hang", test_concurrent_hang);
+        g_test_add_func("/bind/sriov", test_sriov);
+        g_test_add_func("/bind/ctl", test_ctl);
 
         return g_test_run();
 }
