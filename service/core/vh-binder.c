@@ -258,13 +258,18 @@ static void journal_finish(VhBinder *b, const VhBindTarget *targets, size_t n, b
 
 /* ---- Planning --------------------------------------------------------- */
 
+/* Replaces *dst with a copy of src (NULL allowed). */
 static int set_string(char **dst, const char *src) {
-        if (!src) {
-                *dst = NULL;
-                return 0;
+        char *copy = NULL;
+
+        if (src) {
+                copy = strdup(src);
+                if (!copy)
+                        return -ENOMEM;
         }
-        *dst = strdup(src);
-        return *dst ? 0 : -ENOMEM;
+        free(*dst);
+        *dst = copy;
+        return 0;
 }
 
 static int add_target(VhBindPlan *p, const VhPciDevice *d) {
