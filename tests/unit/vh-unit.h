@@ -159,7 +159,7 @@ static inline void vh_unit_symlink(const char *root, const char *rel, const char
         g_assert_cmpint(symlink(target, path), ==, 0);
 }
 
-static inline void vh_unit_snapshot_at(const char *root, const char *rel, GPtrArray *out) {
+static inline void vh_unit_snapshot_at(const char *root, const char *rel, gboolean content, GPtrArray *out) {
         g_autofree char *path = rel ? g_build_filename(root, rel, NULL) : g_strdup(root);
         GStatBuf st;
 
@@ -183,18 +183,23 @@ static inline void vh_unit_snapshot_at(const char *root, const char *rel, GPtrAr
                 for (guint i = 0; i < names->len; i++) {
                         g_autofree char *child = rel ? g_build_filename(rel, names->pdata[i], NULL)
                                                      : g_strdup(names->pdata[i]);
-                        vh_unit_snapshot_at(root, child, out);
+                        vh_unit_snapshot_at(root, child, content, out);
                 }
-        } else {
+        } else if (content) {
                 g_autoptr(GError) error = NULL;
-                g_autofree char *content = NULL, *sum = NULL;
+                g_autofree char *data = NULL, *sum = NULL;
                 gsize size = 0;
 
-                g_file_get_contents(path, &content, &size, &error);
+                g_file_get_contents(path, &data, &size, &error);
                 g_assert_no_error(error);
-                sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) content, size);
+                sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) data, size);
                 g_ptr_array_add(out, g_strdup_printf("%s %o %s", rel, (unsigned) (st.st_mode & 07777), sum));
-        }
+        } else
+                /* any write changes the modification time, a replacement the inode */
+                g_ptr_array_add(out, g_strdup_printf("%s %o size %lld ino %llu mtime %lld.%09ld", rel,
+                                                     (unsigned) (st.st_mode & 07777), (long long) st.st_size,
+                                                     (unsigned long long) st.st_ino, (long long) st.st_mtim.tv_sec,
+                                                     (long) st.st_mtim.tv_nsec));
 }
 
 /* Every entry beneath root: directories with their mode, files with mode
@@ -202,15 +207,21 @@ static inline void vh_unit_snapshot_at(const char *root, const char *rel, GPtrAr
 static inline GPtrArray *vh_unit_snapshot(const char *root) {
         GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
-        vh_unit_snapshot_at(root, NULL, out);
+        vh_unit_snapshot_at(root, NULL, TRUE, out);
         return out;
 }
 
-/* Asserts that the tree at root is byte for byte what before recorded,
- * naming the first difference. */
-static inline void vh_unit_assert_tree_unchanged(const char *root, GPtrArray *before) {
-        g_autoptr(GPtrArray) after = vh_unit_snapshot(root);
+/* The same without reading files: size, inode and modification time stand
+ * for the content (stricter: rewriting the same bytes shows too). Cheap
+ * enough to take after every call under test. */
+static inline GPtrArray *vh_unit_snapshot_meta(const char *root) {
+        GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
+        vh_unit_snapshot_at(root, NULL, FALSE, out);
+        return out;
+}
+
+static inline void vh_unit_assert_same_snapshot(const char *root, GPtrArray *before, GPtrArray *after) {
         for (guint i = 0; i < before->len || i < after->len; i++) {
                 const char *b = i < before->len ? before->pdata[i] : "(nothing)";
                 const char *a = i < after->len ? after->pdata[i] : "(nothing)";
@@ -218,6 +229,21 @@ static inline void vh_unit_assert_tree_unchanged(const char *root, GPtrArray *be
                 if (!g_str_equal(a, b))
                         g_error("tree %s changed: entry %u was '%s', is '%s'", root, i, b, a);
         }
+}
+
+/* Asserts that the tree at root is byte for byte what before (from
+ * vh_unit_snapshot) recorded, naming the first difference. */
+static inline void vh_unit_assert_tree_unchanged(const char *root, GPtrArray *before) {
+        g_autoptr(GPtrArray) after = vh_unit_snapshot(root);
+
+        vh_unit_assert_same_snapshot(root, before, after);
+}
+
+/* The same against a vh_unit_snapshot_meta() snapshot. */
+static inline void vh_unit_assert_tree_untouched(const char *root, GPtrArray *before_meta) {
+        g_autoptr(GPtrArray) after = vh_unit_snapshot_meta(root);
+
+        vh_unit_assert_same_snapshot(root, before_meta, after);
 }
 
 /* lspci's machine-readable view of a tree: slot -> (tag -> value), from
