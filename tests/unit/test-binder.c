@@ -565,7 +565,16 @@ static void test_noop(Fixture *f, gconstpointer data) {
 }
 
 static void test_noop_server(Fixture *f, gconstpointer data) {
-        g_autoptr(VhBindPlan) vf = NULL, pf = NULL;
+        g_autoptr(VhBindPlan) vf = NULL, pf = NULL, vf0 = NULL;
+
+        /* VF0 on iavf: only a subnet route on its interface, nobody holds
+         * anything of it, alone in group 23 */
+        vf0 = planned(f, BIND, "0000:3b:02.0", (Opts) {});
+        g_assert_false(vh_bind_plan_is_noop(vf0));
+        g_assert_cmpuint(vf0->n_targets, ==, 1);
+        g_assert_cmpuint(vf0->group, ==, 23);
+        g_assert_cmpuint(n_forced(vf0), ==, 0);
+        g_assert_cmpstr(vf0->targets[0].driver_before, ==, "iavf");
 
         vf = planned(f, BIND, "0000:3b:02.1", (Opts) {});
         g_assert_true(vh_bind_plan_is_noop(vf));

@@ -297,8 +297,10 @@ static void test_damaged(Fixture *f, gconstpointer data) {
                 r = vh_journal_load(f->fs, STATE_DIR, &j);
                 /* not fatal: report every journal that gets through */
                 if (r != -EBADMSG) {
+                        g_autofree char *text = g_strescape(bad[i], NULL);
+
                         g_test_fail_printf("damaged journal #%zu '%s' loaded with %d (%s), expected -EBADMSG",
-                                           i, bad[i], r, r < 0 ? g_strerror(-r) : "accepted");
+                                           i, text, r, r < 0 ? g_strerror(-r) : "accepted");
                         vh_journal_free(j);
                         j = NULL;
                 }
@@ -547,8 +549,10 @@ static void test_strict(Fixture *f, gconstpointer data) {
                 r = vh_journal_load(f->fs, STATE_DIR, &j);
                 /* not fatal: report every journal that gets through */
                 if (r != -EBADMSG) {
+                        g_autofree char *text = g_strescape(bad[i], NULL);
+
                         g_string_append_printf(failures, "%s'%s' loaded with %d (%s)", failures->len ? "; " : "",
-                                               bad[i], r, r < 0 ? g_strerror(-r) : "accepted");
+                                               text, r, r < 0 ? g_strerror(-r) : "accepted");
                         vh_journal_free(j);
                 }
         }
