@@ -697,6 +697,15 @@ static void assert_unchanged_but_state(Fixture *f) {
         }
 }
 
+/* Without a kernel a fixture attribute keeps the last value written: after
+ * a rollback, driver_override holds what the rollback wrote to clear it. */
+static void assert_override_cleared(Fixture *f, const char *address) {
+        g_autofree char *rel = g_build_filename("sys/bus/pci/devices", address, "driver_override", NULL);
+        g_autofree char *o = vh_unit_read_file(f->copy, rel);
+
+        g_assert_cmpstr(o, ==, "\n");
+}
+
 static VhBindPlan *plan_gpu_group(Fixture *f) {
         return planned(f, BIND, "0000:01:00.0", (Opts) { .group = true });
 }
@@ -778,6 +787,7 @@ static void test_execute_unbind_eio(Fixture *f, gconstpointer data) {
                 g_autofree char *g = driver_link(f, "0000:01:00.0");
                 g_assert_cmpstr(g, ==, gpu_link);
         }
+        assert_override_cleared(f, "0000:01:00.0");
         check_journal_empty(f);
 }
 
@@ -809,6 +819,7 @@ static void test_execute_unbind_hang(Fixture *f, gconstpointer data) {
                 g_autofree char *g = driver_link(f, "0000:01:00.0");
                 g_assert_cmpstr(g, ==, gpu_link);
         }
+        assert_override_cleared(f, "0000:01:00.0");
         check_journal_empty(f);
 }
 
