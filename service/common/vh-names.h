@@ -71,6 +71,7 @@
 #define VH_PROC_NVIDIA_GPUS         "proc/driver/nvidia/gpus"
 #define VH_SYSFS_CLASS_BLOCK        "sys/class/block"
 #define VH_SYSFS_CLASS_NET          "sys/class/net"
+#define VH_SYSFS_CLASS_GRAPHICS     "sys/class/graphics"
 #define VH_DEV_DRI                  "dev/dri"
 #define VH_PROC_OSRELEASE           "proc/sys/kernel/osrelease"
 #define VH_LIB_MODULES              "lib/modules"

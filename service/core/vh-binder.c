@@ -212,6 +212,19 @@ static int journal_save_locked(VhBinder *b, VhError *error) {
         return 0;
 }
 
+/* Back to what is on disk: entries that could not be made durable must not
+ * show as OriginalDriver, nor be written later by another operation. */
+static void journal_revert_locked(VhBinder *b) {
+        VhJournal *durable = NULL;
+
+        if (vh_journal_load(b->fs, b->state_dir, &durable) < 0) {
+                log_warning("Cannot re-read the journal in %s after a failed write.", b->state_dir);
+                return;
+        }
+        vh_journal_free(b->journal);
+        b->journal = durable;
+}
+
 static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state, VhError *error) {
         uint64_t txn;
         int r = 0;
@@ -237,16 +250,21 @@ static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state
                 r = journal_save_locked(b, error);
         else
                 r = vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory while journaling.");
+        if (r < 0)
+                journal_revert_locked(b);
         pthread_mutex_unlock(&b->lock);
         return r;
 }
 
-static void journal_finish(VhBinder *b, const VhBindTarget *targets, size_t n, bool keep_as_bound) {
+/* After an operation: entries of functions now bound become "bound", the
+ * others go, except those whose rollback failed (restore_failed): they stay
+ * for the next start to finish. */
+static void journal_finish(VhBinder *b, const VhBindTarget *targets, size_t n, bool bound) {
         pthread_mutex_lock(&b->lock);
         for (size_t i = 0; i < n; i++) {
-                if (targets[i].noop)
+                if (targets[i].noop || targets[i].restore_failed)
                         continue;
-                if (keep_as_bound)
+                if (bound)
                         vh_journal_set_state(b->journal, targets[i].address, VH_JOURNAL_BOUND);
                 else
                         vh_journal_remove(b->journal, targets[i].address);
@@ -664,8 +682,20 @@ static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error
  * driver that claims it is accepted. */
 static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *want_driver,
                        const char *want_override, VhError *error) {
-        _cleanup_free_ char *current = NULL;
+        _cleanup_free_ char *current = NULL, *override = NULL;
         int r;
+
+        /* Untouched (a failed first write, a target never reached): leave
+         * it alone rather than write to it again. */
+        (void) vh_pci_read_driver(b->fs, t->address, &current);
+        (void) vh_pci_read_driver_override(b->fs, t->address, &override);
+        if (known && driver_is(current, want_driver) && driver_is(override, want_override)) {
+                free(t->driver_after);
+                t->driver_after = TAKE_PTR(current);
+                return 0;
+        }
+        free(current);
+        current = NULL;
 
         /* A real write: a 0-byte write can be a no-op (peers.md §3.3). */
         r = timed_write(b, want_override ?: "\n", VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
@@ -748,6 +778,7 @@ static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
         {
                 bool restored = true;
 
+                /* Targets after the failed one were never touched. */
                 for (size_t i = done + 1; i-- > 0;) {
                         VhBindTarget *t = &p->targets[i];
                         VhError e = VH_ERROR_NULL;
@@ -756,13 +787,14 @@ static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
                                 continue;
                         if (restore_one(b, t, true, t->original_driver, t->original_override, &e) < 0) {
                                 log_warning("Rollback of %s failed: %s", t->address, e.message);
+                                t->restore_failed = true;
                                 restored = false;
                         }
                         vh_error_clear(&e);
                 }
 
+                journal_finish(b, p->targets, p->n_targets, false);
                 if (restored) {
-                        journal_finish(b, p->targets, p->n_targets, false);
                         log_info("Bind of group %u failed and was rolled back: %s", p->group, error->message);
                 } else
                         log_error("Bind of group %u failed and the rollback did not complete; the journal keeps the "

@@ -52,6 +52,7 @@ typedef struct VhBindTarget {
         char *vfio_group_path;
         char *vfio_device_path;
         bool changed;
+        bool restore_failed;            /* its rollback did not complete: keep it journaled */
 } VhBindTarget;
 
 typedef struct VhBindPlan {

@@ -187,17 +187,25 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
                         if (strstr(iomem, firmware_fbs[i]))
                                 which = firmware_fbs[i];
 
+        /* proc/fb lines are "N name"; sys/class/graphics/fbN/device says
+         * which device a framebuffer is on (none for firmware ones). One on
+         * another GPU does not hold this one. */
         if (!which && vh_hostfs_read_file(fs, &fb, NULL, VH_PROC_FB, NULL) >= 0) {
-                char *nl;
-                size_t n = strspn(fb, " \t\n");
+                char *line, *save = NULL;
 
-                if (fb[n]) {
-                        /* "0 EFI VGA" → "EFI VGA" */
-                        which = fb + n;
-                        which += strspn(which, "0123456789 ");
-                        nl = strchr(fb + n, '\n');
-                        if (nl)
-                                *nl = 0;
+                for (line = strtok_r(fb, "\n", &save); line && !which; line = strtok_r(NULL, "\n", &save)) {
+                        _cleanup_free_ char *owner = NULL;
+                        char node[32];
+                        unsigned index;
+                        int consumed = 0;
+
+                        if (sscanf(line, "%u %n", &index, &consumed) != 1 || !line[consumed])
+                                continue;
+                        snprintf(node, sizeof(node), "fb%u", index);
+                        if (vh_hostfs_read_link_name(fs, &owner, VH_SYSFS_CLASS_GRAPHICS, node, "device", NULL) >= 0 &&
+                            vh_address_is_valid(owner) && strcmp(owner, d->address) != 0)
+                                continue;
+                        which = line + consumed;
                 }
         }
 

@@ -144,18 +144,13 @@ static int read_names(VhPciNames *names, VhPciDevice *d) {
 }
 
 static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
-        _cleanup_free_ char *override = NULL;
         int r;
 
         r = vh_pci_read_driver(fs, d->address, &d->driver);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot read driver link: %m", d->address);
 
-        /* The kernel shows an unset override as "(null)". */
-        r = vh_hostfs_read_string(fs, &override, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_DRIVER_OVERRIDE, NULL);
-        if (r >= 0 && *override && strcmp(override, "(null)") != 0)
-                d->driver_override = TAKE_PTR(override);
-
+        (void) vh_pci_read_driver_override(fs, d->address, &d->driver_override);
         return 0;
 }
 
@@ -251,6 +246,22 @@ int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_gr
 
         *ret_group_path = TAKE_PTR(group_path);
         *ret_device_path = TAKE_PTR(device_path);
+        return 0;
+}
+
+int vh_pci_read_driver_override(const VhHostFs *fs, const char *address, char **ret) {
+        _cleanup_free_ char *override = NULL;
+        int r;
+
+        *ret = NULL;
+        r = vh_hostfs_read_string(fs, &override, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_DRIVER_OVERRIDE, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* The kernel shows an unset override as "(null)". */
+        if (*override && strcmp(override, "(null)") != 0)
+                *ret = TAKE_PTR(override);
         return 0;
 }
 

@@ -59,6 +59,9 @@ bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d);
  * safe from any thread (no libpci). */
 int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret);
 
+/* driver_override, NULL when unset ("(null)") or absent. Safe from any thread. */
+int vh_pci_read_driver_override(const VhHostFs *fs, const char *address, char **ret);
+
 /* "/dev/vfio/N" (or "noiommu-N") and "/dev/vfio/devices/vfioX" when those
  * nodes exist, else NULL. Safe from any thread. */
 int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_group,
