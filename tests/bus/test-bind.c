@@ -7,10 +7,12 @@
  * result, Device1/Group1 properties, PropertiesChanged); refusals and no-ops
  * must leave the tree byte-identical. Faults (EBUSY, ENODEV, a hanging
  * write) come from VFIOHOST_TEST_FAULTS in the daemon's own sysfs layer. */
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <json-c/json.h>
@@ -1656,6 +1658,146 @@ static void test_ctl(void) {
         fx_free(fx);
 }
 
+/* ---------- the fake kernel itself ---------- */
+
+/* A write as the daemon does it (open with O_TRUNC, one write), then wait
+ * until the fake kernel has handled it. */
+static void sysfs_write(Fx *fx, const char *rel, const char *value) {
+        g_autofree char *path = tree_path(fx, rel);
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(write(fd, value, strlen(value)), ==, (gssize) strlen(value));
+        g_assert_cmpint(close(fd), ==, 0);
+        wait_kernel_idle(fx);
+}
+
+static char *tree_read(Fx *fx, const char *rel) {
+        g_autofree char *path = tree_path(fx, rel);
+        char *content = NULL;
+
+        g_assert_true(g_file_get_contents(path, &content, NULL, NULL));
+        return content;
+}
+
+#define GPU_DIR "sys/bus/pci/devices/" GPU "/"
+
+/* The semantics the daemon's tests rely on, checked without a daemon. */
+static void test_fake_kernel(void) {
+        Fx *fx = fx_new("desktop-intel");
+        g_autofree char *uevent = NULL;
+
+        if (!fx)
+                return;
+
+        /* driver_override: shown with a newline, "\n" clears, a 0-byte write
+         * is no store, text after a newline is dropped. */
+        sysfs_write(fx, GPU_DIR "driver_override", "vfio-pci");
+        assert_tree_override(fx, GPU, "vfio-pci");
+        sysfs_write(fx, GPU_DIR "driver_override", "");
+        assert_tree_override(fx, GPU, "vfio-pci");
+        sysfs_write(fx, GPU_DIR "driver_override", "\n");
+        assert_tree_override(fx, GPU, "(null)");
+        sysfs_write(fx, GPU_DIR "driver_override", "foo\nbar");
+        assert_tree_override(fx, GPU, "foo");
+
+        /* unbind: only by the bound driver; the file reads empty again. */
+        sysfs_write(fx, "sys/bus/pci/drivers/snd_hda_intel/unbind", GPU);
+        assert_tree_driver(fx, GPU, "nvidia");
+        sysfs_write(fx, "sys/bus/pci/drivers/nvidia/unbind", GPU "\n");
+        assert_tree_driver(fx, GPU, NULL);
+        {
+                g_autofree char *c = tree_read(fx, "sys/bus/pci/drivers/nvidia/unbind");
+                g_assert_cmpstr(c, ==, "");
+        }
+        uevent = tree_read(fx, GPU_DIR "uevent");
+        g_assert_null(strstr(uevent, "DRIVER="));
+
+        /* drivers_probe with an override naming a driver that does not
+         * exist: nothing binds, the write still "succeeds". */
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", GPU);
+        assert_tree_driver(fx, GPU, NULL);
+        g_assert_true(vh_fake_kernel_wait_for(fx->kernel, "! " GPU " probe: the override's driver is not loaded", 1));
+
+        /* bind: not against the override. */
+        sysfs_write(fx, "sys/bus/pci/drivers/nvidia/bind", GPU);
+        assert_tree_driver(fx, GPU, NULL);
+
+        /* Override vfio-pci, probe: vfio-pci, the group node. */
+        sysfs_write(fx, GPU_DIR "driver_override", "vfio-pci");
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", GPU);
+        assert_tree_driver(fx, GPU, "vfio-pci");
+        g_assert_true(tree_exists(fx, "dev/vfio/2"));
+        g_free(uevent);
+        uevent = tree_read(fx, GPU_DIR "uevent");
+        g_assert_true(g_str_has_prefix(uevent, "DRIVER=vfio-pci\n"));
+        {
+                g_autofree char *link = tree_path(fx, GPU_DIR "driver");
+                g_autofree char *target = g_file_read_link(link, NULL);
+                g_assert_cmpstr(target, ==, "../../../../bus/pci/drivers/vfio-pci");
+        }
+        {
+                g_autofree char *link = tree_path(fx, "sys/bus/pci/drivers/vfio-pci/" GPU);
+                g_autofree char *target = g_file_read_link(link, NULL);
+                g_assert_cmpstr(target, ==, "../../../../devices/pci0000:00/0000:00:01.0/" GPU);
+        }
+
+        /* The audio function joins; the node stays until the last one leaves. */
+        sysfs_write(fx, "sys/bus/pci/devices/" AUDIO "/driver_override", "vfio-pci");
+        sysfs_write(fx, "sys/bus/pci/drivers/snd_hda_intel/unbind", AUDIO);
+        sysfs_write(fx, "sys/bus/pci/drivers/vfio-pci/bind", AUDIO);
+        assert_tree_driver(fx, AUDIO, "vfio-pci");
+        sysfs_write(fx, "sys/bus/pci/drivers/vfio-pci/unbind", GPU);
+        g_assert_true(tree_exists(fx, "dev/vfio/2"));
+        sysfs_write(fx, "sys/bus/pci/drivers/vfio-pci/unbind", AUDIO);
+        g_assert_false(tree_exists(fx, "dev/vfio/2"));
+
+        /* Cleared override: the natural driver comes back by probe; a
+         * refusing one only by an explicit bind. */
+        sysfs_write(fx, GPU_DIR "driver_override", "\n");
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", GPU);
+        assert_tree_driver(fx, GPU, "nvidia");
+        vh_fake_kernel_set_probe_refuses(fx->kernel, AUDIO, TRUE);
+        sysfs_write(fx, "sys/bus/pci/devices/" AUDIO "/driver_override", "\n");
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", AUDIO);
+        assert_tree_driver(fx, AUDIO, NULL);
+        sysfs_write(fx, "sys/bus/pci/drivers/snd_hda_intel/bind", AUDIO);
+        assert_tree_driver(fx, AUDIO, "snd_hda_intel");
+
+        /* A function that started driverless has no natural driver. */
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", SRAM);
+        assert_tree_driver(fx, SRAM, NULL);
+
+        /* All of it undone: the very tree it started from. */
+        assert_tree_is(fx, fx->initial, NULL);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 21);
+        fx_free(fx);
+}
+
+/* The iommufd cdev on a host that has dev/vfio/devices. */
+static void test_fake_kernel_cdev(void) {
+        Fx *fx = fx_new("desktop-vfio-bound");
+
+        if (!fx)
+                return;
+        sysfs_write(fx, GPU_DIR "driver_override", "\n");
+        sysfs_write(fx, "sys/bus/pci/drivers/vfio-pci/unbind", GPU);
+        assert_tree_driver(fx, GPU, NULL);
+        g_assert_false(tree_exists(fx, "dev/vfio/devices/vfio0"));
+        g_assert_false(tree_exists(fx, GPU_DIR "vfio-dev"));
+        g_assert_true(tree_exists(fx, "dev/vfio/2"));   /* the audio function holds it */
+
+        sysfs_write(fx, GPU_DIR "driver_override", "vfio-pci");
+        sysfs_write(fx, "sys/bus/pci/drivers_probe", GPU);
+        assert_tree_driver(fx, GPU, "vfio-pci");
+        g_assert_true(tree_exists(fx, "dev/vfio/devices/vfio0"));
+        {
+                g_autofree char *dev = tree_read(fx, GPU_DIR "vfio-dev/vfio0/dev");
+                g_assert_cmpstr(dev, ==, "511:0\n");
+        }
+        fx_free(fx);
+}
+
 /* ---------- registration ---------- */
 
 static FaultCase fault_cases[2 * G_N_ELEMENTS(steps) * G_N_ELEMENTS(step_errors)];
@@ -1672,6 +1814,8 @@ int main(int argc, char *argv[]) {
 
         g_test_init(&argc, &argv, NULL);
 
+        g_test_add_func("/bind/fake-kernel/semantics", test_fake_kernel);
+        g_test_add_func("/bind/fake-kernel/cdev", test_fake_kernel_cdev);
         g_test_add_func("/bind/group-bind-unbind", test_group_bind_unbind);
         g_test_add_func("/bind/noop/bind", test_noop_bind);
         g_test_add_func("/bind/noop/unbind", test_noop_unbind);

@@ -50,11 +50,15 @@
  * rewrite the file without causing events of its own) and a FAN_OPEN_PERM
  * gate on every watched attribute: any later open of one of them (the
  * daemon's next write or read) waits until every earlier write has been
- * handled. Reads of links (readlink) are not gated: the daemon polls those
- * after drivers_probe, as it must for drivers that probe asynchronously.
- * Events are handled one at a time in the order they happened, in well
- * under a millisecond each. fanotify needs CAP_SYS_ADMIN (the bus tests run
- * as root anyway).
+ * handled. What is not gated: link reads (readlink, stat). Right after a
+ * write returns, the `driver` link can still show the state before it until
+ * the next open of a watched attribute or a short moment later; a real
+ * unbind has removed it when the write returns. The daemon never relies on
+ * that (it polls the link after drivers_probe and bind, as it must for
+ * drivers that probe asynchronously, and after an unbind it writes again
+ * before it looks). Events are handled one at a time in the order they
+ * happened, in well under a millisecond each. fanotify needs CAP_SYS_ADMIN
+ * (the bus tests run as root anyway).
  *
  * What it cannot imitate: errors. A write to a real attribute can fail
  * (EBUSY, ENODEV, EINVAL for no such device) or hang in a driver's remove
