@@ -1257,6 +1257,23 @@ static void test_refusals_no_iommu(void) {
         fx_free(fx);
 }
 
+/* vfio-pci installed but not loaded, and a host tree is no running kernel
+ * to load it into: refused when the operation starts, before the journal. */
+static void test_refusals_amd(void) {
+        Fx *fx = fx_new("amd-desktop");
+        static const Refusal refusals[] = {
+                { "Bind", "0000:00:14.0", { "group" }, "VfioUnavailable", "vfio-pci" },
+        };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                assert_refusal(fx, &refusals[i]);
+        assert_tree_is(fx, fx->initial, NULL);
+        fx_free(fx);
+}
+
 /* ---------- force: host-critical becomes a success, listed ---------- */
 
 static void test_force(void) {
@@ -1856,6 +1873,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bind/refusals/server", test_refusals_server);
         g_test_add_func("/bind/refusals/vfio-bound", test_refusals_vfio_bound);
         g_test_add_func("/bind/refusals/no-iommu", test_refusals_no_iommu);
+        g_test_add_func("/bind/refusals/amd", test_refusals_amd);
         g_test_add_func("/bind/force", test_force);
         g_test_add_func("/bind/dry-run", test_dry_run);
         g_test_add_func("/bind/concurrent/slow", test_concurrent_slow);
