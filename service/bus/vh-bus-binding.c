@@ -309,8 +309,7 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         {
                 const char *details[] = { "device", plan->address, "verb", verb_name, NULL };
 
-                r = vh_bus_polkit_check(d->polkit, m, verb == VH_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND,
-                                        details, error);
+                r = vh_bus_authorize(d->polkit, m, details, error);
                 if (r < 0)
                         return r;
                 /* Handled for now; polkit's answer dispatches the call again. */
