@@ -22,6 +22,7 @@ that need the empty directory make a copy and create it (see README.md).
 """
 
 import copy
+import gzip
 import ipaddress
 import json
 import os
@@ -56,6 +57,7 @@ DRIVER_MODULE = {
     'ast': 'ast',
     'ahci': 'ahci',
     'vfio-pci': 'vfio_pci',
+    'virtio-pci': 'virtio_pci',
 }
 
 # module -> (path below lib/modules/<release>/ without suffix, dependencies)
@@ -110,9 +112,48 @@ MODULE_FILES = {
     'vfio': ('kernel/drivers/vfio/vfio', ['iommufd']),
     'iommufd': ('kernel/drivers/iommu/iommufd/iommufd', []),
     'irqbypass': ('kernel/virt/lib/irqbypass', []),
+    # before 6.2 only: folded into vfio.ko since (see module_files())
+    'vfio_virqfd': ('kernel/drivers/vfio/vfio_virqfd', ['vfio']),
+    'virtio_pci': ('kernel/drivers/virtio/virtio_pci', ['virtio_pci_modern_dev', 'virtio_pci_legacy_dev']),
+    'virtio_pci_modern_dev': ('kernel/drivers/virtio/virtio_pci_modern_dev', []),
+    'virtio_pci_legacy_dev': ('kernel/drivers/virtio/virtio_pci_legacy_dev', []),
+    # what readiness looks at: KVM, vhost-net, tun, msr
+    'kvm': ('kernel/arch/x86/kvm/kvm', ['irqbypass']),
+    'kvm_intel': ('kernel/arch/x86/kvm/kvm-intel', ['kvm']),
+    'kvm_amd': ('kernel/arch/x86/kvm/kvm-amd', ['kvm']),
+    'vhost_net': ('kernel/drivers/vhost/vhost_net', ['vhost', 'vhost_iotlb', 'tap', 'tun']),
+    'vhost': ('kernel/drivers/vhost/vhost', ['vhost_iotlb']),
+    'vhost_iotlb': ('kernel/drivers/vhost/vhost_iotlb', []),
+    'tap': ('kernel/drivers/net/tap', []),
+    'tun': ('kernel/drivers/net/tun', []),
+    'msr': ('kernel/arch/x86/kernel/msr', []),
 }
 
-VFIO_MODULES = ['vfio_pci', 'vfio_pci_core', 'vfio_iommu_type1', 'vfio', 'iommufd', 'irqbypass']
+VFIO_MODULES = ['vfio_pci', 'vfio_pci_core', 'vfio_iommu_type1', 'vfio', 'iommufd', 'irqbypass', 'vfio_virqfd']
+
+# Installed with every distribution kernel that has modules (both vendors'
+# KVM modules ship everywhere).
+VIRT_MODULES = ['kvm', 'kvm_intel', 'kvm_amd', 'vhost_net', 'vhost', 'vhost_iotlb', 'tap', 'tun', 'msr']
+
+
+def kver(release):
+    """(major, minor) of a kernel release string."""
+    major, minor = release.split('.')[:2]
+    return int(major), int(''.join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def module_files(host):
+    """MODULE_FILES as the host's kernel has them: before 6.2 vfio_virqfd is
+    a module of its own that vfio-pci-core needs and there is no iommufd;
+    from 6.2 on, virqfd is part of vfio.ko and vfio uses iommufd."""
+    mf = dict(MODULE_FILES)
+    if kver(host['release']) < (6, 2):
+        mf['vfio'] = (MODULE_FILES['vfio'][0], [])
+        mf['vfio_pci_core'] = (MODULE_FILES['vfio_pci_core'][0], ['vfio_virqfd', 'vfio', 'irqbypass'])
+        mf['vfio_pci'] = (MODULE_FILES['vfio_pci'][0], ['vfio_pci_core', 'vfio_virqfd', 'vfio', 'irqbypass'])
+    else:
+        del mf['vfio_virqfd']
+    return mf
 
 # Built-in modules every host lists in modules.builtin.
 COMMON_BUILTIN = [
@@ -355,12 +396,66 @@ def amd_desktop():
     )
 
 
+def vm_guest():
+    """A KVM guest like the machines CI runs on: QEMU i440FX with virtio
+    devices, two AMD EPYC vCPUs whose flags include 'hypervisor' but not
+    'svm' (no nested virtualization), no virtual IOMMU, and a kernel built
+    without modules (CONFIG_MODULES unset: no proc/modules, no lib/modules),
+    without VFIO and without an IOMMU driver, with its config in
+    /proc/config.gz. Not ready for VFIO passthrough."""
+    qemu = (0x1af4, 0x1100)
+    devices = [
+        dev('0000:00:00.0', 0x8086, 0x1237, 0x060000, 0x02, qemu, None),
+        dev('0000:00:01.0', 0x8086, 0x7000, 0x060100, 0x00, qemu, None),
+        dev('0000:00:01.3', 0x8086, 0x7113, 0x068000, 0x03, qemu, 'piix4_smbus'),
+        dev('0000:00:02.0', 0x1af4, 0x1000, 0x020000, 0x00, (0x1af4, 0x0001), 'virtio-pci'),
+        dev('0000:00:03.0', 0x1af4, 0x1001, 0x010000, 0x00, (0x1af4, 0x0002), 'virtio-pci'),
+        dev('0000:00:04.0', 0x1af4, 0x1002, 0x00ff00, 0x00, (0x1af4, 0x0005), 'virtio-pci'),
+        dev('0000:00:05.0', 0x1af4, 0x1005, 0x00ff00, 0x00, (0x1af4, 0x0004), 'virtio-pci'),
+    ]
+    return dict(
+        release='6.6.52-vm',
+        modsuffix='.ko',
+        modules=False,
+        cmdline='console=ttyS0 root=/dev/vda rw quiet panic=1 reboot=k random.trust_cpu=on',
+        cpus=2, nodes=None,
+        iommu=None,
+        dmar={}, group_types={}, rmrr={},
+        vfio=None, vfio_loaded=False, vfio_cdev=False,
+        extra_modules=[],
+        devices=devices,
+    )
+
+
+def acs_override():
+    """desktop-intel's machine booted into a Proxmox VE kernel, which carries
+    the ACS override patch: pcie_acs_override=downstream,multifunction puts
+    every function in an IOMMU group of its own (the kernel no longer asks
+    the hardware), iommu=pt makes every default domain identity, and
+    mitigations=off turns the CPU vulnerability mitigations off. Ready, with
+    those two risks."""
+    h = desktop_intel()
+    h['release'] = '6.8.12-4-pve'
+    h['modsuffix'] = '.ko'
+    h['cmdline'] = ('BOOT_IMAGE=/boot/vmlinuz-6.8.12-4-pve root=UUID=5f0c6a54-2d9e-4c41-9a3b-0d5c1e6b7a21 ro quiet '
+                    'intel_iommu=on iommu=pt pcie_acs_override=downstream,multifunction mitigations=off')
+    addrs = sorted(d['addr'] for d in h['devices'])
+    for d in h['devices']:
+        d['group'] = addrs.index(d['addr'])
+    h['group_types'] = {g: 'identity' for g in range(len(addrs))}
+    h['rmrr'] = {addrs.index('0000:00:02.0'): [(0x7b800000, 0x7fffffff, 'direct')],
+                 addrs.index('0000:00:14.0'): [(0x3e2e0000, 0x3e2fffff, 'direct-relaxable')]}
+    return h
+
+
 HOSTS = {
     'desktop-intel': desktop_intel,
     'desktop-vfio-bound': desktop_vfio_bound,
     'server-sriov': server_sriov,
     'no-iommu': no_iommu,
     'amd-desktop': amd_desktop,
+    'vm-guest': vm_guest,
+    'acs-override': acs_override,
 }
 
 # ---------------------------------------------------------------------------
@@ -882,6 +977,8 @@ def write_host(name, host):
         records[d['addr']] = (files, links)
 
     # --- drivers
+    with_modules = host.get('modules', True)
+    mf = module_files(host)
     drivers = sorted({d['driver'] for d in host['devices'] if d['driver']})
     if host['vfio'] in ('builtin',) or host['vfio_loaded']:
         drivers = sorted(set(drivers) | {'vfio-pci'})
@@ -890,7 +987,8 @@ def write_host(name, host):
         base = 'sys/bus/pci/drivers/' + drv
         for f in ('bind', 'unbind', 'new_id', 'remove_id', 'uevent'):
             t.write(base + '/' + f, '')
-        mod = DRIVER_MODULE[drv]
+        # a kernel without module support has every driver built in
+        mod = DRIVER_MODULE[drv] if with_modules else None
         if mod:
             builtin = (drv == 'vfio-pci' and host['vfio'] == 'builtin')
             t.link(base + '/module', 'sys/module/' + mod)
@@ -902,25 +1000,33 @@ def write_host(name, host):
                 t.link(base + '/' + d['addr'], d['path'])
 
     # --- modules: sys/module, proc/modules, lib/modules
+    rd = READINESS[name]()
     if host['vfio_loaded'] and host['vfio'] == 'module':
-        loaded |= {'vfio_pci', 'vfio_pci_core', 'vfio', 'vfio_iommu_type1', 'iommufd', 'irqbypass'}
+        loaded |= {'vfio_pci', 'vfio_iommu_type1'}
+    loaded |= set(rd['modules'])
+    # built-in modules with parameters still get a sys/module entry
+    builtin_params = {}
     if host['vfio'] == 'builtin':
-        # built-in modules with parameters still get a sys/module entry
-        for p in ('disable_denylist', 'disable_idle_d3', 'disable_vga', 'enable_sriov', 'nointxmask'):
-            t.write('sys/module/vfio_pci/parameters/' + p, 'N\n')
+        for m in ('vfio_pci', 'vfio', 'vfio_iommu_type1'):
+            builtin_params[m] = MODULE_PARAMS[m]
+    for m, params in sorted(rd['builtin_params'].items()):
+        builtin_params[m] = params
+    for m, params in sorted(builtin_params.items()):
+        for p, v in sorted(params.items()):
+            t.write('sys/module/%s/parameters/%s' % (m, p), v + '\n')
     closure = set()
 
     def add_deps(m):
         if m in closure:
             return
         closure.add(m)
-        for dep in MODULE_FILES[m][1]:
+        for dep in mf[m][1]:
             add_deps(dep)
 
     for m in sorted(loaded):
         add_deps(m)
     loaded = closure
-    users = {m: sorted(u for u in loaded if m in MODULE_FILES[u][1]) for m in loaded}
+    users = {m: sorted(u for u in loaded if m in mf[u][1]) for m in loaded}
     for m in sorted(loaded):
         t.write('sys/module/%s/initstate' % m, 'live\n')
         t.write('sys/module/%s/refcnt' % m, '%d\n' % len(users[m]))
@@ -928,68 +1034,72 @@ def write_host(name, host):
         t.write('sys/module/%s/uevent' % m, '')
         for u in users[m]:
             t.link('sys/module/%s/holders/%s' % (m, u), 'sys/module/' + u)
-        if m == 'vfio_pci':
-            for p in ('disable_denylist', 'disable_idle_d3', 'disable_vga', 'enable_sriov', 'nointxmask'):
-                t.write('sys/module/vfio_pci/parameters/' + p, 'N\n')
-    proc_modules = ''
-    for m in sorted(loaded, key=lambda m: (len(users[m]), m)):
-        deps = ''.join(u + ',' for u in users[m]) or '-'
-        proc_modules += '%s %d %d %s Live 0x0000000000000000\n' % (m, MODULE_SIZE.get(m, 16384), len(users[m]), deps)
-    t.write('proc/modules', proc_modules)
+        params = dict(MODULE_PARAMS.get(m, {}))
+        params.update(rd['params'].get(m, {}))
+        for p, v in sorted(params.items()):
+            t.write('sys/module/%s/parameters/%s' % (m, p), v + '\n')
+    if with_modules:
+        proc_modules = ''
+        for m in sorted(loaded, key=lambda m: (len(users[m]), m)):
+            deps = ''.join(u + ',' for u in users[m]) or '-'
+            proc_modules += '%s %d %d %s Live 0x0000000000000000\n' % (m, MODULE_SIZE.get(m, 16384), len(users[m]), deps)
+        t.write('proc/modules', proc_modules)
+    elif loaded:
+        raise SystemExit('%s: modules loaded by a kernel without modules' % name)
 
     # modules.dep: every in-tree driver module the distribution ships (with
     # its dependencies), the out-of-tree nvidia module where it is used, and
     # the VFIO modules only where the kernel has them as modules
     installed = {m for m in DRIVER_MODULE.values() if m and m not in VFIO_MODULES and m != 'nvidia'}
+    installed |= set(VIRT_MODULES)
     if 'nvidia' in loaded:
         installed.add('nvidia')
     builtin = list(COMMON_BUILTIN)
+    vfio_closure = set()
+    stack = ['vfio_pci', 'vfio_iommu_type1']
+    while stack:
+        m = stack.pop()
+        if m not in vfio_closure:
+            vfio_closure.add(m)
+            stack.extend(mf[m][1])
     if host['vfio'] == 'module':
         installed |= {'vfio_pci', 'vfio_iommu_type1'}
     elif host['vfio'] == 'builtin':
-        builtin += [MODULE_FILES[m][0] for m in VFIO_MODULES]
+        builtin += [mf[m][0] for m in VFIO_MODULES if m in vfio_closure]
     mods = set()
     stack = sorted(installed)
     while stack:
         m = stack.pop()
         if m not in mods:
             mods.add(m)
-            stack.extend(MODULE_FILES[m][1])
+            stack.extend(mf[m][1])
     if host['vfio'] != 'module':
         mods -= set(VFIO_MODULES)
+        # kvm's irqbypass stays
+        if 'kvm' in mods:
+            mods.add('irqbypass')
     dep_lines = []
-    for m in sorted(mods, key=lambda m: MODULE_FILES[m][0]):
-        path, deps = MODULE_FILES[m]
+    for m in sorted(mods, key=lambda m: mf[m][0]):
+        path, deps = mf[m]
         deps = [x for x in deps if x in mods]
         line = path + sfx + ':'
         if deps:
-            line += ' ' + ' '.join(MODULE_FILES[x][0] + sfx for x in deps)
+            line += ' ' + ' '.join(mf[x][0] + sfx for x in deps)
         dep_lines.append(line)
-    t.write('lib/modules/%s/modules.dep' % release, ''.join(l + '\n' for l in dep_lines))
-    t.write('lib/modules/%s/modules.builtin' % release, ''.join(b + '.ko\n' for b in sorted(builtin)))
+    if with_modules:
+        t.write('lib/modules/%s/modules.dep' % release, ''.join(l + '\n' for l in dep_lines))
+        t.write('lib/modules/%s/modules.builtin' % release, ''.join(b + '.ko\n' for b in sorted(builtin)))
 
     # --- kernel config, proc
     t.write('proc/sys/kernel/osrelease', release + '\n')
     t.write('proc/cmdline', host['cmdline'] + '\n')
-    cfg = ['CONFIG_PCI=y', 'CONFIG_PCI_IOV=y', 'CONFIG_PCIEPORTBUS=y', 'CONFIG_IOMMU_SUPPORT=y',
-           'CONFIG_IOMMU_API=y']
-    if host['iommu'] == 'intel' or name in ('no-iommu',):
-        cfg += ['CONFIG_INTEL_IOMMU=y']
-    if host['iommu'] == 'amd':
-        cfg += ['CONFIG_AMD_IOMMU=y']
-    if host['vfio'] == 'module':
-        cfg += ['CONFIG_VFIO=m', 'CONFIG_VFIO_PCI=m', 'CONFIG_VFIO_PCI_CORE=m', 'CONFIG_VFIO_IOMMU_TYPE1=m',
-                'CONFIG_IOMMUFD=m', 'CONFIG_VFIO_CONTAINER=y']
-        if host['vfio_cdev']:
-            cfg += ['CONFIG_VFIO_DEVICE_CDEV=y']
-    elif host['vfio'] == 'builtin':
-        cfg += ['CONFIG_VFIO=y', 'CONFIG_VFIO_PCI=y', 'CONFIG_VFIO_PCI_CORE=y', 'CONFIG_VFIO_IOMMU_TYPE1=y',
-                'CONFIG_IOMMUFD=y', 'CONFIG_VFIO_CONTAINER=y']
-        if host['vfio_cdev']:
-            cfg += ['CONFIG_VFIO_DEVICE_CDEV=y']
+    config = kernel_config(name, host, rd)
+    if rd['config'] == 'proc':
+        # IKCONFIG_PROC: what the kernel embeds, gzip'ed; mtime 0 keeps the
+        # bytes stable (zlib's output is the same for the same zlib)
+        t.write('proc/config.gz', gzip.compress(config.encode(), compresslevel=9, mtime=0))
     else:
-        cfg += ['# CONFIG_VFIO is not set', '# CONFIG_IOMMUFD is not set']
-    t.write('boot/config-' + release, ''.join(sorted(l + '\n' for l in cfg)))
+        t.write('boot/config-' + release, config)
 
     # --- IOMMU
     if host['iommu']:
@@ -1057,6 +1167,9 @@ def write_host(name, host):
 
     # --- what the binder reads for host-critical and in-use checks
     write_host_state(t, name, STATES[name](), devs)
+
+    # --- what the readiness checks read beyond the above
+    write_readiness(t, name, host, devs, rd, loaded)
 
     write_umockdev(name, host, records)
 
@@ -1952,6 +2065,965 @@ def write_host_state(t, name, st, devs):
     # --- vfiohostd's own state: only where it has bound something
     if st['journal'] is not None:
         t.write('var/lib/vfiohost/journal.json', json.dumps(st['journal'], indent=2) + '\n')
+
+
+# ---------------------------------------------------------------------------
+# Readiness: what vh-readiness-host.c reads beyond PCI, modules and host
+# state. proc/cpuinfo, proc/interrupts, proc/meminfo, the kernel config
+# (proc/config.gz or boot/config-<release>), sys/firmware/acpi/tables,
+# module parameters, CPU vulnerabilities, cgroup controllers, /dev nodes
+# (kvm, vhost-net, net/tun, iommu, cpu/0/msr), etc/group, udev rules and
+# KVM's debugfs. Each host's description is in READINESS below.
+
+def vm_guest_state():
+    """A headless QEMU guest: / on the virtio disk (vda), the default route on
+    the virtio NIC (eth0), a serial console only (no framebuffer), cgroup v1
+    with a unified hierarchy beside it (like the CI machine this imitates).
+    Block and network devices beneath virtio functions are not modelled
+    (vh-critical only reads them when binding, which VfioUnavailable
+    refuses first on this host)."""
+    return dict(
+        nvme=[], sata=[], dm=[], loops=[],
+        mounts=('/dev/vda / ext4 rw,relatime 0 0\n'
+                'proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n'
+                'sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n'
+                'devtmpfs /dev devtmpfs rw,relatime,size=4070220k,nr_inodes=1017555,mode=755 0 0\n'
+                'devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=000 0 0\n'
+                'tmpfs /run tmpfs rw,nosuid,nodev,size=815992k,nr_inodes=819200,mode=755 0 0\n'
+                'tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n'
+                'cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n'
+                'cgroup /sys/fs/cgroup/cpuacct cgroup rw,relatime,cpuacct 0 0\n'
+                'cgroup /sys/fs/cgroup/cpuset cgroup rw,relatime,cpuset 0 0\n'
+                'cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n'
+                'cgroup /sys/fs/cgroup/devices cgroup rw,relatime,devices 0 0\n'
+                'cgroup /sys/fs/cgroup/pids cgroup rw,relatime,pids 0 0\n'
+                'cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n'),
+        netdevs=[],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1)],
+        route=[route4('eth0', '0.0.0.0', '0.0.0.0', gw='10.0.2.2', metric=0),
+               route4('eth0', '10.0.2.0', '255.255.255.0', metric=0)],
+        ipv6_route=[route6('fe80::', 64, 'eth0', metric=256)] + ipv6_lo_routes(),
+        drm=[], nvidia=[], fbs=[],
+        iomem=IOMEM_VM,
+        procs={
+            1: systemd_proc(['/sbin/init']),
+            2: KTHREADD,
+            188: journald_proc(11020),
+            402: proc('sshd', ['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], {
+                0: '/dev/null', 1: 'socket:[13110]', 2: 'socket:[13110]', 3: 'socket:[13121]',
+                4: 'socket:[13123]'}),
+        },
+        vtcon=False,
+        journal=None,
+    )
+
+
+STATES['vm-guest'] = vm_guest_state
+# the same machine, the same host state as desktop-intel
+STATES['acs-override'] = desktop_intel_state
+
+IOMEM_VM = '''\
+00000000-00000fff : Reserved
+00001000-0009fbff : System RAM
+0009fc00-0009ffff : Reserved
+000a0000-000bffff : PCI Bus 0000:00
+000c0000-000c99ff : Video ROM
+000f0000-000fffff : Reserved
+  000f0000-000fffff : System ROM
+00100000-bffdafff : System RAM
+  0f000000-10002fff : Kernel code
+  10200000-10beefff : Kernel rodata
+  10c00000-10fe2c3f : Kernel data
+  1167e000-119fffff : Kernel bss
+bffdb000-bfffffff : Reserved
+c0000000-febfffff : PCI Bus 0000:00
+  febf0000-febf0fff : 0000:00:02.0
+  febf1000-febf1fff : 0000:00:03.0
+  febf2000-febf2fff : 0000:00:05.0
+fec00000-fec003ff : IOAPIC 0
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fee00000-fee00fff : Local APIC
+fffc0000-ffffffff : Reserved
+100000000-23fffffff : System RAM
+8000000000-807fffffff : PCI Bus 0000:00
+  8000000000-8000003fff : 0000:00:02.0
+    8000000000-8000003fff : virtio-pci-modern
+  8000004000-8000007fff : 0000:00:03.0
+    8000004000-8000007fff : virtio-pci-modern
+  8000008000-800000bfff : 0000:00:04.0
+    8000008000-800000bfff : virtio-pci-modern
+  800000c000-800000ffff : 0000:00:05.0
+    800000c000-800000ffff : virtio-pci-modern
+'''
+
+# Parameters in sys/module/<module>/parameters of loaded (or built-in)
+# modules, as the kernel prints them: bool as Y/N, int as a number.
+MODULE_PARAMS = {
+    'kvm': {'enable_vmware_backdoor': 'N', 'flush_on_reuse': 'N', 'halt_poll_ns': '200000',
+            'ignore_msrs': 'N', 'lapic_timer_advance_ns': '-1', 'report_ignored_msrs': 'Y',
+            'tdp_mmu': 'Y'},
+    'kvm_intel': {'enable_apicv': 'Y', 'enable_shadow_vmcs': 'Y', 'ept': 'Y', 'flexpriority': 'Y',
+                  'nested': 'Y', 'pml': 'Y', 'preemption_timer': 'Y', 'unrestricted_guest': 'Y', 'vpid': 'Y'},
+    'kvm_amd': {'avic': 'N', 'nested': '1', 'npt': 'Y', 'nrips': '1', 'sev': 'N', 'sev_es': 'N',
+                'vgif': '1', 'vls': '1'},
+    'vfio': {'enable_unsafe_noiommu_mode': 'N'},
+    'vfio_iommu_type1': {'allow_unsafe_interrupts': 'N', 'disable_hugepages': 'N', 'dma_entry_limit': '65535'},
+    'vfio_pci': {'disable_denylist': 'N', 'disable_idle_d3': 'N', 'disable_vga': 'N', 'enable_sriov': 'N',
+                 'nointxmask': 'N'},
+    'vhost': {'max_iotlb_entries': '2048', 'max_mem_regions': '64'},
+    'vhost_net': {'experimental_zcopytx': '0'},
+}
+
+# --- CPUs: /proc/cpuinfo as arch/x86/kernel/cpu/proc.c prints it
+
+ADL_FLAGS = (
+    'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse '
+    'sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp lm constant_tsc art arch_perfmon pebs bts rep_good nopl '
+    'xtopology nonstop_tsc cpuid aperfmperf tsc_known_freq pni pclmulqdq dtes64 monitor ds_cpl vmx smx est '
+    'tm2 ssse3 sdbg fma cx16 xtpr pdcm pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave '
+    'avx f16c rdrand lahf_lm abm 3dnowprefetch cpuid_fault epb ssbd ibrs ibpb stibp ibrs_enhanced tpr_shadow '
+    'flexpriority ept vpid ept_ad fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid rdt_a rdseed adx smap '
+    'clflushopt clwb intel_pt sha_ni xsaveopt xsavec xgetbv1 xsaves split_lock_detect user_shstk avx_vnni '
+    'dtherm ida arat pln pts hwp hwp_notify hwp_act_window hwp_epp hwp_pkg_req hfi vnmi umip pku ospke '
+    'waitpkg gfni vaes vpclmulqdq tme rdpid movdiri movdir64b fsrm md_clear serialize pconfig arch_lbr ibt '
+    'flush_l1d arch_capabilities')
+
+CPU_ADL = dict(
+    vendor='GenuineIntel', family=6, model=151, stepping=2, microcode='0x36',
+    name='12th Gen Intel(R) Core(TM) i9-12900K', mhz='3200.000', cache='30720 KB', cpuid_level=32,
+    flags=ADL_FLAGS,
+    vmx_flags=('vnmi preemption_timer posted_intr invvpid ept_x_only ept_ad ept_1gb flexpriority apicv '
+               'tsc_offset vtpr mtf vapic ept vpid unrestricted_guest vapic_reg vid ple shadow_vmcs '
+               'ept_mode_based_exec tsc_scaling usr_wait_pause'),
+    bugs='spectre_v1 spectre_v2 spec_store_bypass swapgs eibrs_pbrsb rfds bhi',
+    bogomips='6374.40', address='46 bits physical, 48 bits virtual', power='', tlb=None,
+    topology='adl')
+
+CPU_SKX = dict(
+    vendor='GenuineIntel', family=6, model=85, stepping=4, microcode='0x2007006',
+    name='Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz', mhz='2100.000', cache='22528 KB', cpuid_level=22,
+    flags=('fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr '
+           'sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp lm constant_tsc art arch_perfmon pebs bts rep_good '
+           'nopl xtopology nonstop_tsc cpuid aperfmperf pni pclmulqdq dtes64 monitor ds_cpl vmx smx est tm2 '
+           'ssse3 sdbg fma cx16 xtpr pdcm pcid dca sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes '
+           'xsave avx f16c rdrand lahf_lm abm 3dnowprefetch cpuid_fault epb cat_l3 cdp_l3 invpcid_single pti '
+           'intel_ppin ssbd mba ibrs ibpb stibp tpr_shadow vnmi flexpriority ept vpid ept_ad fsgsbase '
+           'tsc_adjust bmi1 hle avx2 smep bmi2 erms invpcid rtm cqm mpx rdt_a avx512f avx512dq rdseed adx '
+           'smap clflushopt clwb intel_pt avx512cd avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves cqm_llc '
+           'cqm_occup_llc cqm_mbm_total cqm_mbm_local dtherm ida arat pln pts pku ospke md_clear flush_l1d '
+           'arch_capabilities'),
+    vmx_flags=('vnmi preemption_timer posted_intr invvpid ept_x_only ept_ad ept_1gb flexpriority apicv '
+               'tsc_offset vtpr mtf vapic ept vpid unrestricted_guest vapic_reg vid ple shadow_vmcs pml '
+               'ept_mode_based_exec tsc_scaling'),
+    bugs=('cpu_meltdown spectre_v1 spectre_v2 spec_store_bypass l1tf mds swapgs taa itlb_multihit '
+          'mmio_stale_data retbleed gds'),
+    bogomips='4200.00', address='46 bits physical, 48 bits virtual', power='', tlb=None,
+    topology=('smt', 2, 16))
+
+CPU_SKL = dict(
+    vendor='GenuineIntel', family=6, model=94, stepping=3, microcode='0xc2',
+    name='Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz', mhz='4000.000', cache='8192 KB', cpuid_level=22,
+    flags=('fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr '
+           'sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp lm constant_tsc art arch_perfmon pebs bts rep_good '
+           'nopl xtopology nonstop_tsc cpuid aperfmperf pni pclmulqdq dtes64 monitor ds_cpl vmx smx est tm2 '
+           'ssse3 sdbg fma cx16 xtpr pdcm pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave '
+           'avx f16c rdrand lahf_lm abm 3dnowprefetch cpuid_fault epb invpcid_single pti ssbd ibrs ibpb stibp '
+           'tpr_shadow vnmi flexpriority ept vpid ept_ad fsgsbase tsc_adjust bmi1 hle avx2 smep bmi2 erms '
+           'invpcid rtm mpx rdseed adx smap clflushopt intel_pt xsaveopt xsavec xgetbv1 xsaves dtherm ida '
+           'arat pln pts hwp hwp_notify hwp_act_window hwp_epp md_clear flush_l1d arch_capabilities'),
+    vmx_flags=('vnmi preemption_timer invvpid ept_x_only ept_ad ept_1gb flexpriority tsc_offset vtpr mtf '
+               'vapic ept vpid unrestricted_guest ple shadow_vmcs pml'),
+    bugs=('cpu_meltdown spectre_v1 spectre_v2 spec_store_bypass l1tf mds swapgs taa itlb_multihit srbds '
+          'mmio_stale_data retbleed gds'),
+    bogomips='7999.96', address='39 bits physical, 48 bits virtual', power='', tlb=None,
+    topology=('smt', 1, 4))
+
+CPU_MATISSE = dict(
+    vendor='AuthenticAMD', family=23, model=113, stepping=0, microcode='0x8701021',
+    name='AMD Ryzen 7 3800X 8-Core Processor', mhz='3900.000', cache='512 KB', cpuid_level=16,
+    flags=('fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 '
+           'ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid '
+           'extd_apicid aperfmperf rapl pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 movbe popcnt aes '
+           'xsave avx f16c rdrand lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a misalignsse '
+           '3dnowprefetch osvw ibs skinit wdt tce topoext perfctr_core perfctr_nb bpext perfctr_llc mwaitx cpb '
+           'cat_l3 cdp_l3 hw_pstate ssbd mba ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 cqm rdt_a rdseed '
+           'adx smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 cqm_llc cqm_occup_llc cqm_mbm_total '
+           'cqm_mbm_local clzero irperf xsaveerptr rdpru wbnoinvd arat npt lbrv svm_lock nrip_save tsc_scale '
+           'vmcb_clean flushbyasid decodeassists pausefilter pfthreshold avic v_vmsave_vmload vgif '
+           'v_spec_ctrl umip rdpid overflow_recov succor smca sev sev_es'),
+    vmx_flags=None,
+    bugs='sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass retbleed smt_rsb srso',
+    bogomips='7799.96', address='43 bits physical, 48 bits virtual',
+    power='ts ttp tm hwpstate cpb eff_freq_ro [13] [14]', tlb='3072 4K pages',
+    topology=('smt', 1, 8))
+
+# A KVM guest's vCPUs (the CI machine's own flags): 'hypervisor', no 'svm'.
+CPU_EPYC_GUEST = dict(
+    vendor='AuthenticAMD', family=26, model=2, stepping=1, microcode='0x1000065',
+    name='AMD EPYC', mhz='2596.122', cache='1024 KB', cpuid_level=28,
+    flags=('fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 '
+           'ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology nonstop_tsc '
+           'cpuid extd_apicid tsc_known_freq pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe '
+           'popcnt tsc_deadline_timer aes xsave avx f16c rdrand hypervisor lahf_lm cmp_legacy cr8_legacy abm '
+           'sse4a misalignsse 3dnowprefetch osvw topoext vmmcall fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms '
+           'invpcid avx512f avx512dq adx smap avx512ifma clflushopt clwb avx512cd sha_ni avx512bw avx512vl '
+           'xsaveopt xsavec xgetbv1 xsaves avx_vnni avx512_bf16 clzero xsaveerptr arat avx512vbmi umip '
+           'avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni avx512_bitalg avx512_vpopcntdq rdpid fsrm '
+           'avx512_vp2intersect'),
+    vmx_flags=None,
+    bugs='sysret_ss_attrs null_seg spectre_v1 spectre_v2 spec_store_bypass srso spectre_v2_user',
+    bogomips='5192.24', address='48 bits physical, 48 bits virtual', power='', tlb='192 4K pages',
+    topology='vm')
+
+
+def cpu_topology(cpu, n):
+    """(physical id, siblings, core id, cpu cores, apicid) per logical CPU, in
+    the order Linux numbers them: first threads of every core, then the
+    second threads (Alder Lake: P-core threads in pairs, then E-cores)."""
+    out = []
+    topo = cpu['topology']
+    for i in range(n):
+        if topo == 'adl':
+            if i < 16:
+                out.append((0, n, (i // 2) * 4, 16, (i // 2) * 8 + i % 2))
+            else:
+                out.append((0, n, 32 + i - 16, 16, 64 + (i - 16) * 2))
+        elif topo == 'vm':
+            out.append((0, n, i, n, i))
+        else:
+            _, sockets, cores = topo
+            if sockets * cores * 2 != n:
+                raise SystemExit('cpu topology %s does not make %d CPUs' % (topo, n))
+            thread, j = divmod(i, sockets * cores)
+            socket, core = divmod(j, cores)
+            out.append((socket, cores * 2, core, cores, socket * 64 + core * 2 + thread))
+    return out
+
+
+def proc_cpuinfo(cpu, n):
+    blocks = []
+    for i, (phys, siblings, core, cores, apic) in enumerate(cpu_topology(cpu, n)):
+        lines = [
+            ('processor', '%d' % i), ('vendor_id', cpu['vendor']), ('cpu family', '%d' % cpu['family']),
+            ('model', '%d' % cpu['model']), ('model name', cpu['name']), ('stepping', '%d' % cpu['stepping']),
+            ('microcode', cpu['microcode']), ('cpu MHz', cpu['mhz']), ('cache size', cpu['cache']),
+            ('physical id', '%d' % phys), ('siblings', '%d' % siblings), ('core id', '%d' % core),
+            ('cpu cores', '%d' % cores), ('apicid', '%d' % apic), ('initial apicid', '%d' % apic),
+            ('fpu', 'yes'), ('fpu_exception', 'yes'), ('cpuid level', '%d' % cpu['cpuid_level']),
+            ('wp', 'yes'), ('flags', cpu['flags']),
+        ]
+        if cpu['vmx_flags']:
+            lines.append(('vmx flags', cpu['vmx_flags']))
+        lines += [('bugs', cpu['bugs']), ('bogomips', cpu['bogomips'])]
+        if cpu['tlb']:
+            lines.append(('TLB size', cpu['tlb']))
+        lines += [('clflush size', '64'), ('cache_alignment', '64'), ('address sizes', cpu['address'])]
+        # "%s\t: %s": the key padded with tabs to 16 columns, like seq_printf
+        text = ''.join('%s%s: %s\n' % (k, '\t' if len(k) >= 8 else '\t\t', v) for k, v in lines)
+        text += 'power management:%s\n' % (' ' + cpu['power'] if cpu['power'] else '')
+        blocks.append(text)
+    return '\n'.join(blocks) + '\n'
+
+
+def proc_meminfo(total_kb, hp_total, hp_free, hp_size=2048):
+    free = total_kb * 62 // 100
+    hugetlb = hp_total * hp_size
+    rows = [
+        ('MemTotal', total_kb), ('MemFree', free - hugetlb if free > hugetlb else free // 4),
+        ('MemAvailable', total_kb * 78 // 100 - hugetlb), ('Buffers', 412336), ('Cached', 5820424),
+        ('SwapCached', 0), ('Active', 3921004), ('Inactive', 4187652), ('Active(anon)', 2210156),
+        ('Inactive(anon)', 0), ('Active(file)', 1710848), ('Inactive(file)', 4187652), ('Unevictable', 16384),
+        ('Mlocked', 16384), ('SwapTotal', 8388604), ('SwapFree', 8388604), ('Zswap', 0), ('Zswapped', 0),
+        ('Dirty', 1204), ('Writeback', 0), ('AnonPages', 2105220), ('Mapped', 812312), ('Shmem', 318452),
+        ('KReclaimable', 402144), ('Slab', 688412), ('SReclaimable', 402144), ('SUnreclaim', 286268),
+        ('KernelStack', 21456), ('PageTables', 41236), ('SecPageTables', 0), ('NFS_Unstable', 0), ('Bounce', 0),
+        ('WritebackTmp', 0), ('CommitLimit', total_kb // 2 + 8388604), ('Committed_AS', 9412220),
+        ('VmallocTotal', 34359738367), ('VmallocUsed', 98412), ('VmallocChunk', 0), ('Percpu', 29184),
+        ('HardwareCorrupted', 0), ('AnonHugePages', 444416), ('ShmemHugePages', 0), ('ShmemPmdMapped', 0),
+        ('FileHugePages', 0), ('FilePmdMapped', 0),
+    ]
+    out = ''.join('%-16s%8d kB\n' % (k + ':', v) for k, v in rows)
+    # the huge page counters are plain numbers (hugetlb_report_meminfo)
+    out += 'HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugePages_Rsvd:    %5d\nHugePages_Surp:    %5d\n' % (
+        hp_total, hp_free, 0, 0)
+    out += 'Hugepagesize:   %8d kB\nHugetlb:        %8d kB\n' % (hp_size, hugetlb)
+    out += 'DirectMap4k:      612148 kB\nDirectMap2M:    14825472 kB\nDirectMap1G:    %8d kB\n' % (
+        max(total_kb - 15437620, 0) // 1048576 * 1048576)
+    return out
+
+
+def proc_interrupts(host, rd):
+    """/proc/interrupts as show_interrupts() prints it: a CPU header, one line
+    per IRQ (counts per CPU, chip name, hwirq and trigger, actions), then
+    x86's own counters. With interrupt remapping the chips are IR-IO-APIC and
+    IR-PCI-MSI (IR-PCI-MSI(X)-<function> with the per-device MSI domains of
+    6.2+); without it IO-APIC and PCI-MSI."""
+    n = host['cpus']
+    ir = rd['interrupt_remapping']
+    per_device = kver(host['release']) >= (6, 2)
+    prec = 4
+    lines = [' ' * (prec + 8) + ''.join('CPU%-8d' % i for i in range(n))]
+
+    def count(irq, cpu):
+        return 0 if (irq * 7 + cpu) % 5 else (irq * 7919 + cpu * 104729) % 250000
+
+    def line(irq, chip, hwirq, trig, action):
+        counts = ''.join('%10u ' % count(irq, c) for c in range(n))
+        return '%*d: %s %8s %*s-%-8s %s' % (prec, irq, counts, chip, prec, hwirq, trig, action)
+
+    ioapic = 'IR-IO-APIC' if ir else 'IO-APIC'
+    for irq, hw, trig, act in ((0, '2', 'edge', 'timer'), (1, '1', 'edge', 'i8042'), (8, '8', 'edge', 'rtc0'),
+                               (9, '9', 'fasteoi', 'acpi'), (12, '12', 'edge', 'i8042')):
+        lines.append(line(irq, ioapic, hw, trig, act))
+    irq = 16
+    if host['iommu'] == 'intel' and ir is not None:
+        for u in sorted(host['dmar']):
+            lines.append(line(irq, 'DMAR-MSI', str(int(u[4:])), 'edge', u))
+            irq += 1
+    if host['iommu'] == 'amd':
+        lines.append(line(irq, 'PCI-MSI', '2', 'edge', 'AMD-Vi'))
+        irq += 1
+    for d in sorted(host['devices'], key=lambda d: d['addr']):
+        drv = d['driver']
+        if not drv or drv == 'vfio-pci' or (d['cls'] >> 16) == 0x06 and drv != 'pcieport':
+            continue
+        _, bus, slot, fn = parse_addr(d['addr'])
+        msix = drv in ('nvme', 'igc', 'i40e', 'iavf', 'virtio-pci', 'xhci_hcd', 'amdgpu', 'nvidia', 'r8169')
+        kind = 'MSIX' if msix and per_device else 'MSI'
+        chip = ('IR-' if ir else '') + ('PCI-%s-%s' % (kind, d['addr']) if per_device else 'PCI-MSI')
+        hwbase = (bus << 19) | (slot << 14) | (fn << 11)
+        vectors = {'nvme': 3, 'i40e': 3, 'igc': 3, 'virtio-pci': 2}.get(drv, 1)
+        for v in range(vectors):
+            act = {'pcieport': 'PCIe PME', 'nvme': 'nvme0q%d' % v, 'virtio-pci': 'virtio%d-%s' % (
+                slot - 2, 'config' if v == 0 else 'req.0'), 'i915': 'i915', 'amdgpu': 'amdgpu',
+                'nvidia': 'nvidia', 'snd_hda_intel': 'snd_hda_intel:card%d' % fn}.get(drv, drv)
+            hwirq = str(v if per_device else hwbase + v)
+            lines.append(line(irq, chip, hwirq, 'edge', act))
+            irq += 1
+    for name, what in (('NMI', 'Non-maskable interrupts'), ('LOC', 'Local timer interrupts'),
+                       ('SPU', 'Spurious interrupts'), ('PMI', 'Performance monitoring interrupts'),
+                       ('IWI', 'IRQ work interrupts'), ('RTR', 'APIC ICR read retries'),
+                       ('RES', 'Rescheduling interrupts'), ('CAL', 'Function call interrupts'),
+                       ('TLB', 'TLB shootdowns'), ('TRM', 'Thermal event interrupts'),
+                       ('THR', 'Threshold APIC interrupts'), ('DFR', 'Deferred Error APIC interrupts'),
+                       ('MCE', 'Machine check exceptions'), ('MCP', 'Machine check polls'),
+                       ('PIN', 'Posted-interrupt notification event'), ('NPI', 'Nested posted-interrupt event'),
+                       ('PIW', 'Posted-interrupt wakeup event')):
+        seed = sum(map(ord, name))
+        counts = ''.join('%10u ' % (0 if name in ('SPU', 'RTR', 'MCE', 'NPI') else (seed * 131 + c * 977) % 900000)
+                         for c in range(n))
+        lines.append('%*s: %s  %s' % (prec, name, counts, what))
+    lines.append('%*s: %10u' % (prec, 'ERR', 0))
+    lines.append('%*s: %10u' % (prec, 'MIS', 0))
+    return '\n'.join(l.rstrip() if l.startswith(' ' * (prec + 8)) else l for l in lines) + '\n'
+
+
+# --- ACPI tables: sys/firmware/acpi/tables/<SIG> is the raw table, a
+# 36-byte header (signature, length, revision, checksum, OEM ids, creator)
+# and the body; the bytes sum to 0 modulo 256.
+
+def acpi_table(sig, body, oem, revision=1):
+    oem_id, oem_table = oem
+    length = 36 + len(body)
+    hdr = bytearray(sig.encode() + length.to_bytes(4, 'little') + bytes([revision, 0]) +
+                    oem_id.encode().ljust(6, b' ') + oem_table.encode().ljust(8, b' ') +
+                    (1).to_bytes(4, 'little') + b'INTL' + (0x20200925).to_bytes(4, 'little'))
+    data = hdr + body
+    data[9] = (-sum(data)) & 0xff
+    return bytes(data)
+
+
+def dmar_body(host):
+    """Host address width 39, INTR_REMAP | X2APIC_OPT_OUT flags, one DRHD per
+    unit: the iGPU's with a device scope, the last one INCLUDE_PCI_ALL."""
+    body = bytearray([38, 0x03]) + bytes(10)
+    units = sorted(host['dmar'].items())
+    for i, (name, scope) in enumerate(units):
+        base = 0xfed90000 + int(name[4:]) * 0x1000
+        entries = b''
+        if isinstance(scope, list):
+            for addr in scope:
+                _, bus, slot, fn = parse_addr(addr)
+                entries += bytes([1, 8, 0, 0, 0, bus, slot, fn])
+        flags = 1 if scope == '*' else 0
+        drhd = bytearray((0).to_bytes(2, 'little') + (16 + len(entries)).to_bytes(2, 'little') +
+                         bytes([flags, 0]) + (0).to_bytes(2, 'little') + base.to_bytes(8, 'little')) + entries
+        body += drhd
+    return bytes(body)
+
+
+def ivrs_body():
+    """IVinfo (virtual address size 64, physical 52, guest 48, EFRSup) and
+    one IVHD type 10h for the IOMMU at 00:00.2 with an ALL device entry."""
+    ivinfo = (0x00203041).to_bytes(4, 'little') + bytes(8)
+    entries = bytes([1, 0, 0, 0])
+    ivhd = (bytes([0x10, 0xb0]) + (24 + len(entries)).to_bytes(2, 'little') + (0x0002).to_bytes(2, 'little') +
+            (0x0040).to_bytes(2, 'little') + (0xfd100000).to_bytes(8, 'little') + (0).to_bytes(2, 'little') +
+            (0).to_bytes(2, 'little') + (0x80048f6e).to_bytes(4, 'little')) + entries
+    return ivinfo + ivhd
+
+
+def write_acpi_tables(t, host, tables, oem):
+    bodies = {
+        'APIC': (0xfee00000).to_bytes(4, 'little') + (1).to_bytes(4, 'little') + bytes([1, 8, 0, 0, 1, 0, 0, 0]),
+        'FACP': bytes(240),
+        'DSDT': b'\x10\x0d\\_SB_' + bytes(8),
+        'MCFG': bytes(8) + (0xe0000000).to_bytes(8, 'little') + bytes([0, 0, 0, 0xff]) + bytes(4),
+        'HPET': (0x8086a201).to_bytes(4, 'little') + bytes([0, 0, 0, 0]) + (0xfed00000).to_bytes(8, 'little') +
+                bytes([0, 0x80, 0, 0]),
+        'DMAR': dmar_body(host) if host['iommu'] == 'intel' else b'',
+        'IVRS': ivrs_body(),
+        'SSDT': b'\x10\x0d\\_PR_' + bytes(8),
+    }
+    for sig in tables:
+        t.write('sys/firmware/acpi/tables/' + sig, acpi_table(sig, bodies[sig], oem, 2 if sig == 'IVRS' else 1))
+
+
+# --- CPU vulnerabilities: sys/devices/system/cpu/vulnerabilities/<name>
+
+NOT_AFFECTED = 'Not affected'
+SPECTRE_V1 = 'Mitigation: usercopy/swapgs barriers and __user pointer sanitization'
+PRCTL_SSB = 'Mitigation: Speculative Store Bypass disabled via prctl'
+
+VULNS_ADL = {
+    'gather_data_sampling': NOT_AFFECTED, 'itlb_multihit': NOT_AFFECTED, 'l1tf': NOT_AFFECTED,
+    'mds': NOT_AFFECTED, 'meltdown': NOT_AFFECTED, 'mmio_stale_data': NOT_AFFECTED,
+    'reg_file_data_sampling': 'Mitigation: Clear Register File', 'retbleed': NOT_AFFECTED,
+    'spec_rstack_overflow': NOT_AFFECTED, 'spec_store_bypass': PRCTL_SSB, 'spectre_v1': SPECTRE_V1,
+    'spectre_v2': ('Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; '
+                   'PBRSB-eIBRS: SW sequence; BHI: BHI_DIS_S'),
+    'srbds': NOT_AFFECTED, 'tsx_async_abort': NOT_AFFECTED,
+}
+
+# mitigations=off: every mitigation the CPU needs reads "Vulnerable".
+VULNS_ADL_OFF = dict(VULNS_ADL, **{
+    'reg_file_data_sampling': 'Vulnerable',
+    'spec_store_bypass': 'Vulnerable',
+    'spectre_v1': 'Vulnerable: __user pointer sanitization and usercopy barriers only; no swapgs barriers',
+    'spectre_v2': 'Vulnerable; IBPB: disabled; STIBP: disabled; PBRSB-eIBRS: Vulnerable; BHI: Vulnerable',
+})
+
+VULNS_SKX = {
+    'gather_data_sampling': 'Mitigation: Microcode',
+    'itlb_multihit': 'KVM: Mitigation: Split huge pages',
+    'l1tf': 'Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable',
+    'mds': 'Mitigation: Clear CPU buffers; SMT vulnerable', 'meltdown': 'Mitigation: PTI',
+    'mmio_stale_data': 'Mitigation: Clear CPU buffers; SMT vulnerable', 'retbleed': 'Mitigation: IBRS',
+    'spec_rstack_overflow': NOT_AFFECTED, 'spec_store_bypass': PRCTL_SSB, 'spectre_v1': SPECTRE_V1,
+    'spectre_v2': ('Mitigation: IBRS; IBPB: conditional; STIBP: conditional; RSB filling; '
+                   'PBRSB-eIBRS: Not affected; BHI: Not affected'),
+    'srbds': NOT_AFFECTED, 'tsx_async_abort': 'Mitigation: Clear CPU buffers; SMT vulnerable',
+}
+
+# Debian without the intel-microcode package: GDS has no microcode fix.
+VULNS_SKL = dict(VULNS_SKX, **{
+    'gather_data_sampling': 'Vulnerable: No microcode',
+    'srbds': 'Mitigation: Microcode',
+    'tsx_async_abort': 'Mitigation: TSX disabled',
+})
+del VULNS_SKL['spec_rstack_overflow']
+
+VULNS_MATISSE = {
+    'gather_data_sampling': NOT_AFFECTED, 'itlb_multihit': NOT_AFFECTED, 'l1tf': NOT_AFFECTED,
+    'mds': NOT_AFFECTED, 'meltdown': NOT_AFFECTED, 'mmio_stale_data': NOT_AFFECTED,
+    'retbleed': 'Mitigation: untrained return thunk; SMT enabled with STIBP protection',
+    'spec_rstack_overflow': 'Mitigation: Safe RET', 'spec_store_bypass': PRCTL_SSB, 'spectre_v1': SPECTRE_V1,
+    'spectre_v2': ('Mitigation: Retpolines; IBPB: conditional; STIBP: always-on; RSB filling; '
+                   'PBRSB-eIBRS: Not affected'),
+    'srbds': NOT_AFFECTED, 'tsx_async_abort': NOT_AFFECTED,
+}
+
+# The CI guest's own texts: the hypervisor hides the microcode fixes.
+VULNS_EPYC_GUEST = {
+    'gather_data_sampling': NOT_AFFECTED, 'indirect_target_selection': NOT_AFFECTED,
+    'itlb_multihit': NOT_AFFECTED, 'l1tf': NOT_AFFECTED, 'mds': NOT_AFFECTED, 'meltdown': NOT_AFFECTED,
+    'mmio_stale_data': NOT_AFFECTED, 'reg_file_data_sampling': NOT_AFFECTED, 'retbleed': NOT_AFFECTED,
+    'spec_rstack_overflow': 'Vulnerable: Safe RET, no microcode', 'spec_store_bypass': 'Vulnerable',
+    'spectre_v1': SPECTRE_V1,
+    'spectre_v2': 'Mitigation: Retpolines; STIBP: disabled; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected',
+    'srbds': NOT_AFFECTED, 'tsx_async_abort': NOT_AFFECTED,
+}
+
+CGROUP2_CONTROLLERS = 'cpuset cpu io memory hugetlb pids rdma misc'
+
+UDEV_DEFAULT = '''\
+# do not edit this file, it will be overwritten on update
+
+SUBSYSTEM=="virtio-ports", KERNEL=="vport*", ATTR{name}=="?*", SYMLINK+="virtio-ports/$attr{name}"
+
+# select "system RTC" or just use the first one
+SUBSYSTEM=="rtc", ATTR{hctosys}=="1", SYMLINK+="rtc"
+SUBSYSTEM=="rtc", KERNEL=="rtc0", SYMLINK+="rtc", OPTIONS+="link_priority=-100"
+
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", IMPORT{builtin}="usb_id", IMPORT{builtin}="hwdb --subsystem=usb"
+ENV{MODALIAS}!="", IMPORT{builtin}="hwdb --subsystem=$env{SUBSYSTEM}"
+
+ACTION!="add", GOTO="default_end"
+
+SUBSYSTEM=="tty", KERNEL=="ptmx", GROUP="tty", MODE="0666"
+SUBSYSTEM=="tty", KERNEL=="tty", GROUP="tty", MODE="0666"
+SUBSYSTEM=="mem", KERNEL=="mem|kmem|port", GROUP="kmem", MODE="0640"
+SUBSYSTEM=="input", GROUP="input"
+SUBSYSTEM=="video4linux", GROUP="video"
+SUBSYSTEM=="graphics", GROUP="video"
+SUBSYSTEM=="drm", KERNEL!="renderD*", GROUP="video"
+SUBSYSTEM=="kfd", GROUP="render", MODE="0666"
+SUBSYSTEM=="drm", KERNEL=="renderD*", GROUP="render", MODE="0666"
+
+KERNEL=="kvm", GROUP="kvm", MODE="%(kvm_mode)s", OPTIONS+="static_node=kvm"
+KERNEL=="vhost-net", GROUP="kvm", MODE="%(kvm_mode)s", OPTIONS+="static_node=vhost-net"
+KERNEL=="vhost-vsock", GROUP="kvm", MODE="%(kvm_mode)s", OPTIONS+="static_node=vhost-vsock"
+KERNEL=="udmabuf", GROUP="kvm"
+
+LABEL="default_end"
+'''
+
+# Debian/Ubuntu-style group database (sysusers gives kvm a system gid).
+ETC_GROUP_DEBIAN = '''\
+root:x:0:
+daemon:x:1:
+bin:x:2:
+sys:x:3:
+adm:x:4:syslog,alex
+tty:x:5:
+disk:x:6:
+lp:x:7:
+mail:x:8:
+news:x:9:
+uucp:x:10:
+man:x:12:
+proxy:x:13:
+kmem:x:15:
+dialout:x:20:
+cdrom:x:24:alex
+sudo:x:27:alex
+audio:x:29:
+video:x:44:alex
+plugdev:x:46:alex
+staff:x:50:
+users:x:100:alex
+nogroup:x:65534:
+systemd-journal:x:999:
+systemd-network:x:998:
+input:x:995:
+render:x:994:alex
+kvm:x:993:alex
+libvirt:x:137:alex
+libvirt-qemu:x:64055:libvirt-qemu
+alex:x:1000:
+'''
+
+ETC_GROUP_ARCH = '''\
+root:x:0:root
+sys:x:3:bin
+mem:x:8:
+ftp:x:11:
+mail:x:12:
+log:x:19:
+smmsp:x:25:
+proc:x:26:
+games:x:50:
+lock:x:54:
+network:x:90:
+floppy:x:94:
+scanner:x:96:
+power:x:98:
+nobody:x:65534:
+adm:x:999:daemon
+wheel:x:998:alex
+utmp:x:997:
+audio:x:996:
+disk:x:995:
+input:x:994:
+kmem:x:993:
+kvm:x:992:alex
+lp:x:991:
+optical:x:990:
+render:x:989:
+sgx:x:988:
+storage:x:987:
+tty:x:5:
+uucp:x:986:
+video:x:985:alex
+users:x:984:
+rfkill:x:983:
+systemd-journal:x:982:
+libvirt:x:963:alex
+alex:x:1000:
+'''
+
+ETC_GROUP_RHEL = '''\
+root:x:0:
+bin:x:1:
+daemon:x:2:
+sys:x:3:
+adm:x:4:
+tty:x:5:
+disk:x:6:
+lp:x:7:
+mem:x:8:
+kmem:x:9:
+wheel:x:10:ops
+cdrom:x:11:
+mail:x:12:
+man:x:15:
+dialout:x:18:
+floppy:x:19:
+games:x:20:
+tape:x:33:
+video:x:39:
+ftp:x:50:
+lock:x:54:
+audio:x:63:
+users:x:100:
+nobody:x:65534:
+kvm:x:36:qemu
+qemu:x:107:
+systemd-journal:x:190:
+input:x:999:
+render:x:998:
+libvirt:x:985:
+ops:x:1000:
+'''
+
+ETC_GROUP_MINIMAL = '''\
+root:x:0:
+daemon:x:1:
+bin:x:2:
+sys:x:3:
+adm:x:4:
+tty:x:5:
+disk:x:6:
+nogroup:x:65534:
+'''
+
+
+def readiness_desktop_intel():
+    return dict(
+        cpu=CPU_ADL, msr=0x5, modules=['kvm_intel', 'vhost_net', 'tun', 'msr'], params={}, builtin_params={},
+        meminfo=(32636072, 0, 0), config='proc', kconfig={}, compiler=('gcc (GCC) 14.1.1 20240522', 140101),
+        acpi=['APIC', 'DMAR', 'DSDT', 'FACP', 'HPET', 'MCFG', 'SSDT'], oem=('ALASKA', 'A M I'),
+        interrupt_remapping=True, vulns=VULNS_ADL, cgroup=CGROUP2_CONTROLLERS, etc_group=ETC_GROUP_ARCH,
+        udev={'usr/lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0666'}},
+        kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
+
+def readiness_desktop_vfio_bound():
+    rd = readiness_desktop_intel()
+    rd.update(
+        # the VM's 16 GiB are backed by 2 MiB pages, all in use
+        meminfo=(32636072, 8192, 0), config='boot',
+        compiler=('x86_64-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0', 130200),
+        acpi=['APIC', 'DMAR', 'DSDT', 'FACP', 'HPET', 'MCFG', 'SSDT'], etc_group=ETC_GROUP_DEBIAN,
+        udev={'lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0660'},
+              'etc/udev/rules.d/99-vfio.rules':
+                  '# VMs run as alex: the VFIO group nodes belong to kvm\n'
+                  'SUBSYSTEM=="vfio", OWNER="root", GROUP="kvm", MODE="0660"\n'},
+        # the QEMU of pid 3456: its VM fd is 11 (anon_inode:kvm-vm)
+        kvm_debug={'3456-11': 8})
+    return rd
+
+
+def readiness_server_sriov():
+    return dict(
+        cpu=CPU_SKX, msr=0x100005, modules=['kvm_intel', 'vhost_net', 'tun', 'msr'],
+        # nesting switched off by the admin (/etc/modprobe.d/kvm.conf)
+        params={'kvm_intel': {'nested': 'N'}}, builtin_params={},
+        meminfo=(395986204, 65536, 65536), config='boot', kconfig={},
+        compiler=('gcc (GCC) 11.4.1 20231218 (Red Hat 11.4.1-3)', 110401),
+        acpi=['APIC', 'DMAR', 'DSDT', 'FACP', 'HPET', 'MCFG', 'SSDT'], oem=('SUPERM', 'SMCI--MB'),
+        interrupt_remapping=True, vulns=VULNS_SKX, cgroup=CGROUP2_CONTROLLERS, etc_group=ETC_GROUP_RHEL,
+        udev={'usr/lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0666'},
+              'etc/udev/rules.d/60-io-scheduler.rules':
+                  'ACTION=="add|change", KERNEL=="nvme[0-9]*n[0-9]*", ATTR{queue/scheduler}="none"\n'},
+        kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
+
+def readiness_no_iommu():
+    return dict(
+        cpu=CPU_SKL, msr=None, modules=['kvm_intel', 'vhost_net', 'tun'], params={}, builtin_params={},
+        meminfo=(16318036, 0, 0), config='boot', kconfig={},
+        compiler=('gcc-12 (Debian 12.2.0-14) 12.2.0', 120200),
+        # VT-d off in the firmware setup: no DMAR table
+        acpi=['APIC', 'DSDT', 'FACP', 'HPET', 'MCFG', 'SSDT'], oem=('ALASKA', 'A M I'),
+        interrupt_remapping=False, vulns=VULNS_SKL, cgroup=CGROUP2_CONTROLLERS, etc_group=ETC_GROUP_DEBIAN,
+        udev={'lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0660'}},
+        kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
+
+def readiness_amd_desktop():
+    return dict(
+        # no msr module loaded: whether SVM is enabled is not readable
+        cpu=CPU_MATISSE, msr=None, modules=['kvm_amd', 'vhost_net', 'tun'], params={}, builtin_params={},
+        meminfo=(32801820, 0, 0), config='boot', kconfig={},
+        compiler=('gcc-12 (Debian 12.2.0-14) 12.2.0', 120200),
+        acpi=['APIC', 'DSDT', 'FACP', 'HPET', 'IVRS', 'MCFG', 'SSDT'], oem=('ALASKA', 'A M I'),
+        interrupt_remapping=True, vulns=VULNS_MATISSE, cgroup=CGROUP2_CONTROLLERS, etc_group=ETC_GROUP_DEBIAN,
+        udev={'lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0660'}},
+        kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
+
+def readiness_vm_guest():
+    return dict(
+        cpu=CPU_EPYC_GUEST, msr=None, modules=[], params={},
+        # what a kernel without modules shows in sys/module: built-in code
+        # with parameters
+        builtin_params={'kernel': {'panic': '1'}, 'virtio_pci': {'force_legacy': 'N'}},
+        meminfo=(8160960, 0, 0), config='proc', kconfig={},
+        compiler=('gcc (Debian 12.2.0-14) 12.2.0', 120200),
+        acpi=['APIC', 'DSDT', 'FACP', 'HPET', 'MCFG'], oem=('BOCHS', 'BXPC'),
+        interrupt_remapping=False, vulns=VULNS_EPYC_GUEST, cgroup=None, etc_group=ETC_GROUP_MINIMAL,
+        udev={}, kvm_debug={}, devices=['net/tun'])
+
+
+def readiness_acs_override():
+    rd = readiness_desktop_intel()
+    rd.update(
+        config='boot', compiler=('x86_64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0', 120200),
+        vulns=VULNS_ADL_OFF, etc_group=ETC_GROUP_DEBIAN,
+        udev={'lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0660'}})
+    return rd
+
+
+READINESS = {
+    'desktop-intel': readiness_desktop_intel,
+    'desktop-vfio-bound': readiness_desktop_vfio_bound,
+    'server-sriov': readiness_server_sriov,
+    'no-iommu': readiness_no_iommu,
+    'amd-desktop': readiness_amd_desktop,
+    'vm-guest': readiness_vm_guest,
+    'acs-override': readiness_acs_override,
+}
+
+
+# --- kernel configuration: the symbols the checks and a reader care about,
+# in the sections and order of a real .config. None: "# CONFIG_X is not set";
+# OMIT: the symbol does not exist for that kernel (no line at all).
+
+OMIT = object()
+
+
+def kernel_config(name, host, rd):
+    v = kver(host['release'])
+    with_modules = host.get('modules', True)
+    mod = 'm' if with_modules else 'y'
+    intel, amd = host['iommu'] == 'intel', host['iommu'] == 'amd'
+    guest = name == 'vm-guest'
+    vfio = host['vfio']
+    vm = 'y' if vfio == 'builtin' else 'm'
+    cc, ccver = rd['compiler']
+    on = lambda cond, val='y': val if cond else None
+    new = lambda since, val: val if v >= since else OMIT
+    old = lambda until, val: val if v < until else OMIT
+
+    sections = [
+        (None, [
+            ('CC_VERSION_TEXT', '"%s"' % cc), ('CC_IS_GCC', 'y'), ('GCC_VERSION', str(ccver)),
+            ('CLANG_VERSION', '0'), ('AS_IS_GNU', 'y'), ('LD_IS_BFD', 'y'), ('IRQ_WORK', 'y'),
+            ('BUILDTIME_TABLE_SORT', 'y'), ('THREAD_INFO_IN_TASK', 'y'),
+        ]),
+        ('General setup', [
+            ('INIT_ENV_ARG_LIMIT', '32'), ('COMPILE_TEST', None), ('WERROR', None), ('LOCALVERSION', '""'),
+            ('LOCALVERSION_AUTO', None), ('DEFAULT_HOSTNAME', '"(none)"'), ('SYSVIPC', 'y'),
+            ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('BPF_SYSCALL', 'y'),
+            ('PREEMPT_VOLUNTARY', on(name != 'desktop-intel')), ('PREEMPT', on(name == 'desktop-intel')),
+            ('PREEMPT_DYNAMIC', on(v >= (5, 12) and not guest)),
+            ('IKCONFIG', 'y' if rd['config'] == 'proc' else None),
+            ('IKCONFIG_PROC', 'y' if rd['config'] == 'proc' else OMIT),
+            ('LOG_BUF_SHIFT', '17'),
+            ('CGROUPS', 'y'), ('PAGE_COUNTER', 'y'), ('MEMCG', 'y'), ('BLK_CGROUP', 'y'),
+            ('CGROUP_SCHED', 'y'), ('CGROUP_PIDS', 'y'), ('CGROUP_RDMA', on(not guest)), ('CGROUP_FREEZER', 'y'),
+            ('CGROUP_HUGETLB', 'y'), ('CPUSETS', 'y'), ('CGROUP_DEVICE', 'y'), ('CGROUP_CPUACCT', 'y'),
+            ('CGROUP_PERF', 'y'), ('CGROUP_BPF', 'y'), ('CGROUP_MISC', on(not guest)),
+            ('NAMESPACES', 'y'), ('UTS_NS', 'y'), ('TIME_NS', 'y'), ('IPC_NS', 'y'), ('USER_NS', 'y'),
+            ('PID_NS', 'y'), ('NET_NS', 'y'), ('CHECKPOINT_RESTORE', on(not guest)),
+            ('BLK_DEV_INITRD', on(not guest)), ('KALLSYMS', 'y'),
+        ]),
+        ('Processor type and features', [
+            ('SMP', 'y'), ('X86_X2APIC', 'y'), ('X86_MPPARSE', 'y'), ('HYPERVISOR_GUEST', 'y'),
+            ('PARAVIRT', 'y'), ('KVM_GUEST', 'y'), ('PROCESSOR_SELECT', on(guest)), ('CPU_SUP_INTEL', 'y'),
+            ('CPU_SUP_AMD', 'y'), ('CPU_SUP_HYGON', on(not guest)), ('NR_CPUS', '8192' if not guest else '64'),
+            ('X86_MCE', 'y'), ('X86_MCE_INTEL', on(not guest)), ('X86_MCE_AMD', on(not guest)),
+            ('MICROCODE', on(not guest)),
+            ('X86_MSR', mod if not guest else None), ('X86_CPUID', mod if not guest else None),
+            ('NUMA', on(not guest)), ('X86_SGX', on(not guest and v >= (5, 11))),
+            ('EFI', on(not guest)), ('KEXEC', 'y'), ('RELOCATABLE', 'y'), ('RANDOMIZE_BASE', 'y'),
+        ]),
+        ('Mitigations for speculative execution vulnerabilities' if v >= (6, 9) else 'Speculation mitigations', [
+            ('CPU_MITIGATIONS' if v >= (6, 9) else 'SPECULATION_MITIGATIONS', 'y'),
+            ('MITIGATION_PAGE_TABLE_ISOLATION' if v >= (6, 9) else 'PAGE_TABLE_ISOLATION', 'y'),
+            ('MITIGATION_RETPOLINE' if v >= (6, 9) else 'RETPOLINE', 'y'),
+            ('MITIGATION_RETHUNK' if v >= (6, 9) else 'RETHUNK', new((6, 2), 'y') if v < (6, 9) else 'y'),
+            ('MITIGATION_SRSO' if v >= (6, 9) else 'CPU_SRSO', new((6, 5), 'y')),
+        ]),
+        ('Virtualization', [
+            ('HAVE_KVM', 'y'), ('VIRTUALIZATION', on(not guest)),
+            ('KVM', mod if not guest else OMIT),
+            ('KVM_WERROR', None if not guest else OMIT),
+            ('KVM_INTEL', mod if not guest else OMIT),
+            ('X86_SGX_KVM', on(not guest and v >= (5, 13)) if not guest else OMIT),
+            ('KVM_AMD', mod if not guest else OMIT),
+            ('KVM_AMD_SEV', 'y' if not guest else OMIT),
+            ('KVM_SMM', new((6, 3), 'y') if not guest else OMIT),
+            ('KVM_XEN', None if not guest else OMIT),
+        ]),
+        ('Memory Management options', [
+            ('SPARSEMEM_VMEMMAP', 'y'), ('MEMORY_HOTPLUG', on(not guest)), ('COMPACTION', 'y'),
+            ('MIGRATION', 'y'), ('KSM', on(not guest)), ('TRANSPARENT_HUGEPAGE', 'y'),
+            ('TRANSPARENT_HUGEPAGE_ALWAYS', on(name == 'desktop-intel')),
+            ('TRANSPARENT_HUGEPAGE_MADVISE', on(name != 'desktop-intel')),
+            ('USERFAULTFD', 'y'),
+        ]),
+        ('Networking options', [
+            ('NET', 'y'), ('PACKET', 'y'), ('UNIX', 'y'), ('INET', 'y'), ('IPV6', 'y'),
+            ('NETFILTER', 'y'), ('NF_TABLES', mod), ('BRIDGE', mod if not guest else None),
+            ('VLAN_8021Q', mod if not guest else None), ('VSOCKETS', mod if not guest else 'y'),
+            ('VIRTIO_VSOCKETS', mod if not guest else 'y'),
+        ]),
+        ('PCI support', [
+            ('PCI', 'y'), ('PCI_DOMAINS', 'y'), ('PCIEPORTBUS', 'y'), ('HOTPLUG_PCI_PCIE', on(not guest)),
+            ('PCIEAER', on(not guest)), ('PCIEASPM', 'y'), ('PCIE_PME', 'y'), ('PCI_MSI', 'y'),
+            ('PCI_QUIRKS', 'y'), ('PCI_STUB', mod if not guest else None),
+            ('PCI_ATS', on(not guest)), ('PCI_IOV', on(not guest)), ('PCI_PRI', on(not guest)),
+            ('PCI_PASID', on(not guest)), ('HOTPLUG_PCI', on(not guest)), ('HOTPLUG_PCI_SHPC', on(not guest)),
+        ]),
+        ('Network device support', [
+            ('NETDEVICES', 'y'), ('NET_CORE', 'y'), ('BONDING', mod if not guest else None),
+            ('MACVLAN', mod if not guest else None), ('MACVTAP', mod if not guest else None),
+            ('VXLAN', mod if not guest else None), ('TUN', 'm' if with_modules else 'y'),
+            ('TAP', mod if not guest else OMIT), ('VETH', mod if not guest else 'y'),
+            ('VIRTIO_NET', mod if not guest else 'y'),
+        ]),
+        ('VHOST drivers', [
+            ('VHOST_IOTLB', mod if not guest else OMIT), ('VHOST_TASK', new((6, 4), 'y')),
+            ('VHOST', mod if not guest else OMIT), ('VHOST_MENU', 'y'),
+            ('VHOST_NET', mod if not guest else None), ('VHOST_VSOCK', mod if not guest else None),
+            ('VHOST_CROSS_ENDIAN_LEGACY', None),
+        ]),
+        ('VFIO', [
+            ('VFIO', vm if vfio else None),
+        ] + ([
+            ('VFIO_DEVICE_CDEV', new((6, 6), 'y' if host['vfio_cdev'] else None)),
+            ('VFIO_GROUP', new((6, 2), 'y')),
+            ('VFIO_CONTAINER', new((6, 2), 'y')),
+            ('VFIO_IOMMU_TYPE1', vm),
+            ('VFIO_NOIOMMU', 'y'),
+            ('VFIO_VIRQFD', 'y' if v >= (6, 2) else vm),
+            ('VFIO_DEBUGFS', new((6, 6), None)),
+            ('VFIO_PCI_CORE', new((5, 15), vm)),
+            ('VFIO_PCI_MMAP', 'y'),
+            ('VFIO_PCI_INTX', 'y'),
+            ('VFIO_PCI', vm),
+            ('VFIO_PCI_VGA', 'y'),
+            ('VFIO_PCI_IGD', 'y'),
+            ('VFIO_MDEV', 'm'),
+        ] if vfio else []) + [
+            ('IRQ_BYPASS_MANAGER', mod if not guest else OMIT),
+            ('VIRT_DRIVERS', 'y'), ('VIRTIO_ANCHOR', new((6, 0), 'y')), ('VIRTIO', 'y'),
+            ('VIRTIO_PCI', 'y' if guest else 'm'), ('VIRTIO_BALLOON', 'y' if guest else 'm'),
+        ]),
+        ('IOMMU Hardware Support', [
+            ('IOMMU_IOVA', 'y'), ('IOMMU_API', 'y'), ('IOMMU_SUPPORT', 'y'),
+            ('IOMMU_DEBUGFS', None),
+            ('IOMMU_DEFAULT_DMA_STRICT', None if v >= (5, 15) else OMIT),
+            ('IOMMU_DEFAULT_DMA_LAZY', 'y' if v >= (5, 15) else OMIT),
+            ('IOMMU_DEFAULT_PASSTHROUGH', None),
+            ('IOMMU_DMA', 'y'),
+            ('AMD_IOMMU', on(not guest)),
+            ('AMD_IOMMU_V2', old((6, 7), 'm') if not guest else OMIT),
+            ('DMAR_TABLE', on(not guest) if not guest else OMIT),
+            ('INTEL_IOMMU', on(not guest)),
+            ('INTEL_IOMMU_SVM', 'y' if not guest else OMIT),
+            ('INTEL_IOMMU_DEFAULT_ON', None if not guest else OMIT),
+            ('INTEL_IOMMU_FLOPPY_WA', 'y' if not guest else OMIT),
+            ('INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON', None if not guest else OMIT),
+            ('INTEL_IOMMU_PERF_EVENTS', new((6, 5), 'y') if not guest else OMIT),
+            ('IOMMUFD', new((6, 2), ('y' if vfio == 'builtin' else 'm') if vfio else None)),
+            ('IRQ_REMAP', on(not guest)),
+            ('VIRTIO_IOMMU', None if guest else 'm'),
+        ]),
+        ('Huge page support (File systems)', [
+            ('TMPFS', 'y'), ('HUGETLBFS', 'y'), ('HUGETLB_PAGE', 'y'), ('MEMFD_CREATE', 'y'),
+            ('OVERLAY_FS', mod),
+        ]),
+        ('Security options', [
+            ('KEYS', 'y'), ('SECURITY', 'y'), ('SECURITYFS', 'y'), ('SECCOMP', 'y'), ('SECCOMP_FILTER', 'y'),
+            ('SECURITY_SELINUX', on(name == 'server-sriov')), ('SECURITY_APPARMOR', on(name in (
+                'desktop-vfio-bound', 'no-iommu', 'amd-desktop', 'acs-override'))),
+            ('SECURITY_LANDLOCK', on(not guest)),
+        ]),
+    ]
+    if with_modules:
+        comp = {'.ko.zst': 'MODULE_COMPRESS_ZSTD', '.ko.xz': 'MODULE_COMPRESS_XZ'}.get(host['modsuffix'])
+        sections.insert(3, ('Enable loadable module support', [
+            ('MODULES', 'y'), ('MODULE_FORCE_LOAD', None), ('MODULE_UNLOAD', 'y'), ('MODVERSIONS', 'y'),
+            ('MODULE_SIG', 'y'), ('MODULE_COMPRESS_NONE', 'y' if not comp else None),
+        ] + ([(comp, 'y')] if comp else [])))
+    else:
+        sections.insert(3, ('Enable loadable module support', [('MODULES', None)]))
+
+    for sym, val in rd['kconfig'].items():
+        for _, syms in sections:
+            for i, (s, _) in enumerate(syms):
+                if s == sym:
+                    syms[i] = (s, val)
+
+    out = ['#', '# Automatically generated file; DO NOT EDIT.',
+           '# Linux/x86 %s Kernel Configuration' % host['release'], '#']
+    for title, syms in sections:
+        if title:
+            out += ['', '#', '# ' + title, '#']
+        for s, val in syms:
+            if val is OMIT:
+                continue
+            out.append('# CONFIG_%s is not set' % s if val is None else 'CONFIG_%s=%s' % (s, val))
+    return '\n'.join(out) + '\n'
+
+
+def write_readiness(t, name, host, devs, rd, loaded):
+    n = host['cpus']
+    t.write('proc/cpuinfo', proc_cpuinfo(rd['cpu'], n))
+    t.write('proc/meminfo', proc_meminfo(*rd['meminfo']))
+    t.write('proc/interrupts', proc_interrupts(host, rd))
+    write_acpi_tables(t, host, rd['acpi'], rd['oem'])
+
+    # /dev nodes (empty regular files, like every node here): KVM and
+    # vhost-net when their modules are loaded, tun, iommufd's /dev/iommu
+    # when iommufd is loaded or built in, and the msr driver's per-CPU
+    # nodes. dev/cpu/0/msr holds the MSR at its offset (pread at the MSR
+    # index): Intel's IA32_FEATURE_CONTROL is 0x3a, so 66 bytes suffice.
+    # AMD's VM_CR (0xc0010114) would need a 3 GiB sparse file, which git
+    # cannot hold: no AMD host has one (tests make it in a copy).
+    for node in rd['devices']:
+        t.write('dev/' + node, b'')
+    if 'iommufd' in loaded or (host['vfio'] == 'builtin' and kver(host['release']) >= (6, 2)):
+        t.write('dev/iommu', b'')
+    if rd['msr'] is not None:
+        if rd['cpu']['vendor'] != 'GenuineIntel' or 'msr' not in loaded:
+            raise SystemExit('%s: an MSR file needs Intel and the msr module' % name)
+        t.write('dev/cpu/0/msr', bytes(0x3a) + rd['msr'].to_bytes(8, 'little'))
+
+    for p, v in sorted(rd['vulns'].items()):
+        t.write('sys/devices/system/cpu/vulnerabilities/' + p, v + '\n')
+    if rd['cgroup'] is not None:
+        t.write('sys/fs/cgroup/cgroup.controllers', rd['cgroup'] + '\n')
+        t.write('sys/fs/cgroup/cgroup.subtree_control', rd['cgroup'].replace(' hugetlb', '').replace(
+            ' rdma', '').replace(' misc', '') + '\n')
+    else:
+        # cgroup v1 with the unified hierarchy beside it: no controllers there
+        t.write('sys/fs/cgroup/unified/cgroup.controllers', '')
+    t.write('etc/group', rd['etc_group'])
+    for path, content in sorted(rd['udev'].items()):
+        t.write(path, content)
+    # KVM's debugfs: one directory per VM, "<pid>-<vm fd>", with vcpuN/
+    for vm, vcpus in sorted(rd['kvm_debug'].items()):
+        base = 'sys/kernel/debug/kvm/' + vm
+        t.write(base + '/pid', vm.split('-')[0] + '\n')
+        for i in range(vcpus):
+            t.write('%s/vcpu%d/guest_mode' % (base, i), '0\n')
+            t.write('%s/vcpu%d/tsc-offset' % (base, i), '-%d\n' % (281474976710656 + i * 4096))
+            t.write('%s/vcpu%d/lapic_timer_advance_ns' % (base, i), '1000\n')
 
 
 # ---------------------------------------------------------------------------
