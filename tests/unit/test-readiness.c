@@ -1272,6 +1272,31 @@ static void test_security(Fixture *f, gconstpointer data) {
         }
 }
 
+/* iTLB multihit on a Skylake-SP KVM host with kvm.nx_huge_pages=off: the
+ * kernel prints "KVM: Vulnerable" (itlb_multihit_show_state()), not a line
+ * starting with "Vulnerable"; a guest can then take the host down. */
+static void test_vulnerability_kvm_prefix(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        /* in a child, so that a failure here fails this test only */
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+                if (!g_test_trap_has_passed()) {
+                        g_test_message("the child failed: see its error above");
+                        g_test_fail();
+                }
+                return;
+        }
+        replace(f, "sys/devices/system/cpu/vulnerabilities/itlb_multihit", "KVM: Mitigation: Split huge pages",
+                "KVM: Vulnerable");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "security.cpu-vulnerabilities", W);
+                assert_contains(k->summary, "itlb_multihit");
+                assert_not_contains(k->summary, "mds");
+        }
+}
+
 static void test_udev_rules(Fixture *f, gconstpointer data) {
         const VhCheck *k;
 
@@ -1559,6 +1584,7 @@ int main(int argc, char **argv) {
         ADD_COPY("/readiness/devices/nodes", "desktop-intel", test_device_nodes);
         ADD_COPY("/readiness/cgroups/controllers", "desktop-intel", test_cgroups);
         ADD_COPY("/readiness/security/mitigations", "desktop-intel", test_security);
+        ADD_COPY("/readiness/security/kvm-vulnerable", "server-sriov", test_vulnerability_kvm_prefix);
         ADD_COPY("/readiness/system/udev-rules", "desktop-intel", test_udev_rules);
         ADD_FUNC("/readiness/system/running-guests", test_running_guests);
 
