@@ -1096,6 +1096,40 @@ static void test_vfio_virqfd(Fixture *f, gconstpointer data) {
         }
 }
 
+/* A pre-6.2 release whose vfio has virqfd folded in (distributions backport
+ * the 6.2 VFIO rework: CONFIG_VFIO_VIRQFD=y, no vfio_virqfd.ko) while
+ * vfio-pci is loaded and registered: VFIO works, nothing is missing. The
+ * release number alone must not make it fail. */
+static void test_vfio_virqfd_folded(Fixture *f, gconstpointer data) {
+        static const char dep[] = "lib/modules/5.14.0-427.13.1.el9_4.x86_64/modules.dep";
+        static const char config[] = "boot/config-5.14.0-427.13.1.el9_4.x86_64";
+        const VhCheck *k;
+
+        /* in a child, so that a failure here fails this test only */
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+                if (!g_test_trap_has_passed()) {
+                        g_test_message("the child failed: see its error above");
+                        g_test_fail();
+                }
+                return;
+        }
+        drop_lines(f, "proc/modules", "vfio_virqfd 16384");
+        replace(f, "proc/modules", "vfio_virqfd,", "");
+        rm_rf(f, "sys/module/vfio_virqfd");
+        rm_rf(f, "sys/module/vfio/holders/vfio_virqfd");
+        drop_lines(f, dep, "vfio_virqfd.ko.xz:");
+        replace(f, dep, " kernel/drivers/vfio/vfio_virqfd.ko.xz", "");
+        replace(f, config, "CONFIG_VFIO_VIRQFD=m", "CONFIG_VFIO_VIRQFD=y");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                g_assert_true(r->host->vfio_available);
+                k = expect(r, "vfio.modules", P);
+                assert_not_contains(k->summary, "virqfd");
+                g_assert_true(r->report->ready);
+        }
+}
+
 static void test_vfio_container_iommufd(void) {
         const VhCheck *k;
 
@@ -1575,6 +1609,7 @@ int main(int argc, char **argv) {
 
         ADD_FUNC("/readiness/vfio/modules", test_vfio_modules);
         ADD_COPY("/readiness/vfio/virqfd-before-6.2", "amd-desktop", test_vfio_virqfd);
+        ADD_COPY("/readiness/vfio/virqfd-folded-backport", "server-sriov", test_vfio_virqfd_folded);
         ADD_FUNC("/readiness/vfio/container-iommufd", test_vfio_container_iommufd);
 
         ADD_COPY("/readiness/kernel/config", "desktop-intel", test_kconfig_checks);
