@@ -171,10 +171,20 @@ int vh_critical_carries_default_route(const VhHostFs *fs, const char *address, c
         return 0;
 }
 
+static bool framebuffer_is_firmware(const char *name) {
+        static const char * const firmware[] = { "BOOTFB", "efifb", "simpledrm", "vesafb", "EFI VGA", "VESA VGA", "simple" };
+
+        for (size_t i = 0; i < ELEMENTSOF(firmware); i++)
+                if (strstr(name, firmware[i]))
+                        return true;
+        return false;
+}
+
 int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, char **ret) {
         static const char * const firmware_fbs[] = { "BOOTFB", "efifb", "simpledrm", "vesafb" };
         _cleanup_free_ char *fb = NULL, *iomem = NULL;
         const char *which = NULL;
+        int r;
 
         if (!d->boot_vga)
                 return 0;
@@ -212,11 +222,18 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
         if (!which)
                 return 0;
 
-        if (asprintf(ret, "it is the boot VGA device and the framebuffer %s is active on it (the console uses it); "
-                     "add video=efifb:off or initcall_blacklist=sysfb_init to the kernel command line, or pass force",
-                     which) < 0)
-                return -ENOMEM;
-        return 1;
+        /* A firmware framebuffer keeps the BAR reserved after the driver is
+         * gone; a driver's own (i915drmfb, amdgpudrmfb) goes with the driver
+         * but takes the console and display with it. */
+        if (framebuffer_is_firmware(which))
+                r = asprintf(ret, "it is the boot VGA device and the firmware framebuffer %s holds its memory (the "
+                             "console uses it); add video=efifb:off or initcall_blacklist=sysfb_init to the kernel "
+                             "command line, or pass force", which);
+        else
+                r = asprintf(ret, "it is the boot VGA device and carries the console (framebuffer %s); move the "
+                             "console and display to another GPU (or stop the display manager and unbind the "
+                             "console with fbcon=map or vtcon), or pass force", which);
+        return r < 0 ? -ENOMEM : 1;
 }
 
 int vh_critical_check(const VhHostFs *fs, const VhPciDevice *d, char **ret) {

@@ -50,7 +50,7 @@ static int gunzip(const char *in, size_t in_size, char **ret) {
                 if (allocated - used < 4096) {
                         char *o;
 
-                        if (allocated >= KCONFIG_MAX) {
+                        if (allocated * 2 > KCONFIG_MAX) {
                                 inflateEnd(&z);
                                 return -EFBIG;
                         }
@@ -90,13 +90,11 @@ int vh_kconfig_load(const VhHostFs *fs, VhKconfig **ret) {
         if (!k)
                 return -ENOMEM;
 
+        /* A damaged config.gz is as good as none: try /boot. */
         r = vh_hostfs_read_file(fs, &compressed, &size, VH_PROC_CONFIG_GZ, NULL);
-        if (r >= 0) {
-                r = gunzip(compressed, size, &k->text);
-                if (r < 0)
-                        return log_debug_errno(r, "Cannot decompress %s: %m", VH_PROC_CONFIG_GZ);
+        if (r >= 0 && gunzip(compressed, size, &k->text) >= 0)
                 k->source = strdup("/" VH_PROC_CONFIG_GZ);
-        } else {
+        else {
                 r = vh_hostfs_read_string(fs, &release, VH_PROC_OSRELEASE, NULL);
                 if (r < 0)
                         return -ENOENT;

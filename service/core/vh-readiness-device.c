@@ -47,6 +47,11 @@ static void check_device_group(VhReadinessContext *c, const VhPciDevice *d) {
         if (!g)
                 return;
 
+        k = add(c, "device.iommu-group", VH_CHECK_PASS, d, VH_ATTR_IOMMU_GROUP);
+        if (!k)
+                return;
+        CHECK_SUMMARY(c, k, "%s is in IOMMU group %u", d->address, g->id);
+
         STRV_FOREACH(m, g->members) {
                 const VhPciDevice *md;
                 char *s;
@@ -158,13 +163,21 @@ static void check_device_boot_vga(VhReadinessContext *c, const VhPciDevice *d) {
                 return;
         }
         CHECK_SUMMARY(c, k, "%s is the boot VGA device with an active framebuffer", d->address);
-        CHECK_DETAIL(c, k, "vfio-pci would fail with \"BAR 0: can't reserve\"; binding is refused unless forced: %s.", why);
-        CHECK_REMEDY(c, k, "Add video=efifb:off or initcall_blacklist=sysfb_init to the kernel command line, or make "
-                     "another GPU primary in the firmware setup.");
+        CHECK_DETAIL(c, k, "Binding it is refused unless forced: %s.", why);
+        /* The firmware's framebuffer keeps the BAR: a kernel parameter frees
+         * it. A driver's own framebuffer is the console: move the console. */
+        if (strstr(why, "video=efifb:off"))
+                CHECK_REMEDY(c, k, "Add video=efifb:off or initcall_blacklist=sysfb_init to the kernel command line: %s; "
+                             "or make another GPU primary in the firmware setup.", vh_cmdline_remedy_hint());
+        else
+                CHECK_REMEDY(c, k, "Make another GPU primary in the firmware setup, or move the console and display "
+                             "to another GPU before binding this one.");
 }
 
 static void check_device_d3cold(VhReadinessContext *c, const VhPciDevice *d) {
-        VhCheck *k = add(c, "device.d3cold", VH_CHECK_INFO, d, VH_ATTR_D3COLD_ALLOWED);
+        /* Not allowed: it stays powered after an unbind and cannot get stuck
+         * in D3cold. Allowed is the kernel's default and usually fine. */
+        VhCheck *k = add(c, "device.d3cold", d->d3cold_allowed ? VH_CHECK_INFO : VH_CHECK_PASS, d, VH_ATTR_D3COLD_ALLOWED);
 
         if (!k)
                 return;

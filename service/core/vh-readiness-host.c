@@ -18,6 +18,12 @@ static const char *vendor_iommu_param(const VhReadinessContext *c) {
         return c->vendor == VH_CPU_AMD ? "amd_iommu" : "intel_iommu";
 }
 
+/* The matching emulated IOMMU for a QEMU guest. */
+static const char *guest_viommu(const VhReadinessContext *c) {
+        return c->vendor == VH_CPU_AMD ? "-device amd-iommu with -machine q35"
+                                       : "-device intel-iommu,intremap=on with -machine q35,kernel-irqchip=split";
+}
+
 /* ---- cpu ---------------------------------------------------------------- */
 
 static void check_cpu_virtualization(VhReadinessContext *c) {
@@ -150,10 +156,12 @@ static void check_kvm_nested(VhReadinessContext *c) {
                         c->oom = true;
                         return;
                 }
-                k = vh_readiness_add(c, "kvm.nested", "cpu", VH_CHECK_INFO, source);
+                bool on = strcmp(value, "Y") == 0 || strcmp(value, "1") == 0;
+
+                k = vh_readiness_add(c, "kvm.nested", "cpu", on ? VH_CHECK_PASS : VH_CHECK_INFO, source);
                 if (!k)
                         return;
-                if (strcmp(value, "Y") == 0 || strcmp(value, "1") == 0)
+                if (on)
                         CHECK_SUMMARY(c, k, "Nested virtualization is enabled (%s)", modules[i]);
                 else {
                         CHECK_SUMMARY(c, k, "Nested virtualization is disabled (%s)", modules[i]);
@@ -171,6 +179,14 @@ static void check_kvm_nested(VhReadinessContext *c) {
 static void check_kvm_device(VhReadinessContext *c) {
         struct stat st;
         VhCheck *k;
+
+        if (!vh_hostfs_exists(c->fs, VH_DEV, NULL)) {
+                /* A recorded host tree without /dev says nothing either way. */
+                k = vh_readiness_add(c, "kvm.device", "cpu", VH_CHECK_INFO, "/" VH_DEV_KVM);
+                if (k)
+                        CHECK_SUMMARY(c, k, "/" VH_DEV " is not part of this host tree; /" VH_DEV_KVM " cannot be checked");
+                return;
+        }
 
         if (vh_hostfs_stat(c->fs, &st, VH_DEV_KVM, NULL) < 0) {
                 k = vh_readiness_add(c, "kvm.device", "cpu", VH_CHECK_FAIL, "/" VH_DEV_KVM);
@@ -263,7 +279,10 @@ static void check_iommu_firmware(VhReadinessContext *c) {
         if (!k)
                 return;
         CHECK_SUMMARY(c, k, "No ACPI DMAR, IVRS or IORT table: the firmware does not announce an IOMMU");
-        if (!c->host->iommu_enabled)
+        if (!c->host->iommu_enabled && c->guest)
+                CHECK_REMEDY(c, k, "This VM has no virtual IOMMU: give it one in the hypervisor (QEMU: %s, or -device "
+                             "virtio-iommu-pci).", guest_viommu(c));
+        else if (!c->host->iommu_enabled)
                 CHECK_REMEDY(c, k, "Enable %s in the firmware setup (often called VT-d, AMD IOMMU or SVM/IOMMU).",
                              c->vendor == VH_CPU_AMD ? "the IOMMU (AMD-Vi)" : "VT-d");
 }
@@ -284,8 +303,9 @@ static void check_iommu_kernel(VhReadinessContext *c) {
                 return;
         CHECK_SUMMARY(c, k, "The kernel has no active IOMMU: no IOMMU groups, devices cannot be isolated for VFIO");
         if (c->guest)
-                CHECK_REMEDY(c, k, "This is a VM: give it a virtual IOMMU (QEMU -device intel-iommu,intremap=on, "
-                             "or virtio-iommu) and boot it with intel_iommu=on.");
+                CHECK_REMEDY(c, k, "This is a VM: give it a virtual IOMMU (QEMU: %s, or -device virtio-iommu-pci)%s.",
+                             guest_viommu(c),
+                             c->vendor == VH_CPU_AMD ? "" : "; with an Intel vIOMMU boot the guest with intel_iommu=on");
         else if (c->vendor == VH_CPU_AMD)
                 CHECK_REMEDY(c, k, "Enable the IOMMU (AMD-Vi) in the firmware setup; the kernel turns it on by default "
                              "unless amd_iommu=off is on the command line.");
@@ -314,6 +334,20 @@ static void check_iommu_cmdline(VhReadinessContext *c) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_PASS, "/" VH_PROC_CMDLINE);
                 if (k)
                         CHECK_SUMMARY(c, k, "%s=%s is on the kernel command line", param, value);
+                return;
+        }
+
+        /* Nothing on the command line helps a kernel without the driver;
+         * kernel.config-required says so too. */
+        if (c->vendor != VH_CPU_OTHER && c->kconfig &&
+            vh_kconfig_get(c->kconfig, c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU") == VH_KCONFIG_UNSET) {
+                k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_WARN, vh_kconfig_source(c->kconfig));
+                if (!k)
+                        return;
+                CHECK_SUMMARY(c, k, "This kernel has no %s IOMMU driver (CONFIG_%s is not set)",
+                              c->vendor == VH_CPU_AMD ? "AMD" : "Intel", c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU");
+                CHECK_REMEDY(c, k, "Use a kernel built with CONFIG_%s; no command-line option can enable it.",
+                             c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU");
                 return;
         }
 
@@ -464,47 +498,86 @@ static void check_domain_types(VhReadinessContext *c) {
                 else
                         other++;
         }
-        k = vh_readiness_add(c, "iommu.domain-types", "iommu", VH_CHECK_INFO, "/" VH_SYSFS_IOMMU_GROUPS "/*/type");
+        /* Known types are all fine for VFIO; a group without one means a
+         * kernel older than 5.6, which predates much of what vfiohost reads. */
+        k = vh_readiness_add(c, "iommu.domain-types", "iommu", unknown ? VH_CHECK_INFO : VH_CHECK_PASS,
+                             "/" VH_SYSFS_IOMMU_GROUPS "/*/type");
         if (!k)
                 return;
         CHECK_SUMMARY(c, k, "Default domain types: %zu DMA, %zu DMA-FQ, %zu identity, %zu other, %zu unknown",
                       dma, fq, identity, other, unknown);
         CHECK_DETAIL(c, k, "vfio-pci switches a group to its own domain when a VM opens it, whatever its default.");
+        if (unknown)
+                CHECK_REMEDY(c, k, "Groups without a type file come from kernels before 5.6; use a newer kernel.");
 }
 
 /* ---- vfio --------------------------------------------------------------- */
 
+/* Loaded, built in, or — for vfio and vfio-pci — implied by a registered
+ * vfio-pci driver. */
+static bool vfio_module_present(const VhReadinessContext *c, const char *name) {
+        if (vh_module_loaded(c, name))
+                return true;
+        if ((strcmp(name, "vfio-pci") == 0 || strcmp(name, "vfio") == 0) &&
+            vh_hostfs_exists(c->fs, VH_SYSFS_PCI_DRIVERS, VH_DRIVER_VFIO_PCI, NULL))
+                return true;
+        return false;
+}
+
 static void check_vfio_modules(VhReadinessContext *c) {
-        const char *needed[4] = { "vfio", "vfio_iommu_type1", "vfio-pci", NULL };
+        static const char * const needed[] = { "vfio", "vfio-pci", "vfio_iommu_type1" };
         _cleanup_free_ char *missing = NULL, *loadable = NULL;
-        size_t n_missing = 0, n_loadable = 0;
+        bool core_missing = false;
         VhCheck *k;
 
-        /* vfio_virqfd was merged into vfio in 6.2: asking for it later is
-         * precheck.sh's false WARN. */
-        if (c->release_major > 0 && (c->release_major < 6 || (c->release_major == 6 && c->release_minor < 2)))
-                needed[3] = "vfio_virqfd";
-
-        for (size_t i = 0; i < ELEMENTSOF(needed) && needed[i]; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
                 char **list;
                 char *s;
 
-                if (vh_module_loaded(c, needed[i]))
+                if (vfio_module_present(c, needed[i]))
                         continue;
-                list = vh_module_available(c, needed[i]) ? &loadable : &missing;
+                if (vh_module_available(c, needed[i]))
+                        list = &loadable;
+                else {
+                        list = &missing;
+                        core_missing = core_missing || strcmp(needed[i], "vfio_iommu_type1") != 0;
+                }
                 if (asprintf(&s, "%s%s%s", *list ?: "", *list ? ", " : "", needed[i]) < 0) {
                         c->oom = true;
                         return;
                 }
                 free(*list);
                 *list = s;
-                if (list == &loadable)
-                        n_loadable++;
-                else
-                        n_missing++;
         }
 
-        if (n_missing > 0) {
+        /* Before 6.2 vfio_virqfd was a module of its own, unless folded in
+         * (VFIO_VIRQFD=y, backports); from 6.2 it is part of vfio (asking for
+         * it there is precheck.sh's false WARN). It is missing only when the
+         * config says it is a module that is not installed, and never while
+         * vfio-pci itself is loaded: then it is there in some form. */
+        if (c->release_major > 0 && (c->release_major < 6 || (c->release_major == 6 && c->release_minor < 2)) &&
+            !vh_module_loaded(c, "vfio_virqfd")) {
+                VhKconfigValue v = c->kconfig ? vh_kconfig_get(c->kconfig, "VFIO_VIRQFD") : VH_KCONFIG_UNSET;
+                char **list = NULL;
+                char *s;
+
+                if (vh_module_available(c, "vfio_virqfd"))
+                        list = &loadable;
+                else if (v == VH_KCONFIG_MODULE && !vfio_module_present(c, "vfio-pci")) {
+                        list = &missing;
+                        core_missing = true;
+                }
+                if (list) {
+                        if (asprintf(&s, "%s%svfio_virqfd", *list ?: "", *list ? ", " : "") < 0) {
+                                c->oom = true;
+                                return;
+                        }
+                        free(*list);
+                        *list = s;
+                }
+        }
+
+        if (core_missing) {
                 k = vh_readiness_add(c, "vfio.modules", "vfio", VH_CHECK_FAIL,
                                      "/" VH_PROC_MODULES ", /" VH_SYSFS_MODULE ", /" VH_LIB_MODULES "/<release>/modules.{dep,builtin}");
                 if (!k)
@@ -515,18 +588,30 @@ static void check_vfio_modules(VhReadinessContext *c) {
                              "CONFIG_VFIO_IOMMU_TYPE1 (Debian's and most distributions' stock kernels are).");
                 return;
         }
-        if (n_loadable > 0) {
+        if (missing) {
+                /* vfio-pci is there but the type1 IOMMU backend is not: only
+                 * iommufd-capable VMMs can use it. */
+                k = vh_readiness_add(c, "vfio.modules", "vfio", VH_CHECK_WARN,
+                                     "/" VH_PROC_MODULES ", /" VH_SYSFS_MODULE ", /" VH_LIB_MODULES "/<release>/modules.dep");
+                if (!k)
+                        return;
+                CHECK_SUMMARY(c, k, "vfio-pci is available but %s is not", missing);
+                CHECK_DETAIL(c, k, "Without the type1 backend, VMMs that use VFIO containers cannot map guest memory.");
+                CHECK_REMEDY(c, k, "Use a kernel with CONFIG_VFIO_IOMMU_TYPE1, or a VMM that uses iommufd.");
+                return;
+        }
+        if (loadable) {
                 k = vh_readiness_add(c, "vfio.modules", "vfio", VH_CHECK_PASS,
                                      "/" VH_PROC_MODULES ", /" VH_LIB_MODULES "/<release>/modules.dep");
                 if (!k)
                         return;
                 CHECK_SUMMARY(c, k, "VFIO modules are installed; %s not loaded yet (vfiohostd loads vfio-pci when binding)", loadable);
-                CHECK_REMEDY(c, k, "To load them at boot: printf 'vfio\\nvfio_iommu_type1\\nvfio-pci\\n' > /etc/modules-load.d/vfio.conf");
+                CHECK_DETAIL(c, k, "To load them at boot: printf 'vfio\\nvfio_iommu_type1\\nvfio-pci\\n' > /etc/modules-load.d/vfio.conf");
                 return;
         }
         k = vh_readiness_add(c, "vfio.modules", "vfio", VH_CHECK_PASS, "/" VH_PROC_MODULES ", /" VH_SYSFS_MODULE);
         if (k)
-                CHECK_SUMMARY(c, k, "vfio, vfio_iommu_type1 and vfio-pci are loaded");
+                CHECK_SUMMARY(c, k, "vfio, vfio_iommu_type1 and vfio-pci are loaded or built in");
 }
 
 static void check_vfio_container(VhReadinessContext *c) {
@@ -551,7 +636,8 @@ static void check_vfio_iommufd(VhReadinessContext *c) {
         VhKconfigValue cdev = c->kconfig ? vh_kconfig_get(c->kconfig, "VFIO_DEVICE_CDEV") : VH_KCONFIG_UNSET;
         VhCheck *k;
 
-        k = vh_readiness_add(c, "vfio.iommufd", "vfio", VH_CHECK_INFO, "/" VH_DEV_IOMMU ", kernel config");
+        k = vh_readiness_add(c, "vfio.iommufd", "vfio", dev_iommu ? VH_CHECK_PASS : VH_CHECK_INFO,
+                             "/" VH_DEV_IOMMU ", kernel config");
         if (!k)
                 return;
         if (dev_iommu)
@@ -573,10 +659,22 @@ static void check_vfio_iommufd(VhReadinessContext *c) {
  * (CEPH_FS, BLK_DEV_RBD, ...) are not about passthrough and are left out. */
 static void check_kconfig(VhReadinessContext *c, const char *id, bool required) {
         const char *common_required[] = { "KVM", "VFIO", "VFIO_PCI", "VFIO_IOMMU_TYPE1", "IOMMU_SUPPORT", NULL };
-        const char *recommended[] = {
-                "IRQ_REMAP", "IOMMUFD", "VFIO_DEVICE_CDEV", "VFIO_GROUP", "HUGETLBFS", "TRANSPARENT_HUGEPAGE",
-                "PCI_IOV", "VHOST_NET", "TUN", "CGROUPS", "NAMESPACES", "SECCOMP", NULL,
+        /* IOMMUFD exists from 6.2, VFIO_GROUP and VFIO_DEVICE_CDEV from 6.6:
+         * asking an older kernel for them is asking for a newer kernel. */
+        bool has_iommufd = c->release_major > 6 || (c->release_major == 6 && c->release_minor >= 2);
+        bool has_cdev = c->release_major > 6 || (c->release_major == 6 && c->release_minor >= 6);
+        const char *recommended[16] = {
+                "IRQ_REMAP", "HUGETLBFS", "TRANSPARENT_HUGEPAGE", "PCI_IOV", "VHOST_NET", "TUN", "CGROUPS",
+                "NAMESPACES", "SECCOMP",
         };
+        size_t n_recommended = 9;
+
+        if (has_iommufd)
+                recommended[n_recommended++] = "IOMMUFD";
+        if (has_cdev) {
+                recommended[n_recommended++] = "VFIO_GROUP";
+                recommended[n_recommended++] = "VFIO_DEVICE_CDEV";
+        }
         _cleanup_free_ char *missing = NULL;
         size_t n_missing = 0, n_checked = 0;
         const char *vendor = c->vendor == VH_CPU_AMD ? "KVM_AMD" : c->vendor == VH_CPU_INTEL ? "KVM_INTEL" : NULL;
@@ -705,6 +803,12 @@ static void check_device_node(VhReadinessContext *c, const char *id, const char 
                 c->oom = true;
                 return;
         }
+        if (!present && !vh_hostfs_exists(c->fs, VH_DEV, NULL)) {
+                k = vh_readiness_add(c, id, "devices", VH_CHECK_INFO, source);
+                if (k)
+                        CHECK_SUMMARY(c, k, "/" VH_DEV " is not part of this host tree; %s cannot be checked", source);
+                return;
+        }
         k = vh_readiness_add(c, id, "devices", present ? VH_CHECK_PASS : missing, source);
         if (!k)
                 return;
@@ -719,7 +823,8 @@ static void check_vhost_net(VhReadinessContext *c) {
 }
 
 static void check_tun(VhReadinessContext *c) {
-        check_device_node(c, "devices.tun", VH_DEV_NET_TUN, VH_CHECK_FAIL, "tap networking for VMs",
+        /* libvirt fails here; for passthrough it is networking, not isolation. */
+        check_device_node(c, "devices.tun", VH_DEV_NET_TUN, VH_CHECK_WARN, "tap networking for VMs",
                           "modprobe tun; the kernel needs CONFIG_TUN.");
 }
 
@@ -766,6 +871,14 @@ static void check_cgroups(VhReadinessContext *c) {
                 CHECK_SUMMARY(c, k, "cgroup v2 with cpu, cpuset, memory, io and pids controllers");
 }
 
+/* "Vulnerable", "Vulnerable: ...", and the virtualization parts that
+ * matter here: itlb_multihit's "KVM: Vulnerable", l1tf's "VMX: vulnerable".
+ * "SMT vulnerable" after a mitigation is advice about SMT, not an open hole. */
+static bool vulnerability_is_open(const char *state) {
+        return strncmp(state, "Vulnerable", 10) == 0 || strstr(state, "KVM: Vulnerable") ||
+                strstr(state, "VMX: vulnerable");
+}
+
 static void check_vulnerabilities(VhReadinessContext *c) {
         _cleanup_strv_free_ char **entries = NULL;
         _cleanup_free_ char *vulnerable = NULL;
@@ -779,7 +892,7 @@ static void check_vulnerabilities(VhReadinessContext *c) {
                 char *m;
 
                 if (vh_hostfs_read_string(c->fs, &state, VH_SYSFS_CPU_VULNERABILITIES, *e, NULL) < 0 ||
-                    strncmp(state, "Vulnerable", 10) != 0)
+                    !vulnerability_is_open(state))
                         continue;
                 if (asprintf(&m, "%s%s%s", vulnerable ?: "", vulnerable ? ", " : "", *e) < 0) {
                         c->oom = true;
@@ -846,13 +959,14 @@ static void check_udev_rules(VhReadinessContext *c) {
                         found = m;
                 }
         }
-        k = vh_readiness_add(c, "system.udev-vfio-rules", "system", VH_CHECK_INFO,
+        k = vh_readiness_add(c, "system.udev-vfio-rules", "system", found ? VH_CHECK_INFO : VH_CHECK_PASS,
                              "/" VH_ETC_UDEV_RULES ", /" VH_LIB_UDEV_RULES ", /" VH_USR_LIB_UDEV_RULES);
         if (!k)
                 return;
         if (found) {
                 CHECK_SUMMARY(c, k, "udev rules mention vfio: %s", found);
                 CHECK_DETAIL(c, k, "They may bind devices or set /dev/vfio permissions behind vfiohostd's back.");
+                CHECK_REMEDY(c, k, "Make sure they do not bind devices that vfiohostd manages (driver_override, new_id).");
         } else
                 CHECK_SUMMARY(c, k, "No udev rule mentions vfio");
 }
@@ -913,13 +1027,14 @@ static void check_running_guests(VhReadinessContext *c) {
         }
         vh_holders_free(holders, n);
 
-        k = vh_readiness_add(c, "system.running-guests", "system", VH_CHECK_INFO,
+        k = vh_readiness_add(c, "system.running-guests", "system", n ? VH_CHECK_INFO : VH_CHECK_PASS,
                              "/" VH_PROC "/*/fd, /" VH_SYSFS_DEBUG_KVM);
         if (!k)
                 return;
         if (n) {
-                CHECK_SUMMARY(c, k, "%zu process%s use KVM or VFIO", n, n == 1 ? "" : "es");
+                CHECK_SUMMARY(c, k, "%zu %s KVM or VFIO", n, n == 1 ? "process uses" : "processes use");
                 CHECK_DETAIL(c, k, "%s.", strempty(list));
+                CHECK_REMEDY(c, k, "Devices these guests hold cannot be unbound until they stop.");
         } else
                 CHECK_SUMMARY(c, k, "No process holds /dev/kvm or a VFIO group");
 }

@@ -96,6 +96,8 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
+static bool modules_file_lists(const VhReadinessContext *c, const char *file, const char *name);
+
 bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
         _cleanup_free_ char *underscored = strdup(name);
 
@@ -115,7 +117,8 @@ bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
                         if (strncmp(p, underscored, n) == 0 && p[n] == ' ')
                                 return true;
         }
-        return false;
+        /* Built in: always there, with or without a sys/module entry. */
+        return modules_file_lists(c, "modules.builtin", name);
 }
 
 static bool modules_file_lists(const VhReadinessContext *c, const char *file, const char *name) {

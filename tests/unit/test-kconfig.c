@@ -303,8 +303,18 @@ static void test_oversized(Fixture *f, gconstpointer data) {
         for (size_t i = 0; i < size; i += 16)
                 memcpy(big + i, "# CONFIG_X=y 1\n\n", 16);
         write_gz(f->copy, "proc/config.gz", big, size);
-        g_assert_cmpint(vh_kconfig_load(f->fs, &k), ==, -EFBIG);
+        /* refused, and like any unusable config.gz, /boot is asked instead:
+         * none there yet */
+        g_assert_cmpint(vh_kconfig_load(f->fs, &k), ==, -ENOENT);
         g_assert_null(k);
+
+        /* with /boot/config-<release> present, that one is read */
+        vh_unit_write_file(f->copy, "proc/sys/kernel/osrelease", "6.9.7-arch1-1\n");
+        vh_unit_write_file(f->copy, "boot/config-6.9.7-arch1-1", "CONFIG_VFIO=m\n");
+        g_assert_cmpint(vh_kconfig_load(f->fs, &k), ==, 0);
+        g_assert_cmpstr(vh_kconfig_source(k), ==, "/boot/config-6.9.7-arch1-1");
+        g_assert_cmpint(vh_kconfig_get(k, "VFIO"), ==, VH_KCONFIG_MODULE);
+        vh_kconfig_free(k);
 }
 
 /* A large but plausible config (a few MiB) still loads, its last line too. */

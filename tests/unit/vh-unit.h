@@ -96,6 +96,17 @@ static inline void vh_unit_rm_rf_at(const char *path) {
                 g_unlink(path);
 }
 
+/* Removes a subtree of a temporary copy (never anything else). */
+static inline void vh_unit_remove_tree(const char *copy, const char *rel) {
+        g_autofree char *tmp_root = vh_unit_tmp_root();
+        g_autofree char *path = g_build_filename(copy, rel, NULL);
+
+        g_assert_true(g_str_has_prefix(copy, tmp_root));
+        g_assert_nonnull(strstr(copy + strlen(tmp_root), "/vh-unit-"));
+        g_assert_null(strstr(rel, ".."));
+        vh_unit_rm_rf_at(path);
+}
+
 static inline void vh_unit_remove_copy(const char *copy) {
         g_autofree char *tmp_root = NULL;
 
