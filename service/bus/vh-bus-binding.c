@@ -15,6 +15,7 @@
 #include "vh-bus-binding.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-objects.h"
+#include "vh-bus-options.h"
 #include "vh-bus-polkit.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -209,51 +210,13 @@ int vh_bus_binding_setup(VhDaemon *d) {
 /* ---- Methods ---------------------------------------------------------- */
 
 static int parse_options(sd_bus_message *m, VhBindOptions *o, sd_bus_error *error) {
-        int r;
+        const VhBusOption table[] = {
+                { "group",   'b', &o->group   },
+                { "force",   'b', &o->force   },
+                { "dry-run", 'b', &o->dry_run },
+        };
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key;
-                bool *target;
-                int v;
-
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-
-                if (strcmp(key, "group") == 0)
-                        target = &o->group;
-                else if (strcmp(key, "force") == 0)
-                        target = &o->force;
-                else if (strcmp(key, "dry-run") == 0)
-                        target = &o->dry_run;
-                else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%.64s'; known options: group (b), force (b), dry-run (b).", key);
-
-                r = sd_bus_message_enter_container(m, 'v', "b");
-                if (r == -ENXIO || r == -EINVAL)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Option '%s' must be a boolean (b).", key);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_read(m, "b", &v);
-                if (r < 0)
-                        return r;
-                *target = v;
-                r = sd_bus_message_exit_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-
-        return sd_bus_message_exit_container(m);
+        return vh_bus_read_options(m, table, ELEMENTSOF(table), error);
 }
 
 static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb, sd_bus_error *error) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vh-address.h"
+#include "vh-bus-options.h"
 #include "vh-bus-readiness.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -38,41 +39,19 @@ int vh_bus_readiness_setup(VhDaemon *d) {
 }
 
 static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {
+        const char *value = NULL;
+        const VhBusOption table[] = {
+                { "device", 's', &value },
+        };
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
+        r = vh_bus_read_options(m, table, ELEMENTSOF(table), error);
+        if (r < 0 || !value)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *key, *value;
-
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (strcmp(key, "device") != 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%.64s'; known options: device (s).", key);
-                r = sd_bus_message_enter_container(m, 'v', "s");
-                if (r == -ENXIO || r == -EINVAL)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'device' must be a string (s).");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_read(m, "s", &value);
-                if (r < 0)
-                        return r;
-                if (vh_address_normalize(value, device) < 0)
-                        return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
-                                                 VH_ADDRESS_INVALID_FMT, value);
-                *have_device = true;
-                r = sd_bus_message_exit_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        if (vh_address_normalize(value, device) < 0)
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT, value);
+        *have_device = true;
+        return 0;
 }
 
 int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vh-bus-options.h"
+#include "vh-macro.h"
+
+static const char *type_name(char type) {
+        return type == 'b' ? "a boolean (b)" : "a string (s)";
+}
+
+static int unknown_option(const char *key, const VhBusOption *options, size_t n, sd_bus_error *error) {
+        char known[256] = "";
+        size_t used = 0;
+
+        for (size_t i = 0; i < n && used < sizeof(known); i++)
+                used += (size_t) snprintf(known + used, sizeof(known) - used, "%s%s (%c)", i > 0 ? ", " : "",
+                                          options[i].key, options[i].type);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'; known options: %s.", key, known);
+}
+
+int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_options, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const VhBusOption *o = NULL;
+                const char *key;
+                char signature[2];
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n_options && !o; i++)
+                        if (strcmp(options[i].key, key) == 0)
+                                o = &options[i];
+                if (!o)
+                        return unknown_option(key, options, n_options, error);
+
+                signature[0] = o->type;
+                signature[1] = 0;
+                r = sd_bus_message_enter_container(m, 'v', signature);
+                if (r == -ENXIO || r == -EINVAL)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be %s.",
+                                                 o->key, type_name(o->type));
+                if (r < 0)
+                        return r;
+
+                if (o->type == 'b') {
+                        int v;
+
+                        r = sd_bus_message_read(m, "b", &v);
+                        if (r >= 0)
+                                *(bool *) o->value = v;
+                } else
+                        r = sd_bus_message_read(m, "s", (const char **) o->value);
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}

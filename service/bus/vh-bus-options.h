@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+
+/* Reading a method's a{sv} options against a table: unknown keys and wrong
+ * types are InvalidArgs naming what is known, so every method answers the
+ * same way. */
+
+typedef struct VhBusOption {
+        const char *key;
+        char type;                      /* 'b': bool *value; 's': const char **value (valid during the call) */
+        void *value;
+} VhBusOption;
+
+int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_options, sd_bus_error *error);
