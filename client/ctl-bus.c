@@ -184,85 +184,34 @@ static int read_property_value(sd_bus_message *m, CtlProperty *p) {
                         return -ENOMEM;
                 break;
         }
-        case 'b': {
-                int b;
-
-                r = sd_bus_message_read_basic(m, type, &b);
-                if (r < 0)
-                        return r;
-                p->b = b;
-                break;
-        }
-        case 'y': {
-                uint8_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->u = v;
-                break;
-        }
-        case 'q': {
-                uint16_t v;
+        case 'b': case 'y': case 'q': case 'u': case 't': case 'n': case 'i': case 'x': case 'd': {
+                /* One read into a union of every basic type, then widened. */
+                union {
+                        int b;
+                        uint8_t y;
+                        uint16_t q;
+                        uint32_t u;
+                        uint64_t t;
+                        int16_t n;
+                        int32_t i;
+                        int64_t x;
+                        double d;
+                } v;
 
                 r = sd_bus_message_read_basic(m, type, &v);
                 if (r < 0)
                         return r;
-                p->u = v;
-                break;
-        }
-        case 'u': {
-                uint32_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->u = v;
-                break;
-        }
-        case 't': {
-                uint64_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->u = v;
-                break;
-        }
-        case 'n': {
-                int16_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->i = v;
-                break;
-        }
-        case 'i': {
-                int32_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->i = v;
-                break;
-        }
-        case 'x': {
-                int64_t v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->i = v;
-                break;
-        }
-        case 'd': {
-                double v;
-
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                p->d = v;
+                switch (type) {
+                case 'b': p->b = v.b; break;
+                case 'y': p->u = v.y; break;
+                case 'q': p->u = v.q; break;
+                case 'u': p->u = v.u; break;
+                case 't': p->u = v.t; break;
+                case 'n': p->i = v.n; break;
+                case 'i': p->i = v.i; break;
+                case 'x': p->i = v.x; break;
+                case 'd': p->d = v.d; break;
+                }
                 break;
         }
         case 'a':
