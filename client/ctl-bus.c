@@ -561,13 +561,11 @@ char *ctl_address_expand(const char *s) {
         return strdup(s);
 }
 
-/* The "devices" entry of a Bind/Unbind result, positioned on its variant. */
-static int read_bind_devices(sd_bus_message *m, CtlBindResult *res) {
+/* An aa{sv} as one object per entry, any keys (bind result devices,
+ * readiness checks). */
+static int read_object_array(sd_bus_message *m, CtlObject ***objects, size_t *n_objects) {
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', "aa{sv}");
-        if (r < 0)
-                return r;
         r = sd_bus_message_enter_container(m, 'a', "a{sv}");
         if (r < 0)
                 return r;
@@ -584,14 +582,24 @@ static int read_bind_devices(sd_bus_message *m, CtlBindResult *res) {
                 r = read_properties(m, "", &o);
                 if (r < 0)
                         return r;
-                r = object_array_push(&res->devices, &res->n_devices, o);
+                r = object_array_push(objects, n_objects, o);
                 if (r < 0) {
                         ctl_object_free(o);
                         return r;
                 }
         }
 
-        r = sd_bus_message_exit_container(m);
+        return sd_bus_message_exit_container(m);
+}
+
+/* The "devices" entry of a Bind/Unbind result, positioned on its variant. */
+static int read_bind_devices(sd_bus_message *m, CtlBindResult *res) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "aa{sv}");
+        if (r < 0)
+                return r;
+        r = read_object_array(m, &res->devices, &res->n_devices);
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
@@ -765,35 +773,6 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         return 0;
 }
 
-/* The aa{sv} of GetReadiness: one object per check, any keys. */
-static int read_checks(sd_bus_message *m, CtlReadiness *res) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "a{sv}");
-        if (r < 0)
-                return r;
-
-        for (;;) {
-                CtlObject *o = NULL;
-
-                r = sd_bus_message_at_end(m, false);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        break;
-
-                r = read_properties(m, "", &o);
-                if (r < 0)
-                        return r;
-                r = object_array_push(&res->checks, &res->n_checks, o);
-                if (r < 0) {
-                        ctl_object_free(o);
-                        return r;
-                }
-        }
-
-        return sd_bus_message_exit_container(m);
-}
 
 int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -832,7 +811,7 @@ int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, s
                         r = -ENOMEM;
         }
         if (r >= 0)
-                r = read_checks(reply, res);
+                r = read_object_array(reply, &res->checks, &res->n_checks);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 
