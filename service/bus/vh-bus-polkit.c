@@ -86,15 +86,6 @@ static Query *registry_find(VhPolkitRegistry *r, sd_bus_message *call) {
         return NULL;
 }
 
-static bool details_equal(char * const *a, const char * const *b) {
-        size_t i = 0;
-
-        for (; a && a[i] && b && b[i]; i++)
-                if (strcmp(a[i], b[i]) != 0)
-                        return false;
-        return (!a || !a[i]) && (!b || !b[i]);
-}
-
 static int on_defer(sd_event_source *s, void *userdata) {
         query_free(userdata);
         return 0;
@@ -170,7 +161,7 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
         if (q && q->reply) {
                 /* The call asks for something else than what was
                  * authorized: do not reuse the answer. */
-                if (strcmp(q->action, action) != 0 || !details_equal(q->details, details))
+                if (strcmp(q->action, action) != 0 || !vh_strv_equal(q->details, (char * const *) details))
                         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                                 "Access denied: the request changed during authorization.");
                 return answer_from_reply(q, error);

@@ -284,19 +284,6 @@ int vh_daemon_run(VhDaemon *d) {
         return r;
 }
 
-static bool str_eq(const char *a, const char *b) {
-        return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool strv_eq(char * const *a, char * const *b) {
-        size_t i = 0;
-
-        for (; a && a[i] && b && b[i]; i++)
-                if (strcmp(a[i], b[i]) != 0)
-                        return false;
-        return (!a || !a[i]) && (!b || !b[i]);
-}
-
 static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciDevice *new) {
         _cleanup_strv_free_ char **changed = NULL;
         _cleanup_free_ char *path = NULL;
@@ -306,21 +293,21 @@ static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciD
         if (!changed)
                 return -ENOMEM;
 
-        if (!str_eq(old->driver, new->driver))
+        if (!vh_streq_null(old->driver, new->driver))
                 r = vh_strv_extend(&changed, "Driver");
-        if (r >= 0 && !str_eq(old->original_driver, new->original_driver))
+        if (r >= 0 && !vh_streq_null(old->original_driver, new->original_driver))
                 r = vh_strv_extend(&changed, "OriginalDriver");
-        if (r >= 0 && !str_eq(old->driver_override, new->driver_override))
+        if (r >= 0 && !vh_streq_null(old->driver_override, new->driver_override))
                 r = vh_strv_extend(&changed, "DriverOverride");
-        if (r >= 0 && !strv_eq(old->reset_methods, new->reset_methods))
+        if (r >= 0 && !vh_strv_equal(old->reset_methods, new->reset_methods))
                 r = vh_strv_extend(&changed, "ResetMethods");
         if (r >= 0 && old->d3cold_allowed != new->d3cold_allowed)
                 r = vh_strv_extend(&changed, "D3coldAllowed");
         if (r >= 0 && old->sriov_numvfs != new->sriov_numvfs)
                 r = vh_strv_extend(&changed, "SriovNumVfs");
-        if (r >= 0 && !str_eq(old->vfio_group_path, new->vfio_group_path))
+        if (r >= 0 && !vh_streq_null(old->vfio_group_path, new->vfio_group_path))
                 r = vh_strv_extend(&changed, "VfioGroupPath");
-        if (r >= 0 && !str_eq(old->vfio_device_path, new->vfio_device_path))
+        if (r >= 0 && !vh_streq_null(old->vfio_device_path, new->vfio_device_path))
                 r = vh_strv_extend(&changed, "VfioDevicePath");
         if (r < 0)
                 return r;
@@ -342,16 +329,16 @@ static int emit_group_changes(VhDaemon *d, const VhIommuGroup *old, const VhIomm
         if (!changed)
                 return -ENOMEM;
 
-        if (!strv_eq(old->members, new->members)) {
+        if (!vh_strv_equal(old->members, new->members)) {
                 r = vh_strv_extend(&changed, "Devices");
                 if (r >= 0)
                         r = vh_strv_extend(&changed, "Addresses");
         }
-        if (r >= 0 && !str_eq(old->type, new->type))
+        if (r >= 0 && !vh_streq_null(old->type, new->type))
                 r = vh_strv_extend(&changed, "Type");
         if (r >= 0 && old->viable != new->viable)
                 r = vh_strv_extend(&changed, "Viable");
-        if (r >= 0 && !str_eq(old->viability_reason, new->viability_reason))
+        if (r >= 0 && !vh_streq_null(old->viability_reason, new->viability_reason))
                 r = vh_strv_extend(&changed, "ViabilityReason");
         if (r < 0)
                 return r;

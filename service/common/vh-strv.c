@@ -119,3 +119,12 @@ char *vh_strv_join(char * const *l, const char *separator) {
         *p = 0;
         return s;
 }
+
+bool vh_strv_equal(char * const *a, char * const *b) {
+        size_t i = 0;
+
+        for (; a && a[i] && b && b[i]; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return (!a || !a[i]) && (!b || !b[i]);
+}

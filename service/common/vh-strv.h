@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* NULL-terminated string vectors, owned element by element. */
 
@@ -23,3 +24,11 @@ void vh_strv_sort(char **l);
 int vh_strv_split(const char *s, const char *separators, char ***ret);
 /* Joins with separator; an empty or NULL vector gives "". */
 char *vh_strv_join(char * const *l, const char *separator);
+
+/* Equal strings, NULL equal only to NULL. */
+static inline bool vh_streq_null(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Same strings in the same order; NULL equals an empty vector. */
+bool vh_strv_equal(char * const *a, char * const *b);

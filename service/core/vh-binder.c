@@ -531,8 +531,6 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
         return 0;
 }
 
-static bool driver_is(const char *driver, const char *want);
-
 /* What a dry run or a no-op reports: where each function would end up,
  * and the VFIO nodes of those that are on vfio-pci already. */
 static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
@@ -540,7 +538,7 @@ static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
                 VhBindTarget *t = &p->targets[i];
                 const char *after;
 
-                if (t->noop && driver_is(t->driver_before, VH_DRIVER_VFIO_PCI) && !t->vfio_group_path &&
+                if (t->noop && vh_streq_null(t->driver_before, VH_DRIVER_VFIO_PCI) && !t->vfio_group_path &&
                     vh_pci_read_vfio_nodes(b->fs, t->address, (int) p->group, &t->vfio_group_path,
                                            &t->vfio_device_path) < 0)
                         return -ENOMEM;
@@ -608,12 +606,6 @@ static int step_failed(VhError *error, int r, const char *address, const char *s
         return vh_error_set(error, VH_ERROR_CODE_FAILED, "%s: %s failed: %s.", address, step, strerror(-r));
 }
 
-static bool driver_is(const char *driver, const char *want) {
-        if (!driver || !want)
-                return driver == want;
-        return strcmp(driver, want) == 0;
-}
-
 /* Re-reads the driver link until it names want (any driver when want is
  * NULL and any_driver is set) or the wait is over; *ret holds the last read. */
 static void wait_for_driver(VhBinder *b, const char *address, const char *want, bool any_driver, char **ret) {
@@ -621,7 +613,7 @@ static void wait_for_driver(VhBinder *b, const char *address, const char *want, 
                 free(*ret);
                 *ret = NULL;
                 (void) vh_pci_read_driver(b->fs, address, ret);
-                if (any_driver ? *ret != NULL : driver_is(*ret, want))
+                if (any_driver ? *ret != NULL : vh_streq_null(*ret, want))
                         return;
                 if (waited >= DRIVER_WAIT_USEC)
                         return;
@@ -664,7 +656,7 @@ static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error
         /* drivers_probe succeeds even when nothing bound: look. */
         wait_for_driver(b, t->address, VH_DRIVER_VFIO_PCI, false, &t->driver_after);
         t->changed = true;
-        if (!driver_is(t->driver_after, VH_DRIVER_VFIO_PCI))
+        if (!vh_streq_null(t->driver_after, VH_DRIVER_VFIO_PCI))
                 return vh_error_set(error, VH_ERROR_CODE_FAILED,
                                     "%s did not bind to vfio-pci after drivers_probe (driver now: %s); "
                                     "the kernel log (dmesg) has vfio-pci's reason.",
@@ -689,7 +681,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
          * it alone rather than write to it again. */
         (void) vh_pci_read_driver(b->fs, t->address, &current);
         (void) vh_pci_read_driver_override(b->fs, t->address, &override);
-        if (known && driver_is(current, want_driver) && driver_is(override, want_override)) {
+        if (known && vh_streq_null(current, want_driver) && vh_streq_null(override, want_override)) {
                 free(t->driver_after);
                 t->driver_after = TAKE_PTR(current);
                 return 0;
@@ -703,7 +695,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
                 return step_failed(error, r, t->address, "clearing driver_override");
 
         (void) vh_pci_read_driver(b->fs, t->address, &current);
-        if (current && (!known || !driver_is(current, want_driver))) {
+        if (current && (!known || !vh_streq_null(current, want_driver))) {
                 r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
                 if (r < 0)
                         return step_failed(error, r, t->address, "unbinding vfio-pci");
@@ -722,7 +714,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
                 wait_for_driver(b, t->address, want_driver, !known, &current);
         }
 
-        if (known && !driver_is(current, want_driver)) {
+        if (known && !vh_streq_null(current, want_driver)) {
                 /* Another driver won the probe, or none did: bind the
                  * recorded one explicitly. */
                 if (current) {
@@ -742,7 +734,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
 
 done:
         wait_for_driver(b, t->address, want_driver, !known, &t->driver_after);
-        if (known && !driver_is(t->driver_after, want_driver))
+        if (known && !vh_streq_null(t->driver_after, want_driver))
                 return vh_error_set(error, VH_ERROR_CODE_FAILED, "%s: could not restore %s (driver now: %s).",
                                     t->address, want_driver ?: "no driver", t->driver_after ?: "none");
         t->changed = true;
@@ -885,7 +877,7 @@ int vh_binder_reconcile(VhBinder *b) {
                 (void) vh_pci_read_driver(b->fs, e->address, &driver);
 
                 if (!in_unfinished) {
-                        if (!driver_is(driver, VH_DRIVER_VFIO_PCI)) {
+                        if (!vh_streq_null(driver, VH_DRIVER_VFIO_PCI)) {
                                 log_notice("%s is no longer on vfio-pci (now %s); dropping its journal entry.",
                                            e->address, driver ?: "no driver");
                                 vh_journal_remove(b->journal, e->address);
