@@ -20,15 +20,21 @@
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+#include "vh-strv.h"
 
+/* A Bind or Unbind (call and plan set), or the reconcile at start (no
+ * call; the groups it touches in groups). */
 struct VhOperation {
         VhDaemon *daemon;
         VhOperation *next;              /* in daemon->operations or the done list */
         sd_bus_message *call;
         VhBindPlan *plan;
+        unsigned *groups;
+        size_t n_groups;
         VhError error;
         int result;
         pthread_t thread;
+        bool joined;
 };
 
 static void operation_free(VhOperation *op) {
@@ -36,15 +42,24 @@ static void operation_free(VhOperation *op) {
                 return;
         sd_bus_message_unref(op->call);
         vh_bind_plan_free(op->plan);
+        free(op->groups);
         vh_error_clear(&op->error);
         free(op);
 }
 
+static const VhOperation *operation_on_group(const VhDaemon *d, unsigned group) {
+        for (const VhOperation *op = d->operations; op; op = op->next) {
+                if (op->plan && op->plan->group == group)
+                        return op;
+                for (size_t i = 0; i < op->n_groups; i++)
+                        if (op->groups[i] == group)
+                                return op;
+        }
+        return NULL;
+}
+
 bool vh_bus_binding_group_busy(const VhDaemon *d, unsigned group) {
-        for (const VhOperation *op = d->operations; op; op = op->next)
-                if (op->plan->group == group)
-                        return true;
-        return false;
+        return operation_on_group(d, group) != NULL;
 }
 
 static int append_string(sd_bus_message *m, const char *key, const char *value) {
@@ -132,7 +147,10 @@ static void *operation_run(void *userdata) {
         VhDaemon *d = op->daemon;
         uint64_t one = 1;
 
-        op->result = vh_binder_execute(d->binder, op->plan, &op->error);
+        if (op->plan)
+                op->result = vh_binder_execute(d->binder, op->plan, &op->error);
+        else
+                op->result = vh_binder_reconcile(d->binder);
 
         /* Hand it back to the event loop; only that thread touches the bus. */
         pthread_mutex_lock(&d->done_lock);
@@ -152,13 +170,17 @@ static void operations_unlink(VhDaemon *d, VhOperation *op) {
                 }
 }
 
-static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        VhDaemon *d = userdata;
-        VhOperation *done;
-        uint64_t n;
+static void set_reconciling(VhDaemon *d, bool reconciling) {
+        d->reconciling = reconciling;
+        if (d->bus)
+                (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Reconciling", NULL);
+}
 
-        if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-                log_warning_errno(errno, "Cannot read the completion counter: %m");
+/* Replies to (or, for reconcile, logs) every finished operation and frees
+ * it. Returns whether any finished. */
+static bool complete_done_operations(VhDaemon *d) {
+        VhOperation *done;
+        bool any = false;
 
         pthread_mutex_lock(&d->done_lock);
         done = d->done;
@@ -170,8 +192,20 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
                 int r;
 
                 done = op->next;
-                (void) pthread_join(op->thread, NULL);
+                any = true;
+                if (!op->joined)
+                        (void) pthread_join(op->thread, NULL);
                 operations_unlink(d, op);
+
+                if (!op->call) {
+                        if (op->result < 0)
+                                log_error_errno(op->result, "Cannot reconcile the journal: %m");
+                        else
+                                log_notice("Reconcile finished: %d function(s) restored.", op->result);
+                        set_reconciling(d, false);
+                        operation_free(op);
+                        continue;
+                }
 
                 if (op->result < 0 && vh_error_is_set(&op->error))
                         r = vh_bus_reply_error(op->call, &op->error);
@@ -184,6 +218,18 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
 
                 operation_free(op);
         }
+        return any;
+}
+
+static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        VhDaemon *d = userdata;
+        uint64_t n;
+
+        if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+                log_warning_errno(errno, "Cannot read the completion counter: %m");
+
+        if (!complete_done_operations(d))
+                return 0;
 
         /* The host changed: new snapshot, PropertiesChanged for what moved. */
         (void) vh_daemon_refresh_host(d);
@@ -191,6 +237,72 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
 
         if (d->exit_when_idle && !d->operations)
                 return sd_event_exit(d->event, EXIT_SUCCESS);
+        return 0;
+}
+
+void vh_bus_binding_finish_all(VhDaemon *d) {
+        if (!d->operations)
+                return;
+        /* Each write is bounded by the write timeout: this ends. */
+        log_info("Waiting for the running operations to finish before exiting.");
+        for (VhOperation *op = d->operations; op; op = op->next) {
+                (void) pthread_join(op->thread, NULL);
+                op->joined = true;
+        }
+        /* Every one is on the done list now: reply where the bus allows. */
+        (void) complete_done_operations(d);
+        if (d->bus)
+                (void) sd_bus_flush(d->bus);
+}
+
+static int start_operation(VhDaemon *d, VhOperation *op) {
+        int r;
+
+        /* Joined by complete_done_operations(). */
+        r = -pthread_create(&op->thread, NULL, operation_run, op);
+        if (r < 0)
+                return r;
+        op->next = d->operations;
+        d->operations = op;
+        return 0;
+}
+
+int vh_bus_binding_start_reconcile(VhDaemon *d) {
+        _cleanup_strv_free_ char **addresses = NULL;
+        VhOperation *op;
+        int r;
+
+        r = vh_binder_unfinished(d->binder, &addresses);
+        if (r < 0)
+                return log_oom();
+        if (!addresses[0])
+                return 0;
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return log_oom();
+        op->daemon = d;
+        op->groups = calloc(vh_strv_length(addresses) + 1, sizeof(unsigned));
+        if (!op->groups) {
+                operation_free(op);
+                return log_oom();
+        }
+        /* Calls on these groups get Busy until it is done; everything
+         * else is answered meanwhile. */
+        STRV_FOREACH(a, addresses) {
+                const VhPciDevice *dev = vh_host_find_device(d->host, *a);
+
+                if (dev && dev->iommu_group >= 0)
+                        op->groups[op->n_groups++] = (unsigned) dev->iommu_group;
+        }
+
+        r = start_operation(d, op);
+        if (r < 0) {
+                operation_free(op);
+                return log_error_errno(r, "Cannot start reconciling the journal: %m");
+        }
+        log_notice("Reconciling %zu function(s) an earlier run left unfinished.", vh_strv_length(addresses));
+        set_reconciling(d, true);
         return 0;
 }
 
@@ -264,10 +376,19 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                 return sd_bus_error_setf(error, VH_ERROR_FAILED,
                                          "vfiohostd runs with --read-only; it does not change the host. Nothing was changed.");
 
-        if (vh_bus_binding_group_busy(d, plan->group))
-                return sd_bus_error_setf(error, VH_ERROR_BUSY,
-                                         "Another operation on IOMMU group %u is running; try again when it has finished.",
-                                         plan->group);
+        {
+                const VhOperation *busy = operation_on_group(d, plan->group);
+
+                if (busy && !busy->call)
+                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                                 "vfiohostd is finishing an operation an earlier run left unfinished on "
+                                                 "IOMMU group %u; try again when the Reconciling property is false.",
+                                                 plan->group);
+                if (busy)
+                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                                 "Another operation on IOMMU group %u is running; try again when it has finished.",
+                                                 plan->group);
+        }
 
         {
                 const char *details[] = { "device", plan->address, "verb", verb_name, NULL };
@@ -287,14 +408,11 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         op->call = sd_bus_message_ref(m);
         op->plan = TAKE_PTR(plan);
 
-        /* Joined by on_operations_done(). */
-        r = -pthread_create(&op->thread, NULL, operation_run, op);
+        r = start_operation(d, op);
         if (r < 0) {
                 operation_free(op);
                 return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
         }
-        op->next = d->operations;
-        d->operations = op;
 
         log_info("%s of %s (IOMMU group %u) started.", verb == VH_BIND_VERB_BIND ? "Bind" : "Unbind",
                  address, op->plan->group);

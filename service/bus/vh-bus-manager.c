@@ -57,10 +57,18 @@ static int property_get_vfio_available(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "b", (int) d->host->vfio_available);
 }
 
+static int property_get_reconciling(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        VhDaemon *d = userdata;
+
+        return sd_bus_message_append(reply, "b", (int) d->reconciling);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IommuEnabled", "b", property_get_iommu_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Reconciling", "b", property_get_reconciling, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VfioAvailable", "b", property_get_vfio_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Readiness", "s", vh_bus_property_get_readiness, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("GetDevice",

@@ -53,17 +53,10 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot load the journal: %m");
 
-        /* Before serving: undo what a killed predecessor left half done. */
-        if (options->read_only) {
-                if (d->binder->journal->n_entries > 0)
-                        log_notice("Read-only: not reconciling the journal's %zu entries.", d->binder->journal->n_entries);
-        } else {
-                r = vh_binder_reconcile(d->binder);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot reconcile the journal: %m");
-                if (r > 0)
-                        log_notice("Restored %d function(s) left half-bound by an earlier run.", r);
-        }
+        /* What a killed predecessor left half done is settled once the
+         * name is taken (vh_daemon_run), on a worker: never before. */
+        if (options->read_only && d->binder->journal->n_entries > 0)
+                log_notice("Read-only: not reconciling the journal's %zu entries.", d->binder->journal->n_entries);
 
         r = vh_pci_names_new(d->fs, &d->names);
         if (r < 0)
@@ -88,6 +81,10 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
         if (!d)
                 return NULL;
 
+        /* Whatever ended the loop (a signal, idle exit, the bus going
+         * away, a failure): workers use the binder and the host fs. */
+        vh_bus_binding_finish_all(d);
+
         sd_event_source_unref(d->idle_timer);
         sd_bus_slot_unref(d->idle_filter);
         vh_polkit_registry_free(d->polkit);
@@ -96,8 +93,6 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
         sd_event_source_disable_unref(d->done_source);
         if (d->done_fd >= 0)
                 close(d->done_fd);
-        /* Operations still running are not waited for: their writes may be
-         * stuck in the kernel; the journal lets the next start reconcile. */
         pthread_mutex_destroy(&d->done_lock);
         sd_event_unref(d->event);
 
@@ -277,6 +272,12 @@ int vh_daemon_run(VhDaemon *d) {
                 return r;
 
         log_debug("Ready on the system bus as %s.", VH_BUS_NAME);
+
+        if (!vh_hostfs_is_read_only(d->fs)) {
+                r = vh_bus_binding_start_reconcile(d);
+                if (r < 0)
+                        return r;
+        }
 
         r = sd_event_loop(d->event);
         if (r < 0)

@@ -42,6 +42,7 @@ typedef struct VhDaemon {
         sd_bus_slot *idle_filter;
         bool exiting;
         bool exit_when_idle;            /* SIGTERM came while operations ran */
+        bool reconciling;               /* the journal's unfinished operations are being settled */
 
         bool ready;                     /* verdict of the latest readiness report */
         bool readiness_known;

@@ -83,18 +83,6 @@ VhBinder *vh_binder_free(VhBinder *b) {
         return NULL;
 }
 
-char *vh_binder_original_driver(VhBinder *b, const char *address) {
-        VhJournalEntry *e;
-        char *s = NULL;
-
-        pthread_mutex_lock(&b->lock);
-        e = vh_journal_find(b->journal, address);
-        if (e && e->original_driver)
-                s = strdup(e->original_driver);
-        pthread_mutex_unlock(&b->lock);
-        return s;
-}
-
 /* ---- Writes under a timeout ------------------------------------------ */
 
 /* Shared by the waiting worker and the writer thread; the last one out
@@ -225,26 +213,29 @@ static void journal_revert_locked(VhBinder *b) {
         b->journal = durable;
 }
 
-static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state, VhError *error) {
-        uint64_t txn;
+static int journal_record(VhBinder *b, VhBindPlan *p, VhJournalState state, VhError *error) {
         int r = 0;
 
         pthread_mutex_lock(&b->lock);
-        txn = vh_journal_new_txn(b->journal);
+        /* One transaction per operation: reconcile undoes or finishes
+         * exactly the entries this one marks, nothing else. */
+        p->txn = vh_journal_new_txn(b->journal);
         for (size_t i = 0; i < p->n_targets && r >= 0; i++) {
                 const VhBindTarget *t = &p->targets[i];
 
                 if (t->noop)
                         continue;
                 if (p->verb == VH_BIND_VERB_BIND)
-                        r = vh_journal_put(b->journal, t->address, state, txn, true,
+                        r = vh_journal_put(b->journal, t->address, state, p->txn, true,
                                            t->original_driver, t->original_override);
                 else if (vh_journal_find(b->journal, t->address))
-                        vh_journal_set_state(b->journal, t->address, state);
+                        vh_journal_set_state(b->journal, t->address, state, p->txn);
                 else
                         /* Bound by someone else, original unknown: journal it
                          * so that a crash mid-way still ends in a probe. */
-                        r = vh_journal_put(b->journal, t->address, state, txn, false, NULL, NULL);
+                        r = vh_journal_put(b->journal, t->address, state, p->txn, false, NULL, NULL);
+                if (r >= 0)
+                        vh_journal_set_identity(b->journal, t->address, &t->identity);
         }
         if (r >= 0)
                 r = journal_save_locked(b, error);
@@ -256,18 +247,24 @@ static int journal_record(VhBinder *b, const VhBindPlan *p, VhJournalState state
         return r;
 }
 
-/* After an operation: entries of functions now bound become "bound", the
- * others go, except those whose rollback failed (restore_failed): they stay
- * for the next start to finish. */
-static void journal_finish(VhBinder *b, const VhBindTarget *targets, size_t n, bool bound) {
+/* After an operation, each function's entry says where it ended: on
+ * vfio-pci ("bound"), released (no entry), or — when its own rollback
+ * failed (restore_failed) — still marked by this transaction for the next
+ * start to finish. on_vfio: where the operation left the functions that
+ * did not fail (bind succeeded or unbind rolled back). */
+static void journal_finish(VhBinder *b, const VhBindPlan *p, bool on_vfio) {
         pthread_mutex_lock(&b->lock);
-        for (size_t i = 0; i < n; i++) {
-                if (targets[i].noop || targets[i].restore_failed)
+        for (size_t i = 0; i < p->n_targets; i++) {
+                const VhBindTarget *t = &p->targets[i];
+
+                if (t->noop || t->restore_failed)
                         continue;
-                if (bound)
-                        vh_journal_set_state(b->journal, targets[i].address, VH_JOURNAL_BOUND);
+                if (on_vfio && (p->verb == VH_BIND_VERB_BIND || t->journaled_before))
+                        vh_journal_set_state(b->journal, t->address, VH_JOURNAL_BOUND, p->txn);
                 else
-                        vh_journal_remove(b->journal, targets[i].address);
+                        /* Released, or back on vfio-pci as someone else left
+                         * it, with nothing of ours to remember. */
+                        vh_journal_remove(b->journal, t->address);
         }
         if (vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
                 log_warning("Cannot update the journal in %s; the next start reconciles it.", b->state_dir);
@@ -300,6 +297,12 @@ static int add_target(VhBindPlan *p, const VhPciDevice *d) {
         t = &a[p->n_targets++];
         memset(t, 0, sizeof(*t));
         memcpy(t->address, d->address, VH_ADDRESS_MAX);
+        t->identity = (VhJournalIdentity) {
+                .vendor = d->vendor_id,
+                .device = d->device_id,
+                .subsystem_vendor = d->subsystem_vendor_id,
+                .subsystem_device = d->subsystem_device_id,
+        };
         if (set_string(&t->driver_before, d->driver) < 0 || set_string(&t->override_before, d->driver_override) < 0)
                 return -ENOMEM;
         return 0;
@@ -485,6 +488,7 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
                 bool override_vfio = t->override_before && strcmp(t->override_before, VH_DRIVER_VFIO_PCI) == 0;
 
                 if (e) {
+                        t->journaled_before = true;
                         t->original_known = e->original_known;
                         if (set_string(&t->original_driver, e->original_driver) < 0 ||
                             set_string(&t->original_override, e->original_override) < 0)
@@ -636,22 +640,29 @@ static int wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
         }
 }
 
+/* Takes a function to vfio-pci from wherever it is: a host driver, no
+ * driver, or vfio-pci already (a rollback of an unbind that stopped
+ * half-way). The driver is read now, not taken from the plan. */
 static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error) {
+        _cleanup_free_ char *current = NULL;
         int r;
 
         r = timed_write(b, VH_DRIVER_VFIO_PCI, VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
         if (r < 0)
                 return step_failed(error, r, t->address, "writing vfio-pci to driver_override");
 
-        if (t->driver_before) {
-                r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, t->driver_before, VH_ATTR_UNBIND);
-                if (r < 0)
-                        return step_failed(error, r, t->address, "unbinding the host driver");
-        }
+        (void) vh_pci_read_driver(b->fs, t->address, &current);
+        if (!vh_streq_null(current, VH_DRIVER_VFIO_PCI)) {
+                if (current) {
+                        r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
+                        if (r < 0)
+                                return step_failed(error, r, t->address, "unbinding the host driver");
+                }
 
-        r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
-        if (r < 0)
-                return step_failed(error, r, t->address, "drivers_probe");
+                r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
+                if (r < 0)
+                        return step_failed(error, r, t->address, "drivers_probe");
+        }
 
         /* drivers_probe succeeds even when nothing bound: look. */
         wait_for_driver(b, t->address, VH_DRIVER_VFIO_PCI, false, &t->driver_after);
@@ -741,7 +752,52 @@ done:
         return 0;
 }
 
+/* Appends what the rollback achieved to the operation's error, so that the
+ * reply says what state the host is in. */
+static void error_append(VhError *error, const char *sentence) {
+        _cleanup_free_ char *m = error->message;
+
+        error->message = NULL;
+        if (asprintf(&error->message, "%s %s", strempty(m), sentence) < 0)
+                error->message = TAKE_PTR(m);
+}
+
+/* Where each function of a failed operation ended, as one sentence
+ * ("0000:01:00.0 on vfio-pci, 0000:01:00.1 on snd_hda_intel."). */
+static char *describe_final_state(VhBinder *b, const VhBindPlan *p) {
+        _cleanup_free_ char *text = NULL;
+
+        for (size_t i = 0; i < p->n_targets; i++) {
+                _cleanup_free_ char *driver = NULL;
+                char *next;
+
+                /* Read, not remembered: the functions never reached too. */
+                (void) vh_pci_read_driver(b->fs, p->targets[i].address, &driver);
+                if (asprintf(&next, "%s%s%s %s%s", strempty(text), text ? ", " : "", p->targets[i].address,
+                             driver ? "on " : "without a driver", strempty(driver)) < 0)
+                        return NULL;
+                free(text);
+                text = next;
+        }
+        return TAKE_PTR(text);
+}
+
+static void error_append_final_state(VhBinder *b, VhError *error, const VhBindPlan *p, bool restored,
+                                     const char *where) {
+        _cleanup_free_ char *state = describe_final_state(b, p);
+        _cleanup_free_ char *sentence = NULL;
+
+        if (asprintf(&sentence, "%s Now: %s.",
+                     restored ? where
+                              : "The rollback did not complete; the journal keeps what remains and vfiohostd "
+                                "finishes it at its next start.",
+                     strempty(state)) < 0)
+                return;
+        error_append(error, sentence);
+}
+
 static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
+        bool restored = true;
         size_t done = 0;
         int r;
 
@@ -762,76 +818,84 @@ static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
         }
 
         if (r >= 0) {
-                journal_finish(b, p->targets, p->n_targets, true);
+                journal_finish(b, p, true);
                 return 0;
         }
 
-        /* Roll back everything touched, the failed one included, newest first. */
-        {
-                bool restored = true;
+        /* Roll back everything touched, the failed one included, newest
+         * first; targets after the failed one were never touched. */
+        for (size_t i = done + 1; i-- > 0;) {
+                VhBindTarget *t = &p->targets[i];
+                VhError e = VH_ERROR_NULL;
 
-                /* Targets after the failed one were never touched. */
-                for (size_t i = done + 1; i-- > 0;) {
-                        VhBindTarget *t = &p->targets[i];
-                        VhError e = VH_ERROR_NULL;
-
-                        if (t->noop)
-                                continue;
-                        if (restore_one(b, t, true, t->original_driver, t->original_override, &e) < 0) {
-                                log_warning("Rollback of %s failed: %s", t->address, e.message);
-                                t->restore_failed = true;
-                                restored = false;
-                        }
-                        vh_error_clear(&e);
+                if (t->noop)
+                        continue;
+                if (restore_one(b, t, true, t->original_driver, t->original_override, &e) < 0) {
+                        log_warning("Rollback of %s failed: %s", t->address, e.message);
+                        t->restore_failed = true;
+                        restored = false;
                 }
-
-                journal_finish(b, p->targets, p->n_targets, false);
-                if (restored) {
-                        log_info("Bind of group %u failed and was rolled back: %s", p->group, error->message);
-                } else
-                        log_error("Bind of group %u failed and the rollback did not complete; the journal keeps the "
-                                  "original drivers and the next start retries: %s", p->group, error->message);
-
-                /* Say in the reply what state the host is in. */
-                {
-                        _cleanup_free_ char *m = error->message;
-
-                        error->message = NULL;
-                        if (asprintf(&error->message, "%s %s", strempty(m),
-                                     restored ? "Every function was rolled back to its original driver."
-                                              : "The rollback did not complete; the journal keeps the original drivers "
-                                                "and vfiohostd retries at its next start.") < 0)
-                                error->message = TAKE_PTR(m);
-                }
+                vh_error_clear(&e);
         }
+
+        journal_finish(b, p, false);
+        if (restored)
+                log_info("Bind of group %u failed and was rolled back: %s", p->group, error->message);
+        else
+                log_error("Bind of group %u failed and the rollback did not complete; the journal keeps the "
+                          "original drivers and the next start retries: %s", p->group, error->message);
+        error_append_final_state(b, error, p, restored, "Every function was rolled back to its original driver.");
         return r;
 }
 
+/* All-or-nothing like a bind: when one function cannot be given back, the
+ * ones already given back return to vfio-pci, so that the group is left as
+ * the last completed operation left it rather than half released. */
 static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
-        bool failed = false;
+        bool restored = true;
+        size_t done = 0;
         int r;
 
         r = journal_record(b, p, VH_JOURNAL_UNBINDING, error);
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < p->n_targets; i++) {
+        for (; done < p->n_targets; done++) {
+                if (p->targets[done].noop)
+                        continue;
+                r = restore_one(b, &p->targets[done], p->targets[done].original_known,
+                                p->targets[done].original_driver, p->targets[done].original_override, error);
+                if (r < 0)
+                        break;
+        }
+
+        if (r >= 0) {
+                journal_finish(b, p, false);
+                return 0;
+        }
+
+        for (size_t i = done + 1; i-- > 0;) {
                 VhBindTarget *t = &p->targets[i];
+                VhError e = VH_ERROR_NULL;
 
                 if (t->noop)
                         continue;
-                r = restore_one(b, t, t->original_known, t->original_driver, t->original_override, error);
-                if (r < 0) {
-                        failed = true;
-                        continue;
+                if (bind_one(b, t, p->group, &e) < 0) {
+                        log_warning("Returning %s to vfio-pci failed: %s", t->address, e.message);
+                        t->restore_failed = true;
+                        restored = false;
                 }
-                pthread_mutex_lock(&b->lock);
-                vh_journal_remove(b->journal, t->address);
-                (void) vh_journal_save(b->fs, b->state_dir, b->journal);
-                pthread_mutex_unlock(&b->lock);
+                vh_error_clear(&e);
         }
 
-        return failed ? vh_error_code_to_errno(error->code) : 0;
+        journal_finish(b, p, true);
+        if (restored)
+                log_info("Unbind of group %u failed; every function is back on vfio-pci: %s", p->group, error->message);
+        else
+                log_error("Unbind of group %u failed and returning the functions to vfio-pci did not complete; "
+                          "the next start finishes the unbind: %s", p->group, error->message);
+        error_append_final_state(b, error, p, restored, "Every function was returned to vfio-pci.");
+        return r;
 }
 
 int vh_binder_execute(VhBinder *b, VhBindPlan *p, VhError *error) {
@@ -843,85 +907,261 @@ int vh_binder_execute(VhBinder *b, VhBindPlan *p, VhError *error) {
 
 /* ---- Reconcile at start ----------------------------------------------- */
 
-int vh_binder_reconcile(VhBinder *b) {
-        _cleanup_free_ uint64_t *unfinished = NULL;
-        size_t n_unfinished = 0, restored = 0;
+static bool entry_unfinished(const VhJournalEntry *e) {
+        return e->state == VH_JOURNAL_BINDING || e->state == VH_JOURNAL_UNBINDING;
+}
+
+int vh_binder_unfinished(VhBinder *b, char ***ret) {
+        _cleanup_strv_free_ char **addresses = NULL;
+        int r = 0;
+
+        addresses = calloc(1, sizeof(char *));
+        if (!addresses)
+                return -ENOMEM;
+        pthread_mutex_lock(&b->lock);
+        for (size_t i = 0; i < b->journal->n_entries && r >= 0; i++)
+                if (entry_unfinished(&b->journal->entries[i]))
+                        r = vh_strv_extend(&addresses, b->journal->entries[i].address);
+        pthread_mutex_unlock(&b->lock);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(addresses);
+        return 0;
+}
+
+/* A copy of one unfinished entry: the journal may change (operations on
+ * other groups run meanwhile) while this one is being written. */
+typedef struct ReconcileItem {
+        char address[VH_ADDRESS_MAX];
+        VhJournalState state;
+        uint64_t txn;
+        bool original_known;
+        char *original_driver;
+        char *original_override;
+        bool has_identity;
+        VhJournalIdentity identity;
+        unsigned attempts;
+} ReconcileItem;
+
+static void reconcile_items_free(ReconcileItem *items, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(items[i].original_driver);
+                free(items[i].original_override);
+        }
+        free(items);
+}
+
+static int reconcile_snapshot(VhBinder *b, ReconcileItem **ret, size_t *ret_n) {
+        ReconcileItem *items;
+        size_t n = 0;
+        int r = 0;
+
+        pthread_mutex_lock(&b->lock);
+        items = calloc(b->journal->n_entries + 1, sizeof(ReconcileItem));
+        for (size_t i = 0; items && i < b->journal->n_entries && r >= 0; i++) {
+                const VhJournalEntry *e = &b->journal->entries[i];
+                ReconcileItem *it = &items[n];
+
+                if (!entry_unfinished(e))
+                        continue;
+                n++;
+                memcpy(it->address, e->address, VH_ADDRESS_MAX);
+                it->state = e->state;
+                it->txn = e->txn;
+                it->original_known = e->original_known;
+                it->has_identity = e->has_identity;
+                it->identity = e->identity;
+                it->attempts = e->attempts;
+                if (set_string(&it->original_driver, e->original_driver) < 0 ||
+                    set_string(&it->original_override, e->original_override) < 0)
+                        r = -ENOMEM;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (!items || r < 0) {
+                reconcile_items_free(items, n);
+                return -ENOMEM;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+/* Whether the action may go on. Returns 1 to act; 0 with *ret_note set to
+ * drop the action (a note is kept); 0 with *ret_note NULL to leave the entry
+ * for a later start; negative on OOM. */
+static int reconcile_check(VhBinder *b, const ReconcileItem *it, const VhPciDevice *d, char **ret_note) {
+        _cleanup_strv_free_ char **nodes = NULL;
+        _cleanup_free_ char *why = NULL, *group_path = NULL, *device_path = NULL;
+        VhHolder *holders = NULL;
+        size_t n_holders = 0;
+        int r;
+
+        *ret_note = NULL;
+
+        if (it->has_identity &&
+            (d->vendor_id != it->identity.vendor || d->device_id != it->identity.device ||
+             d->subsystem_vendor_id != it->identity.subsystem_vendor ||
+             d->subsystem_device_id != it->identity.subsystem_device)) {
+                if (asprintf(ret_note, "Reconcile left %s alone: the journal recorded %04x:%04x (subsystem %04x:%04x) "
+                             "there, but the function now is %04x:%04x (subsystem %04x:%04x); a card moved or the "
+                             "slots were renumbered. Nothing was changed.",
+                             it->address, it->identity.vendor, it->identity.device, it->identity.subsystem_vendor,
+                             it->identity.subsystem_device, d->vendor_id, d->device_id, d->subsystem_vendor_id,
+                             d->subsystem_device_id) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+
+        r = vh_critical_check(b->fs, d, &why);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (asprintf(ret_note, "Reconcile left %s alone: the host needs it now (%s). Nothing was changed; "
+                             "unbind it by hand if that is what you want.", it->address, why) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+
+        /* A VM that opened it since, or a host process on its driver's
+         * nodes: a write now would hang in the driver's remove path. */
+        r = vh_holders_driver_nodes(b->fs, d, &nodes);
+        if (r < 0)
+                return r;
+        r = vh_pci_read_vfio_nodes(b->fs, d->address, d->iommu_group, &group_path, &device_path);
+        if (r < 0)
+                return r;
+        if ((group_path && vh_strv_push(&nodes, TAKE_PTR(group_path)) < 0) ||
+            (device_path && vh_strv_push(&nodes, TAKE_PTR(device_path)) < 0))
+                return -ENOMEM;
+        r = vh_holders_find(b->fs, nodes, &holders, &n_holders);
+        if (r < 0)
+                return r;
+        if (n_holders > 0) {
+                _cleanup_free_ char *description = vh_holders_describe(holders, n_holders);
+
+                vh_holders_free(holders, n_holders);
+                log_warning("Reconcile: %s is in use (%s); leaving it for a later start.", it->address,
+                            strempty(description));
+                return 0;
+        }
+        return 1;
+}
+
+/* Applies the outcome of one item to the journal, if the entry is still
+ * the one this reconcile read (same transaction, still unfinished). */
+static void reconcile_settle(VhBinder *b, const ReconcileItem *it, bool done, bool failed, const char *note) {
+        VhJournalEntry *e;
+
+        pthread_mutex_lock(&b->lock);
+        e = vh_journal_find(b->journal, it->address);
+        if (e && e->txn == it->txn && entry_unfinished(e)) {
+                if (failed && !note && ++e->attempts >= VH_RECONCILE_ATTEMPTS_MAX)
+                        note = "Reconcile gave up: restoring the original driver failed at three starts in a row. "
+                               "Check the kernel log, then unbind or bind the function by hand.";
+                if (note) {
+                        log_warning("%s", note);
+                        if (vh_journal_add_note(b->journal, it->address, note) < 0)
+                                log_oom();
+                }
+                if (done || note)
+                        vh_journal_remove(b->journal, it->address);
+                if (vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
+                        log_warning("Cannot update the journal in %s after reconciling %s.", b->state_dir, it->address);
+        }
+        pthread_mutex_unlock(&b->lock);
+}
+
+static int reconcile_one(VhBinder *b, const ReconcileItem *it) {
+        _cleanup_(vh_pci_device_freep) VhPciDevice *d = NULL;
+        _cleanup_free_ char *note = NULL;
+        VhBindTarget t = {};
+        VhError err = VH_ERROR_NULL;
+        int r;
+
+        r = vh_pci_device_load(b->fs, NULL, it->address, &d);
+        if (r == -ENOENT) {
+                log_notice("%s is gone; dropping its journal entry.", it->address);
+                reconcile_settle(b, it, true, false, NULL);
+                return 0;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Reconcile: cannot read %s, leaving it for a later start: %m", it->address);
+                return 0;
+        }
+
+        r = reconcile_check(b, it, d, &note);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                if (note)
+                        reconcile_settle(b, it, false, false, note);
+                return 0;
+        }
+
+        /* A bind is undone, an unbind finished: both end on the original. */
+        memcpy(t.address, it->address, VH_ADDRESS_MAX);
+        r = restore_one(b, &t, it->original_known, it->original_driver, it->original_override, &err);
+        if (r < 0) {
+                log_error("Reconcile: %s", err.message);
+                vh_error_clear(&err);
+                target_clear(&t);
+                reconcile_settle(b, it, false, true, NULL);
+                return 0;
+        }
+        log_notice("Reconcile: %s restored to %s after an unfinished %s.", it->address,
+                   t.driver_after ?: "no driver", it->state == VH_JOURNAL_BINDING ? "bind" : "unbind");
+        target_clear(&t);
+        reconcile_settle(b, it, true, false, NULL);
+        return 1;
+}
+
+/* Entries marked bound whose function is gone or no longer on vfio-pci
+ * (a reboot, someone else's unbind): bookkeeping only, no write. */
+static void reconcile_drop_stale(VhBinder *b) {
         bool changed = false;
 
         pthread_mutex_lock(&b->lock);
-
-        unfinished = calloc(b->journal->n_entries + 1, sizeof(uint64_t));
-        if (!unfinished) {
-                pthread_mutex_unlock(&b->lock);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < b->journal->n_entries; i++)
-                if (b->journal->entries[i].state != VH_JOURNAL_BOUND)
-                        unfinished[n_unfinished++] = b->journal->entries[i].txn;
-
         for (size_t i = 0; i < b->journal->n_entries;) {
                 VhJournalEntry *e = &b->journal->entries[i];
                 _cleanup_free_ char *driver = NULL;
-                bool in_unfinished = false;
 
-                for (size_t k = 0; k < n_unfinished; k++)
-                        in_unfinished = in_unfinished || unfinished[k] == e->txn;
-
-                if (!vh_hostfs_exists(b->fs, VH_SYSFS_PCI_DEVICES, e->address, NULL)) {
-                        log_notice("%s is gone; dropping its journal entry.", e->address);
-                        vh_journal_remove(b->journal, e->address);
-                        changed = true;
-                        continue;
-                }
-
-                (void) vh_pci_read_driver(b->fs, e->address, &driver);
-
-                if (!in_unfinished) {
-                        if (!vh_streq_null(driver, VH_DRIVER_VFIO_PCI)) {
-                                log_notice("%s is no longer on vfio-pci (now %s); dropping its journal entry.",
-                                           e->address, driver ?: "no driver");
-                                vh_journal_remove(b->journal, e->address);
-                                changed = true;
-                                continue;
-                        }
+                if (entry_unfinished(e)) {
                         i++;
                         continue;
                 }
-
-                /* Part of an operation a killed daemon left half done: back
-                 * to the original driver, whatever step it stopped at. */
-                {
-                        VhBindTarget t = {};
-                        VhError err = VH_ERROR_NULL;
-                        bool known = e->original_known;
-                        _cleanup_free_ char *want = e->original_driver ? strdup(e->original_driver) : NULL;
-                        _cleanup_free_ char *want_override = e->original_override ? strdup(e->original_override) : NULL;
-
-                        memcpy(t.address, e->address, VH_ADDRESS_MAX);
-                        /* Unlock while writing: the writes may take long. */
-                        pthread_mutex_unlock(&b->lock);
-                        if (restore_one(b, &t, known, want, want_override, &err) < 0) {
-                                log_error("Reconcile: %s", err.message);
-                                vh_error_clear(&err);
-                                target_clear(&t);
-                                pthread_mutex_lock(&b->lock);
-                                /* Keep the entry: the next start tries again. */
-                                e = vh_journal_find(b->journal, t.address);
-                                i = e ? (size_t) (e - b->journal->entries) + 1 : i;
-                                continue;
-                        }
-                        log_notice("Reconcile: %s restored to %s after an unfinished operation.",
-                                   t.address, t.driver_after ?: "no driver");
-                        pthread_mutex_lock(&b->lock);
-                        vh_journal_remove(b->journal, t.address);
-                        target_clear(&t);
-                        restored++;
-                        changed = true;
+                if (!vh_hostfs_exists(b->fs, VH_SYSFS_PCI_DEVICES, e->address, NULL))
+                        log_notice("%s is gone; dropping its journal entry.", e->address);
+                else if ((void) vh_pci_read_driver(b->fs, e->address, &driver), !vh_streq_null(driver, VH_DRIVER_VFIO_PCI))
+                        log_notice("%s is no longer on vfio-pci (now %s); dropping its journal entry.",
+                                   e->address, driver ?: "no driver");
+                else {
+                        i++;
+                        continue;
                 }
+                vh_journal_remove(b->journal, e->address);
+                changed = true;
         }
-
         if (changed && vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
                 log_warning("Cannot update the journal in %s after reconciling.", b->state_dir);
         pthread_mutex_unlock(&b->lock);
-        return (int) restored;
+}
+
+int vh_binder_reconcile(VhBinder *b) {
+        ReconcileItem *items = NULL;
+        size_t n = 0;
+        int r, restored = 0;
+
+        reconcile_drop_stale(b);
+
+        r = reconcile_snapshot(b, &items, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = reconcile_one(b, &items[i]);
+                if (r < 0)
+                        break;
+                restored += r;
+        }
+        reconcile_items_free(items, n);
+        return r < 0 ? r : restored;
 }

@@ -25,7 +25,15 @@
  *         unbind vfio-pci → drivers_probe → the recorded driver is back,
  *         else bind it through drivers/<name>/bind. A function that had no
  *         driver stays driverless.
- * A failure at any step rolls every function of the operation back. */
+ * Both are all-or-nothing: a failure at any step returns every function of
+ * the operation to where it was (a bind to its original driver, an unbind
+ * to vfio-pci), and the error says whether that worked.
+ *
+ * Every operation is one journal transaction: it marks the entries it
+ * changes (binding/unbinding, its own txn) before the first write and
+ * settles them when done. Entries it does not touch keep the state the
+ * last completed operation left, and reconcile acts on nothing else
+ * (docs/binding.md). */
 
 typedef enum VhBindVerb {
         VH_BIND_VERB_BIND,
@@ -45,6 +53,8 @@ typedef struct VhBindTarget {
         bool original_known;            /* bind: always; unbind: the journal knew it */
         char *original_driver;          /* what unbind restores; NULL: no driver */
         char *original_override;
+        VhJournalIdentity identity;     /* ids at planning time, journaled */
+        bool journaled_before;          /* unbind: the journal had an entry for it */
         bool noop;                      /* already where the operation takes it */
 
         /* Filled by execution (or by the plan for dry runs). */
@@ -60,6 +70,7 @@ typedef struct VhBindPlan {
         VhBindVerb verb;
         VhBindOptions options;
         unsigned group;
+        uint64_t txn;                   /* the journal transaction of this operation */
         VhBindTarget *targets;
         size_t n_targets;
         char **forced;                  /* host-critical reasons overridden by force */
@@ -88,10 +99,6 @@ static inline void vh_binder_freep(VhBinder **b) {
         vh_binder_free(*b);
 }
 
-/* The driver the journal recorded for a function vfiohostd bound, as a new
- * string; NULL when it bound none or the function had no driver. */
-char *vh_binder_original_driver(VhBinder *b, const char *address);
-
 /* Every check, no write. On refusal returns a negative errno and sets error
  * (InvalidAddress, NotFound, VfioUnavailable, GroupNotViable, InUse,
  * HostCritical, InvalidArgs). */
@@ -103,8 +110,20 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
  * step, and whether the rollback restored everything. */
 int vh_binder_execute(VhBinder *b, VhBindPlan *plan, VhError *error);
 
-/* At start: operations the journal shows unfinished (a daemon killed
- * mid-way) are rolled back, so that every function is either on its original
- * driver or fully bound; entries of functions no longer on vfio-pci or no
- * longer present are dropped. Returns the number of functions restored. */
+/* The functions an interrupted operation left unfinished (journal state
+ * binding or unbinding): what reconcile will act on. */
+int vh_binder_unfinished(VhBinder *b, char ***ret);
+
+/* At start, off the event loop (it writes): finishes or undoes only what
+ * an interrupted operation was changing — a bind is rolled back to the
+ * original driver, an unbind is finished — so every function is either on
+ * its original driver or fully bound. Entries marked bound are left alone
+ * (dropped from the journal only when the function is no longer on
+ * vfio-pci or gone). An action is dropped, with a note in the journal and
+ * a warning, when the function at the address is another device than the
+ * one journaled, when the host now needs it (host-critical), or after
+ * failing at VH_RECONCILE_ATTEMPTS_MAX starts; a function a process holds
+ * open is left for a later start. Returns the number of functions
+ * restored. */
+#define VH_RECONCILE_ATTEMPTS_MAX 3
 int vh_binder_reconcile(VhBinder *b);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,15 +49,35 @@ VhJournal *vh_journal_free(VhJournal *j) {
         for (size_t i = 0; i < j->n_entries; i++)
                 entry_clear(&j->entries[i]);
         free(j->entries);
+        for (size_t i = 0; i < j->n_notes; i++)
+                free(j->notes[i].text);
+        free(j->notes);
         free(j);
         return NULL;
 }
 
 VhJournalEntry *vh_journal_find(const VhJournal *j, const char *address) {
+        char canonical[VH_ADDRESS_MAX];
+
+        /* Entries are canonical; callers may not be. */
+        if (!address || vh_address_normalize(address, canonical) < 0)
+                return NULL;
         for (size_t i = 0; i < j->n_entries; i++)
-                if (strcmp(j->entries[i].address, address) == 0)
+                if (strcmp(j->entries[i].address, canonical) == 0)
                         return &j->entries[i];
         return NULL;
+}
+
+bool vh_journal_driver_name_is_valid(const char *s) {
+        size_t n;
+
+        if (!s)
+                return false;
+        n = strlen(s);
+        if (n == 0 || n > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        /* It becomes a path component: drivers/<name>/bind. */
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:+-") == n;
 }
 
 static int dup_or_null(const char *s, char **ret) {
@@ -101,12 +122,22 @@ int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint
         return 0;
 }
 
-void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state) {
+void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state, uint64_t txn) {
         VhJournalEntry *e = vh_journal_find(j, address);
 
         if (e) {
                 e->state = state;
+                e->txn = txn;
                 e->timestamp_usec = now_usec();
+        }
+}
+
+void vh_journal_set_identity(VhJournal *j, const char *address, const VhJournalIdentity *identity) {
+        VhJournalEntry *e = vh_journal_find(j, address);
+
+        if (e) {
+                e->has_identity = identity != NULL;
+                e->identity = identity ? *identity : (VhJournalIdentity) {};
         }
 }
 
@@ -126,44 +157,172 @@ uint64_t vh_journal_new_txn(VhJournal *j) {
         return j->next_txn++;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+static int add_note_at(VhJournal *j, const char *address, const char *text, uint64_t timestamp_usec) {
+        VhJournalNote *n;
+        char *copy;
 
-static const char *json_string_or_null(json_object *o, const char *key) {
-        json_object *v;
+        if (vh_address_normalize(address, (char[VH_ADDRESS_MAX]) {}) < 0 || !text)
+                return -EINVAL;
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
 
-        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-                return NULL;
-        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+        if (j->n_notes >= VH_JOURNAL_NOTES_MAX) {
+                free(j->notes[0].text);
+                memmove(&j->notes[0], &j->notes[1], sizeof(VhJournalNote) * (j->n_notes - 1));
+                j->n_notes--;
+        } else {
+                VhJournalNote *a = realloc(j->notes, sizeof(VhJournalNote) * (j->n_notes + 1));
+
+                if (!a) {
+                        free(copy);
+                        return -ENOMEM;
+                }
+                j->notes = a;
+        }
+        n = &j->notes[j->n_notes++];
+        (void) vh_address_normalize(address, n->address);
+        n->text = copy;
+        n->timestamp_usec = timestamp_usec;
+        return 0;
 }
 
-static int parse_entry(VhJournal *j, json_object *o) {
+int vh_journal_add_note(VhJournal *j, const char *address, const char *text) {
+        return add_note_at(j, address, text, now_usec());
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+/* Every field is checked: present with the wrong type is damage, as is a
+ * value out of range. Absent optional fields take their defaults. */
+
+/* A string, or NULL for JSON null or absent. -EBADMSG for any other type. */
+static int get_string(json_object *o, const char *key, const char **ret) {
         json_object *v;
-        const char *address, *state;
-        bool known;
-        int64_t txn;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return 0;
+        if (!json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret = json_object_get_string(v);
+        return 0;
+}
+
+/* A non-negative integer up to max; absent gives def (-EBADMSG when the
+ * field is required, def < 0). */
+static int get_uint(json_object *o, const char *key, int64_t max, int64_t def, uint64_t *ret) {
+        json_object *v;
+        int64_t i;
+
+        if (!json_object_object_get_ex(o, key, &v)) {
+                if (def < 0)
+                        return -EBADMSG;
+                *ret = (uint64_t) def;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        errno = 0;
+        i = json_object_get_int64(v);
+        /* json-c clamps what does not fit in an int64 and says so in errno. */
+        if (errno != 0 || i < 0 || i > max)
+                return -EBADMSG;
+        *ret = (uint64_t) i;
+        return 0;
+}
+
+static int get_bool(json_object *o, const char *key, bool def, bool *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v)) {
+                *ret = def;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_boolean))
+                return -EBADMSG;
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+/* "10de": four hex digits, as sysfs prints them without the 0x. */
+static int get_id(json_object *o, const char *key, uint16_t *ret) {
+        const char *s;
+
+        if (get_string(o, key, &s) < 0 || !s || strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4)
+                return -EBADMSG;
+        *ret = (uint16_t) strtoul(s, NULL, 16);
+        return 0;
+}
+
+static int parse_identity(json_object *o, VhJournalIdentity *ret) {
+        if (!json_object_is_type(o, json_type_object) ||
+            get_id(o, "vendor", &ret->vendor) < 0 || get_id(o, "device", &ret->device) < 0 ||
+            get_id(o, "subsystem_vendor", &ret->subsystem_vendor) < 0 ||
+            get_id(o, "subsystem_device", &ret->subsystem_device) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+/* The largest txn and time accepted: far beyond any real value, small
+ * enough that next_txn never wraps. */
+#define JOURNAL_UINT_MAX ((int64_t) 1 << 62)
+
+static int parse_entry(VhJournal *j, json_object *o) {
+        const char *address, *state, *driver, *override;
+        char canonical[VH_ADDRESS_MAX];
+        VhJournalIdentity identity = {};
+        bool known, has_identity;
+        uint64_t txn, attempts, timestamp;
+        json_object *v;
+        VhJournalEntry *e;
         int s, r;
 
-        address = json_string_or_null(o, "address");
-        state = json_string_or_null(o, "state");
-        if (!address || !vh_address_is_valid(address) || (s = vh_journal_state_from_string(state)) < 0)
+        if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
-        if (!json_object_object_get_ex(o, "txn", &v) || !json_object_is_type(v, json_type_int) ||
-            (txn = json_object_get_int64(v)) < 0)
+        if (get_string(o, "address", &address) < 0 || !address || vh_address_normalize(address, canonical) < 0)
                 return -EBADMSG;
-
+        /* Two entries for one function (in any spelling): which is true? */
+        if (vh_journal_find(j, canonical))
+                return -EBADMSG;
+        if (get_string(o, "state", &state) < 0 || (s = vh_journal_state_from_string(state)) < 0)
+                return -EBADMSG;
+        if (get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
+            get_uint(o, "attempts", 1000, 0, &attempts) < 0 ||
+            get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
+                return -EBADMSG;
         /* Absent means known: entries are written with it since version 1. */
-        known = !json_object_object_get_ex(o, "original_known", &v) || !json_object_is_type(v, json_type_boolean) ||
-                json_object_get_boolean(v);
+        if (get_bool(o, "original_known", true, &known) < 0)
+                return -EBADMSG;
+        if (get_string(o, "original_driver", &driver) < 0 || (driver && !vh_journal_driver_name_is_valid(driver)) ||
+            get_string(o, "original_override", &override) < 0 ||
+            (override && !vh_journal_driver_name_is_valid(override)))
+                return -EBADMSG;
+        has_identity = json_object_object_get_ex(o, "identity", &v);
+        if (has_identity && parse_identity(v, &identity) < 0)
+                return -EBADMSG;
 
-        r = vh_journal_put(j, address, (VhJournalState) s, (uint64_t) txn, known,
-                           json_string_or_null(o, "original_driver"),
-                           json_string_or_null(o, "original_override"));
+        r = vh_journal_put(j, canonical, (VhJournalState) s, txn, known, driver, override);
         if (r < 0)
                 return r;
-
-        if (json_object_object_get_ex(o, "time", &v) && json_object_is_type(v, json_type_int))
-                vh_journal_find(j, address)->timestamp_usec = (uint64_t) json_object_get_int64(v);
+        e = vh_journal_find(j, canonical);
+        e->has_identity = has_identity;
+        e->identity = identity;
+        e->attempts = (unsigned) attempts;
+        e->timestamp_usec = timestamp;
         return 0;
+}
+
+static int parse_note(VhJournal *j, json_object *o) {
+        const char *address, *text;
+        uint64_t timestamp;
+
+        if (!json_object_is_type(o, json_type_object) ||
+            get_string(o, "address", &address) < 0 || !address || !vh_address_is_valid(address) ||
+            get_string(o, "note", &text) < 0 || !text ||
+            get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
+                return -EBADMSG;
+        return add_note_at(j, address, text, timestamp);
 }
 
 /* One JSON value and nothing after it but whitespace: two journals run
@@ -195,7 +354,9 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
         _cleanup_(vh_journal_freep) VhJournal *j = NULL;
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_free_ char *content = NULL;
-        json_object *v, *devices;
+        json_object *v, *devices, *notes;
+        uint64_t next_txn;
+        size_t size = 0;
         int r;
 
         j = calloc(1, sizeof(*j));
@@ -203,7 +364,7 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
                 return -ENOMEM;
         j->next_txn = 1;
 
-        r = vh_hostfs_read_file(fs, &content, NULL, state_dir, VH_JOURNAL_FILE, NULL);
+        r = vh_hostfs_read_file(fs, &content, &size, state_dir, VH_JOURNAL_FILE, NULL);
         if (r == -ENOENT) {
                 *ret = TAKE_PTR(j);
                 return 0;
@@ -211,7 +372,8 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
         if (r < 0)
                 return log_error_errno(r, "Cannot read the journal %s/%s: %m", state_dir, VH_JOURNAL_FILE);
 
-        root = parse_whole(content);
+        /* A NUL inside is damage too: json-c would stop reading there. */
+        root = strlen(content) == size ? parse_whole(content) : NULL;
         if (!root || !json_object_is_type(root, json_type_object) ||
             !json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
             json_object_get_int64(v) != JOURNAL_VERSION ||
@@ -226,9 +388,19 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
                         return log_error_errno(r, "The journal %s/%s has a damaged entry %zu.", state_dir, VH_JOURNAL_FILE, i);
         }
 
-        if (json_object_object_get_ex(root, "next_txn", &v) && json_object_is_type(v, json_type_int) &&
-            json_object_get_int64(v) > 0)
-                j->next_txn = (uint64_t) json_object_get_int64(v);
+        if (json_object_object_get_ex(root, "notes", &notes)) {
+                if (!json_object_is_type(notes, json_type_array))
+                        return log_error_errno(EBADMSG, "The journal %s/%s has damaged notes.", state_dir, VH_JOURNAL_FILE);
+                for (size_t i = 0; i < json_object_array_length(notes); i++) {
+                        r = parse_note(j, json_object_array_get_idx(notes, i));
+                        if (r < 0)
+                                return log_error_errno(r, "The journal %s/%s has a damaged note %zu.", state_dir, VH_JOURNAL_FILE, i);
+                }
+        }
+
+        if (get_uint(root, "next_txn", JOURNAL_UINT_MAX, 1, &next_txn) < 0)
+                return log_error_errno(EBADMSG, "The journal %s/%s has a damaged next_txn.", state_dir, VH_JOURNAL_FILE);
+        j->next_txn = next_txn ?: 1;
         for (size_t i = 0; i < j->n_entries; i++)
                 if (j->entries[i].txn >= j->next_txn)
                         j->next_txn = j->entries[i].txn + 1;
@@ -269,8 +441,46 @@ int vh_journal_save(const VhHostFs *fs, const char *state_dir, const VhJournal *
                 json_object_object_add(o, "original_known", json_object_new_boolean(e->original_known));
                 json_object_object_add(o, "original_driver", string_or_null(e->original_driver));
                 json_object_object_add(o, "original_override", string_or_null(e->original_override));
+                if (e->has_identity) {
+                        json_object *id = json_object_new_object();
+                        char hex[5];
+
+                        if (!id) {
+                                json_object_put(o);
+                                return -ENOMEM;
+                        }
+#define ADD_ID(key, value) \
+                        (snprintf(hex, sizeof(hex), "%04x", (unsigned) (value)), \
+                         json_object_object_add(id, key, json_object_new_string(hex)))
+                        ADD_ID("vendor", e->identity.vendor);
+                        ADD_ID("device", e->identity.device);
+                        ADD_ID("subsystem_vendor", e->identity.subsystem_vendor);
+                        ADD_ID("subsystem_device", e->identity.subsystem_device);
+#undef ADD_ID
+                        json_object_object_add(o, "identity", id);
+                }
+                if (e->attempts > 0)
+                        json_object_object_add(o, "attempts", json_object_new_int64(e->attempts));
                 json_object_object_add(o, "time", json_object_new_int64((int64_t) e->timestamp_usec));
                 json_object_array_add(devices, o);
+        }
+
+        if (j->n_notes > 0) {
+                json_object *notes = json_object_new_array();
+
+                if (!notes)
+                        return -ENOMEM;
+                json_object_object_add(root, "notes", notes);
+                for (size_t i = 0; i < j->n_notes; i++) {
+                        json_object *o = json_object_new_object();
+
+                        if (!o)
+                                return -ENOMEM;
+                        json_object_object_add(o, "address", json_object_new_string(j->notes[i].address));
+                        json_object_object_add(o, "note", json_object_new_string(j->notes[i].text));
+                        json_object_object_add(o, "time", json_object_new_int64((int64_t) j->notes[i].timestamp_usec));
+                        json_object_array_add(notes, o);
+                }
         }
 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);

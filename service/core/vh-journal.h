@@ -21,19 +21,45 @@ typedef enum VhJournalState {
         _VH_JOURNAL_STATE_MAX,
 } VhJournalState;
 
+/* What was at the address when the entry was written: reconcile acts only
+ * on the same device (a card moved or a slot renumbered is left alone). */
+typedef struct VhJournalIdentity {
+        uint16_t vendor;
+        uint16_t device;
+        uint16_t subsystem_vendor;
+        uint16_t subsystem_device;
+} VhJournalIdentity;
+
 typedef struct VhJournalEntry {
         char address[VH_ADDRESS_MAX];
         VhJournalState state;
-        uint64_t txn;                   /* entries changed together share it */
+        uint64_t txn;                   /* the operation that last changed it; one per operation */
         bool original_known;            /* false: bound by someone else, original unknown */
         char *original_driver;          /* NULL: had no driver (when known) */
         char *original_override;        /* NULL: had no override */
+        bool has_identity;              /* false in entries written before identities were */
+        VhJournalIdentity identity;
+        unsigned attempts;              /* reconciles that failed to finish it */
         uint64_t timestamp_usec;        /* CLOCK_REALTIME of the last change */
 } VhJournalEntry;
+
+/* An action reconcile dropped instead of doing (another device at the
+ * address, a device the host now needs, a restore that kept failing), kept
+ * so that it is reported rather than retried at every start. */
+typedef struct VhJournalNote {
+        char address[VH_ADDRESS_MAX];
+        char *text;
+        uint64_t timestamp_usec;
+} VhJournalNote;
+
+/* The newest notes kept; older ones are dropped. */
+#define VH_JOURNAL_NOTES_MAX 32
 
 typedef struct VhJournal {
         VhJournalEntry *entries;
         size_t n_entries;
+        VhJournalNote *notes;
+        size_t n_notes;
         uint64_t next_txn;
 } VhJournal;
 
@@ -45,7 +71,10 @@ const char *vh_journal_state_to_string(VhJournalState s);
 int vh_journal_state_from_string(const char *s);
 
 /* An empty journal when the file does not exist. -EBADMSG when it cannot
- * be parsed: never guess what to undo. */
+ * be parsed or any field is invalid (an address that is not one, two
+ * entries for one function, a driver name that is not a file name, a wrong
+ * type): never guess what to undo. Addresses are stored canonical. The file
+ * must be a regular file of sane size. */
 int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret);
 int vh_journal_save(const VhHostFs *fs, const char *state_dir, const VhJournal *j);
 VhJournal *vh_journal_free(VhJournal *j);
@@ -53,10 +82,19 @@ static inline void vh_journal_freep(VhJournal **j) {
         vh_journal_free(*j);
 }
 
+/* address in any case; NULL when absent or not an address. */
 VhJournalEntry *vh_journal_find(const VhJournal *j, const char *address);
 /* Adds or replaces the entry for address (copies the strings). */
 int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint64_t txn,
                    bool original_known, const char *original_driver, const char *original_override);
-void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state);
+void vh_journal_set_identity(VhJournal *j, const char *address, const VhJournalIdentity *identity);
+/* state and the operation now changing the entry. */
+void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state, uint64_t txn);
 void vh_journal_remove(VhJournal *j, const char *address);
 uint64_t vh_journal_new_txn(VhJournal *j);
+/* Appends a note (copied), dropping the oldest beyond VH_JOURNAL_NOTES_MAX. */
+int vh_journal_add_note(VhJournal *j, const char *address, const char *text);
+
+/* A kernel driver name usable as one path component: 1-64 characters of
+ * [A-Za-z0-9_.-], not "." or "..". */
+bool vh_journal_driver_name_is_valid(const char *s);

@@ -130,6 +130,9 @@ static int read_ids(const VhHostFs *fs, VhPciDevice *d) {
 }
 
 static int read_names(VhPciNames *names, VhPciDevice *d) {
+        /* Loaded off the event loop (libpci is not thread-safe): no names. */
+        if (!names)
+                return 0;
         d->vendor_name = vh_pci_names_vendor(names, d->vendor_id);
         d->device_name = vh_pci_names_device(names, d->vendor_id, d->device_id);
         d->subsystem_vendor_name = vh_pci_names_subsystem_vendor(names, d->subsystem_vendor_id);

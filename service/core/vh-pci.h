@@ -43,7 +43,8 @@ typedef struct VhPciDevice {
         char *original_driver;
 } VhPciDevice;
 
-/* address must be canonical (vh_address_normalize). -ENOENT when absent. */
+/* address must be canonical (vh_address_normalize). -ENOENT when absent.
+ * names NULL: no names (the name fields stay NULL); safe from any thread. */
 int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret);
 VhPciDevice *vh_pci_device_free(VhPciDevice *d);
 static inline void vh_pci_device_freep(VhPciDevice **d) {

@@ -19,6 +19,8 @@
 #include "vh-test-bus.h"
 
 #define VH_BUS_NAME "org.vfiohost"
+#define VH_MANAGER_PATH "/org/vfiohost"
+#define VH_MANAGER_INTERFACE "org.vfiohost.Manager1"
 #define DBUS_NAME "org.freedesktop.DBus"
 #define DBUS_PATH "/org/freedesktop/DBus"
 #define DBUS_IFACE "org.freedesktop.DBus"
@@ -440,6 +442,30 @@ gboolean vh_test_bus_wait_name(VhTestBus *bus, const char *name, gboolean owned,
         }
 }
 
+gboolean vh_test_bus_reconciling(VhTestBus *bus) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL, v = NULL;
+
+        r = g_dbus_connection_call_sync(vh_test_bus_connection(bus), VH_BUS_NAME, VH_MANAGER_PATH,
+                                        "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", VH_MANAGER_INTERFACE, "Reconciling"),
+                                        G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(v)", &v);
+        return g_variant_get_boolean(v);
+}
+
+gboolean vh_test_bus_wait_reconciled(VhTestBus *bus, double timeout_s) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+        while (vh_test_bus_reconciling(bus)) {
+                if (g_get_monotonic_time() > deadline)
+                        return FALSE;
+                g_usleep(10000);
+        }
+        return TRUE;
+}
+
 /* ---------- hosts ---------- */
 
 static gboolean is_below_tmpdir(const char *path) {
@@ -585,8 +611,13 @@ void vh_test_bus_start_daemon_full(VhTestBus *bus, const char *root,
                 int status;
                 pid_t r;
 
-                if (vh_test_bus_name_has_owner(bus, VH_BUS_NAME))
+                if (vh_test_bus_name_has_owner(bus, VH_BUS_NAME)) {
+                        if (!bus->no_wait_reconciled && !vh_test_bus_wait_reconciled(bus, 4 * timeout)) {
+                                vh_test_bus_print_log(bus);
+                                g_error("the daemon was still reconciling after %.0f s", 4 * timeout);
+                        }
                         return;
+                }
                 r = waitpid(bus->daemon_pid, &status, WNOHANG);
                 if (r == bus->daemon_pid) {
                         bus->daemon_pid = 0;

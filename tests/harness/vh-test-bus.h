@@ -33,6 +33,7 @@ typedef struct VhTestBus {
         GDBusConnection *conn;          /* lazily, see vh_test_bus_connection() */
         char *activation_status_path;   /* exit statuses of bus-activated daemons */
         gboolean skipped;               /* a fixture was missing: no logs to print */
+        gboolean no_wait_reconciled;    /* start_daemon returns as soon as the name is owned */
 } VhTestBus;
 
 typedef struct VhTestRun {
@@ -129,6 +130,12 @@ GArray *vh_test_bus_activation_statuses(VhTestBus *bus);
 gboolean vh_test_bus_name_has_owner(VhTestBus *bus, const char *name);
 /* Waits until name has (or no longer has) an owner; FALSE on timeout. */
 gboolean vh_test_bus_wait_name(VhTestBus *bus, const char *name, gboolean owned, double timeout_s);
+
+/* Manager1.Reconciling of the running daemon. */
+gboolean vh_test_bus_reconciling(VhTestBus *bus);
+/* Waits until Manager1.Reconciling is false; FALSE on timeout. The daemon
+ * start functions do this unless no_wait_reconciled is set. */
+gboolean vh_test_bus_wait_reconciled(VhTestBus *bus, double timeout_s);
 
 /* Runs argv (argv[0] absolute or in PATH) with the bus environment, stdin
  * from /dev/null, capturing stdout and stderr. uid >= 0 runs the child as

@@ -232,7 +232,7 @@ static void test_atomic_replace(Fixture *f, gconstpointer data) {
         g_assert_cmpint(fstat(fd, &st_old), ==, 0);
         g_assert_cmpint(st_old.st_mode & 07777, ==, 0644);
 
-        vh_journal_set_state(j, GPU, VH_JOURNAL_BOUND);
+        vh_journal_set_state(j, GPU, VH_JOURNAL_BOUND, 1);
         g_assert_cmpint(vh_journal_put(j, AUDIO, VH_JOURNAL_BOUND, 1, true, "snd_hda_intel", NULL), ==, 0);
         g_assert_cmpint(vh_journal_save(f->fs, STATE_DIR, j), ==, 0);
 
@@ -394,17 +394,17 @@ static void test_edit(Fixture *f, gconstpointer data) {
                 g_assert_cmpstr(vh_journal_find(j, AUDIO)->original_driver, ==, "snd_hda_intel");
         }
 
-        /* set_state changes the state and the time, nothing else */
+        /* set_state changes the state, the transaction and the time, nothing else */
         e = vh_journal_find(j, AUDIO);
         e->timestamp_usec = 1;
-        vh_journal_set_state(j, AUDIO, VH_JOURNAL_BOUND);
+        vh_journal_set_state(j, AUDIO, VH_JOURNAL_BOUND, 7);
         e = vh_journal_find(j, AUDIO);
         g_assert_cmpint(e->state, ==, VH_JOURNAL_BOUND);
         g_assert_cmpuint(e->timestamp_usec, >, 1);
-        g_assert_cmpuint(e->txn, ==, 1);
+        g_assert_cmpuint(e->txn, ==, 7);
         g_assert_cmpstr(e->original_driver, ==, "snd_hda_intel");
         t0 = e->timestamp_usec;
-        vh_journal_set_state(j, "0000:05:00.0", VH_JOURNAL_BOUND);        /* unknown: nothing */
+        vh_journal_set_state(j, "0000:05:00.0", VH_JOURNAL_BOUND, 8);        /* unknown: nothing */
         g_assert_cmpuint(j->n_entries, ==, 2);
         g_assert_cmpuint(vh_journal_find(j, AUDIO)->timestamp_usec, ==, t0);
 
