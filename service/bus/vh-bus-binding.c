@@ -361,6 +361,18 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                 return r;
         }
 
+        /* Under reconcile the group is in flux: not even a dry run or a
+         * no-op answer would be true. */
+        {
+                const VhOperation *busy = operation_on_group(d, plan->group);
+
+                if (busy && !busy->call)
+                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                                 "vfiohostd is finishing an operation an earlier run left unfinished on "
+                                                 "IOMMU group %u; try again when the Reconciling property is false.",
+                                                 plan->group);
+        }
+
         /* Nothing to change, or only asked what would happen: no polkit. */
         if (options.dry_run || vh_bind_plan_is_noop(plan)) {
                 r = vh_binder_execute(d->binder, plan, &e);
@@ -376,19 +388,10 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                 return sd_bus_error_setf(error, VH_ERROR_FAILED,
                                          "vfiohostd runs with --read-only; it does not change the host. Nothing was changed.");
 
-        {
-                const VhOperation *busy = operation_on_group(d, plan->group);
-
-                if (busy && !busy->call)
-                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
-                                                 "vfiohostd is finishing an operation an earlier run left unfinished on "
-                                                 "IOMMU group %u; try again when the Reconciling property is false.",
-                                                 plan->group);
-                if (busy)
-                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
-                                                 "Another operation on IOMMU group %u is running; try again when it has finished.",
-                                                 plan->group);
-        }
+        if (vh_bus_binding_group_busy(d, plan->group))
+                return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                         "Another operation on IOMMU group %u is running; try again when it has finished.",
+                                         plan->group);
 
         {
                 const char *details[] = { "device", plan->address, "verb", verb_name, NULL };

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -1814,9 +1815,301 @@ static void test_fake_kernel_cdev(void) {
         fx_free(fx);
 }
 
+/* ---------- unbind is all-or-nothing ---------- */
+
+/* A fault at any step of a group unbind: the functions already given back
+ * return to vfio-pci, the journal keeps both as bound, and the reply says
+ * so and where each function is. */
+static void test_unbind_fault(gconstpointer data) {
+        const FaultCase *c = data;
+        const char *address = members[c->which];
+        g_autofree char *faults = g_strdup_printf("%s@%s=%s#1", steps[c->step], address, c->error);
+        gboolean hang = strcmp(c->error, "hang") == 0;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *name = NULL;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_gpu_group(fx);
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+
+        g_test_message("faults: %s", faults);
+        fx_start(fx, faults);
+        vh_fake_kernel_reset(fx->kernel);
+        r = call(fx, "Unbind", GPU, options("group", NULL), &error);
+        g_assert_null(r);
+        name = error_name(error);
+        g_test_message("%s: %s", name, error->message);
+        g_assert_cmpstr(name, ==, hang ? VH_ERROR_TIMEOUT : VH_ERROR_FAILED);
+        g_assert_nonnull(strstr(error->message, "Every function was returned to vfio-pci."));
+        g_assert_nonnull(strstr(error->message, "Now: " GPU " on vfio-pci, " AUDIO " on vfio-pci."));
+
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, GPU, "vfio-pci");
+        assert_tree_driver(fx, AUDIO, "vfio-pci");
+        assert_journal_entry(fx, GPU, "bound", "nvidia");
+        assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
+        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
+        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
+        g_assert_true(group_viable(fx, GPU_GROUP));
+
+        /* And it still unbinds (the fault fired once). */
+        unbind_gpu_group(fx);
+        fx_free(fx);
+}
+
+/* ---------- reconcile: only what the interrupted operation changed ---------- */
+
+/* Rewrites one journal entry's state and transaction, as an operation
+ * interrupted at that point would have left it. */
+static void journal_mark(Fx *fx, const char *address, const char *state, int txn) {
+        g_autofree char *path = tree_path(fx, JOURNAL);
+        json_object *root = json_object_from_file(path), *devices = NULL;
+        gboolean found = FALSE;
+
+        g_assert_nonnull(root);
+        g_assert_true(json_object_object_get_ex(root, "devices", &devices));
+        for (size_t i = 0; i < json_object_array_length(devices); i++) {
+                json_object *e = json_object_array_get_idx(devices, i);
+
+                if (g_strcmp0(jstr(e, "address"), address) != 0)
+                        continue;
+                json_object_object_add(e, "state", json_object_new_string(state));
+                json_object_object_add(e, "txn", json_object_new_int(txn));
+                found = TRUE;
+        }
+        g_assert_true(found);
+        json_object_object_add(root, "next_txn", json_object_new_int(10));
+        g_assert_cmpint(json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY), ==, 0);
+        json_object_put(root);
+}
+
+typedef struct {
+        const char *name;
+        const char *gpu, *audio;        /* journal states at the interruption */
+        int gpu_txn, audio_txn;
+        const char *gpu_after, *audio_after;    /* drivers after the restart */
+} ReconcileCase;
+
+static const ReconcileCase reconcile_cases[] = {
+        /* Unbind of the GPU alone, interrupted: finished; the audio function,
+         * bound by an earlier completed operation, is not touched — also
+         * when the entries share a transaction (journals of version 0.1
+         * kept the bind's txn on a single-function unbind). */
+        { "unbind-one", "unbinding", "bound", 1, 1, "nvidia", "vfio-pci" },
+        { "unbind-one-own-txn", "unbinding", "bound", 5, 1, "nvidia", "vfio-pci" },
+        { "unbind-other", "bound", "unbinding", 1, 5, "vfio-pci", "snd_hda_intel" },
+        /* Bind of one function (its mate bound earlier), interrupted: undone. */
+        { "bind-one", "bound", "binding", 1, 1, "vfio-pci", "snd_hda_intel" },
+        { "bind-one-own-txn", "bound", "binding", 1, 5, "vfio-pci", "snd_hda_intel" },
+        { "bind-other", "binding", "bound", 5, 1, "nvidia", "vfio-pci" },
+        /* Group operations: the whole group, one transaction. */
+        { "bind-group", "binding", "binding", 5, 5, "nvidia", "snd_hda_intel" },
+        { "unbind-group", "unbinding", "unbinding", 5, 5, "nvidia", "snd_hda_intel" },
+        /* Two interrupted operations (on one function each). */
+        { "two-operations", "binding", "unbinding", 5, 6, "nvidia", "snd_hda_intel" },
+        /* Nothing unfinished: nothing written. */
+        { "completed", "bound", "bound", 1, 1, "vfio-pci", "vfio-pci" },
+};
+
+static void test_reconcile_rule(gconstpointer data) {
+        const ReconcileCase *c = data;
+        g_auto(GStrv) writes = NULL;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_gpu_group(fx);
+        g_assert_cmpint(vh_test_bus_kill_daemon(fx->bus, SIGKILL), ==, 128 + SIGKILL);
+        journal_mark(fx, GPU, c->gpu, c->gpu_txn);
+        journal_mark(fx, AUDIO, c->audio, c->audio_txn);
+
+        vh_fake_kernel_reset(fx->kernel);
+        fx_start(fx, NULL);
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, GPU, c->gpu_after);
+        assert_tree_driver(fx, AUDIO, c->audio_after);
+
+        /* A function the interrupted operations did not touch got no write. */
+        writes = vh_fake_kernel_writes(fx->kernel);
+        for (size_t i = 0; writes[i]; i++) {
+                g_test_message("write: %s", writes[i]);
+                if (strcmp(c->gpu, "bound") == 0 && strstr(writes[i], GPU))
+                        g_error("reconcile wrote to %s, which a completed operation left bound: %s", GPU, writes[i]);
+                if (strcmp(c->audio, "bound") == 0 && strstr(writes[i], AUDIO))
+                        g_error("reconcile wrote to %s, which a completed operation left bound: %s", AUDIO, writes[i]);
+        }
+
+        /* The journal keeps exactly the functions still bound. */
+        g_assert_cmpuint(journal_count(fx), ==,
+                         (strcmp(c->gpu_after, "vfio-pci") == 0) + (strcmp(c->audio_after, "vfio-pci") == 0));
+        if (strcmp(c->gpu_after, "vfio-pci") == 0)
+                assert_journal_entry(fx, GPU, "bound", "nvidia");
+        if (strcmp(c->audio_after, "vfio-pci") == 0)
+                assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
+        assert_device(fx, GPU, c->gpu_after, strcmp(c->gpu_after, "vfio-pci") == 0 ? "nvidia" : "",
+                      strcmp(c->gpu_after, "vfio-pci") == 0 ? "/dev/vfio/2" : "");
+        fx_free(fx);
+}
+
+/* Writes a journal with one entry, as a stale or edited journal would. */
+static void journal_write_entry(Fx *fx, const char *address, const char *state, const char *original,
+                                const char *identity) {
+        g_autofree char *path = tree_path(fx, JOURNAL);
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *text = g_strdup_printf(
+                "{\"version\":1,\"next_txn\":3,\"devices\":[{\"address\":\"%s\",\"state\":\"%s\",\"txn\":2,"
+                "\"original_known\":true,\"original_driver\":\"%s\",\"original_override\":null%s%s}]}",
+                address, state, original, identity ? ",\"identity\":" : "", identity ? identity : "");
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* The journal's notes, as one string. */
+static char *journal_notes(Fx *fx) {
+        g_autofree char *path = tree_path(fx, JOURNAL);
+        json_object *root = json_object_from_file(path), *notes = NULL;
+        char *s;
+
+        g_assert_nonnull(root);
+        s = g_strdup(json_object_object_get_ex(root, "notes", &notes) ? json_object_to_json_string(notes) : "");
+        json_object_put(root);
+        return s;
+}
+
+/* A stale entry for another device at the address (a card moved), or for
+ * a device the host needs (the NVMe holding /): nothing is written, the
+ * action is dropped with a note, and the next start does not retry. */
+static void test_reconcile_refuses(gconstpointer data) {
+        gboolean critical = GPOINTER_TO_INT(data);
+        /* desktop-intel's 01:00.0 is 10de:2684; its NVMe 02:00.0 backs /. */
+        const char *address = critical ? "0000:02:00.0" : GPU;
+        const char *identity = critical ? NULL
+                                        : "{\"vendor\":\"1002\",\"device\":\"744c\",\"subsystem_vendor\":\"1002\","
+                                          "\"subsystem_device\":\"0e3b\"}";
+        g_autoptr(GHashTable) before = NULL;
+        g_autofree char *notes = NULL;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        /* An original driver it never had: acting on it would unbind the
+         * function's real driver. */
+        journal_write_entry(fx, address, "unbinding", "snd_hda_intel", identity);
+        before = vh_test_tree_snapshot(fx->root);
+        fx_start(fx, NULL);
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        assert_journal_empty(fx);
+        notes = journal_notes(fx);
+        g_test_message("notes: %s", notes);
+        g_assert_nonnull(strstr(notes, address));
+        g_assert_nonnull(strstr(notes, critical ? "the host needs it" : "1002:744c"));
+        g_assert_nonnull(strstr(notes, "Nothing was changed"));
+        g_assert_true(daemon_log_has(fx, critical ? "the host needs it" : "a card moved"));
+        assert_tree_driver(fx, address, critical ? "nvme" : "nvidia");
+
+        /* Not retried. */
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        fx_start(fx, NULL);
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        g_assert_false(daemon_log_has(fx, "left alone"));
+        fx_free(fx);
+}
+
+/* Reconcile runs after the name is taken and off the loop: a restore that
+ * hangs does not delay activation; reads are answered, Bind/Unbind on the
+ * group under reconcile get Busy, and Reconciling says so. */
+static void test_reconcile_async(void) {
+        g_autofree char *timeout = g_strdup_printf("%d", (int) ceil(scaled(4)));
+        const char *args[] = { "--write-timeout", timeout, NULL };
+        const char *env[] = { "VFIOHOST_TEST_FAULTS=driver_override@" GPU "=hang", NULL };
+        g_autofree char *message = NULL;
+        gint64 t0;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_gpu_group(fx);
+        g_assert_cmpint(vh_test_bus_kill_daemon(fx->bus, SIGKILL), ==, 128 + SIGKILL);
+        journal_mark(fx, GPU, "binding", 5);
+        journal_mark(fx, AUDIO, "binding", 5);
+
+        fx->bus->no_wait_reconciled = TRUE;
+        fx->log_mark = file_size(fx->bus->log_path);
+        t0 = g_get_monotonic_time();
+        vh_test_bus_start_daemon_full(fx->bus, fx->root, args, env);
+        g_test_message("name owned %.3f s after the start", (double) (g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+        g_assert_true(vh_test_bus_reconciling(fx->bus));
+        wait_daemon_hanging(fx);
+        assert_answers_quickly(fx);
+        assert_call_error(fx, "Bind", GPU, options("group", NULL), "Busy", &message);
+        g_assert_nonnull(strstr(message, "earlier run left unfinished"));
+        assert_call_error(fx, "Unbind", AUDIO, options(NULL), "Busy", NULL);
+        g_assert_true(vh_test_bus_reconciling(fx->bus));
+
+        /* The hanging restore times out; the entry stays for the next start. */
+        g_assert_true(vh_test_bus_wait_reconciled(fx->bus, scaled(30)));
+        g_assert_cmpuint(journal_count(fx), >=, 1);
+        assert_journal_entry(fx, GPU, "binding", "nvidia");
+        g_assert_true(daemon_log_has(fx, "Reconcile finished"));
+        fx_free(fx);
+}
+
+/* The bus goes away while a write hangs: the daemon waits for the
+ * operation (each write is bounded), which rolls back, then exits — it
+ * never frees what the worker still uses, and the host is left whole. */
+static void test_exit_waits(void) {
+        Fx *fx = fx_new("desktop-intel");
+        Pending *p;
+        int status;
+
+        if (!fx)
+                return;
+        fx_start(fx, "unbind@" GPU "=hang#1");
+        vh_fake_kernel_reset(fx->kernel);
+        p = call_async(fx, "Bind", GPU, options("group", NULL));
+        wait_daemon_hanging(fx);
+        wait_kernel_idle(fx);
+        assert_journal_entry(fx, GPU, "binding", "nvidia");
+
+        kill(fx->bus->bus_pid, SIGKILL);
+        status = -1;
+        for (gint64 deadline = g_get_monotonic_time() + (gint64) (scaled(30) * G_USEC_PER_SEC);;) {
+                int ws;
+
+                if (waitpid(fx->bus->daemon_pid, &ws, WNOHANG) == fx->bus->daemon_pid) {
+                        g_assert_true(WIFEXITED(ws));
+                        status = WEXITSTATUS(ws);
+                        break;
+                }
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the daemon did not exit after the bus went away");
+                g_usleep(10000);
+        }
+        fx->bus->daemon_pid = 0;
+        g_test_message("daemon exit status after the bus went away: %d", status);
+
+        /* The operation finished its rollback before the exit. */
+        wait_kernel_idle(fx);
+        assert_tree_initial(fx);
+        assert_journal_empty(fx);
+        g_assert_true(daemon_log_has(fx, "Waiting for the running operations"));
+        pending_lost(p);
+        fx_free(fx);
+}
+
 /* ---------- registration ---------- */
 
 static FaultCase fault_cases[2 * G_N_ELEMENTS(steps) * G_N_ELEMENTS(step_errors)];
+static FaultCase unbind_fault_cases[2 * G_N_ELEMENTS(steps)];
 static KillCase kill_cases[2 * 2 * G_N_ELEMENTS(steps)];
 
 static const FaultCase persistent_cases[] = {
@@ -1866,6 +2159,25 @@ int main(int argc, char *argv[]) {
                                 g_test_add_data_func(path, &kill_cases[n++], test_kill);
                         }
         g_test_add_func("/bind/kill/after-bind", test_kill_after_bind);
+
+        n = 0;
+        for (unsigned which = 0; which < 2; which++)
+                for (unsigned step = 0; step < G_N_ELEMENTS(steps); step++) {
+                        /* hang where the host driver's probe waits (drivers_probe), EIO elsewhere */
+                        const char *error = step == 2 ? "hang" : "EIO";
+                        g_autofree char *path = g_strdup_printf("/bind/unbind-fault/%s/%s/%s",
+                                                                which ? "second" : "first", steps[step], error);
+                        unbind_fault_cases[n] = (FaultCase) { which, step, error };
+                        g_test_add_data_func(path, &unbind_fault_cases[n++], test_unbind_fault);
+                }
+        for (size_t i = 0; i < G_N_ELEMENTS(reconcile_cases); i++) {
+                g_autofree char *path = g_strdup_printf("/bind/reconcile/%s", reconcile_cases[i].name);
+                g_test_add_data_func(path, &reconcile_cases[i], test_reconcile_rule);
+        }
+        g_test_add_data_func("/bind/reconcile/identity-mismatch", GINT_TO_POINTER(FALSE), test_reconcile_refuses);
+        g_test_add_data_func("/bind/reconcile/host-critical", GINT_TO_POINTER(TRUE), test_reconcile_refuses);
+        g_test_add_func("/bind/reconcile/async", test_reconcile_async);
+        g_test_add_func("/bind/exit-waits", test_exit_waits);
 
         g_test_add_func("/bind/refusals/desktop", test_refusals_desktop);
         g_test_add_func("/bind/refusals/options", test_invalid_options);

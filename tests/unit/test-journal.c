@@ -286,6 +286,39 @@ static void test_damaged(Fixture *f, gconstpointer data) {
                 /* one good entry does not excuse a bad one */
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1},"
                 "{\"address\":\"0000:01:00.1\",\"state\":\"bogus\",\"txn\":1}]}",
+                /* two entries for one function, in either spelling */
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:0a:00.0\",\"state\":\"bound\",\"txn\":1},"
+                "{\"address\":\"0000:0A:00.0\",\"state\":\"binding\",\"txn\":2}]}",
+                /* driver names become path components: drivers/<name>/bind */
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_driver\":\"../../../etc\"}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_driver\":\"nvidia/unbind\"}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_driver\":\"\"}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_override\":\"..\"}]}",
+                /* present with the wrong type is damage, not absence */
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_driver\":42}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"original_known\":\"yes\"}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"time\":\"now\"}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"time\":-5}]}",
+                "{\"version\":1,\"next_txn\":\"2\",\"devices\":[]}",
+                "{\"version\":1,\"next_txn\":99999999999999999999999,\"devices\":[]}",
+                /* identities: all four ids, four hex digits each */
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"identity\":{\"vendor\":\"10de\"}}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"identity\":{\"vendor\":\"0x10de\",\"device\":\"2684\",\"subsystem_vendor\":\"10de\","
+                "\"subsystem_device\":\"16f3\"}}]}",
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1,"
+                "\"identity\":\"10de:2684\"}]}",
+                "{\"version\":1,\"devices\":[],\"notes\":{}}",
+                "{\"version\":1,\"devices\":[],\"notes\":[{\"address\":\"x\",\"note\":\"n\"}]}",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -569,12 +602,87 @@ static void test_strict(Fixture *f, gconstpointer data) {
         }
 }
 
+/* Addresses in the file may be upper case: stored and found canonical,
+ * every field with it (the "time" of such an entry once crashed the load,
+ * looked up under the raw spelling). */
+static void test_canonical(Fixture *f, gconstpointer data) {
+        g_autoptr(VhJournal) j = NULL;
+        const VhJournalEntry *e;
+
+        vh_unit_write_file(f->root, JOURNAL,
+                           "{\"version\":1,\"next_txn\":4,\"devices\":[{\"address\":\"0000:0A:00.0\",\"state\":\"binding\","
+                           "\"txn\":3,\"original_driver\":\"nvidia\",\"time\":1718031602153071,\"attempts\":2,"
+                           "\"identity\":{\"vendor\":\"10DE\",\"device\":\"2684\",\"subsystem_vendor\":\"1043\","
+                           "\"subsystem_device\":\"88e2\"}}],"
+                           "\"notes\":[{\"address\":\"0000:0B:00.0\",\"note\":\"left alone\",\"time\":5}]}");
+        j = load_ok(f);
+        g_assert_cmpuint(j->n_entries, ==, 1);
+        e = &j->entries[0];
+        g_assert_cmpstr(e->address, ==, "0000:0a:00.0");
+        g_assert_true(vh_journal_find(j, "0000:0A:00.0") == e);
+        g_assert_true(vh_journal_find(j, "0000:0a:00.0") == e);
+        g_assert_null(vh_journal_find(j, "not an address"));
+        g_assert_cmpuint(e->timestamp_usec, ==, 1718031602153071);
+        g_assert_cmpuint(e->attempts, ==, 2);
+        g_assert_true(e->has_identity);
+        g_assert_cmpuint(e->identity.vendor, ==, 0x10de);
+        g_assert_cmpuint(e->identity.subsystem_device, ==, 0x88e2);
+        g_assert_cmpuint(j->n_notes, ==, 1);
+        g_assert_cmpstr(j->notes[0].address, ==, "0000:0b:00.0");
+
+        /* Saved canonical, identity and notes included, and loaded back the same. */
+        g_assert_cmpint(vh_journal_save(f->fs, STATE_DIR, j), ==, 0);
+        {
+                g_autofree char *text = vh_unit_read_file(f->root, JOURNAL);
+                g_autoptr(VhJournal) k = NULL;
+
+                g_assert_null(strstr(text, "0A"));
+                g_assert_nonnull(strstr(text, "\"vendor\":\"10de\""));
+                k = load_ok(f);
+                g_assert_cmpuint(k->entries[0].identity.subsystem_vendor, ==, 0x1043);
+                g_assert_cmpuint(k->entries[0].attempts, ==, 2);
+                g_assert_cmpstr(k->notes[0].text, ==, "left alone");
+        }
+}
+
+/* Notes are capped: the oldest go. */
+static void test_notes_cap(Fixture *f, gconstpointer data) {
+        g_autoptr(VhJournal) j = NULL;
+
+        vh_unit_write_file(f->root, JOURNAL, "{\"version\":1,\"devices\":[]}");
+        j = load_ok(f);
+        for (unsigned i = 0; i < VH_JOURNAL_NOTES_MAX + 5; i++) {
+                g_autofree char *text = g_strdup_printf("note %u", i);
+
+                g_assert_cmpint(vh_journal_add_note(j, GPU, text), ==, 0);
+        }
+        g_assert_cmpint(vh_journal_add_note(j, "bogus", "x"), ==, -EINVAL);
+        g_assert_cmpuint(j->n_notes, ==, VH_JOURNAL_NOTES_MAX);
+        g_assert_cmpstr(j->notes[0].text, ==, "note 5");
+        g_assert_cmpstr(j->notes[VH_JOURNAL_NOTES_MAX - 1].text, ==, "note 36");
+}
+
+static void test_driver_names(void) {
+        static const char *const good[] = { "nvidia", "snd_hda_intel", "vfio-pci", "ehci-pci", "i801_smbus", "a" };
+        static const char *const bad[] = { "", ".", "..", "a/b", "../x", "nv idia", "nvidia\n",
+                                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+                g_assert_true(vh_journal_driver_name_is_valid(good[i]));
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                g_assert_false(vh_journal_driver_name_is_valid(bad[i]));
+        g_assert_false(vh_journal_driver_name_is_valid(NULL));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("/journal/load/missing", test_missing);
         g_test_add_func("/journal/state-names", test_state_names);
+        g_test_add_func("/journal/driver-names", test_driver_names);
+        ADD("/journal/canonical", test_canonical);
+        ADD("/journal/notes-cap", test_notes_cap);
         ADD("/journal/round-trip", test_round_trip);
         g_test_add_func("/journal/fixture", test_fixture_journal);
         ADD("/journal/save/atomic-replace", test_atomic_replace);
