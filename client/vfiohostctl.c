@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* vfiohostctl: the command-line client of vfiohostd. It talks D-Bus only;
- * everything it shows comes from the daemon (DESIGN.md, "Layers"). This
+ * everything it shows comes from the daemon (docs/architecture.md). This
  * file holds main, the global options and the verb table. */
 
 #include <errno.h>

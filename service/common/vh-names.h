@@ -64,6 +64,12 @@
 #define VH_USR_LIB_UDEV_RULES       "usr/lib/udev/rules.d"
 #define VH_BOOT                     "boot"
 #define VH_PROC_MOUNTS              "proc/mounts"
+/* The host's view: init's mount and network namespaces, not the daemon's
+ * own (a service's mount namespace has extra mounts; a private network
+ * namespace would hide the host's routes). */
+#define VH_PROC_INIT_MOUNTS         "proc/1/mounts"
+#define VH_PROC_INIT_NET_ROUTE      "proc/1/net/route"
+#define VH_PROC_INIT_NET_IPV6_ROUTE "proc/1/net/ipv6_route"
 #define VH_PROC_NET_ROUTE           "proc/net/route"
 #define VH_PROC_NET_IPV6_ROUTE      "proc/net/ipv6_route"
 #define VH_PROC_FB                  "proc/fb"

@@ -107,6 +107,7 @@ static void write_job_unref_locked(WriteJob *j) {
                 return;
         pthread_mutex_destroy(&j->lock);
         pthread_cond_destroy(&j->cond);
+        vh_hostfs_unref(j->fs);
         free(j->value);
         for (size_t i = 0; i < ELEMENTSOF(j->path); i++)
                 free(j->path[i]);
@@ -147,7 +148,8 @@ static int timed_write(VhBinder *b, const char *value, const char *p0, const cha
         pthread_cond_init(&j->cond, &ca);
         pthread_condattr_destroy(&ca);
         j->refs = 2;
-        j->fs = b->fs;
+        /* Its own reference: the writer may outlive the daemon's. */
+        j->fs = vh_hostfs_ref(b->fs);
         j->value = strdup(value);
         j->path[0] = strdup(p0);
         j->path[1] = p1 ? strdup(p1) : NULL;
@@ -416,9 +418,10 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 if (!md || (md->driver && strcmp(md->driver, VH_DRIVER_VFIO_PCI) == 0))
                         continue;
 
-                if (plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md) && md->driver) {
-                        if (asprintf(&reason, "%s is a chipset function (%s on %s) the host needs",
-                                     md->address, md->class_name, md->driver) < 0)
+                if (plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md)) {
+                        if (asprintf(&reason, "%s is a chipset function (%s%s%s) the host needs",
+                                     md->address, md->class_name, md->driver ? " on " : ", no driver bound",
+                                     strempty(md->driver)) < 0)
                                 return -ENOMEM;
                 } else {
                         _cleanup_free_ char *why = NULL;
@@ -700,7 +703,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
         free(current);
         current = NULL;
 
-        /* A real write: a 0-byte write can be a no-op (peers.md §3.3). */
+        /* A real write: a 0-byte write can be a no-op (docs/binding.md). */
         r = timed_write(b, want_override ?: "\n", VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
         if (r < 0)
                 return step_failed(error, r, t->address, "clearing driver_override");

@@ -10,7 +10,7 @@
 #include "vh-hostfs.h"
 #include "vh-journal.h"
 
-/* Moving functions to vfio-pci and back (DESIGN.md "Binding, done right").
+/* Moving functions to vfio-pci and back (docs/binding.md).
  *
  * An operation is planned on the event loop thread — every check, reading
  * only — and executed on a worker thread: the sysfs writes can block for

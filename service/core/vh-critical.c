@@ -62,11 +62,23 @@ static char *block_name_of_source(const VhHostFs *fs, const char *source) {
         return *rel ? strdup(rel) : NULL;
 }
 
+/* A file of the host's namespaces (init's, proc/1/...), or the daemon's own
+ * where init's cannot be read (a recorded tree without it, a /proc that
+ * hides PID 1): under a service manager the two can differ, and the host's
+ * mounts and routes are what a bind would take away. */
+static int read_host_view(const VhHostFs *fs, char **ret, const char *init_path, const char *own_path) {
+        int r = vh_hostfs_read_file(fs, ret, NULL, init_path, NULL);
+
+        if (r >= 0)
+                return r;
+        return vh_hostfs_read_file(fs, ret, NULL, own_path, NULL);
+}
+
 int vh_critical_backs_mount(const VhHostFs *fs, const char *address, char **ret) {
         _cleanup_free_ char *mounts = NULL;
         char *line, *save = NULL;
 
-        if (vh_hostfs_read_file(fs, &mounts, NULL, VH_PROC_MOUNTS, NULL) < 0)
+        if (read_host_view(fs, &mounts, VH_PROC_INIT_MOUNTS, VH_PROC_MOUNTS) < 0)
                 return 0;
 
         for (line = strtok_r(mounts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -121,7 +133,7 @@ static int default_route_interfaces(const VhHostFs *fs, char ***ret) {
         if (!l)
                 return -ENOMEM;
 
-        if (vh_hostfs_read_file(fs, &v4, NULL, VH_PROC_NET_ROUTE, NULL) >= 0)
+        if (read_host_view(fs, &v4, VH_PROC_INIT_NET_ROUTE, VH_PROC_NET_ROUTE) >= 0)
                 for (line = strtok_r(v4, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char iface[64], dest[16], gw[16], mask[16];
                         unsigned flags, refcnt, use, metric;
@@ -137,7 +149,7 @@ static int default_route_interfaces(const VhHostFs *fs, char ***ret) {
                 }
 
         save = NULL;
-        if (vh_hostfs_read_file(fs, &v6, NULL, VH_PROC_NET_IPV6_ROUTE, NULL) >= 0)
+        if (read_host_view(fs, &v6, VH_PROC_INIT_NET_IPV6_ROUTE, VH_PROC_NET_IPV6_ROUTE) >= 0)
                 for (line = strtok_r(v6, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char dest[33], plen[3], iface[64];
 

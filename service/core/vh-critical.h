@@ -8,7 +8,8 @@
  * filesystem, cut the default route or blank the console. Such binds are
  * refused unless forced (PVE-Tools/PVE-Tools-9#98, siderolabs/talos#14356).
  * Everything is read beneath the root: proc/mounts, sys/class/block,
- * proc/net/route and ipv6_route, sys/class/net, proc/fb, proc/iomem. */
+ * proc/net/route and ipv6_route, sys/class/net, proc/fb, proc/iomem; mounts
+ * and routes as init (PID 1) sees them, falling back to the daemon's own. */
 
 /* Returns 1 and sets *ret to a sentence saying why (and what to do), or 0
  * when the host does not need the function. */

@@ -8,8 +8,9 @@
 #include "vh-pci.h"
 
 /* Processes that hold a function's device nodes open. Unbinding a driver
- * whose device is in use blocks in the driver's remove path (peers.md
- * §3.6), so binds and unbinds refuse while anyone holds one. */
+ * whose device is in use blocks in the driver's remove path
+ * (docs/binding.md, "Refusals"), so binds and unbinds refuse while anyone
+ * holds one. */
 
 typedef struct VhHolder {
         pid_t pid;

@@ -29,6 +29,7 @@ typedef struct VhFault {
 } VhFault;
 
 struct VhHostFs {
+        unsigned n_ref;         /* atomic: writer threads may outlive their caller */
         char *root;             /* canonical, no trailing slash; "" for "/" */
         bool read_only;
         VhFault *faults;
@@ -57,6 +58,7 @@ int vh_hostfs_new(const char *root, VhHostFs **ret) {
         if (!fs)
                 return -ENOMEM;
 
+        fs->n_ref = 1;
         /* Store "/" as "" so joining always yields "<root>/<path>". */
         if (strcmp(canonical, "/") == 0)
                 canonical[0] = 0;
@@ -75,8 +77,20 @@ static void faults_clear(VhHostFs *fs) {
         fs->n_faults = 0;
 }
 
+const VhHostFs *vh_hostfs_ref(const VhHostFs *fs) {
+        /* The count is the one thing a holder of a const view may change. */
+        __atomic_add_fetch(&((VhHostFs *) fs)->n_ref, 1, __ATOMIC_SEQ_CST);
+        return fs;
+}
+
+void vh_hostfs_unref(const VhHostFs *fs) {
+        vh_hostfs_free((VhHostFs *) fs);
+}
+
 VhHostFs *vh_hostfs_free(VhHostFs *fs) {
         if (!fs)
+                return NULL;
+        if (__atomic_sub_fetch(&fs->n_ref, 1, __ATOMIC_SEQ_CST) > 0)
                 return NULL;
         faults_clear(fs);
         free(fs->root);

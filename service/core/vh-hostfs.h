@@ -18,7 +18,12 @@ typedef struct VhHostFs VhHostFs;
  * The root is canonicalised (realpath) and must be a directory. NULL or ""
  * is -EINVAL: the real host is never a default. */
 int vh_hostfs_new(const char *root, VhHostFs **ret);
+/* Drops a reference; the last one frees. */
 VhHostFs *vh_hostfs_free(VhHostFs *fs);
+/* A reference for a thread that may outlive the owner (a sysfs write stuck
+ * in a driver after its caller gave up on it); drop it with unref. */
+const VhHostFs *vh_hostfs_ref(const VhHostFs *fs);
+void vh_hostfs_unref(const VhHostFs *fs);
 static inline void vh_hostfs_freep(VhHostFs **fs) {
         vh_hostfs_free(*fs);
 }

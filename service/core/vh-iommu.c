@@ -129,10 +129,21 @@ bool vh_iommu_member_is_harmless(const VhPciDevice *d) {
                 (strcmp(d->driver, VH_DRIVER_PCIEPORT) == 0 || strcmp(d->driver, "shpchp") == 0);
 }
 
-/* Chipset functions (host/ISA/other bridges that are not PCI-to-PCI
- * bridges) cannot go to a VM; binding them would take the host apart. */
+/* Chipset functions cannot go to a VM; binding them would take the host
+ * apart: host/ISA/LPC/other bridges that are not PCI-to-PCI bridges, the
+ * SMBus controller (sensors, SPD), and the platform's SPI flash controller
+ * (class 0c80 on the root bus: the firmware's flash). Whether a driver is
+ * bound says nothing about it: an LPC bridge without one still decodes
+ * the host's legacy I/O. */
 bool vh_iommu_member_is_chipset(const VhPciDevice *d) {
-        return (d->class_code >> 16) == 0x06 && !vh_pci_device_is_pci_bridge(d);
+        uint32_t subclass = d->class_code >> 8;
+
+        if ((d->class_code >> 16) == 0x06 && !vh_pci_device_is_pci_bridge(d))
+                return true;
+        if (subclass == 0x0c05)
+                return true;
+        /* DDDD:00:... — the bus number is the two digits after the domain. */
+        return subclass == 0x0c80 && strncmp(strchr(d->address, ':') + 1, "00:", 3) == 0;
 }
 
 static int describe_blocker(const VhPciDevice *d, const char *member, char **ret) {

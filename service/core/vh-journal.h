@@ -12,7 +12,8 @@
  * function it moved to vfio-pci, the driver and driver_override it had.
  * Written before the first sysfs write of an operation and after each
  * phase, atomically (vh_hostfs_write_file_atomic), so that a daemon killed
- * at any point finds on restart what to roll back (peers.md §3.12). */
+ * at any point finds on restart what to roll back (docs/binding.md,
+ * "The journal"). */
 
 typedef enum VhJournalState {
         VH_JOURNAL_BINDING,     /* on its way to vfio-pci; roll back if found at start */

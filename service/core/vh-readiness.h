@@ -11,7 +11,7 @@
  * what it read and, when it does not pass, the concrete fix. Modelled on
  * fwupd's host security attributes; checks from virt-host-validate, the
  * precheck.sh seed and the DebVisor guide, minus their false FAILs
- * (peers.md §2). Everything is read beneath the host root.
+ * (docs/dbus-api.md, "Readiness"). Everything is read beneath the host root.
  *
  * Verdict: READY if and only if no check has the result "fail". "warn",
  * "risk" and "info" never make a host NOT READY: they are things to know

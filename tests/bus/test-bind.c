@@ -1258,11 +1258,13 @@ static void test_refusals_no_iommu(void) {
 }
 
 /* vfio-pci installed but not loaded, and a host tree is no running kernel
- * to load it into: refused when the operation starts, before the journal. */
+ * to load it into: refused when the operation starts, before the journal.
+ * (The SMBus group is chipset — host-critical, driver or not — so force.) */
 static void test_refusals_amd(void) {
         Fx *fx = fx_new("amd-desktop");
         static const Refusal refusals[] = {
-                { "Bind", "0000:00:14.0", { "group" }, "VfioUnavailable", "vfio-pci" },
+                { "Bind", "0000:00:14.0", { "group" }, "HostCritical", "0000:00:14.0 is a chipset function" },
+                { "Bind", "0000:00:14.0", { "group", "force" }, "VfioUnavailable", "vfio-pci" },
         };
 
         if (!fx)

@@ -8,7 +8,7 @@
 
 #include "vh-test-bus.h"
 
-/* polkit for bus tests (see shared/notes/test-stack.md):
+/* polkit for bus tests (see docs/testing.md):
  *
  * - the real polkitd (policy truth): /usr/lib/polkit-1/polkitd on the test
  *   bus, inside `unshare --mount --propagation private` with test directories

@@ -410,6 +410,31 @@ static void test_host_critical_server(Fixture *f, gconstpointer data) {
         refused(f, BIND, "0000:3b:00.1", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL, NEEDLES("bond0"));
 }
 
+/* A chipset function is host-critical whether or not a driver is bound:
+ * server-sriov's LPC bridge 00:1f.0 has none, its SMBus 00:1f.4 is on
+ * i801_smbus; amd-desktop's ISA bridge 00:14.3 has none either. */
+static void test_host_critical_chipset_driverless(Fixture *f, gconstpointer data) {
+        if (strcmp(data, "server-sriov") == 0) {
+                refused(f, BIND, "0000:00:1f.4", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL,
+                        NEEDLES("0000:00:1f.0 is a chipset function", "no driver bound", "force"));
+                refused(f, BIND, "0000:00:1f.4", (Opts) {}, VH_ERROR_CODE_HOST_CRITICAL,
+                        NEEDLES("0000:00:1f.4 is a chipset function", "i801_smbus"));
+        } else {
+                refused(f, BIND, "0000:00:14.0", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL,
+                        NEEDLES("0000:00:14.0 is a chipset function", "SMBus"));
+        }
+}
+
+/* force is still the way past it, and says what it overrode. */
+static void test_force_chipset_driverless(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) p = planned(f, BIND, "0000:00:1f.4", (Opts) { .group = true, .force = true });
+
+        g_assert_cmpuint(p->n_targets, ==, 2);
+        g_assert_cmpuint(n_forced(p), ==, 2);
+        g_assert_nonnull(strstr(p->forced[0], "0000:00:1f.0 is a chipset function"));
+        g_assert_nonnull(strstr(p->forced[1], "0000:00:1f.4 is a chipset function"));
+}
+
 static void test_host_critical_bridge(Fixture *f, gconstpointer data) {
         refused(f, BIND, "0000:06:00.0", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL, NEEDLES("br0"));
 }
@@ -883,6 +908,11 @@ int main(int argc, char *argv[]) {
         ADD("/binder/plan/host-critical/server-sriov", "server-sriov", test_host_critical_server);
         ADD("/binder/plan/host-critical/bridge", "desktop-vfio-bound", test_host_critical_bridge);
         ADD("/binder/plan/host-critical/amd-desktop", "amd-desktop", test_host_critical_amd);
+        ADD("/binder/plan/host-critical/chipset-driverless/server-sriov", "server-sriov",
+            test_host_critical_chipset_driverless);
+        ADD("/binder/plan/host-critical/chipset-driverless/amd-desktop", "amd-desktop",
+            test_host_critical_chipset_driverless);
+        ADD("/binder/plan/force/chipset-driverless", "server-sriov", test_force_chipset_driverless);
         ADD("/binder/plan/force/desktop-intel", "desktop-intel", test_force);
         ADD("/binder/plan/force/server-sriov", "server-sriov", test_force_server);
         ADD("/binder/plan/vfio-unavailable/no-iommu", "no-iommu", test_vfio_unavailable_no_iommu);

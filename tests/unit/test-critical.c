@@ -309,6 +309,34 @@ static void test_route_bond_lower(Fixture *f, gconstpointer data) {
         assert_critical(f, ROUTE, "0000:3b:02.0", NEEDLES("ens1f0v0"));
 }
 
+/* What the daemon itself sees in a private network namespace (systemd's
+ * PrivateNetwork=yes): only lo, no routes. The host's routes are init's;
+ * they are what a bind would cut. The same for mounts in a private mount
+ * namespace. */
+#define EMPTY_NETNS_ROUTE "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+
+static void test_route_host_namespace(Fixture *f, gconstpointer data) {
+        g_autofree char *v4 = vh_unit_read_file(f->copy, "proc/net/route");
+        g_autofree char *v6 = vh_unit_read_file(f->copy, "proc/net/ipv6_route");
+        g_autofree char *mounts = vh_unit_read_file(f->copy, "proc/mounts");
+
+        vh_unit_write_file(f->copy, "proc/1/net/route", v4);
+        vh_unit_write_file(f->copy, "proc/1/net/ipv6_route", v6);
+        vh_unit_write_file(f->copy, "proc/1/mounts", mounts);
+        vh_unit_write_file(f->copy, "proc/net/route", EMPTY_NETNS_ROUTE);
+        vh_unit_write_file(f->copy, "proc/net/ipv6_route", "");
+        vh_unit_write_file(f->copy, "proc/mounts", "tmpfs /tmp tmpfs rw 0 0\n");
+
+        assert_critical(f, ROUTE, "0000:3b:00.0", NEEDLES("default route", "bond0"));
+        assert_critical(f, ROUTE, "0000:3b:00.1", NEEDLES("bond0"));
+        assert_critical(f, MOUNT, "0000:af:00.0", NEEDLES("mounted on /"));
+
+        /* Without init's view, the daemon's own is all there is. */
+        vh_unit_unlink(f->copy, "proc/1/net/route");
+        vh_unit_unlink(f->copy, "proc/1/net/ipv6_route");
+        assert_not_critical(f, ROUTE, "0000:3b:00.0");
+}
+
 static void test_route_no_iommu(Fixture *f, gconstpointer data) {
         assert_critical(f, ROUTE, "0000:02:00.0", NEEDLES("enp2s0"));
         assert_not_critical(f, ROUTE, "0000:00:17.0");
@@ -436,6 +464,7 @@ int main(int argc, char *argv[]) {
         ADD("/critical/mount/nvme/amd-desktop", "amd-desktop", fixture_setup, test_mount_nvme_amd);
         ADD("/critical/mount/partition", "desktop-intel", fixture_setup_copy, test_mount_partition);
         ADD("/critical/mount/dm", "server-sriov", fixture_setup, test_mount_dm);
+        ADD("/critical/host-namespace", "server-sriov", fixture_setup_copy, test_route_host_namespace);
         ADD("/critical/mount/dm-slaves", "server-sriov", fixture_setup_copy, test_mount_dm_slaves);
         ADD("/critical/mount/sata", "no-iommu", fixture_setup, test_mount_sata);
         ADD("/critical/mount/loop", "desktop-vfio-bound", fixture_setup_copy, test_mount_loop);
