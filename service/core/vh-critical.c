@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vh-critical.h"
+#include "vh-kernel.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -183,17 +184,7 @@ int vh_critical_carries_default_route(const VhHostFs *fs, const char *address, c
         return 0;
 }
 
-static bool framebuffer_is_firmware(const char *name) {
-        static const char * const firmware[] = { "BOOTFB", "efifb", "simpledrm", "vesafb", "EFI VGA", "VESA VGA", "simple" };
-
-        for (size_t i = 0; i < ELEMENTSOF(firmware); i++)
-                if (strstr(name, firmware[i]))
-                        return true;
-        return false;
-}
-
 int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, char **ret) {
-        static const char * const firmware_fbs[] = { "BOOTFB", "efifb", "simpledrm", "vesafb" };
         _cleanup_free_ char *fb = NULL, *iomem = NULL;
         const char *which = NULL;
         int r;
@@ -205,9 +196,7 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
          * ("BAR 0: can't reserve" for vfio-pci); a registered fbdev or DRM
          * console shows in proc/fb. */
         if (vh_hostfs_read_file(fs, &iomem, NULL, VH_PROC_IOMEM, NULL) >= 0)
-                for (size_t i = 0; i < ELEMENTSOF(firmware_fbs) && !which; i++)
-                        if (strstr(iomem, firmware_fbs[i]))
-                                which = firmware_fbs[i];
+                which = vh_kernel_firmware_framebuffer_in_iomem(iomem);
 
         /* proc/fb lines are "N name"; sys/class/graphics/fbN/device says
          * which device a framebuffer is on (none for firmware ones). One on
@@ -237,7 +226,7 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
         /* A firmware framebuffer keeps the BAR reserved after the driver is
          * gone; a driver's own (i915drmfb, amdgpudrmfb) goes with the driver
          * but takes the console and display with it. */
-        if (framebuffer_is_firmware(which))
+        if (vh_kernel_framebuffer_is_firmware(which, false))
                 r = asprintf(ret, "it is the boot VGA device and the firmware framebuffer %s holds its memory (the "
                              "console uses it); add video=efifb:off or initcall_blacklist=sysfb_init to the kernel "
                              "command line, or pass force", which);

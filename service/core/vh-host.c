@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vh-host.h"
+#include "vh-kernel.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -46,39 +47,18 @@ VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id) {
         return g ? *g : NULL;
 }
 
-static bool modules_file_lists_vfio_pci(const VhHostFs *fs, const char *release, const char *file) {
-        _cleanup_free_ char *content = NULL;
-
-        if (vh_hostfs_read_file(fs, &content, NULL, VH_LIB_MODULES, release, file, NULL) < 0)
-                return false;
-
-        /* Lines look like "kernel/drivers/vfio/pci/vfio-pci.ko[.xz]: deps"
-         * (modules.dep) or "kernel/drivers/vfio/pci/vfio-pci.ko" (builtin). */
-        static const char module[] = "/vfio-pci.ko";
-        for (const char *p = content; (p = strstr(p, module)); p++) {
-                char next = p[strlen(module)];
-
-                if (next == ':' || next == '.' || next == '\n' || next == 0)
-                        return true;
-        }
-        return false;
-}
-
 bool vh_host_vfio_available(const VhHostFs *fs) {
         _cleanup_free_ char *release = NULL;
 
-        if (vh_hostfs_exists(fs, VH_SYSFS_PCI_DRIVERS, VH_DRIVER_VFIO_PCI, NULL) ||
-            vh_hostfs_exists(fs, VH_SYSFS_MODULE, "vfio_pci", NULL))
+        if (vh_kernel_vfio_pci_registered(fs))
                 return true;
 
         /* Not loaded: is it installed for the running kernel, so that a
          * modprobe would succeed? The release is read beneath the root too. */
-        if (vh_hostfs_read_string(fs, &release, VH_PROC_OSRELEASE, NULL) < 0 || !*release ||
-            strchr(release, '/') || strcmp(release, "..") == 0 || strcmp(release, ".") == 0)
+        if (vh_kernel_release(fs, &release) < 0)
                 return false;
-
-        return modules_file_lists_vfio_pci(fs, release, "modules.dep") ||
-                modules_file_lists_vfio_pci(fs, release, "modules.builtin");
+        return vh_kernel_module_file_lists(fs, release, "modules.dep", "vfio-pci") ||
+                vh_kernel_module_file_lists(fs, release, "modules.builtin", "vfio-pci");
 }
 
 static int evaluate_groups(VhHost *h) {

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "vh-kconfig.h"
+#include "vh-kernel.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -95,10 +96,7 @@ int vh_kconfig_load(const VhHostFs *fs, VhKconfig **ret) {
         if (r >= 0 && gunzip(compressed, size, &k->text) >= 0)
                 k->source = strdup("/" VH_PROC_CONFIG_GZ);
         else {
-                r = vh_hostfs_read_string(fs, &release, VH_PROC_OSRELEASE, NULL);
-                if (r < 0)
-                        return -ENOENT;
-                if (!*release || strchr(release, '/') || strcmp(release, "..") == 0)
+                if (vh_kernel_release(fs, &release) < 0)
                         return -ENOENT;
                 if (asprintf(&name, "config-%s", release) < 0)
                         return -ENOMEM;

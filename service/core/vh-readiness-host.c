@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "vh-holders.h"
+#include "vh-kernel.h"
 #include "vh-names.h"
 #include "vh-readiness-private.h"
 #include "vh-strv.h"
@@ -518,8 +519,7 @@ static void check_domain_types(VhReadinessContext *c) {
 static bool vfio_module_present(const VhReadinessContext *c, const char *name) {
         if (vh_module_loaded(c, name))
                 return true;
-        if ((strcmp(name, "vfio-pci") == 0 || strcmp(name, "vfio") == 0) &&
-            vh_hostfs_exists(c->fs, VH_SYSFS_PCI_DRIVERS, VH_DRIVER_VFIO_PCI, NULL))
+        if ((strcmp(name, "vfio-pci") == 0 || strcmp(name, "vfio") == 0) && vh_kernel_vfio_pci_registered(c->fs))
                 return true;
         return false;
 }

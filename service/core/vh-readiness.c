@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh-kernel.h"
 #include "vh-log.h"
 #include "vh-names.h"
 #include "vh-readiness-private.h"
@@ -96,8 +97,6 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
-static bool modules_file_lists(const VhReadinessContext *c, const char *file, const char *name);
-
 bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
         _cleanup_free_ char *underscored = strdup(name);
 
@@ -118,30 +117,12 @@ bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
                                 return true;
         }
         /* Built in: always there, with or without a sys/module entry. */
-        return modules_file_lists(c, "modules.builtin", name);
-}
-
-static bool modules_file_lists(const VhReadinessContext *c, const char *file, const char *name) {
-        _cleanup_free_ char *content = NULL, *needle = NULL, *needle2 = NULL;
-
-        if (!c->release || vh_hostfs_read_file(c->fs, &content, NULL, VH_LIB_MODULES, c->release, file, NULL) < 0)
-                return false;
-        /* Both spellings occur in file names (vfio-pci.ko, vfio_iommu_type1.ko). */
-        if (asprintf(&needle, "/%s.ko", name) < 0)
-                return false;
-        needle2 = strdup(needle);
-        if (!needle2)
-                return false;
-        for (char *p = needle2; *p; p++)
-                if (*p == '-')
-                        *p = '_';
-                else if (*p == '_')
-                        *p = '-';
-        return strstr(content, needle) || strstr(content, needle2);
+        return vh_kernel_module_file_lists(c->fs, c->release, "modules.builtin", name);
 }
 
 bool vh_module_available(const VhReadinessContext *c, const char *name) {
-        return modules_file_lists(c, "modules.dep", name) || modules_file_lists(c, "modules.builtin", name);
+        return vh_kernel_module_file_lists(c->fs, c->release, "modules.dep", name) ||
+                vh_kernel_module_file_lists(c->fs, c->release, "modules.builtin", name);
 }
 
 static void context_load(VhReadinessContext *c) {
@@ -176,14 +157,9 @@ static void context_load(VhReadinessContext *c) {
         }
         c->guest = vh_cpu_has_flag(c, "hypervisor");
 
-        if (vh_hostfs_read_string(c->fs, &c->release, VH_PROC_OSRELEASE, NULL) >= 0) {
-                if (sscanf(c->release, "%u.%u", &c->release_major, &c->release_minor) != 2)
-                        c->release_major = c->release_minor = 0;
-                if (strchr(c->release, '/') || strcmp(c->release, "..") == 0 || !*c->release) {
-                        free(c->release);
-                        c->release = NULL;
-                }
-        }
+        if (vh_kernel_release(c->fs, &c->release) >= 0 &&
+            sscanf(c->release, "%u.%u", &c->release_major, &c->release_minor) != 2)
+                c->release_major = c->release_minor = 0;
 
         (void) vh_kconfig_load(c->fs, &c->kconfig);
         (void) vh_hostfs_read_file(c->fs, &c->modules, NULL, VH_PROC_MODULES, NULL);
