@@ -22,10 +22,6 @@ void vh_log_set_max_level(int level) {
                 max_level = level;
 }
 
-int vh_log_get_max_level(void) {
-        return max_level;
-}
-
 void vh_log_set_program(const char *name) {
         program = name;
 }

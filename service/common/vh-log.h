@@ -11,7 +11,6 @@
  * journald keeps the level. */
 
 void vh_log_set_max_level(int level);
-int vh_log_get_max_level(void);
 /* Parses "err", "warning", "notice", "info", "debug" or a number 0-7. */
 int vh_log_level_from_string(const char *s);
 void vh_log_set_program(const char *name);
