@@ -13,7 +13,11 @@
  * (naming driver_override); a refused one fails earlier with AccessDenied
  * or InteractiveAuthorizationRequired. So the error name says which way
  * the authorization went, without a fake kernel. */
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vh-names.h"
 #include "vh-test-bus.h"
@@ -748,6 +752,104 @@ static void test_mock_gone(Fixture *fx, gconstpointer data) {
         assert_daemon_answers(fx);
 }
 
+/* root is whoever the bus says connected, never what /proc says about the
+ * caller's pid at the time of the check (SD_BUS_CREDS_AUGMENT reads
+ * /proc/PID/status, which a pid reuse or an exec can change). Here a user
+ * connects, sends Bind and execs a setuid-root program that keeps the
+ * connection open (su, waiting for a password on stdin): /proc then says
+ * euid 0, the bus still says nobody. The daemon is stopped meanwhile, so it
+ * reads the call only after the exec. Polkit must be asked (and says no);
+ * nothing may start. */
+static void test_mock_root_from_bus(Fixture *fx, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *su = g_find_program_in_path("su");
+        g_autofree char *uid = NULL, *before = NULL, *after = NULL, *log = NULL, *unique = NULL;
+        g_autoptr(GPtrArray) checks = NULL;
+        gint64 deadline;
+        gboolean escalated = FALSE;
+        struct stat st;
+        int in_fd = -1, out_fd = -1;
+        GPid pid = 0;
+
+        SKIP_UNLESS_READY(fx);
+        if (!su || stat(su, &st) < 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+                g_test_skip("no setuid-root su: cannot make a caller whose /proc credentials differ from the bus's");
+                return;
+        }
+        before = vh_test_polkit_snapshot(fx->root);
+        uid = g_strdup_printf("%d", fx->uid_nobody);
+
+        g_assert_cmpint(kill(fx->bus->daemon_pid, SIGSTOP), ==, 0);
+        {
+                const char *argv[] = { vh_test_env("VH_TEST_SEND_EXEC"), uid, "Bind", BIND_DEV, BIND_OPTS,
+                                       su, "root", "-c", "true", NULL };
+                g_auto(GStrv) envp = vh_test_bus_client_envp(fx->bus);
+
+                g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *) envp,
+                                                               G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                                               -1, -1, fx->bus->log_fd, NULL, NULL, 0,
+                                                               &pid, &in_fd, &out_fd, NULL, &error));
+                g_assert_no_error(error);
+        }
+        {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
+                gsize len = 0;
+
+                g_io_channel_read_line(ch, &unique, &len, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(unique);
+                g_strchomp(unique);
+        }
+        /* Wait until su runs with euid 0. */
+        deadline = g_get_monotonic_time() + (gint64) (10 * mult() * G_USEC_PER_SEC);
+        while (!escalated && g_get_monotonic_time() < deadline) {
+                g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid);
+                g_autofree char *status = NULL;
+                g_autofree char *needle = g_strdup_printf("\nUid:\t%d\t0\t", fx->uid_nobody);
+
+                if (g_file_get_contents(path, &status, NULL, NULL) && strstr(status, needle))
+                        escalated = TRUE;
+                else
+                        g_usleep(2000);
+        }
+        g_assert_cmpint(kill(fx->bus->daemon_pid, SIGCONT), ==, 0);
+        if (!escalated) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                close(in_fd);
+                close(out_fd);
+                g_test_skip("su did not run with euid 0 (a nosuid mount?)");
+                return;
+        }
+        g_test_message("%s (uid %d on the bus) now runs su with euid 0", unique, fx->uid_nobody);
+
+        /* The call is authorized by polkit, not waved through as root. */
+        if (!vh_test_polkit_mock_wait_checks(fx->pk, 1, 10 * mult()))
+                g_test_message("polkit was never asked: the daemon took the caller for root");
+        assert_daemon_answers(fx);
+        checks = vh_test_polkit_mock_checks(fx->pk);
+        g_assert_cmpuint(checks->len, ==, 1);
+        assert_check(checks->pdata[0], VH_ACTION_BIND, BIND_DEV, "bind", 0);
+        {
+                g_autoptr(GVariant) subject = NULL;
+                const char *name = NULL;
+
+                g_variant_get_child(checks->pdata[0], 0, "(&s@a{sv})", NULL, &subject);
+                g_assert_true(g_variant_lookup(subject, "name", "&s", &name));
+                g_assert_cmpstr(name, ==, unique);
+        }
+
+        g_assert_true(g_file_get_contents(fx->bus->log_path, &log, NULL, NULL));
+        g_assert_null(strstr(log, "Bind of " BIND_DEV));
+        after = vh_test_polkit_snapshot(fx->root);
+        vh_test_polkit_snapshot_assert_equal(before, after);
+
+        kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        close(in_fd);
+        close(out_fd);
+}
+
 /* ================= no polkit ================= */
 
 static void test_absent_nonroot(Fixture *fx, gconstpointer data) {
@@ -801,6 +903,8 @@ int main(int argc, char **argv) {
         g_test_add("/polkit/mock/not-asked", Fixture, &mock, fixture_setup, test_mock_not_asked, fixture_teardown);
         g_test_add("/polkit/mock/hang", Fixture, &mock, fixture_setup, test_mock_hang, fixture_teardown);
         g_test_add("/polkit/mock/concurrent", Fixture, &mock, fixture_setup, test_mock_concurrent, fixture_teardown);
+        g_test_add("/polkit/mock/root-from-bus-credentials", Fixture, &mock, fixture_setup, test_mock_root_from_bus,
+                   fixture_teardown);
         g_test_add("/polkit/mock/caller-or-polkit-gone", Fixture, &mock, fixture_setup, test_mock_gone, fixture_teardown);
         g_test_add("/polkit/absent/non-root", Fixture, &none, fixture_setup, test_absent_nonroot, fixture_teardown);
         g_test_add("/polkit/absent/root", Fixture, &none, fixture_setup, test_absent_root, fixture_teardown);
