@@ -148,11 +148,9 @@ static int answer_from_reply(Query *q, sd_bus_error *error) {
 
 int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const char *action,
                         const char * const *details, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *pk = NULL;
         const char *sender;
         uint32_t flags = 0;
-        uid_t euid;
         Query *q;
         int r;
 
@@ -170,14 +168,18 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
                 /* Still waiting (a duplicate dispatch): keep waiting. */
                 return 0;
 
-        /* root does not need polkit (systemd#2748). */
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        /* root does not need polkit (systemd#2748). Who is root is decided
+         * from what the bus vouches for: the uid dbus-daemon took from
+         * SO_PEERCRED when the caller connected. Never from /proc/PID
+         * (SD_BUS_CREDS_AUGMENT): a caller can change that after sending,
+         * by exec'ing a setuid program that keeps the connection, and a pid
+         * can be reused. sd_bus_query_sender_privilege() refuses augmented
+         * credentials, as systemd's bus-polkit.c relies on. */
+        r = sd_bus_query_sender_privilege(call, -1);
         if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &euid);
-        if (r < 0)
-                return r;
-        if (euid == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Access denied: the bus cannot say who the caller is (%s).", strerror(-r));
+        if (r > 0)
                 return 1;
 
         sender = sd_bus_message_get_sender(call);
