@@ -5,19 +5,21 @@
 
 #include "vh-bus-options.h"
 #include "vh-macro.h"
+#include "vh-utf8.h"
 
 static const char *type_name(char type) {
         return type == 'b' ? "a boolean (b)" : "a string (s)";
 }
 
 static int unknown_option(const char *key, const VhBusOption *options, size_t n, sd_bus_error *error) {
-        char known[256] = "";
+        char known[256] = "", quoted[VH_EXCERPT_SIZE];
         size_t used = 0;
 
         for (size_t i = 0; i < n && used < sizeof(known); i++)
                 used += (size_t) snprintf(known + used, sizeof(known) - used, "%s%s (%c)", i > 0 ? ", " : "",
                                           options[i].key, options[i].type);
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'; known options: %s.", key, known);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'; known options: %s.",
+                                 vh_utf8_excerpt(key, quoted), known);
 }
 
 int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_options, sd_bus_error *error) {

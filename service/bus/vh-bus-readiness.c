@@ -13,6 +13,7 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-readiness.h"
+#include "vh-utf8.h"
 
 static const char *verdict_string(bool ready) {
         return ready ? "ready" : "not-ready";
@@ -39,6 +40,7 @@ int vh_bus_readiness_setup(VhDaemon *d) {
 }
 
 static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {
+        char quoted[VH_EXCERPT_SIZE];
         const char *value = NULL;
         const VhBusOption table[] = {
                 { "device", 's', &value },
@@ -49,7 +51,8 @@ static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *h
         if (r < 0 || !value)
                 return r;
         if (vh_address_normalize(value, device) < 0)
-                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT, value);
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
+                                         vh_utf8_excerpt(value, quoted));
         *have_device = true;
         return 0;
 }
