@@ -509,6 +509,8 @@ static void test_canonical_paths(Fixture *fx, gconstpointer data) {
                 VH_DEVICE_PATH_PREFIX "/_30_30_30_30_3a01_3a00_2e0",    /* digits escaped */
                 VH_DEVICE_PATH_PREFIX "/_30000_3a01_3a00_2e_30",
                 VH_DEVICE_PATH_PREFIX "/_30000_3A01_3A00_2E0/",
+                /* 0000:00:1f.3 with its hex letter in upper case */
+                VH_DEVICE_PATH_PREFIX "/_30000_3a00_3a1F_2e3",
                 VH_GROUP_PATH_PREFIX "/02",
                 VH_GROUP_PATH_PREFIX "/2/",
         };
