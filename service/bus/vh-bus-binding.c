@@ -13,6 +13,7 @@
 
 #include "vh-binder.h"
 #include "vh-bus-binding.h"
+#include "vh-bus-bouncer.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-objects.h"
 #include "vh-bus-options.h"

@@ -241,31 +241,3 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
         }
         return 0;
 }
-
-static const struct {
-        const char *member;
-        const char *action;
-} action_table[] = {
-        { "Bind",   VH_ACTION_BIND   },
-        { "Unbind", VH_ACTION_UNBIND },
-};
-
-const char *vh_bus_polkit_action_for(const char *member) {
-        for (size_t i = 0; member && i < ELEMENTSOF(action_table); i++)
-                if (strcmp(action_table[i].member, member) == 0)
-                        return action_table[i].action;
-        return NULL;
-}
-
-int vh_bus_authorize(VhPolkitRegistry *registry, sd_bus_message *call, const char * const *details,
-                     sd_bus_error *error) {
-        const char *member = sd_bus_message_get_member(call);
-        const char *action = vh_bus_polkit_action_for(member);
-
-        if (!action) {
-                log_error("Refusing %s: no polkit action is mapped to it.", strempty(member));
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Access denied: %s has no authorization rule.", strempty(member));
-        }
-        return vh_bus_polkit_check(registry, call, action, details, error);
-}

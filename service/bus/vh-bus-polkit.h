@@ -30,12 +30,3 @@ bool vh_polkit_registry_is_busy(const VhPolkitRegistry *r);
 /* details: NULL-terminated key, value, key, value... */
 int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const char *action,
                         const char * const *details, sd_bus_error *error);
-
-/* The polkit action of a mutating method (bolt's bouncer): one table maps
- * each member that changes the host to its action; a member missing from
- * it is refused (AccessDenied), so a new method cannot go unguarded. */
-const char *vh_bus_polkit_action_for(const char *member);
-
-/* vh_bus_polkit_check() with the action looked up for the call's member. */
-int vh_bus_authorize(VhPolkitRegistry *registry, sd_bus_message *call, const char * const *details,
-                     sd_bus_error *error);
