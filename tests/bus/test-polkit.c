@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vh-bus-polkit.h"
 #include "vh-names.h"
 #include "vh-test-bus.h"
 #include "vh-test-polkit.h"
@@ -850,6 +851,96 @@ static void test_mock_root_from_bus(Fixture *fx, gconstpointer data) {
         close(out_fd);
 }
 
+/* Pending authorizations are bounded per user and in total, below
+ * dbus-daemon's cap on the daemon's own pending calls (128 by default):
+ * without that, one unprivileged user could leave calls hanging in polkit
+ * until every further CheckAuthorization failed with LimitsExceeded, and
+ * nobody else could Bind or Unbind. The excess is answered at once with
+ * org.vfiohost.Error.Busy; other users still get through; the slots come
+ * back when polkit answers. */
+static void test_mock_pending_bounded(Fixture *fx, gconstpointer data) {
+        static const char *const more_users[] = { "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+                                                  "www-data", "backup", "list", "irc" };
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify) vh_test_client_free);
+        g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(int));
+        guint n_checks = 0;
+
+        SKIP_UNLESS_READY(fx);
+        /* Users other than nobody, each to fill its own share. */
+        g_array_append_val(uids, fx->uid_a);
+        g_array_append_val(uids, fx->uid_b);
+        g_array_append_val(uids, fx->uid_c);
+        for (size_t i = 0; i < G_N_ELEMENTS(more_users); i++) {
+                int u = vh_test_user_uid(more_users[i]);
+                if (u > 0)
+                        g_array_append_val(uids, u);
+        }
+        if (uids->len < VH_POLKIT_MAX_PENDING / VH_POLKIT_MAX_PENDING_PER_USER) {
+                g_test_skip("not enough system users to fill the total of pending authorizations");
+                return;
+        }
+        vh_test_polkit_mock_simulate_hang(fx->pk, TRUE);
+
+        /* One user: its share, then Busy at once. */
+        for (guint i = 0; i < VH_POLKIT_MAX_PENDING_PER_USER; i++)
+                g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, fx->uid_nobody, FALSE, "Bind", BIND_DEV, BIND_OPTS));
+        n_checks += VH_POLKIT_MAX_PENDING_PER_USER;
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_nobody, FALSE, "Bind", OTHER_DEV,
+                                                                OTHER_OPTS);
+                assert_client_error(c, VH_ERROR_BUSY, "polkit");
+                g_assert_cmpfloat(c->seconds, <, 5 * mult());
+        }
+        /* Another user is not held up by it. */
+        g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, fx->uid_a, FALSE, "Bind", OTHER_DEV, OTHER_OPTS));
+        n_checks++;
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        assert_daemon_answers(fx);
+
+        /* Fill the total with further users' shares. */
+        for (guint u = 0; n_checks < VH_POLKIT_MAX_PENDING; u++) {
+                int uid = g_array_index(uids, int, u % uids->len);
+
+                g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, uid, FALSE, "Bind", BIND_DEV, BIND_OPTS));
+                n_checks++;
+                if (u % uids->len == uids->len - 1)
+                        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        }
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        {
+                /* A user with nothing pending: the total says Busy. */
+                int fresh = vh_test_user_uid("_apt");
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fresh > 0 ? fresh : fx->uid_c, FALSE, "Bind",
+                                                                BIND_DEV, BIND_OPTS);
+                assert_client_error(c, VH_ERROR_BUSY, "polkit");
+        }
+        /* root never waits for polkit. */
+        {
+                g_autofree char *name = NULL, *message = NULL;
+
+                name = root_call(fx, "Bind", BIND_DEV, BIND_OPTS, &message, NULL);
+                assert_reached_sysfs(name, message, BIND_DEV);
+        }
+        assert_daemon_answers(fx);
+
+        /* polkit answers (no): everybody gets AccessDenied, the slots are free. */
+        vh_test_polkit_mock_release(fx->pk);
+        for (guint i = 0; i < clients->len; i++) {
+                VhTestClient *c = clients->pdata[i];
+
+                vh_test_client_wait(c, 30 * mult());
+                assert_client_error(c, VH_TEST_ERROR_ACCESS_DENIED, VH_ACTION_BIND);
+        }
+        vh_test_polkit_mock_simulate_hang(fx->pk, FALSE);
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_nobody, FALSE, "Bind", BIND_DEV,
+                                                                BIND_OPTS);
+                assert_client_error(c, VH_TEST_ERROR_ACCESS_DENIED, VH_ACTION_BIND);
+        }
+        assert_daemon_answers(fx);
+}
+
 /* ================= no polkit ================= */
 
 static void test_absent_nonroot(Fixture *fx, gconstpointer data) {
@@ -904,6 +995,8 @@ int main(int argc, char **argv) {
         g_test_add("/polkit/mock/hang", Fixture, &mock, fixture_setup, test_mock_hang, fixture_teardown);
         g_test_add("/polkit/mock/concurrent", Fixture, &mock, fixture_setup, test_mock_concurrent, fixture_teardown);
         g_test_add("/polkit/mock/root-from-bus-credentials", Fixture, &mock, fixture_setup, test_mock_root_from_bus,
+                   fixture_teardown);
+        g_test_add("/polkit/mock/pending-bounded", Fixture, &mock, fixture_setup, test_mock_pending_bounded,
                    fixture_teardown);
         g_test_add("/polkit/mock/caller-or-polkit-gone", Fixture, &mock, fixture_setup, test_mock_gone, fixture_teardown);
         g_test_add("/polkit/absent/non-root", Fixture, &none, fixture_setup, test_absent_nonroot, fixture_teardown);
