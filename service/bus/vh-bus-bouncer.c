@@ -13,8 +13,9 @@
 #define PEER_INTERFACE           "org.freedesktop.DBus.Peer"
 #define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
 
-#define READ_ONLY(i, m)         { .interface = (i), .member = (m), .access = VH_BUS_ACCESS_READ_ONLY }
-#define POLKIT(i, m, a)         { .interface = (i), .member = (m), .access = VH_BUS_ACCESS_POLKIT, .action = (a) }
+#define READ_ONLY(i, m, s)      { .interface = (i), .member = (m), .signature = (s), .access = VH_BUS_ACCESS_READ_ONLY }
+#define POLKIT(i, m, s, a)      { .interface = (i), .member = (m), .signature = (s), .access = VH_BUS_ACCESS_POLKIT, \
+                                  .action = (a) }
 
 /* Every member the daemon answers, on every object. Adding a method to a
  * vtable without a row here makes it unreachable (AccessDenied), so each
@@ -23,25 +24,26 @@
  * fails on any method or writable property without a row. */
 static const VhBusRule rules[] = {
         /* org.vfiohost.Manager1 */
-        READ_ONLY(VH_MANAGER_INTERFACE, "GetDevice"),
-        READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness"),
-        POLKIT(VH_MANAGER_INTERFACE, "Bind", VH_ACTION_BIND),
-        POLKIT(VH_MANAGER_INTERFACE, "Unbind", VH_ACTION_UNBIND),
+        READ_ONLY(VH_MANAGER_INTERFACE, "GetDevice", "s"),
+        READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness", "a{sv}"),
+        POLKIT(VH_MANAGER_INTERFACE, "Bind", "sa{sv}", VH_ACTION_BIND),
+        POLKIT(VH_MANAGER_INTERFACE, "Unbind", "sa{sv}", VH_ACTION_UNBIND),
 
         /* org.vfiohost.Device1 and org.vfiohost.Group1 have properties
          * only, all read-only. */
 
         /* What sd-bus adds to every object. */
-        READ_ONLY(PROPERTIES_INTERFACE, "Get"),
-        READ_ONLY(PROPERTIES_INTERFACE, "GetAll"),
-        { .interface = PROPERTIES_INTERFACE, .member = "Set", .access = VH_BUS_ACCESS_PER_PROPERTY },
-        READ_ONLY(INTROSPECTABLE_INTERFACE, "Introspect"),
-        READ_ONLY(PEER_INTERFACE, "Ping"),
-        READ_ONLY(PEER_INTERFACE, "GetMachineId"),
-        READ_ONLY(OBJECT_MANAGER_INTERFACE, "GetManagedObjects"),
+        READ_ONLY(PROPERTIES_INTERFACE, "Get", "ss"),
+        READ_ONLY(PROPERTIES_INTERFACE, "GetAll", "s"),
+        { .interface = PROPERTIES_INTERFACE, .member = "Set", .signature = "ssv", .access = VH_BUS_ACCESS_PER_PROPERTY },
+        READ_ONLY(INTROSPECTABLE_INTERFACE, "Introspect", ""),
+        READ_ONLY(PEER_INTERFACE, "Ping", ""),
+        READ_ONLY(PEER_INTERFACE, "GetMachineId", ""),
+        READ_ONLY(OBJECT_MANAGER_INTERFACE, "GetManagedObjects", ""),
 
         /* Property setters: none. A writable property would get a row
-         * { .interface, .member = property, .setter = true, POLKIT }. */
+         * { .interface, .member = property, .signature = its type,
+         *   .setter = true, .access = VH_BUS_ACCESS_POLKIT, .action }. */
 };
 
 const VhBusRule *vh_bus_bouncer_rules(size_t *ret_n) {
@@ -77,9 +79,7 @@ static int check_set(sd_bus_message *m, sd_bus_error *error) {
         r = sd_bus_message_read(m, "ss", &interface, &property);
         (void) sd_bus_message_rewind(m, true);
         if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "Access denied: Properties.Set needs (ssv); and no property of vfiohost "
-                                        "is writable.");
+                return r;
 
         rule = vh_bus_bouncer_lookup_setter(interface, property);
         if (!rule)
@@ -117,6 +117,12 @@ static int bouncer_filter(sd_bus_message *m, void *userdata, sd_bus_error *error
                                          "(see dbus/org.vfiohost.xml); nothing was done.",
                                          interface, strempty(member));
         }
+
+        if (!sd_bus_message_has_signature(m, rule->signature))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid arguments '%s' to call %s.%s(), expecting '%s'.",
+                                         strempty(sd_bus_message_get_signature(m, true)), interface, member,
+                                         rule->signature);
 
         if (rule->access == VH_BUS_ACCESS_PER_PROPERTY)
                 return check_set(m, error);

@@ -14,7 +14,10 @@
  * org.freedesktop.DBus.Properties.Set — decided per property by setter
  * rows. A bus filter consults the table before any handler runs and
  * refuses a member it does not list with AccessDenied, so a method added
- * to a vtable without a row here can never be reached. */
+ * to a vtable without a row here can never be reached; a listed member
+ * called with other arguments than its row's signature is InvalidArgs
+ * (sd-bus itself lets extra arguments to Ping, GetMachineId or GetAll
+ * pass). */
 
 typedef enum VhBusAccess {
         VH_BUS_ACCESS_READ_ONLY,        /* anyone may call it */
@@ -25,6 +28,7 @@ typedef enum VhBusAccess {
 typedef struct VhBusRule {
         const char *interface;
         const char *member;             /* a method; in a setter row, the property */
+        const char *signature;          /* of the call's arguments; a setter row: the property's type */
         bool setter;
         VhBusAccess access;
         const char *action;             /* VH_BUS_ACCESS_POLKIT only */

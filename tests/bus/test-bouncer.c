@@ -9,7 +9,8 @@
  *                            reaches its handler (a direct sd-bus pair);
  *  /bouncer/contract         every method and writable property in the live
  *                            introspection of the manager, a device and a
- *                            group has a row, and every row is a member;
+ *                            group has a row with its signature, and every
+ *                            row is a member;
  *  /bouncer/live/...         the running daemon: anything it answers that is
  *                            not in the table is refused with AccessDenied,
  *                            listed members still work. */
@@ -127,6 +128,46 @@ static void test_live_unlisted_denied(Fixture *fx, gconstpointer data) {
                       g_variant_new("(ssv)", VH_DEVICE_INTERFACE, "Driver", g_variant_new_string("vfio-pci")));
         assert_denied(fx, fx->group_path, "org.freedesktop.DBus.Properties", "Set",
                       g_variant_new("(ssv)", VH_GROUP_INTERFACE, "Viable", g_variant_new_boolean(TRUE)));
+}
+
+/* A listed member with other arguments than its row says is InvalidArgs,
+ * also where sd-bus itself would ignore the extra ones. */
+static void test_live_signatures(Fixture *fx, gconstpointer data) {
+        static const struct {
+                const char *interface, *member;
+        } builtins[] = {
+                { "org.freedesktop.DBus.Peer", "Ping" },
+                { "org.freedesktop.DBus.Peer", "GetMachineId" },
+                { "org.freedesktop.DBus.Introspectable", "Introspect" },
+                { "org.freedesktop.DBus.ObjectManager", "GetManagedObjects" },
+        };
+
+        SKIP_UNLESS_READY(fx);
+        for (size_t i = 0; i < G_N_ELEMENTS(builtins); i++) {
+                g_autofree char *name = call_raw(fx, VH_MANAGER_PATH, builtins[i].interface, builtins[i].member,
+                                                 g_variant_new("(u)", 1), NULL);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
+        {
+                g_autofree char *name = call_raw(fx, VH_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                                                 g_variant_new("(ss)", VH_MANAGER_INTERFACE, "x"), NULL);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
+        {
+                g_autofree char *name = call_raw(fx, VH_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                                 g_variant_new("(sss)", VH_MANAGER_INTERFACE, "Version", "x"), NULL);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
+        {
+                g_autofree char *name = call_raw(fx, VH_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Set",
+                                                 g_variant_new("(ss)", VH_MANAGER_INTERFACE, "Version"), NULL);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
+        {
+                g_autofree char *name = call_raw(fx, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Bind",
+                                                 g_variant_new("(s)", "0000:01:00.0"), NULL);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
 }
 
 /* Listed members still work through the filter. */
@@ -368,12 +409,18 @@ static void test_contract(Fixture *fx, gconstpointer data) {
                 for (GDBusInterfaceInfo **i = node->interfaces; *i; i++) {
                         for (GDBusMethodInfo **m = (*i)->methods; m && *m; m++) {
                                 const VhBusRule *r = vh_bus_bouncer_lookup((*i)->name, (*m)->name);
+                                g_autoptr(GString) sig = g_string_new(NULL);
 
+                                for (GDBusArgInfo **a = (*m)->in_args; a && *a; a++)
+                                        g_string_append(sig, (*a)->signature);
                                 n_members++;
                                 g_hash_table_add(seen, g_strdup_printf("%s.%s", (*i)->name, (*m)->name));
                                 if (!r)
                                         g_string_append_printf(missing, "  method %s.%s (on %s)\n", (*i)->name,
                                                                (*m)->name, paths[p]);
+                                else if (strcmp(r->signature, sig->str) != 0)
+                                        g_string_append_printf(missing, "  method %s.%s takes '%s', its row says '%s'\n",
+                                                               (*i)->name, (*m)->name, sig->str, r->signature);
                                 else
                                         g_test_message("%s %s.%s: %s%s", paths[p], (*i)->name, (*m)->name,
                                                        r->access == VH_BUS_ACCESS_READ_ONLY ? "read-only" :
@@ -384,9 +431,14 @@ static void test_contract(Fixture *fx, gconstpointer data) {
                                 if (!((*q)->flags & G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE))
                                         continue;
                                 n_members++;
-                                if (!vh_bus_bouncer_lookup_setter((*i)->name, (*q)->name))
+                                const VhBusRule *r = vh_bus_bouncer_lookup_setter((*i)->name, (*q)->name);
+
+                                if (!r)
                                         g_string_append_printf(missing, "  setter of %s.%s (on %s)\n",
                                                                (*i)->name, (*q)->name, paths[p]);
+                                else if (strcmp(r->signature, (*q)->signature) != 0)
+                                        g_string_append_printf(missing, "  property %s.%s is '%s', its row says '%s'\n",
+                                                               (*i)->name, (*q)->name, (*q)->signature, r->signature);
                         }
                 }
         }
@@ -410,6 +462,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bouncer/before-handlers", test_before_handlers);
         g_test_add("/bouncer/contract", Fixture, NULL, fixture_setup, test_contract, fixture_teardown);
         g_test_add("/bouncer/live/unlisted-denied", Fixture, NULL, fixture_setup, test_live_unlisted_denied,
+                   fixture_teardown);
+        g_test_add("/bouncer/live/signatures", Fixture, NULL, fixture_setup, test_live_signatures,
                    fixture_teardown);
         g_test_add("/bouncer/live/listed-pass", Fixture, NULL, fixture_setup, test_live_listed_pass,
                    fixture_teardown);
