@@ -296,7 +296,10 @@ static GPtrArray *bad_addresses(void) {
                 g_ptr_array_add(a, g_strdup(fixed[i]));
         /* 1 MiB */
         g_ptr_array_add(a, repeat("a", 1 << 20));
-        g_ptr_array_add(a, g_strconcat(GOOD_ADDRESS, repeat("0", 1 << 20), NULL));
+        {
+                g_autofree char *zeros = repeat("0", 1 << 20);
+                g_ptr_array_add(a, g_strconcat(GOOD_ADDRESS, zeros, NULL));
+        }
         g_ptr_array_add(a, repeat("\xc3\xa9", 1 << 20));
         g_ptr_array_add(a, repeat("../", 1 << 20));
         /* across every limit, after letters and after a valid address */
