@@ -11,8 +11,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "vh-address.h"
 #include "vh-binder.h"
 #include "vh-bus-binding.h"
+#include "vh-bus-bouncer.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-objects.h"
 #include "vh-bus-options.h"
@@ -21,6 +23,7 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-strv.h"
+#include "vh-utf8.h"
 
 /* A Bind or Unbind (call and plan set), or the reconcile at start (no
  * call; the groups it touches in groups). */
@@ -335,6 +338,7 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
         VhBindOptions options = {};
         VhError e = VH_ERROR_NULL;
+        char quoted[VH_EXCERPT_SIZE];
         const char *address;
         const char *verb_name = verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
         VhOperation *op;
@@ -343,6 +347,11 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         r = sd_bus_message_read(m, "s", &address);
         if (r < 0)
                 return r;
+        /* The address first: it costs nothing, and a bad one must not cost
+         * a re-read of the host. vh_binder_plan() checks it again. */
+        if (!vh_address_is_valid(address))
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
+                                         vh_utf8_excerpt(address, quoted));
         r = parse_options(m, &options, error);
         if (r < 0)
                 return r;

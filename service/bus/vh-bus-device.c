@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh-address.h"
 #include "vh-bus-objects.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -77,15 +78,26 @@ static const sd_bus_vtable device_vtable[] = {
 /* Resolves a path below /org/vfiohost/device to the device it names. */
 static int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                               void **found, sd_bus_error *error) {
-        _cleanup_free_ char *address = NULL;
+        _cleanup_free_ char *decoded = NULL, *canonical = NULL;
+        char address[VH_ADDRESS_MAX];
         VhDaemon *daemon = userdata;
         VhPciDevice *d;
         int r;
 
-        r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &address);
+        r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &decoded);
         if (r <= 0)
                 return r;
-        if (!vh_address_is_valid(address))
+        if (vh_address_normalize(decoded, address) < 0)
+                return 0;
+
+        /* One path per object: sd_bus_path_decode() also takes escapes that
+         * sd_bus_path_encode() never writes ("_3A" for "_3a", "_30" for a
+         * digit that needs none) and addresses in upper case, so only the
+         * path the canonical address encodes to names the device. */
+        r = vh_bus_device_path(address, &canonical);
+        if (r < 0)
+                return r;
+        if (strcmp(canonical, path) != 0)
                 return 0;
 
         d = vh_host_find_device(daemon->host, address);

@@ -9,10 +9,11 @@
 #include "vh-bus-readiness.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+#include "vh-utf8.h"
 
 static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
-        char address[VH_ADDRESS_MAX];
+        char address[VH_ADDRESS_MAX], quoted[VH_EXCERPT_SIZE];
         VhDaemon *d = userdata;
         const char *arg;
         int r;
@@ -24,7 +25,7 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
         /* Validate before anything is built from the string. */
         if (vh_address_normalize(arg, address) < 0)
                 return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
-                                         VH_ADDRESS_INVALID_FMT, arg);
+                                         VH_ADDRESS_INVALID_FMT, vh_utf8_excerpt(arg, quoted));
 
         if (!vh_host_find_device(d->host, address))
                 return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,

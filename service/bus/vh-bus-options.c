@@ -1,27 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vh-bus-options.h"
 #include "vh-macro.h"
+#include "vh-utf8.h"
 
 static const char *type_name(char type) {
         return type == 'b' ? "a boolean (b)" : "a string (s)";
 }
 
 static int unknown_option(const char *key, const VhBusOption *options, size_t n, sd_bus_error *error) {
-        char known[256] = "";
+        char known[256] = "", quoted[VH_EXCERPT_SIZE];
         size_t used = 0;
 
         for (size_t i = 0; i < n && used < sizeof(known); i++)
                 used += (size_t) snprintf(known + used, sizeof(known) - used, "%s%s (%c)", i > 0 ? ", " : "",
                                           options[i].key, options[i].type);
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'; known options: %s.", key, known);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'; known options: %s.",
+                                 vh_utf8_excerpt(key, quoted), known);
 }
 
 int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_options, sd_bus_error *error) {
+        uint64_t seen = 0;
         int r;
+
+        assert(n_options <= 64);
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
@@ -31,15 +38,22 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
                 const VhBusOption *o = NULL;
                 const char *key;
                 char signature[2];
+                size_t index = 0;
 
                 r = sd_bus_message_read(m, "s", &key);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n_options && !o; i++)
-                        if (strcmp(options[i].key, key) == 0)
+                        if (strcmp(options[i].key, key) == 0) {
                                 o = &options[i];
+                                index = i;
+                        }
                 if (!o)
                         return unknown_option(key, options, n_options, error);
+                if (seen & (UINT64_C(1) << index))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option '%s' is given more than once; give each option once.", o->key);
+                seen |= UINT64_C(1) << index;
 
                 signature[0] = o->type;
                 signature[1] = 0;

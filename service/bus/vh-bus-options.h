@@ -5,9 +5,11 @@
 
 #include <systemd/sd-bus.h>
 
-/* Reading a method's a{sv} options against a table: unknown keys and wrong
- * types are InvalidArgs naming what is known, so every method answers the
- * same way. */
+/* Reading a method's a{sv} options against a table: unknown keys, wrong
+ * types and a key given twice are InvalidArgs naming what is known, so
+ * every method answers the same way. (A repeated key is refused, not "the
+ * last one wins": {dry-run: true, ..., dry-run: false} must not act.) At
+ * most 64 options per table. */
 
 typedef struct VhBusOption {
         const char *key;

@@ -29,6 +29,7 @@ struct Query {
 
         char *action;
         char **details;
+        uid_t uid;                      /* the caller, as the bus vouches for it */
 };
 
 struct VhPolkitRegistry {
@@ -79,6 +80,29 @@ bool vh_polkit_registry_is_busy(const VhPolkitRegistry *r) {
         return r && r->queries;
 }
 
+/* Queries still waiting for polkit's answer, of one user or (uid -1) of all. */
+static unsigned registry_count_pending(const VhPolkitRegistry *r, uid_t uid) {
+        unsigned n = 0;
+
+        for (const Query *q = r->queries; q; q = q->next)
+                if (q->slot && (uid == (uid_t) -1 || q->uid == uid))
+                        n++;
+        return n;
+}
+
+/* The caller's uid from the bus (SO_PEERCRED at connect), never from /proc. */
+static int sender_uid(sd_bus_message *call, uid_t *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        int r;
+
+        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
+                return -EPERM;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
 static Query *registry_find(VhPolkitRegistry *r, sd_bus_message *call) {
         for (Query *q = r->queries; q; q = q->next)
                 if (q->request == call)
@@ -122,6 +146,13 @@ static int answer_from_reply(Query *q, sd_bus_error *error) {
         if (sd_bus_message_is_method_error(q->reply, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(q->reply);
 
+                /* The bus refused the check (its cap on our pending calls):
+                 * nothing was decided, so it is worth trying again. */
+                if (sd_bus_error_has_name(e, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                                 "Too many authorization checks are waiting for polkit; "
+                                                 "try again in a moment.");
+
                 /* No polkit on this system: nobody but root may act. */
                 if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -148,11 +179,10 @@ static int answer_from_reply(Query *q, sd_bus_error *error) {
 
 int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const char *action,
                         const char * const *details, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *pk = NULL;
         const char *sender;
         uint32_t flags = 0;
-        uid_t euid;
+        uid_t uid;
         Query *q;
         int r;
 
@@ -170,19 +200,40 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
                 /* Still waiting (a duplicate dispatch): keep waiting. */
                 return 0;
 
-        /* root does not need polkit (systemd#2748). */
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        /* root does not need polkit (systemd#2748). Who is root is decided
+         * from what the bus vouches for: the uid dbus-daemon took from
+         * SO_PEERCRED when the caller connected. Never from /proc/PID
+         * (SD_BUS_CREDS_AUGMENT): a caller can change that after sending,
+         * by exec'ing a setuid program that keeps the connection, and a pid
+         * can be reused. sd_bus_query_sender_privilege() refuses augmented
+         * credentials, as systemd's bus-polkit.c relies on. */
+        r = sd_bus_query_sender_privilege(call, -1);
         if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &euid);
-        if (r < 0)
-                return r;
-        if (euid == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Access denied: the bus cannot say who the caller is (%s).", strerror(-r));
+        if (r > 0)
                 return 1;
 
         sender = sd_bus_message_get_sender(call);
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: the caller has no bus name.");
+
+        /* Bounded, so that one user's backlog (calls left hanging at an
+         * authentication dialog, or a flood) cannot use up the bus's cap on
+         * our pending calls and so deny everyone else. */
+        r = sender_uid(call, &uid);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Access denied: the bus cannot say who the caller is (%s).", strerror(-r));
+        if (registry_count_pending(registry, uid) >= VH_POLKIT_MAX_PENDING_PER_USER)
+                return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                         "%u authorization requests of this user are already waiting for polkit; "
+                                         "answer or cancel them (an authentication dialog may be open) and try again.",
+                                         VH_POLKIT_MAX_PENDING_PER_USER);
+        if (registry_count_pending(registry, (uid_t) -1) >= VH_POLKIT_MAX_PENDING)
+                return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                         "%u authorization requests are already waiting for polkit; try again "
+                                         "in a moment.", VH_POLKIT_MAX_PENDING);
 
         /* Interaction only when the caller said it can handle it. */
         if (sd_bus_message_get_allow_interactive_authorization(call) > 0)
@@ -219,6 +270,7 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
         registry->queries = q;
 
         q->request = sd_bus_message_ref(call);
+        q->uid = uid;
         q->action = strdup(action);
         q->details = calloc(1, sizeof(char *));
         if (!q->action || !q->details) {
@@ -238,32 +290,4 @@ int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const 
                 return r;
         }
         return 0;
-}
-
-static const struct {
-        const char *member;
-        const char *action;
-} action_table[] = {
-        { "Bind",   VH_ACTION_BIND   },
-        { "Unbind", VH_ACTION_UNBIND },
-};
-
-const char *vh_bus_polkit_action_for(const char *member) {
-        for (size_t i = 0; member && i < ELEMENTSOF(action_table); i++)
-                if (strcmp(action_table[i].member, member) == 0)
-                        return action_table[i].action;
-        return NULL;
-}
-
-int vh_bus_authorize(VhPolkitRegistry *registry, sd_bus_message *call, const char * const *details,
-                     sd_bus_error *error) {
-        const char *member = sd_bus_message_get_member(call);
-        const char *action = vh_bus_polkit_action_for(member);
-
-        if (!action) {
-                log_error("Refusing %s: no polkit action is mapped to it.", strempty(member));
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Access denied: %s has no authorization rule.", strempty(member));
-        }
-        return vh_bus_polkit_check(registry, call, action, details, error);
 }

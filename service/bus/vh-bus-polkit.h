@@ -17,6 +17,15 @@
  * before it gets 1. root is authorized without asking polkit; a missing
  * polkit means denied. */
 
+/* Checks waiting for polkit, at most: per user (all of a user's
+ * connections together — a bound per connection is evaded by opening
+ * more) and in total. Both stay far below dbus-daemon's cap on the
+ * daemon's own pending calls (max_replies_per_connection, 128 by default),
+ * which once reached would fail every further CheckAuthorization, for
+ * everyone. The excess is answered with org.vfiohost.Error.Busy. */
+#define VH_POLKIT_MAX_PENDING_PER_USER 4
+#define VH_POLKIT_MAX_PENDING 32
+
 typedef struct VhPolkitRegistry VhPolkitRegistry;
 
 int vh_polkit_registry_new(sd_event *event, VhPolkitRegistry **ret);
@@ -30,12 +39,3 @@ bool vh_polkit_registry_is_busy(const VhPolkitRegistry *r);
 /* details: NULL-terminated key, value, key, value... */
 int vh_bus_polkit_check(VhPolkitRegistry *registry, sd_bus_message *call, const char *action,
                         const char * const *details, sd_bus_error *error);
-
-/* The polkit action of a mutating method (bolt's bouncer): one table maps
- * each member that changes the host to its action; a member missing from
- * it is refused (AccessDenied), so a new method cannot go unguarded. */
-const char *vh_bus_polkit_action_for(const char *member);
-
-/* vh_bus_polkit_check() with the action looked up for the call's member. */
-int vh_bus_authorize(VhPolkitRegistry *registry, sd_bus_message *call, const char * const *details,
-                     sd_bus_error *error);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Manager1.GetReadiness and Manager1.Readiness: the property is always the
- * verdict of the latest report, so a client reading it agrees with the
- * last GetReadiness anyone made (fwupd#6253). */
+/* Manager1.GetReadiness and Manager1.Readiness: the property is the
+ * verdict of the host checks of the latest report, so it agrees with the
+ * host part of the last GetReadiness anyone made (fwupd#6253). A device's
+ * checks never move it: the property is host-wide, and any caller may ask
+ * about any device — an unprivileged one could otherwise set everybody's
+ * Readiness to not-ready. */
 
 #include <errno.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-readiness.h"
+#include "vh-utf8.h"
 
 static const char *verdict_string(bool ready) {
         return ready ? "ready" : "not-ready";
@@ -34,11 +38,12 @@ int vh_bus_readiness_setup(VhDaemon *d) {
         r = vh_readiness_run(d->fs, d->host, NULL, &report);
         if (r < 0)
                 return log_error_errno(r, "Cannot run the readiness checks: %m");
-        remember_verdict(d, report->ready);
+        remember_verdict(d, report->host_ready);
         return 0;
 }
 
 static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {
+        char quoted[VH_EXCERPT_SIZE];
         const char *value = NULL;
         const VhBusOption table[] = {
                 { "device", 's', &value },
@@ -49,7 +54,8 @@ static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *h
         if (r < 0 || !value)
                 return r;
         if (vh_address_normalize(value, device) < 0)
-                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT, value);
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
+                                         vh_utf8_excerpt(value, quoted));
         *have_device = true;
         return 0;
 }
@@ -105,7 +111,7 @@ int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
 
-        remember_verdict(d, report->ready);
+        remember_verdict(d, report->host_ready);
         return sd_bus_send(NULL, reply, NULL);
 }
 

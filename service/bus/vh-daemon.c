@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vh-bus-binding.h"
+#include "vh-bus-bouncer.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-polkit.h"
 #include "vh-bus-readiness.h"
@@ -87,6 +88,7 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
 
         sd_event_source_unref(d->idle_timer);
         sd_bus_slot_unref(d->idle_filter);
+        sd_bus_slot_unref(d->bouncer);
         vh_polkit_registry_free(d->polkit);
         if (d->bus)
                 sd_bus_flush_close_unref(d->bus);
@@ -213,6 +215,12 @@ static int setup_bus(VhDaemon *d) {
         r = sd_bus_open_system(&d->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
+
+        /* Before any object exists: nothing is answered that the
+         * authorization table does not list. */
+        r = vh_bus_bouncer_install(d->bus, &d->bouncer);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install the authorization filter: %m");
 
         r = vh_bus_manager_register(d);
         if (r < 0)

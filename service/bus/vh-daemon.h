@@ -28,6 +28,7 @@ typedef struct VhDaemon {
         VhHost *host;
         VhBinder *binder;
         VhPolkitRegistry *polkit;
+        sd_bus_slot *bouncer;           /* the authorization filter (vh-bus-bouncer.c) */
 
         /* Bind/Unbind running on worker threads; finished ones are handed
          * back through done (under done_lock) and done_fd. */

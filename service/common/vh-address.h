@@ -8,10 +8,11 @@
 #define VH_ADDRESS_MAX 13
 
 /* The messages of org.vfiohost.Error.InvalidAddress and NotFound, one
- * wording wherever an address is taken. Arguments: the rejected string (shown
- * up to 64 characters) / the canonical address. */
+ * wording wherever an address is taken. Arguments: the rejected string as
+ * vh_utf8_excerpt() quotes it (never the raw string: it may be 1 MiB, or be
+ * cut inside a character) / the canonical address. */
 #define VH_ADDRESS_INVALID_FMT \
-        "'%.64s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, " \
+        "'%s' is not a PCI address: expected DDDD:BB:DD.F in hexadecimal, " \
         "e.g. 0000:01:00.0 ('lspci -D' prints addresses in this form)."
 #define VH_ADDRESS_NOT_FOUND_FMT \
         "No PCI function %s on this host; 'vfiohostctl list' shows the functions present."

@@ -15,6 +15,7 @@
 #include "vh-modules.h"
 #include "vh-names.h"
 #include "vh-strv.h"
+#include "vh-utf8.h"
 
 /* How long a VFIO node may take to appear after vfio-pci took the function,
  * and a driver to show up after drivers_probe or bind: drivers that probe
@@ -566,13 +567,13 @@ static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
 int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
                    const VhBindOptions *options, VhBindPlan **ret, VhError *error) {
         _cleanup_(vh_bind_plan_freep) VhBindPlan *p = NULL;
-        char canonical[VH_ADDRESS_MAX];
+        char canonical[VH_ADDRESS_MAX], quoted[VH_EXCERPT_SIZE];
         const VhPciDevice *d;
         int r;
 
         if (vh_address_normalize(address, canonical) < 0)
                 return vh_error_set(error, VH_ERROR_CODE_INVALID_ADDRESS,
-                                    VH_ADDRESS_INVALID_FMT, address);
+                                    VH_ADDRESS_INVALID_FMT, vh_utf8_excerpt(address, quoted));
 
         d = vh_host_find_device(host, canonical);
         if (!d)

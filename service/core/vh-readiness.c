@@ -192,6 +192,7 @@ int vh_readiness_run(const VhHostFs *fs, const VhHost *host, const char *device,
         context_load(&c);
         for (size_t i = 0; i < vh_n_host_checks; i++)
                 vh_host_checks[i](&c);
+        report->n_host_checks = report->n_checks;
         if (d)
                 for (size_t i = 0; i < vh_n_device_checks; i++)
                         vh_device_checks[i](&c, d);
@@ -202,12 +203,15 @@ int vh_readiness_run(const VhHostFs *fs, const VhHost *host, const char *device,
 
         /* The verdict is derived from the entries, never kept apart from
          * them, so the summary cannot disagree with the details. */
-        report->ready = true;
+        report->ready = report->host_ready = true;
         for (size_t i = 0; i < report->n_checks; i++) {
                 VhCheck *check = &report->checks[i];
 
-                if (check->result == VH_CHECK_FAIL)
+                if (check->result == VH_CHECK_FAIL) {
                         report->ready = false;
+                        if (i < report->n_host_checks)
+                                report->host_ready = false;
+                }
                 /* Every field is a string on the wire. */
                 if ((!check->summary && !(check->summary = strdup(""))) ||
                     (!check->detail && !(check->detail = strdup(""))) ||

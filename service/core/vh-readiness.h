@@ -39,7 +39,9 @@ typedef struct VhCheck {
 typedef struct VhReport {
         VhCheck *checks;
         size_t n_checks;
-        bool ready;
+        size_t n_host_checks;           /* the host's checks come first, then the device's */
+        bool ready;                     /* no check failed */
+        bool host_ready;                /* no host check failed: the host-wide verdict */
 } VhReport;
 
 const char *vh_check_result_to_string(VhCheckResult r);

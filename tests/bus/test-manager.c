@@ -320,7 +320,9 @@ static void test_bad_calls(Fixture *fx, gconstpointer data) {
                                                          NULL, NULL, &error);
                 g_autofree char *name = remote_error_name(error);
                 g_assert_null(r);
-                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.UnknownMethod");
+                /* Not in the authorization table: refused before sd-bus looks
+                 * (service/bus/vh-bus-bouncer.c). */
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.AccessDenied");
                 assert_daemon_alive(fx, owner);
         }
         {
@@ -371,6 +373,181 @@ static void test_bad_calls(Fixture *fx, gconstpointer data) {
                 g_assert_nonnull(error);
                 assert_daemon_alive(fx, owner);
         }
+}
+
+/* ---------- error messages quote what they refuse, cut on characters ---------- */
+
+typedef struct {
+        const char *what;
+        const char *method;
+        GVariant *params;               /* floating until sent */
+        const char *expected;
+        gint64 started;
+        gboolean done;
+        double seconds;
+        char *error_name;
+        char *error_message;
+} Pending;
+
+static void on_pending_reply(GObject *source, GAsyncResult *res, gpointer data) {
+        Pending *p = data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+        p->seconds = (double) (g_get_monotonic_time() - p->started) / G_USEC_PER_SEC;
+        p->done = TRUE;
+        if (error) {
+                p->error_name = g_dbus_error_is_remote_error(error) ? g_dbus_error_get_remote_error(error)
+                                                                    : g_strdup_printf("(local: %s)", error->message);
+                g_dbus_error_strip_remote_error(error);
+                p->error_message = g_strdup(error->message);
+        }
+}
+
+static GVariant *options_with(const char *key, GVariant *value) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", key, value);
+        return g_variant_builder_end(&b);
+}
+
+/* Every path that quotes a caller's string in its error (addresses of
+ * GetDevice, Bind, Unbind and GetReadiness's "device", option keys of Bind,
+ * Unbind and GetReadiness) with a multi-byte character straddling the
+ * quoting limit (64 bytes): a cut inside it is no UTF-8, sd-bus refuses to
+ * send such a reply, and the caller would wait for its timeout (NoReply).
+ * Each must get its named error at once, with a valid message. */
+static void test_utf8_cut(Fixture *fx, gconstpointer data) {
+        static const char *const chars[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80" };   /* é € 😀 */
+        const double timeout = 5 * vh_test_timeout_multiplier();
+        g_autoptr(GPtrArray) pending = g_ptr_array_new();
+        g_autofree char *owner = NULL;
+        gint64 deadline;
+
+        SKIP_IF_NO_HOST(fx);
+        owner = current_owner(fx);
+
+        for (size_t c = 0; c < G_N_ELEMENTS(chars); c++)
+                for (size_t j = 1; j < strlen(chars[c]); j++) {
+                        g_autofree char *prefix = g_strnfill(64 - j, 'a');
+                        g_autofree char *s = g_strconcat(prefix, chars[c], "bbbb", NULL);
+                        const struct {
+                                const char *what, *method, *expected;
+                                GVariant *params;
+                        } cases[] = {
+                                { "GetDevice address", "GetDevice", VH_ERROR_INVALID_ADDRESS, g_variant_new("(s)", s) },
+                                { "Bind address", "Bind", VH_ERROR_INVALID_ADDRESS,
+                                  g_variant_new("(s@a{sv})", s, options_with("dry-run", g_variant_new_boolean(TRUE))) },
+                                { "Unbind address", "Unbind", VH_ERROR_INVALID_ADDRESS,
+                                  g_variant_new("(s@a{sv})", s, options_with("dry-run", g_variant_new_boolean(TRUE))) },
+                                { "Bind option key", "Bind", "org.freedesktop.DBus.Error.InvalidArgs",
+                                  g_variant_new("(s@a{sv})", "0000:01:00.0", options_with(s, g_variant_new_boolean(TRUE))) },
+                                { "Unbind option key", "Unbind", "org.freedesktop.DBus.Error.InvalidArgs",
+                                  g_variant_new("(s@a{sv})", "0000:01:00.0", options_with(s, g_variant_new_boolean(TRUE))) },
+                                { "GetReadiness option key", "GetReadiness", "org.freedesktop.DBus.Error.InvalidArgs",
+                                  g_variant_new("(@a{sv})", options_with(s, g_variant_new_boolean(TRUE))) },
+                                { "GetReadiness device", "GetReadiness", VH_ERROR_INVALID_ADDRESS,
+                                  g_variant_new("(@a{sv})", options_with("device", g_variant_new_string(s))) },
+                        };
+
+                        for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+                                Pending *p = g_new0(Pending, 1);
+
+                                p->what = cases[k].what;
+                                p->method = cases[k].method;
+                                p->expected = cases[k].expected;
+                                p->started = g_get_monotonic_time();
+                                g_dbus_connection_call(vh_test_bus_connection(fx->bus), VH_BUS_NAME, VH_MANAGER_PATH,
+                                                       VH_MANAGER_INTERFACE, p->method, cases[k].params, NULL,
+                                                       G_DBUS_CALL_FLAGS_NONE, (int) (timeout * 1000), NULL,
+                                                       on_pending_reply, p);
+                                g_ptr_array_add(pending, p);
+                        }
+                }
+
+        deadline = g_get_monotonic_time() + (gint64) ((timeout + 5) * G_USEC_PER_SEC);
+        for (guint done = 0; done < pending->len;) {
+                g_main_context_iteration(NULL, TRUE);
+                done = 0;
+                for (guint i = 0; i < pending->len; i++)
+                        done += ((Pending *) pending->pdata[i])->done;
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        }
+
+        for (guint i = 0; i < pending->len; i++) {
+                Pending *p = pending->pdata[i];
+
+                g_test_message("%s: %s after %.3f s: %s", p->what, p->error_name ? p->error_name : "success",
+                               p->seconds, p->error_message ? p->error_message : "");
+        }
+        for (guint i = 0; i < pending->len; i++) {
+                Pending *p = pending->pdata[i];
+
+                g_assert_cmpstr(p->error_name, ==, p->expected);
+                g_assert_cmpfloat(p->seconds, <, timeout / 2);
+                g_assert_true(g_utf8_validate(p->error_message, -1, NULL));
+                /* It still quotes the start of what was refused. */
+                g_assert_nonnull(strstr(p->error_message, "aaaaaaaaaaaaaaaa"));
+                g_free(p->error_name);
+                g_free(p->error_message);
+                g_free(p);
+        }
+        assert_daemon_alive(fx, owner);
+}
+
+/* ---------- one path per object ---------- */
+
+/* sd_bus_path_decode() accepts escapes that sd_bus_path_encode() never
+ * writes (upper-case hex, escaped letters and digits): each device would
+ * answer under many names. Only the canonical path may. */
+static void test_canonical_paths(Fixture *fx, gconstpointer data) {
+        const VhTestFunction *f = vh_test_host_find(fx->host, "0000:01:00.0");
+        g_autofree char *canonical = NULL;
+        g_autofree char *owner = NULL;
+        const char *const aliases[] = {
+                VH_DEVICE_PATH_PREFIX "/_30000_3A01_3A00_2E0",          /* upper-case escapes */
+                VH_DEVICE_PATH_PREFIX "/_30000_3a01_3a00_2E0",
+                VH_DEVICE_PATH_PREFIX "/_30_30_30_30_3a01_3a00_2e0",    /* digits escaped */
+                VH_DEVICE_PATH_PREFIX "/_30000_3a01_3a00_2e_30",
+                VH_DEVICE_PATH_PREFIX "/_30000_3A01_3A00_2E0/",
+                /* 0000:00:1f.3 with its hex letter in upper case */
+                VH_DEVICE_PATH_PREFIX "/_30000_3a00_3a1F_2e3",
+                VH_GROUP_PATH_PREFIX "/02",
+                VH_GROUP_PATH_PREFIX "/2/",
+        };
+
+        SKIP_IF_NO_HOST(fx);
+        g_assert_nonnull(f);
+        owner = current_owner(fx);
+        canonical = device_path(f->address);
+        g_assert_cmpstr(canonical, ==, VH_DEVICE_PATH_PREFIX "/_30000_3a01_3a00_2e0");
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) v = vh_test_bus_get_property(fx->bus, canonical, VH_DEVICE_INTERFACE, "Address",
+                                                                 &error);
+                g_assert_no_error(error);
+                g_assert_cmpstr(g_variant_get_string(v, NULL), ==, f->address);
+        }
+
+        for (size_t i = 0; i < G_N_ELEMENTS(aliases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) v = NULL;
+                g_autofree char *name = NULL;
+                const char *iface = g_str_has_prefix(aliases[i], VH_GROUP_PATH_PREFIX) ? VH_GROUP_INTERFACE
+                                                                                        : VH_DEVICE_INTERFACE;
+
+                /* A trailing slash is no valid object path: the client refuses it. */
+                if (!g_variant_is_object_path(aliases[i]))
+                        continue;
+                v = vh_test_bus_call(fx->bus, aliases[i], "org.freedesktop.DBus.Properties", "GetAll",
+                                     g_variant_new("(s)", iface), "(a{sv})", &error);
+                g_test_message("GetAll on %s -> %s", aliases[i], error ? error->message : "answered");
+                g_assert_null(v);
+                name = remote_error_name(error);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.UnknownObject");
+        }
+        assert_daemon_alive(fx, owner);
 }
 
 /* ---------- GetManagedObjects against the tree ---------- */
@@ -794,6 +971,10 @@ int main(int argc, char **argv) {
                 g_test_add(p3, Fixture, h, fixture_setup, test_bad_calls, fixture_teardown);
                 g_test_add(p4, Fixture, h, fixture_setup, test_managed_objects, fixture_teardown);
         }
+        g_test_add("/manager/errors/utf8-cut", Fixture, "desktop-intel", fixture_setup, test_utf8_cut,
+                   fixture_teardown);
+        g_test_add("/manager/paths/canonical", Fixture, "desktop-intel", fixture_setup, test_canonical_paths,
+                   fixture_teardown);
         g_test_add("/manager/policy/nonroot-read", Fixture, "desktop-intel",
                    fixture_setup, test_nonroot_read, fixture_teardown);
         g_test_add("/manager/policy/own", Fixture, "desktop-intel",

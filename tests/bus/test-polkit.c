@@ -13,8 +13,13 @@
  * (naming driver_override); a refused one fails earlier with AccessDenied
  * or InteractiveAuthorizationRequired. So the error name says which way
  * the authorization went, without a fake kernel. */
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "vh-bus-polkit.h"
 #include "vh-names.h"
 #include "vh-test-bus.h"
 #include "vh-test-polkit.h"
@@ -748,6 +753,194 @@ static void test_mock_gone(Fixture *fx, gconstpointer data) {
         assert_daemon_answers(fx);
 }
 
+/* root is whoever the bus says connected, never what /proc says about the
+ * caller's pid at the time of the check (SD_BUS_CREDS_AUGMENT reads
+ * /proc/PID/status, which a pid reuse or an exec can change). Here a user
+ * connects, sends Bind and execs a setuid-root program that keeps the
+ * connection open (su, waiting for a password on stdin): /proc then says
+ * euid 0, the bus still says nobody. The daemon is stopped meanwhile, so it
+ * reads the call only after the exec. Polkit must be asked (and says no);
+ * nothing may start. */
+static void test_mock_root_from_bus(Fixture *fx, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *su = g_find_program_in_path("su");
+        g_autofree char *uid = NULL, *before = NULL, *after = NULL, *log = NULL, *unique = NULL;
+        g_autoptr(GPtrArray) checks = NULL;
+        gint64 deadline;
+        gboolean escalated = FALSE;
+        struct stat st;
+        int in_fd = -1, out_fd = -1;
+        GPid pid = 0;
+
+        SKIP_UNLESS_READY(fx);
+        if (!su || stat(su, &st) < 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+                g_test_skip("no setuid-root su: cannot make a caller whose /proc credentials differ from the bus's");
+                return;
+        }
+        before = vh_test_polkit_snapshot(fx->root);
+        uid = g_strdup_printf("%d", fx->uid_nobody);
+
+        g_assert_cmpint(kill(fx->bus->daemon_pid, SIGSTOP), ==, 0);
+        {
+                const char *argv[] = { vh_test_env("VH_TEST_SEND_EXEC"), uid, "Bind", BIND_DEV, BIND_OPTS,
+                                       su, "root", "-c", "true", NULL };
+                g_auto(GStrv) envp = vh_test_bus_client_envp(fx->bus);
+
+                g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *) envp,
+                                                               G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                                               -1, -1, fx->bus->log_fd, NULL, NULL, 0,
+                                                               &pid, &in_fd, &out_fd, NULL, &error));
+                g_assert_no_error(error);
+        }
+        {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
+                gsize len = 0;
+
+                g_io_channel_read_line(ch, &unique, &len, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(unique);
+                g_strchomp(unique);
+        }
+        /* Wait until su runs with euid 0. */
+        deadline = g_get_monotonic_time() + (gint64) (10 * mult() * G_USEC_PER_SEC);
+        while (!escalated && g_get_monotonic_time() < deadline) {
+                g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid);
+                g_autofree char *status = NULL;
+                g_autofree char *needle = g_strdup_printf("\nUid:\t%d\t0\t", fx->uid_nobody);
+
+                if (g_file_get_contents(path, &status, NULL, NULL) && strstr(status, needle))
+                        escalated = TRUE;
+                else
+                        g_usleep(2000);
+        }
+        g_assert_cmpint(kill(fx->bus->daemon_pid, SIGCONT), ==, 0);
+        if (!escalated) {
+                kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                close(in_fd);
+                close(out_fd);
+                g_test_skip("su did not run with euid 0 (a nosuid mount?)");
+                return;
+        }
+        g_test_message("%s (uid %d on the bus) now runs su with euid 0", unique, fx->uid_nobody);
+
+        /* The call is authorized by polkit, not waved through as root. */
+        if (!vh_test_polkit_mock_wait_checks(fx->pk, 1, 10 * mult()))
+                g_test_message("polkit was never asked: the daemon took the caller for root");
+        assert_daemon_answers(fx);
+        checks = vh_test_polkit_mock_checks(fx->pk);
+        g_assert_cmpuint(checks->len, ==, 1);
+        assert_check(checks->pdata[0], VH_ACTION_BIND, BIND_DEV, "bind", 0);
+        {
+                g_autoptr(GVariant) subject = NULL;
+                const char *name = NULL;
+
+                g_variant_get_child(checks->pdata[0], 0, "(&s@a{sv})", NULL, &subject);
+                g_assert_true(g_variant_lookup(subject, "name", "&s", &name));
+                g_assert_cmpstr(name, ==, unique);
+        }
+
+        g_assert_true(g_file_get_contents(fx->bus->log_path, &log, NULL, NULL));
+        g_assert_null(strstr(log, "Bind of " BIND_DEV));
+        after = vh_test_polkit_snapshot(fx->root);
+        vh_test_polkit_snapshot_assert_equal(before, after);
+
+        kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        close(in_fd);
+        close(out_fd);
+}
+
+/* Pending authorizations are bounded per user and in total, below
+ * dbus-daemon's cap on the daemon's own pending calls (128 by default):
+ * without that, one unprivileged user could leave calls hanging in polkit
+ * until every further CheckAuthorization failed with LimitsExceeded, and
+ * nobody else could Bind or Unbind. The excess is answered at once with
+ * org.vfiohost.Error.Busy; other users still get through; the slots come
+ * back when polkit answers. */
+static void test_mock_pending_bounded(Fixture *fx, gconstpointer data) {
+        static const char *const more_users[] = { "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+                                                  "www-data", "backup", "list", "irc" };
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify) vh_test_client_free);
+        g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(int));
+        guint n_checks = 0;
+
+        SKIP_UNLESS_READY(fx);
+        /* Users other than nobody, each to fill its own share. */
+        g_array_append_val(uids, fx->uid_a);
+        g_array_append_val(uids, fx->uid_b);
+        g_array_append_val(uids, fx->uid_c);
+        for (size_t i = 0; i < G_N_ELEMENTS(more_users); i++) {
+                int u = vh_test_user_uid(more_users[i]);
+                if (u > 0)
+                        g_array_append_val(uids, u);
+        }
+        if (uids->len < VH_POLKIT_MAX_PENDING / VH_POLKIT_MAX_PENDING_PER_USER) {
+                g_test_skip("not enough system users to fill the total of pending authorizations");
+                return;
+        }
+        vh_test_polkit_mock_simulate_hang(fx->pk, TRUE);
+
+        /* One user: its share, then Busy at once. */
+        for (guint i = 0; i < VH_POLKIT_MAX_PENDING_PER_USER; i++)
+                g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, fx->uid_nobody, FALSE, "Bind", BIND_DEV, BIND_OPTS));
+        n_checks += VH_POLKIT_MAX_PENDING_PER_USER;
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_nobody, FALSE, "Bind", OTHER_DEV,
+                                                                OTHER_OPTS);
+                assert_client_error(c, VH_ERROR_BUSY, "polkit");
+                g_assert_cmpfloat(c->seconds, <, 5 * mult());
+        }
+        /* Another user is not held up by it. */
+        g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, fx->uid_a, FALSE, "Bind", OTHER_DEV, OTHER_OPTS));
+        n_checks++;
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        assert_daemon_answers(fx);
+
+        /* Fill the total with further users' shares. */
+        for (guint u = 0; n_checks < VH_POLKIT_MAX_PENDING; u++) {
+                int uid = g_array_index(uids, int, u % uids->len);
+
+                g_ptr_array_add(clients, vh_test_client_spawn(fx->bus, uid, FALSE, "Bind", BIND_DEV, BIND_OPTS));
+                n_checks++;
+                if (u % uids->len == uids->len - 1)
+                        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        }
+        g_assert_true(vh_test_polkit_mock_wait_checks(fx->pk, n_checks, 20 * mult()));
+        {
+                /* A user with nothing pending: the total says Busy. */
+                int fresh = vh_test_user_uid("_apt");
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fresh > 0 ? fresh : fx->uid_c, FALSE, "Bind",
+                                                                BIND_DEV, BIND_OPTS);
+                assert_client_error(c, VH_ERROR_BUSY, "polkit");
+        }
+        /* root never waits for polkit. */
+        {
+                g_autofree char *name = NULL, *message = NULL;
+
+                name = root_call(fx, "Bind", BIND_DEV, BIND_OPTS, &message, NULL);
+                assert_reached_sysfs(name, message, BIND_DEV);
+        }
+        assert_daemon_answers(fx);
+
+        /* polkit answers (no): everybody gets AccessDenied, the slots are free. */
+        vh_test_polkit_mock_release(fx->pk);
+        for (guint i = 0; i < clients->len; i++) {
+                VhTestClient *c = clients->pdata[i];
+
+                vh_test_client_wait(c, 30 * mult());
+                assert_client_error(c, VH_TEST_ERROR_ACCESS_DENIED, VH_ACTION_BIND);
+        }
+        vh_test_polkit_mock_simulate_hang(fx->pk, FALSE);
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_nobody, FALSE, "Bind", BIND_DEV,
+                                                                BIND_OPTS);
+                assert_client_error(c, VH_TEST_ERROR_ACCESS_DENIED, VH_ACTION_BIND);
+        }
+        assert_daemon_answers(fx);
+}
+
 /* ================= no polkit ================= */
 
 static void test_absent_nonroot(Fixture *fx, gconstpointer data) {
@@ -801,6 +994,10 @@ int main(int argc, char **argv) {
         g_test_add("/polkit/mock/not-asked", Fixture, &mock, fixture_setup, test_mock_not_asked, fixture_teardown);
         g_test_add("/polkit/mock/hang", Fixture, &mock, fixture_setup, test_mock_hang, fixture_teardown);
         g_test_add("/polkit/mock/concurrent", Fixture, &mock, fixture_setup, test_mock_concurrent, fixture_teardown);
+        g_test_add("/polkit/mock/root-from-bus-credentials", Fixture, &mock, fixture_setup, test_mock_root_from_bus,
+                   fixture_teardown);
+        g_test_add("/polkit/mock/pending-bounded", Fixture, &mock, fixture_setup, test_mock_pending_bounded,
+                   fixture_teardown);
         g_test_add("/polkit/mock/caller-or-polkit-gone", Fixture, &mock, fixture_setup, test_mock_gone, fixture_teardown);
         g_test_add("/polkit/absent/non-root", Fixture, &none, fixture_setup, test_absent_nonroot, fixture_teardown);
         g_test_add("/polkit/absent/root", Fixture, &none, fixture_setup, test_absent_root, fixture_teardown);

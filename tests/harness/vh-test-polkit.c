@@ -387,7 +387,15 @@ static guint client_counter;
 
 VhTestClient *vh_test_client_spawn(VhTestBus *bus, int uid, gboolean interactive, const char *method,
                                    const char *address, const char *options) {
+        const char *const args[] = { address, options, NULL };
+
+        return vh_test_client_spawn_args(bus, uid, interactive, method, args);
+}
+
+VhTestClient *vh_test_client_spawn_args(VhTestBus *bus, int uid, gboolean interactive, const char *method,
+                                        const char *const *args) {
         g_autofree char *full_method = g_strdup_printf("org.vfiohost.Manager1.%s", method);
+        g_autofree char *joined = g_strjoinv(", ", (char **) args);
         g_autofree char *timeout = g_strdup_printf("%d", (int) (60 * vh_test_timeout_multiplier()));
         VhTestClient *c = g_new0(VhTestClient, 1);
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -416,12 +424,11 @@ VhTestClient *vh_test_client_spawn(VhTestBus *bus, int uid, gboolean interactive
         g_ptr_array_add(argv, timeout);
         if (interactive)
                 g_ptr_array_add(argv, (char *) "--interactive");
-        g_ptr_array_add(argv, (char *) address);
-        g_ptr_array_add(argv, (char *) options);
+        for (size_t i = 0; args[i]; i++)
+                g_ptr_array_add(argv, (char *) args[i]);
         g_ptr_array_add(argv, NULL);
 
-        c->what = g_strdup_printf("uid %d: %s(\"%s\", %s)%s", uid, method, address, options,
-                                  interactive ? " --interactive" : "");
+        c->what = g_strdup_printf("uid %d: %s(%s)%s", uid, method, joined, interactive ? " --interactive" : "");
         c->started = g_get_monotonic_time();
         c->pid = spawn(bus, (const char *const *) argv->pdata, uid, out_fd, err_fd);
         close(out_fd);

@@ -104,6 +104,9 @@ typedef struct VhTestClient {
  * header flag). options is GVariant text for a{sv}, e.g. "{'group': <true>}". */
 VhTestClient *vh_test_client_spawn(VhTestBus *bus, int uid, gboolean interactive, const char *method,
                                    const char *address, const char *options);
+/* Same with any arguments, each GVariant text as gdbus call takes it. */
+VhTestClient *vh_test_client_spawn_args(VhTestBus *bus, int uid, gboolean interactive, const char *method,
+                                        const char *const *args);
 /* Whether the client is still running (not reaped yet). */
 gboolean vh_test_client_running(VhTestClient *c);
 /* Waits (at most timeout_s, then SIGKILL, status -1) and parses its output. */

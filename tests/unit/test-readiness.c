@@ -200,7 +200,7 @@ static void dump(const VhReport *rep) {
 
 /* What holds on every report. */
 static void assert_invariants(const VhReport *rep, const char *device) {
-        gboolean any_fail = FALSE;
+        gboolean any_fail = FALSE, host_fail = FALSE;
         int last_host = -1, last_device = -1;
         g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
 
@@ -231,6 +231,8 @@ static void assert_invariants(const VhReport *rep, const char *device) {
                         g_error("%s is %s without a remedy (summary: %s)", k->id, result, k->summary);
                 }
                 any_fail = any_fail || k->result == VH_CHECK_FAIL;
+                if (i < rep->n_host_checks)
+                        host_fail = host_fail || k->result == VH_CHECK_FAIL;
 
                 /* host checks first, in order, then the device's */
                 h = index_of(k->id, host_ids, N_HOST_IDS);
@@ -259,6 +261,17 @@ static void assert_invariants(const VhReport *rep, const char *device) {
                 dump(rep);
                 g_error("verdict %s, but %s check failed", rep->ready ? "ready" : "not ready",
                         any_fail ? "a" : "no");
+        }
+        /* The host-wide verdict counts the host's checks alone. */
+        g_assert_cmpuint(rep->n_host_checks, <=, rep->n_checks);
+        if (!device)
+                g_assert_cmpuint(rep->n_host_checks, ==, rep->n_checks);
+        for (size_t i = 0; i < rep->n_checks; i++)
+                g_assert_cmpint(i < rep->n_host_checks, ==, strcmp(rep->checks[i].category, "device") != 0);
+        if (rep->host_ready == host_fail) {
+                dump(rep);
+                g_error("host verdict %s, but %s host check failed", rep->host_ready ? "ready" : "not ready",
+                        host_fail ? "a" : "no");
         }
         if (device)
                 g_assert_cmpint(last_device, >=, 0);
