@@ -147,7 +147,8 @@ static void one_call(Client *c, sd_bus *bus, unsigned n) {
                         count++;
                 if (r < 0)
                         client_error(c, "GetAll Manager1", r, &error);
-                else if (count != 4)
+                /* Version, IommuEnabled, Reconciling, VfioAvailable, Readiness */
+                else if (count != 5)
                         client_error(c, "GetAll Manager1: wrong number of properties", -EPROTO, NULL);
                 break;
         }
