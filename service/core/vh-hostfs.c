@@ -14,6 +14,7 @@
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-strv.h"
+#include "vh-utf8.h"
 
 /* sysfs attributes are at most a page; other files we read (cpuinfo,
  * config.gz contents, mounts) are bounded too. A cap keeps a hostile or
@@ -178,10 +179,11 @@ char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) {
                         return -errno;                          \
         } while (0)
 
-static int read_path(const char *path, char **ret, size_t *ret_size) {
+static int read_path(const char *path, bool text, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -215,6 +217,13 @@ static int read_path(const char *path, char **ret, size_t *ret_size) {
         }
 
         buf[size] = 0;
+        /* Text goes into the model and onto the bus: valid UTF-8 only. NUL
+         * bytes stay (proc/PID/cmdline separates arguments with them). */
+        if (text) {
+                r = vh_utf8_escape_invalid(&buf, &size, false);
+                if (r < 0)
+                        return r;
+        }
         if (ret_size)
                 *ret_size = size;
         *ret = TAKE_PTR(buf);
@@ -225,7 +234,14 @@ int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const 
         _cleanup_free_ char *path = NULL;
 
         JOIN_OR_RETURN(path, fs, first);
-        return read_path(path, ret, ret_size);
+        return read_path(path, true, ret, ret_size);
+}
+
+int vh_hostfs_read_binary(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+
+        JOIN_OR_RETURN(path, fs, first);
+        return read_path(path, false, ret, ret_size);
 }
 
 static int read_string_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
@@ -237,12 +253,18 @@ static int read_string_va(const VhHostFs *fs, char **ret, const char *first, va_
         if (!path)
                 return -errno;
 
-        r = read_path(path, &s, &n);
+        r = read_path(path, false, &s, &n);
         if (r < 0)
                 return r;
 
         while (n > 0 && strchr(" \t\r\n", s[n - 1]))
                 s[--n] = 0;
+
+        /* A NUL inside an attribute would silently cut the string short:
+         * escape it along with invalid UTF-8. */
+        r = vh_utf8_escape_invalid(&s, &n, true);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -327,7 +349,14 @@ static int read_link_va(const VhHostFs *fs, char **ret, const char *first, va_li
                 if (n < 0)
                         return -errno;
                 if ((size_t) n < size) {
+                        size_t len = (size_t) n;
+                        int r;
+
                         buf[n] = 0;
+                        /* Link targets become driver names and paths in the model. */
+                        r = vh_utf8_escape_invalid(&buf, &len, false);
+                        if (r < 0)
+                                return r;
                         *ret = TAKE_PTR(buf);
                         return 0;
                 }
@@ -436,6 +465,17 @@ int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) 
                 r = vh_strv_extend(&l, de->d_name);
                 if (r < 0)
                         return r;
+                /* Entry names become group members, node names, pids. An
+                 * escaped name no longer opens: such an entry is then as
+                 * good as missing, never another one. */
+                {
+                        char **last = l + vh_strv_length(l) - 1;
+                        size_t len = strlen(*last);
+
+                        r = vh_utf8_escape_invalid(last, &len, false);
+                        if (r < 0)
+                                return r;
+                }
                 errno = 0;
         }
         if (errno != 0)

@@ -44,9 +44,16 @@ int vh_hostfs_set_faults(VhHostFs *fs, const char *spec);
 /* Absolute path of a host path beneath the root; NULL on bad components or OOM. */
 char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 
-/* Reads a whole file; the content is NUL-terminated (size excludes the NUL). */
+/* Reads a whole text file; the content is NUL-terminated (size excludes the
+ * NUL). Every string read from the host (files, attributes, link targets,
+ * directory entry names) is valid UTF-8: invalid bytes come back escaped as
+ * "\xNN" (vh-utf8.h). NUL bytes inside a file are kept. */
 int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) __attribute__((sentinel));
-/* Reads a text attribute, trailing whitespace stripped. -ENOENT when missing. */
+/* The bytes of a file as they are (config space, compressed files): never
+ * put them into a string of the model. */
+int vh_hostfs_read_binary(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) __attribute__((sentinel));
+/* Reads a text attribute, trailing whitespace stripped, NUL bytes escaped
+ * like invalid UTF-8. -ENOENT when missing. */
 int vh_hostfs_read_string(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
 /* Reads an unsigned number in any base strtoul accepts ("0x10de", "42"). */
 int vh_hostfs_read_ulong(const VhHostFs *fs, unsigned long *ret, const char *first, ...) __attribute__((sentinel));

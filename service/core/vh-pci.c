@@ -65,7 +65,7 @@ static size_t read_config_header(const VhHostFs *fs, const char *address, uint8_
         _cleanup_free_ char *config = NULL;
         size_t size;
 
-        if (vh_hostfs_read_file(fs, &config, &size, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_CONFIG, NULL) < 0)
+        if (vh_hostfs_read_binary(fs, &config, &size, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_CONFIG, NULL) < 0)
                 return 0;
         if (size > 64)
                 size = 64;

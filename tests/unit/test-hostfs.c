@@ -232,8 +232,8 @@ static void test_read(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(size, ==, strlen(cmdline));
         g_assert_true(g_str_has_suffix(cmdline, "intel_iommu=on\n"));
 
-        /* binary: config space, 256 bytes, NUL-terminated beyond */
-        g_assert_cmpint(vh_hostfs_read_file(f->fs, &cfg, &size, "sys/bus/pci/devices", GPU, "config", NULL), ==, 0);
+        /* binary: config space, 256 bytes as they are, NUL-terminated beyond */
+        g_assert_cmpint(vh_hostfs_read_binary(f->fs, &cfg, &size, "sys/bus/pci/devices", GPU, "config", NULL), ==, 0);
         g_assert_cmpuint(size, ==, 256);
         g_assert_cmpuint((guint8) cfg[0], ==, 0xde);
         g_assert_cmpuint((guint8) cfg[1], ==, 0x10);
@@ -373,6 +373,59 @@ static void test_dangling_link(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(name, ==, "gone");
 }
 
+/* Every string that comes out is valid UTF-8; bad bytes are escaped, not
+ * dropped; binary reads are left alone. */
+static void test_invalid_utf8(Fixture *f, gconstpointer data) {
+        g_autofree char *dev = g_build_filename(f->copy, "sys/bus/pci/devices", GPU, NULL);
+        g_autofree char *s = NULL, *t = NULL, *link = NULL, *name = NULL, *cfg = NULL, *bin = NULL;
+        g_autofree char *nul = NULL;
+        g_auto(GStrv) entries = NULL;
+        size_t size = 0;
+
+        vh_unit_write_file(f->copy, "sys/bus/pci/devices/" GPU "/driver_override", "vfio\xff-pci\n");
+        vh_unit_write_file(f->copy, "proc/cmdline", "a=\xc3\x28 b=\xe2\x82\xac c=\xed\xa0\x80 d=\xc0\xaf e=\xf4\x90\x80\x80\n");
+        vh_unit_symlink(f->copy, "sys/bus/pci/devices/" GPU "/driver", "../../../../bus/pci/drivers/nv\xe9idia");
+        vh_unit_write_file(f->copy, "sys/kernel/iommu_groups/2/devices/x\xff", "");
+
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &s, "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        g_assert_cmpstr(s, ==, "vfio\\xff-pci");
+
+        /* a truncated sequence, a valid euro sign, a surrogate, an overlong
+         * '/', a code point beyond U+10FFFF */
+        g_assert_cmpint(vh_hostfs_read_file(f->fs, &t, &size, "proc/cmdline", NULL), ==, 0);
+        g_assert_cmpstr(t, ==, "a=\\xc3( b=\xe2\x82\xac c=\\xed\\xa0\\x80 d=\\xc0\\xaf e=\\xf4\\x90\\x80\\x80\n");
+        g_assert_cmpuint(size, ==, strlen(t));
+
+        g_assert_cmpint(vh_hostfs_read_link(f->fs, &link, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(link, ==, "../../../../bus/pci/drivers/nv\\xe9idia");
+        g_assert_cmpint(vh_hostfs_read_link_name(f->fs, &name, "sys/bus/pci/devices", GPU, "driver", NULL), ==, 0);
+        g_assert_cmpstr(name, ==, "nv\\xe9idia");
+
+        g_assert_cmpint(vh_hostfs_list_dir(f->fs, &entries, "sys/kernel/iommu_groups/2/devices", NULL), ==, 0);
+        g_assert_true(g_strv_contains((const char *const *) entries, "x\\xff"));
+        for (size_t i = 0; entries[i]; i++)
+                g_assert_true(g_utf8_validate(entries[i], -1, NULL));
+
+        /* a NUL would cut an attribute short: escaped too */
+        {
+                g_autofree char *path = g_build_filename(dev, "driver_override", NULL);
+                g_assert_true(g_file_set_contents(path, "vfio\0-pci\n", 10, NULL));
+        }
+        g_assert_cmpint(vh_hostfs_read_string(f->fs, &nul, "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, 0);
+        g_assert_cmpstr(nul, ==, "vfio\\x00-pci");
+
+        /* binary: byte for byte, 0xff and NULs included */
+        g_assert_cmpint(vh_hostfs_read_binary(f->fs, &cfg, &size, "sys/bus/pci/devices", GPU, "config", NULL), ==, 0);
+        g_assert_cmpuint(size, ==, 256);
+        {
+                g_autofree char *path = g_build_filename(f->copy, "bin", NULL);
+                g_assert_true(g_file_set_contents(path, "\xff\0\xfe", 3, NULL));
+        }
+        g_assert_cmpint(vh_hostfs_read_binary(f->fs, &bin, &size, "bin", NULL), ==, 0);
+        g_assert_cmpuint(size, ==, 3);
+        g_assert_cmpmem(bin, 3, "\xff\0\xfe", 3);
+}
+
 /* --- writes */
 
 static void test_write(Fixture *f, gconstpointer data) {
@@ -488,6 +541,7 @@ int main(int argc, char **argv) {
         ADD("/hostfs/read/exists-and-list", fixture_setup_tree, test_exists_and_list, "desktop-intel");
         ADD("/hostfs/read/list-empty-dir", fixture_setup_copy, test_list_dir_empty, "no-iommu");
         ADD("/hostfs/read/dangling-link", fixture_setup_copy, test_dangling_link, "desktop-intel");
+        ADD("/hostfs/read/invalid-utf8", fixture_setup_copy, test_invalid_utf8, "desktop-intel");
         ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
         ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
         ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");
