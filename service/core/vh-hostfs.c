@@ -179,15 +179,35 @@ char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) {
                         return -errno;                          \
         } while (0)
 
+/* What we read and write are regular files: sysfs attributes and procfs
+ * files are. Device nodes only where asked for (msr). Errors as systemd's
+ * stat_verify_regular(): a directory is EISDIR, anything else EBADFD. */
+static int verify_type(int fd, bool char_device_ok) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode) || (char_device_ok && S_ISCHR(st.st_mode)))
+                return 0;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return -EBADFD;
+}
+
 static int read_path(const char *path, bool text, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO put where a file belongs must not block us in
+         * open() (a daemon hung at start with its signals blocked). */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        r = verify_type(fd, false);
+        if (r < 0)
+                return r;
 
         for (;;) {
                 ssize_t n;
@@ -421,12 +441,17 @@ int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         ssize_t n;
+        int r;
 
         JOIN_OR_RETURN(path, fs, first);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        /* /dev/cpu/N/msr is a character device; fixture trees hold files. */
+        r = verify_type(fd, true);
+        if (r < 0)
+                return r;
         n = pread(fd, buf, size, (off_t) offset);
         if (n < 0)
                 return -errno;
@@ -601,6 +626,7 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
         _cleanup_close_ int fd = -1;
         size_t len = strlen(value);
         ssize_t n;
+        int r;
 
         /* Checked before the path is even built: read-only means no open()
          * for writing can happen at all. */
@@ -610,7 +636,7 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
         JOIN_OR_RETURN(path, fs, first);
 
         if (fs->n_faults > 0) {
-                int r = inject_fault(fs, path, value);
+                r = inject_fault(fs, path, value);
                 if (r < 0)
                         return r;
         }
@@ -619,9 +645,12 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
          * them; creating files would hide that. O_TRUNC as the shell's
          * "echo >" does: sysfs ignores it, a fixture file then holds exactly
          * what was written. */
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        fd = open(path, O_WRONLY | O_TRUNC | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
+        r = verify_type(fd, false);
+        if (r < 0)
+                return r;
 
         /* sysfs takes an attribute in one write(); a short write is an error. */
         n = write(fd, value, len);

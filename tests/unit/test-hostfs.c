@@ -426,6 +426,50 @@ static void test_invalid_utf8(Fixture *f, gconstpointer data) {
         g_assert_cmpmem(bin, 3, "\xff\0\xfe", 3);
 }
 
+/* A FIFO or a directory where a file belongs: refused at once, never
+ * waited on. Each call runs in a subprocess with a deadline (an open() on a
+ * FIFO without a writer would block for ever). */
+static void test_file_types(Fixture *f, gconstpointer data) {
+        static const char *const fifos[] = { "proc/cmdline", "sys/bus/pci/devices/" GPU "/driver_override",
+                                             "sys/bus/pci/drivers/nvidia/unbind", "dev/cpu/0/msr" };
+
+        if (!g_test_subprocess()) {
+                for (size_t i = 0; i < G_N_ELEMENTS(fifos); i++) {
+                        g_autofree char *p = g_build_filename(f->copy, fifos[i], NULL);
+                        g_assert_cmpint(g_unlink(p), ==, 0);
+                        g_assert_cmpint(mkfifo(p, 0644), ==, 0);
+                }
+                {
+                        g_autofree char *p = g_build_filename(f->copy, "proc/sys/kernel/osrelease", NULL);
+                        g_assert_cmpint(g_unlink(p), ==, 0);
+                        g_assert_cmpint(g_mkdir(p, 0755), ==, 0);
+                }
+                g_setenv("VH_UNIT_HOSTFS_COPY", f->copy, TRUE);
+                g_test_trap_subprocess(NULL, 2 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+                g_unsetenv("VH_UNIT_HOSTFS_COPY");
+                g_test_trap_assert_passed();
+                return;
+        }
+
+        {
+                VhHostFs *fs = NULL;
+                g_autofree char *s = NULL;
+                char buf[8];
+                size_t size;
+
+                g_assert_cmpint(vh_hostfs_new(g_getenv("VH_UNIT_HOSTFS_COPY"), &fs), ==, 0);
+                g_assert_cmpint(vh_hostfs_read_file(fs, &s, &size, "proc/cmdline", NULL), ==, -EBADFD);
+                g_assert_cmpint(vh_hostfs_read_binary(fs, &s, &size, "proc/cmdline", NULL), ==, -EBADFD);
+                g_assert_cmpint(vh_hostfs_read_string(fs, &s, "sys/bus/pci/devices", GPU, "driver_override", NULL), ==, -EBADFD);
+                g_assert_cmpint(vh_hostfs_read_string(fs, &s, "proc/sys/kernel/osrelease", NULL), ==, -EISDIR);
+                g_assert_cmpint(vh_hostfs_pread(fs, buf, sizeof(buf), 0x3a, "dev/cpu/0/msr", NULL), ==, -EBADFD);
+                /* nobody reads the FIFO: open for writing fails (ENXIO) instead of waiting */
+                g_assert_cmpint(vh_hostfs_write_string(fs, GPU, "sys/bus/pci/drivers/nvidia/unbind", NULL), <, 0);
+                g_assert_null(s);
+                vh_hostfs_free(fs);
+        }
+}
+
 /* --- writes */
 
 static void test_write(Fixture *f, gconstpointer data) {
@@ -542,6 +586,7 @@ int main(int argc, char **argv) {
         ADD("/hostfs/read/list-empty-dir", fixture_setup_copy, test_list_dir_empty, "no-iommu");
         ADD("/hostfs/read/dangling-link", fixture_setup_copy, test_dangling_link, "desktop-intel");
         ADD("/hostfs/read/invalid-utf8", fixture_setup_copy, test_invalid_utf8, "desktop-intel");
+        ADD("/hostfs/read/file-types", fixture_setup_copy, test_file_types, "desktop-intel");
         ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
         ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
         ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");

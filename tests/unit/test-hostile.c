@@ -23,6 +23,7 @@
 
 #include "vh-host.h"
 #include "vh-hostfs.h"
+#include "vh-journal.h"
 #include "vh-pci-names.h"
 #include "vh-readiness.h"
 #include "vh-unit.h"
@@ -175,11 +176,98 @@ static void test_utf8_valid_kept(Fixture *f, gconstpointer data) {
         vh_host_free(h);
 }
 
+/* ---------- FIFOs where regular files are expected ---------- */
+
+static void make_fifo(const char *root, const char *rel) {
+        g_autofree char *path = g_build_filename(root, rel, NULL);
+
+        (void) g_unlink(path);
+        g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+}
+
+/* The subprocess that must finish within two seconds: an open() blocking
+ * on a FIFO without a writer would hang the test otherwise. It works on the
+ * parent's copy, named in the environment (a fixture would make a new one). */
+#define COPY_ENV "VH_UNIT_HOSTILE_COPY"
+
+static void run_within_two_seconds(const char *host, void (*edit)(const char *copy), void (*body)(Fixture *f)) {
+        Fixture f = {};
+
+        if (g_test_subprocess()) {
+                const char *copy = g_getenv(COPY_ENV);
+
+                g_assert_nonnull(copy);
+                g_assert_cmpint(vh_hostfs_new(copy, &f.fs), ==, 0);
+                vh_hostfs_set_read_only(f.fs, true);
+                g_assert_cmpint(vh_pci_names_new(f.fs, &f.names), ==, 0);
+                body(&f);
+                vh_pci_names_free(f.names);
+                vh_hostfs_free(f.fs);
+                return;
+        }
+
+        f.copy = vh_unit_copy_host(host);
+        edit(f.copy);
+        g_setenv(COPY_ENV, f.copy, TRUE);
+        g_test_trap_subprocess(NULL, 2 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_unsetenv(COPY_ENV);
+        vh_unit_remove_copy(f.copy);
+        g_free(f.copy);
+        g_test_trap_assert_passed();
+}
+
+static void load_and_report(Fixture *f) {
+        VhHost *h = NULL;
+        VhReport *report = NULL;
+
+        g_assert_cmpint(vh_host_load(f->fs, f->names, &h), ==, 0);
+        assert_host_utf8(h);
+        g_assert_cmpint(vh_readiness_run(f->fs, h, GPU, &report), ==, 0);
+        assert_report_utf8(report);
+        vh_report_free(report);
+        vh_host_free(h);
+}
+
+static void fifos_everywhere(const char *copy) {
+        make_fifo(copy, "proc/cmdline");
+        make_fifo(copy, "proc/sys/kernel/osrelease");
+        make_fifo(copy, "proc/mounts");
+        make_fifo(copy, "proc/cpuinfo");
+        make_fifo(copy, GPU_DIR "/driver_override");
+        make_fifo(copy, GPU_DIR "/reset_method");
+        make_fifo(copy, GPU_DIR "/vendor");
+        make_fifo(copy, "sys/kernel/iommu_groups/2/type");
+        make_fifo(copy, "dev/cpu/0/msr");
+}
+
+static void test_fifo_model(void) {
+        run_within_two_seconds("desktop-intel", fifos_everywhere, load_and_report);
+}
+
+static void load_journal(Fixture *f) {
+        VhJournal *j = NULL;
+
+        /* refused with a clear message, not read */
+        g_assert_cmpint(vh_journal_load(f->fs, "var/lib/vfiohost", &j), <, 0);
+        g_assert_null(j);
+}
+
+static void fifo_journal(const char *copy) {
+        make_fifo(copy, "var/lib/vfiohost/journal.json");
+}
+
+static void test_fifo_journal(void) {
+        run_within_two_seconds("desktop-vfio-bound", fifo_journal, load_journal);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add("/hostile/utf8/model", Fixture, "desktop-intel", fixture_setup, test_utf8_model, fixture_teardown);
         g_test_add("/hostile/utf8/valid-kept", Fixture, "desktop-intel", fixture_setup, test_utf8_valid_kept, fixture_teardown);
+
+        g_test_add_func("/hostile/fifo/model", test_fifo_model);
+        g_test_add_func("/hostile/fifo/journal", test_fifo_journal);
 
         return g_test_run();
 }
