@@ -465,11 +465,70 @@ int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...)
         return stat(path, ret) < 0 ? -errno : 0;
 }
 
+/* A growing NULL-terminated vector: appends are amortised O(1), where
+ * vh_strv_push() counts the list on each call (fine for a handful of
+ * entries, quadratic for proc/PID/fd of a process with 100k descriptors). */
+typedef struct Strv {
+        char **l;
+        size_t n, allocated;
+} Strv;
+
+static void strv_done(Strv *v) {
+        vh_strv_free(v->l);
+}
+
+static int strv_append(Strv *v, char *s) {
+        if (v->n + 2 > v->allocated) {
+                size_t want = v->allocated ? v->allocated * 2 : 16;
+                char **l = realloc(v->l, want * sizeof(char *));
+
+                if (!l)
+                        return -ENOMEM;
+                v->l = l;
+                v->allocated = want;
+        }
+        v->l[v->n++] = s;
+        v->l[v->n] = NULL;
+        return 0;
+}
+
+/* A directory entry's name as the model may hold it. An escaped name no
+ * longer opens: such an entry is then as good as missing, never another. */
+static int strv_append_name(Strv *v, const char *name) {
+        size_t len = strlen(name);
+        char *copy = strdup(name);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = vh_utf8_escape_invalid(&copy, &len, false);
+        if (r >= 0)
+                r = strv_append(v, copy);
+        if (r < 0)
+                free(copy);
+        return r;
+}
+
+static int strv_finish(Strv *v, char ***ret) {
+        if (!v->l) {
+                v->l = calloc(1, sizeof(char *));
+                if (!v->l)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(v->l);
+        return 0;
+}
+
+static bool is_dot_or_dotdot(const char *name) {
+        return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
+}
+
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) {
         _cleanup_free_ char *path = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_(strv_done) Strv l = {};
         struct dirent *de;
+        int r;
 
         JOIN_OR_RETURN(path, fs, first);
 
@@ -477,27 +536,10 @@ int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) 
         if (!d)
                 return -errno;
 
-        l = calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-
         errno = 0;
         while ((de = readdir(d))) {
-                int r;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                r = vh_strv_extend(&l, de->d_name);
-                if (r < 0)
-                        return r;
-                /* Entry names become group members, node names, pids. An
-                 * escaped name no longer opens: such an entry is then as
-                 * good as missing, never another one. */
-                {
-                        char **last = l + vh_strv_length(l) - 1;
-                        size_t len = strlen(*last);
-
-                        r = vh_utf8_escape_invalid(last, &len, false);
+                if (!is_dot_or_dotdot(de->d_name)) {
+                        r = strv_append_name(&l, de->d_name);
                         if (r < 0)
                                 return r;
                 }
@@ -506,8 +548,84 @@ int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) 
         if (errno != 0)
                 return -errno;
 
-        vh_strv_sort(l);
-        *ret = TAKE_PTR(l);
+        vh_strv_sort(l.l);
+        return strv_finish(&l, ret);
+}
+
+/* readlinkat() relative to an open directory: one lookup per entry. */
+static int read_link_at(int dir_fd, const char *name, char **ret) {
+        for (size_t size = 256;; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                ssize_t n;
+
+                if (!buf)
+                        return -ENOMEM;
+                n = readlinkat(dir_fd, name, buf, size);
+                if (n < 0)
+                        return -errno;
+                if ((size_t) n < size) {
+                        size_t len = (size_t) n;
+                        int r;
+
+                        buf[n] = 0;
+                        r = vh_utf8_escape_invalid(&buf, &len, false);
+                        if (r < 0)
+                                return r;
+                        *ret = TAKE_PTR(buf);
+                        return 0;
+                }
+                if (size >= PATH_MAX * 4)
+                        return -ENAMETOOLONG;
+        }
+}
+
+int vh_hostfs_list_links(const VhHostFs *fs, char ***ret_names, char ***ret_targets, const char *first, ...) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_(strv_done) Strv names = {}, targets = {};
+        struct dirent *de;
+        int r;
+
+        JOIN_OR_RETURN(path, fs, first);
+
+        d = opendir(path);
+        if (!d)
+                return -errno;
+
+        errno = 0;
+        while ((de = readdir(d))) {
+                char *target = NULL;
+
+                if (is_dot_or_dotdot(de->d_name))
+                        goto next;
+                /* Not a link, or gone meanwhile (a process closing fds). */
+                r = read_link_at(dirfd(d), de->d_name, &target);
+                if (r == -EINVAL || r == -ENOENT)
+                        goto next;
+                if (r < 0)
+                        return r;
+                r = strv_append(&targets, target);
+                if (r < 0) {
+                        free(target);
+                        return r;
+                }
+                r = strv_append_name(&names, de->d_name);
+                if (r < 0)
+                        return r;
+        next:
+                errno = 0;
+        }
+        if (errno != 0)
+                return -errno;
+
+        r = strv_finish(&names, ret_names);
+        if (r < 0)
+                return r;
+        r = strv_finish(&targets, ret_targets);
+        if (r < 0) {
+                *ret_names = vh_strv_free(*ret_names);
+                return r;
+        }
         return 0;
 }
 

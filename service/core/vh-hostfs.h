@@ -75,6 +75,11 @@ int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...)
 /* Sorted entry names of a directory, without "." and "..". */
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) __attribute__((sentinel));
 
+/* The symlinks of a directory and their targets, in directory order, in
+ * one pass (proc/PID/fd: one lookup per descriptor, not a path walk).
+ * Entries that are not links, or vanish meanwhile, are skipped. */
+int vh_hostfs_list_links(const VhHostFs *fs, char ***ret_names, char ***ret_targets, const char *first, ...) __attribute__((sentinel));
+
 /* Creates a directory and its parents beneath the root (mode 0755). */
 int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 

@@ -260,6 +260,26 @@ static void test_fifo_journal(void) {
         run_within_two_seconds("desktop-vfio-bound", fifo_journal, load_journal);
 }
 
+/* ---------- sizes ---------- */
+
+/* A 1 MiB command line of one-letter words (half a million fields): the
+ * report still comes at once (splitting it was quadratic). */
+static void huge_cmdline(const char *copy) {
+        g_autofree char *path = g_build_filename(copy, "proc/cmdline", NULL);
+        g_autofree char *words = g_malloc(1024 * 1024 + 1);
+
+        for (size_t i = 0; i < 1024 * 1024; i += 2) {
+                words[i] = 'a';
+                words[i + 1] = ' ';
+        }
+        words[1024 * 1024 - 1] = '\n';
+        g_assert_true(g_file_set_contents(path, words, 1024 * 1024, NULL));
+}
+
+static void test_huge_cmdline(void) {
+        run_within_two_seconds("desktop-intel", huge_cmdline, load_and_report);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -268,6 +288,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/hostile/fifo/model", test_fifo_model);
         g_test_add_func("/hostile/fifo/journal", test_fifo_journal);
+        g_test_add_func("/hostile/size/cmdline", test_huge_cmdline);
 
         return g_test_run();
 }
