@@ -651,6 +651,256 @@ static void test_write_errors(Fixture *f, gconstpointer data) {
         }
 }
 
+/* --- resolution beneath the root
+ *
+ * Each test runs with both resolvers: openat2(RESOLVE_IN_ROOT), and the
+ * component walk that stands in for it on kernels before 5.6 (chosen with
+ * VFIOHOST_TEST_RESOLVE=walk before the fs is made). A canary directory
+ * outside the copy is what hostile links point at; it must come out byte
+ * for byte as it went in, and nothing of it may be read. */
+
+typedef struct {
+        char *copy;
+        char *canary;
+        VhHostFs *fs;
+        GPtrArray *canary_before;
+} Beneath;
+
+static void beneath_setup(Beneath *b, gconstpointer data) {
+        const char *resolve = data;
+
+        b->copy = vh_unit_copy_host("desktop-intel");
+        b->canary = vh_unit_empty_root();
+        vh_unit_write_file(b->canary, "unbind", "untouched\n");
+        vh_unit_write_file(b->canary, "vendor", "SECRET\n");
+        vh_unit_write_file(b->canary, "journal.json", "{\"canary\": true}\n");
+        vh_unit_write_file(b->canary, "sub/file", "SECRET\n");
+        vh_unit_symlink(b->canary, "link", "target-outside");
+        b->canary_before = vh_unit_snapshot(b->canary);
+
+        if (g_str_equal(resolve, "walk"))
+                g_setenv("VFIOHOST_TEST_RESOLVE", "walk", TRUE);
+        else
+                g_unsetenv("VFIOHOST_TEST_RESOLVE");
+        g_assert_cmpint(vh_hostfs_new(b->copy, &b->fs), ==, 0);
+        g_unsetenv("VFIOHOST_TEST_RESOLVE");
+        g_assert_cmpint(vh_hostfs_get_resolve(b->fs), ==,
+                        g_str_equal(resolve, "walk") ? VH_HOSTFS_RESOLVE_WALK : VH_HOSTFS_RESOLVE_OPENAT2);
+}
+
+static void beneath_teardown(Beneath *b, gconstpointer data) {
+        /* the point of every test here */
+        vh_unit_assert_tree_unchanged(b->canary, b->canary_before);
+        g_ptr_array_unref(b->canary_before);
+        vh_hostfs_free(b->fs);
+        vh_unit_remove_copy(b->copy);
+        vh_unit_remove_copy(b->canary);
+        g_free(b->copy);
+        g_free(b->canary);
+}
+
+/* From rel (a link's directory inside the copy) up past "/" with "..",
+ * then down to the canary: what a relative link must say to leave. */
+static char *climb_to(const char *rel, const char *target) {
+        GString *s = g_string_new(NULL);
+
+        for (int i = 0; i < 32; i++)
+                g_string_append(s, "../");
+        g_string_append(s, target + 1);
+        return g_string_free(s, FALSE);
+}
+
+/* drivers/nvidia as an absolute link received "unbind" in the canary. */
+static void test_beneath_write_absolute_dir_link(Beneath *b, gconstpointer data) {
+        g_autofree char *sub = g_build_filename(b->canary, "sub", NULL);
+
+        vh_unit_remove_tree(b->copy, "sys/bus/pci/drivers/nvidia");
+        vh_unit_symlink(b->copy, "sys/bus/pci/drivers/nvidia", b->canary);
+        g_assert_cmpint(vh_hostfs_write_string(b->fs, GPU, "sys/bus/pci/drivers/nvidia/unbind", NULL), ==, -ENOENT);
+
+        /* and relative, climbing out with ".." */
+        {
+                g_autofree char *up = climb_to("sys/bus/pci/drivers", b->canary);
+                vh_unit_symlink(b->copy, "sys/bus/pci/drivers/nvidia", up);
+        }
+        g_assert_cmpint(vh_hostfs_write_string(b->fs, GPU, "sys/bus/pci/drivers/nvidia/unbind", NULL), ==, -ENOENT);
+
+        /* a link to a link to outside */
+        vh_unit_symlink(b->copy, "sys/bus/pci/drivers/nvidia", "../../../hop");
+        vh_unit_symlink(b->copy, "hop", sub);
+        g_assert_cmpint(vh_hostfs_write_string(b->fs, GPU, "sys/bus/pci/drivers/nvidia/file", NULL), ==, -ENOENT);
+}
+
+/* Absolute links resolve as if the root were "/": inside the tree. */
+static void test_beneath_absolute_stays_inside(Beneath *b, gconstpointer data) {
+        g_autofree char *s = NULL, *name = NULL;
+        g_auto(GStrv) l = NULL;
+        struct stat st;
+
+        vh_unit_remove_tree(b->copy, "sys/bus/pci/drivers/nvidia");
+        vh_unit_symlink(b->copy, "sys/bus/pci/drivers/nvidia", "/sys/bus/pci/drivers/snd_hda_intel");
+        g_assert_cmpint(vh_hostfs_write_string(b->fs, GPU, "sys/bus/pci/drivers/nvidia/unbind", NULL), ==, 0);
+        s = vh_unit_read_file(b->copy, "sys/bus/pci/drivers/snd_hda_intel/unbind");
+        g_assert_cmpstr(s, ==, GPU);
+
+        /* ".." at the root stays at the root */
+        vh_unit_symlink(b->copy, "up", "../../../../../proc");
+        g_assert_true(vh_hostfs_exists(b->fs, "up", "cmdline", NULL));
+        g_assert_cmpint(vh_hostfs_list_dir(b->fs, &l, "up", NULL), ==, 0);
+        g_assert_true(g_strv_contains((const char *const *) l, "cmdline"));
+        g_assert_cmpint(vh_hostfs_stat(b->fs, &st, "up", "cmdline", NULL), ==, 0);
+        g_assert_true(S_ISREG(st.st_mode));
+
+        /* the device's links, relative as sysfs makes them, still work */
+        g_assert_cmpint(vh_hostfs_read_link_name(b->fs, &name, "sys/bus/pci/devices", GPU, "iommu_group", NULL), ==, 0);
+        g_assert_cmpstr(name, ==, "2");
+        g_assert_true(vh_hostfs_exists(b->fs, "sys/bus/pci/devices", GPU, "iommu_group", "devices", GPU, "driver", "bind", NULL));
+}
+
+/* Nothing outside is read, listed, stat'ed or readlink'ed. */
+static void test_beneath_reads(Beneath *b, gconstpointer data) {
+        g_autofree char *up = climb_to("sys/bus/pci/devices", b->canary);
+        g_autofree char *s = NULL, *t = NULL, *link = NULL, *file_link = NULL;
+        g_auto(GStrv) l = NULL, names = NULL, targets = NULL;
+        struct stat st;
+        unsigned long ul;
+        char buf[4];
+        size_t size;
+
+        /* a device directory that leads out, two ways */
+        vh_unit_symlink(b->copy, "sys/bus/pci/devices/" GPU, b->canary);
+        vh_unit_symlink(b->copy, "sys/bus/pci/devices/0000:01:00.1", up);
+        for (int i = 0; i < 2; i++) {
+                const char *dev = i == 0 ? GPU : "0000:01:00.1";
+
+                g_assert_cmpint(vh_hostfs_read_string(b->fs, &s, "sys/bus/pci/devices", dev, "vendor", NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_read_file(b->fs, &t, &size, "sys/bus/pci/devices", dev, "vendor", NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_read_ulong(b->fs, &ul, "sys/bus/pci/devices", dev, "vendor", NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_pread(b->fs, buf, 2, 0, "sys/bus/pci/devices", dev, "vendor", NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_read_link(b->fs, &link, "sys/bus/pci/devices", dev, "link", NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_list_dir(b->fs, &l, "sys/bus/pci/devices", dev, NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_list_links(b->fs, &names, &targets, "sys/bus/pci/devices", dev, NULL), ==, -ENOENT);
+                g_assert_cmpint(vh_hostfs_stat(b->fs, &st, "sys/bus/pci/devices", dev, "vendor", NULL), ==, -ENOENT);
+                g_assert_false(vh_hostfs_exists(b->fs, "sys/bus/pci/devices", dev, "vendor", NULL));
+                g_assert_null(s);
+                g_assert_null(t);
+                g_assert_null(link);
+                g_assert_null(l);
+        }
+
+        /* a file link to outside: the final component is followed beneath the root too */
+        file_link = g_build_filename(b->canary, "vendor", NULL);
+        vh_unit_symlink(b->copy, "proc/cmdline", file_link);
+        g_assert_cmpint(vh_hostfs_read_file(b->fs, &t, &size, "proc/cmdline", NULL), ==, -ENOENT);
+        /* read_link reads the link, as stored: that is no read of the target */
+        g_assert_cmpint(vh_hostfs_read_link(b->fs, &link, "proc/cmdline", NULL), ==, 0);
+        g_assert_cmpstr(link, ==, file_link);
+}
+
+/* A symlinked state directory moved the journal outside. */
+static void test_beneath_state_dir(Beneath *b, gconstpointer data) {
+        static const char content[] = "{\"version\": 1}\n";
+        g_autofree char *up = climb_to("var/lib", b->canary);
+        g_autofree char *s = NULL;
+
+        vh_unit_symlink(b->copy, "var/lib/vfiohost", b->canary);
+        g_assert_cmpint(vh_hostfs_mkdir_p(b->fs, "var/lib/vfiohost", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_write_file_atomic(b->fs, content, strlen(content), "var/lib/vfiohost", "journal.json", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_read_file(b->fs, &s, NULL, "var/lib/vfiohost", "journal.json", NULL), ==, -ENOENT);
+
+        vh_unit_symlink(b->copy, "var/lib/vfiohost", up);
+        g_assert_cmpint(vh_hostfs_mkdir_p(b->fs, "var/lib/vfiohost", "sub", NULL), ==, -ENOENT);
+        g_assert_cmpint(vh_hostfs_write_file_atomic(b->fs, content, strlen(content), "var/lib/vfiohost", "journal.json", NULL), ==, -ENOENT);
+
+        /* the journal file itself a link to outside: replaced, not followed */
+        vh_unit_remove_tree(b->copy, "var/lib/vfiohost");
+        g_assert_cmpint(vh_hostfs_mkdir_p(b->fs, "var/lib/vfiohost", NULL), ==, 0);
+        {
+                g_autofree char *outside = g_build_filename(b->canary, "journal.json", NULL);
+                vh_unit_symlink(b->copy, "var/lib/vfiohost/journal.json", outside);
+        }
+        g_assert_cmpint(vh_hostfs_write_file_atomic(b->fs, content, strlen(content), "var/lib/vfiohost", "journal.json", NULL), ==, 0);
+        g_clear_pointer(&s, g_free);
+        s = vh_unit_read_file(b->copy, "var/lib/vfiohost/journal.json");
+        g_assert_cmpstr(s, ==, content);
+
+        /* a state directory that is a link inside the tree works */
+        vh_unit_remove_tree(b->copy, "var/lib/vfiohost");
+        vh_unit_symlink(b->copy, "var/lib/vfiohost", "/srv/vfiohost");
+        g_assert_cmpint(vh_hostfs_mkdir_p(b->fs, "srv/vfiohost", NULL), ==, 0);
+        g_assert_cmpint(vh_hostfs_mkdir_p(b->fs, "var/lib/vfiohost", NULL), ==, 0);
+        g_assert_cmpint(vh_hostfs_write_file_atomic(b->fs, content, strlen(content), "var/lib/vfiohost", "journal.json", NULL), ==, 0);
+        g_clear_pointer(&s, g_free);
+        s = vh_unit_read_file(b->copy, "srv/vfiohost/journal.json");
+        g_assert_cmpstr(s, ==, content);
+}
+
+static void test_beneath_loops(Beneath *b, gconstpointer data) {
+        g_autofree char *s = NULL;
+
+        vh_unit_symlink(b->copy, "loop-a", "loop-b");
+        vh_unit_symlink(b->copy, "loop-b", "/loop-a");
+        g_assert_cmpint(vh_hostfs_read_string(b->fs, &s, "loop-a", NULL), ==, -ELOOP);
+        g_assert_cmpint(vh_hostfs_read_string(b->fs, &s, "loop-a", "x", NULL), ==, -ELOOP);
+        g_assert_cmpint(vh_hostfs_write_string(b->fs, "x", "loop-a", "x", NULL), ==, -ELOOP);
+        g_assert_false(vh_hostfs_exists(b->fs, "loop-b", NULL));
+        /* a file in the middle of a path */
+        g_assert_cmpint(vh_hostfs_read_string(b->fs, &s, "proc/cmdline", "x", NULL), ==, -ENOTDIR);
+}
+
+/* The walk reads every fixture tree exactly as the kernel's resolution
+ * does: every device's attributes and links, every group's members. */
+static void test_beneath_walk_agrees(void) {
+        for (size_t h = 0; h < G_N_ELEMENTS(vh_unit_hosts); h++) {
+                g_autofree char *dir = vh_unit_host_dir(vh_unit_hosts[h]);
+                VhHostFs *kernel = NULL, *walk = NULL;
+                g_auto(GStrv) devices = NULL;
+
+                g_assert_cmpint(vh_hostfs_new(dir, &kernel), ==, 0);
+                g_assert_cmpint(vh_hostfs_new(dir, &walk), ==, 0);
+                g_assert_cmpint(vh_hostfs_set_resolve(walk, VH_HOSTFS_RESOLVE_WALK), ==, 0);
+                g_assert_cmpint(vh_hostfs_list_dir(kernel, &devices, "sys/bus/pci/devices", NULL), ==, 0);
+
+                for (size_t i = 0; devices[i]; i++) {
+                        static const char *const attrs[] = { "vendor", "device", "class", "driver_override",
+                                                             "reset_method", "numa_node" };
+                        static const char *const links[] = { "driver", "iommu_group", "physfn", "subsystem" };
+                        g_auto(GStrv) e1 = NULL, e2 = NULL;
+
+                        for (size_t a = 0; a < G_N_ELEMENTS(attrs); a++) {
+                                g_autofree char *v1 = NULL, *v2 = NULL;
+                                int r1 = vh_hostfs_read_string(kernel, &v1, "sys/bus/pci/devices", devices[i], attrs[a], NULL);
+                                int r2 = vh_hostfs_read_string(walk, &v2, "sys/bus/pci/devices", devices[i], attrs[a], NULL);
+
+                                g_assert_cmpint(r1, ==, r2);
+                                g_assert_cmpstr(v1, ==, v2);
+                        }
+                        for (size_t a = 0; a < G_N_ELEMENTS(links); a++) {
+                                g_autofree char *v1 = NULL, *v2 = NULL;
+                                int r1 = vh_hostfs_read_link(kernel, &v1, "sys/bus/pci/devices", devices[i], links[a], NULL);
+                                int r2 = vh_hostfs_read_link(walk, &v2, "sys/bus/pci/devices", devices[i], links[a], NULL);
+
+                                g_assert_cmpint(r1, ==, r2);
+                                g_assert_cmpstr(v1, ==, v2);
+                                g_assert_cmpint(vh_hostfs_exists(kernel, "sys/bus/pci/devices", devices[i], links[a], "uevent", NULL), ==,
+                                                vh_hostfs_exists(walk, "sys/bus/pci/devices", devices[i], links[a], "uevent", NULL));
+                        }
+                        /* through iommu_group/devices/<self>/.. and back */
+                        g_assert_cmpint(vh_hostfs_list_dir(kernel, &e1, "sys/bus/pci/devices", devices[i], "iommu_group", "devices", NULL), ==,
+                                        vh_hostfs_list_dir(walk, &e2, "sys/bus/pci/devices", devices[i], "iommu_group", "devices", NULL));
+                        g_assert_cmpstrv(e1, e2);
+                }
+                vh_hostfs_free(kernel);
+                vh_hostfs_free(walk);
+        }
+}
+
+#define ADD_BENEATH(path, fn)                                                                   \
+        do {                                                                                    \
+                g_test_add("/hostfs/beneath/openat2/" path, Beneath, "openat2", beneath_setup, fn, beneath_teardown); \
+                g_test_add("/hostfs/beneath/walk/" path, Beneath, "walk", beneath_setup, fn, beneath_teardown); \
+        } while (0)
+
 #define ADD(path, setup, fn, host) \
         g_test_add(path, Fixture, host, setup, fn, fixture_teardown)
 
@@ -676,6 +926,13 @@ int main(int argc, char **argv) {
         ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
         ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
         ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");
+
+        ADD_BENEATH("write-through-dir-link", test_beneath_write_absolute_dir_link);
+        ADD_BENEATH("absolute-stays-inside", test_beneath_absolute_stays_inside);
+        ADD_BENEATH("reads", test_beneath_reads);
+        ADD_BENEATH("state-dir", test_beneath_state_dir);
+        ADD_BENEATH("loops", test_beneath_loops);
+        g_test_add_func("/hostfs/beneath/walk-agrees", test_beneath_walk_agrees);
 
         return g_test_run();
 }
