@@ -371,7 +371,7 @@ static void exercise(Fixture *fx) {
 
                                 g_assert_nonnull(address);
                                 dev = call_ok(fx, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "GetDevice",
-                                              g_variant_new("(@s)", g_variant_ref(address)), "(o)");
+                                              g_variant_new("(@s)", address), "(o)");
                                 g_variant_get(dev, "(&o)", &object);
                                 g_assert_cmpstr(object, ==, path);
                                 report = call_ok(fx, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "GetReadiness",
