@@ -684,8 +684,15 @@ static void beneath_setup(Beneath *b, gconstpointer data) {
                 g_unsetenv("VFIOHOST_TEST_RESOLVE");
         g_assert_cmpint(vh_hostfs_new(b->copy, &b->fs), ==, 0);
         g_unsetenv("VFIOHOST_TEST_RESOLVE");
-        g_assert_cmpint(vh_hostfs_get_resolve(b->fs), ==,
-                        g_str_equal(resolve, "walk") ? VH_HOSTFS_RESOLVE_WALK : VH_HOSTFS_RESOLVE_OPENAT2);
+        if (g_str_equal(resolve, "walk"))
+                g_assert_cmpint(vh_hostfs_get_resolve(b->fs), ==, VH_HOSTFS_RESOLVE_WALK);
+        else if (vh_hostfs_set_resolve(b->fs, VH_HOSTFS_RESOLVE_OPENAT2) == -EOPNOTSUPP) {
+                /* valgrind before 3.20 answers openat2 with ENOSYS: the
+                 * fallback is what a kernel before 5.6 gets, and must hold */
+                g_test_message("openat2 does not work here: the walk stands in");
+                g_assert_cmpint(vh_hostfs_get_resolve(b->fs), ==, VH_HOSTFS_RESOLVE_WALK);
+        } else
+                g_assert_cmpint(vh_hostfs_get_resolve(b->fs), ==, VH_HOSTFS_RESOLVE_OPENAT2);
 }
 
 static void beneath_teardown(Beneath *b, gconstpointer data) {
