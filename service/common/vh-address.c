@@ -15,42 +15,76 @@ static int hex_value(char c) {
         return -1;
 }
 
-/* Checked character by character against the fixed layout, so nothing but
- * hex digits, ':' and '.' can ever reach a path. */
-bool vh_address_is_valid(const char *s) {
-        static const char layout[] = "xxxx:xx:xx.x";
+/* Number of domain digits, 0 when the domain is not what the kernel
+ * prints: pci_name() uses "%04x" on an int, so four digits, or five to
+ * eight without a leading zero (VMD numbers its domains from 0x10000), and
+ * never above INT_MAX. */
+static size_t domain_digits(const char *s) {
+        size_t n = 0;
 
-        if (!s || strlen(s) != sizeof(layout) - 1)
+        while (n <= VH_ADDRESS_DOMAIN_DIGITS_MAX && hex_value(s[n]) >= 0)
+                n++;
+        if (n < 4 || n > VH_ADDRESS_DOMAIN_DIGITS_MAX)
+                return 0;
+        if (n > 4 && s[0] == '0')
+                return 0;
+        if (n == VH_ADDRESS_DOMAIN_DIGITS_MAX && hex_value(s[0]) > 7)
+                return 0;
+        return n;
+}
+
+/* Checked character by character against the fixed layout after the
+ * domain, so nothing but hex digits, ':' and '.' can ever reach a path. */
+bool vh_address_is_valid(const char *s) {
+        static const char layout[] = ":xx:xx.x";
+        const char *rest;
+        size_t d;
+
+        if (!s)
+                return false;
+        d = domain_digits(s);
+        if (d == 0)
+                return false;
+        rest = s + d;
+        if (strlen(rest) != sizeof(layout) - 1)
                 return false;
 
         for (size_t i = 0; layout[i]; i++) {
                 if (layout[i] == 'x') {
-                        if (hex_value(s[i]) < 0)
+                        if (hex_value(rest[i]) < 0)
                                 return false;
-                } else if (s[i] != layout[i])
+                } else if (rest[i] != layout[i])
                         return false;
         }
 
         /* Device number is 5 bits, function 3 bits. */
-        if (hex_value(s[8]) * 16 + hex_value(s[9]) > 0x1f)
+        if (hex_value(rest[4]) * 16 + hex_value(rest[5]) > 0x1f)
                 return false;
-        if (hex_value(s[11]) > 7)
+        if (hex_value(rest[7]) > 7)
                 return false;
 
         return true;
 }
 
 int vh_address_normalize(const char *s, char ret[VH_ADDRESS_MAX]) {
+        size_t n;
+
         if (!vh_address_is_valid(s))
                 return -EINVAL;
 
-        for (size_t i = 0; i < VH_ADDRESS_MAX; i++)
+        n = strlen(s);
+        for (size_t i = 0; i <= n; i++)
                 ret[i] = (char) tolower((unsigned char) s[i]);
         return 0;
 }
 
 int vh_address_compare(const char *a, const char *b) {
-        /* Canonical addresses are fixed-width lowercase hex, so the byte
-         * order is the bus order. */
+        size_t da = strcspn(a, ":"), db = strcspn(b, ":");
+
+        /* Canonical domains have no leading zeros beyond four digits: the
+         * longer one is the larger ("ffff" < "10000"). Past the domain the
+         * fields are fixed-width lowercase hex, so byte order is bus order. */
+        if (da != db)
+                return da < db ? -1 : 1;
         return strcmp(a, b);
 }

@@ -109,3 +109,4 @@
 
 #define VH_DRIVER_VFIO_PCI          "vfio-pci"
 #define VH_DRIVER_PCIEPORT          "pcieport"
+#define VH_DRIVER_VMD               "vmd"

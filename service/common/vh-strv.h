@@ -14,7 +14,10 @@ static inline void vh_strv_freep(char ***l) {
 #define _cleanup_strv_free_ __attribute__((cleanup(vh_strv_freep)))
 
 size_t vh_strv_length(char * const *l);
-/* Appends a copy of value; -ENOMEM on failure, l unchanged. */
+/* Appends a copy of value; -ENOMEM on failure, l unchanged. Both append
+ * functions count the list first: fine for a few entries, quadratic for
+ * lists as long as the host makes them (directory listings, fields of a
+ * file): build those with a counted array. */
 int vh_strv_extend(char ***l, const char *value);
 /* Appends value itself (taking ownership only on success). */
 int vh_strv_push(char ***l, char *value);

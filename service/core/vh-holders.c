@@ -123,23 +123,20 @@ int vh_holders_find(const VhHostFs *fs, char * const *nodes, VhHolder **ret, siz
                 return log_debug_errno(r, "Cannot list proc: %m");
 
         STRV_FOREACH(pid, pids) {
-                _cleanup_strv_free_ char **fds = NULL;
+                _cleanup_strv_free_ char **fds = NULL, **targets = NULL;
 
                 if (!is_pid(*pid))
                         continue;
-                /* Processes come and go, and some are not ours to read. */
-                if (vh_hostfs_list_dir(fs, &fds, VH_PROC, *pid, "fd", NULL) < 0)
+                /* Processes come and go, and some are not ours to read. One
+                 * pass over the fd directory: a process may have 100k. */
+                if (vh_hostfs_list_links(fs, &fds, &targets, VH_PROC, *pid, "fd", NULL) < 0)
                         continue;
 
-                STRV_FOREACH(fd, fds) {
-                        _cleanup_free_ char *target = NULL;
-
-                        if (vh_hostfs_read_link(fs, &target, VH_PROC, *pid, "fd", *fd, NULL) < 0)
-                                continue;
-                        if (!vh_strv_contains(nodes, target))
+                STRV_FOREACH(target, targets) {
+                        if (!vh_strv_contains(nodes, *target))
                                 continue;
 
-                        r = add_holder(&h, &n, fs, *pid, target);
+                        r = add_holder(&h, &n, fs, *pid, *target);
                         if (r < 0) {
                                 vh_holders_free(h, n);
                                 return r;

@@ -3,22 +3,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vh-hostfs.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-strv.h"
+#include "vh-utf8.h"
 
 /* sysfs attributes are at most a page; other files we read (cpuinfo,
  * config.gz contents, mounts) are bounded too. A cap keeps a hostile or
  * broken root from making us read for ever. */
 #define VH_HOSTFS_READ_MAX (16u * 1024u * 1024u)
+
+/* As the kernel's MAXSYMLINKS: more links on one path is a loop. */
+#define VH_HOSTFS_MAX_LINKS 40
 
 typedef struct VhFault {
         char *attr;
@@ -31,15 +39,40 @@ typedef struct VhFault {
 struct VhHostFs {
         unsigned n_ref;         /* atomic: writer threads may outlive their caller */
         char *root;             /* canonical, no trailing slash; "" for "/" */
+        int root_fd;            /* O_PATH of the root; -1 for "/" */
+        VhHostFsResolve resolve;
         bool read_only;
         VhFault *faults;
         size_t n_faults;
 };
 
+static int sys_openat2(int dir_fd, const char *path, int flags, uint64_t resolve) {
+        struct open_how how = {
+                .flags = (uint64_t) flags,
+                .resolve = resolve,
+        };
+
+        return (int) syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+}
+
+/* openat2() with RESOLVE_IN_ROOT came with Linux 5.6. Older kernels say
+ * ENOSYS; seccomp filters that predate it (older container runtimes) say
+ * EPERM or ENOSYS. Asked once per root, harmlessly: the root itself. */
+static bool openat2_works(int root_fd) {
+        int fd = sys_openat2(root_fd, ".", O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
 int vh_hostfs_new(const char *root, VhHostFs **ret) {
         _cleanup_free_ char *canonical = NULL;
+        _cleanup_close_ int root_fd = -1;
         VhHostFs *fs;
         struct stat st;
+        const char *e;
 
         /* No default: an empty root by mistake must not become a writable
          * view of the real host. Callers say "/" when they mean it. */
@@ -54,15 +87,35 @@ int vh_hostfs_new(const char *root, VhHostFs **ret) {
         if (!S_ISDIR(st.st_mode))
                 return log_error_errno(ENOTDIR, "Root %s is not a directory.", canonical);
 
+        /* Everything beneath another root is opened relative to this
+         * descriptor, so a symlink in the tree can never lead out of it. */
+        if (strcmp(canonical, "/") != 0) {
+                root_fd = open(canonical, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root_fd < 0)
+                        return log_error_errno(errno, "Cannot open root directory %s: %m", canonical);
+        }
+
         fs = calloc(1, sizeof(*fs));
         if (!fs)
                 return -ENOMEM;
 
         fs->n_ref = 1;
+        if (root_fd < 0)
+                fs->resolve = VH_HOSTFS_RESOLVE_PATH;
+        else if (!((e = getenv("VFIOHOST_TEST_RESOLVE")) && strcmp(e, "walk") == 0) && openat2_works(root_fd))
+                fs->resolve = VH_HOSTFS_RESOLVE_OPENAT2;
+        else
+                fs->resolve = VH_HOSTFS_RESOLVE_WALK;
+        log_debug("Host root %s: paths resolved %s.", canonical,
+                  fs->resolve == VH_HOSTFS_RESOLVE_PATH ? "as they are" :
+                  fs->resolve == VH_HOSTFS_RESOLVE_OPENAT2 ? "with openat2(RESOLVE_IN_ROOT)" :
+                  "component by component beneath the root");
+
         /* Store "/" as "" so joining always yields "<root>/<path>". */
         if (strcmp(canonical, "/") == 0)
                 canonical[0] = 0;
         fs->root = TAKE_PTR(canonical);
+        fs->root_fd = TAKE_FD(root_fd);
         *ret = fs;
         return 0;
 }
@@ -93,6 +146,8 @@ VhHostFs *vh_hostfs_free(VhHostFs *fs) {
         if (__atomic_sub_fetch(&fs->n_ref, 1, __ATOMIC_SEQ_CST) > 0)
                 return NULL;
         faults_clear(fs);
+        if (fs->root_fd >= 0)
+                close(fs->root_fd);
         free(fs->root);
         free(fs);
         return NULL;
@@ -104,6 +159,20 @@ const char *vh_hostfs_root(const VhHostFs *fs) {
 
 bool vh_hostfs_is_host_root(const VhHostFs *fs) {
         return fs->root[0] == 0;
+}
+
+VhHostFsResolve vh_hostfs_get_resolve(const VhHostFs *fs) {
+        return fs->resolve;
+}
+
+int vh_hostfs_set_resolve(VhHostFs *fs, VhHostFsResolve resolve) {
+        /* "/" has nothing to stay beneath; the others need a root fd. */
+        if ((resolve == VH_HOSTFS_RESOLVE_PATH) != (fs->root_fd < 0))
+                return -EINVAL;
+        if (resolve == VH_HOSTFS_RESOLVE_OPENAT2 && !openat2_works(fs->root_fd))
+                return -EOPNOTSUPP;
+        fs->resolve = resolve;
+        return 0;
 }
 
 void vh_hostfs_set_read_only(VhHostFs *fs, bool read_only) {
@@ -140,8 +209,10 @@ static bool component_is_safe(const char *c) {
         return true;
 }
 
-static char *path_join_va(const VhHostFs *fs, const char *first, va_list ap) {
-        size_t len = strlen(fs->root) + 1;
+/* "<root>/<c1>/<c2>..." with the root, or "c1/c2/..." relative to it. */
+static char *path_join_va(const VhHostFs *fs, bool with_root, const char *first, va_list ap) {
+        const char *prefix = with_root ? fs->root : NULL;
+        size_t len = (prefix ? strlen(prefix) : 0) + 1;
         const char *c;
         va_list aq;
         char *path, *p;
@@ -163,9 +234,10 @@ static char *path_join_va(const VhHostFs *fs, const char *first, va_list ap) {
                 return NULL;
         }
 
-        p = stpcpy(path, fs->root);
+        p = prefix ? stpcpy(path, prefix) : path;
         for (c = first; c; c = va_arg(ap, const char *)) {
-                *p++ = '/';
+                if (p != path || prefix)
+                        *p++ = '/';
                 p = stpcpy(p, c);
         }
         *p = 0;
@@ -177,29 +249,264 @@ char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) {
         char *path;
 
         va_start(ap, first);
-        path = path_join_va(fs, first, ap);
+        path = path_join_va(fs, true, first, ap);
         va_end(ap);
         return path;
 }
 
+/* The relative host path from the components; returns -errno on refusal. */
 #define JOIN_OR_RETURN(path, fs, first)                         \
         do {                                                    \
                 va_list _ap;                                    \
                 va_start(_ap, first);                           \
-                path = path_join_va(fs, first, _ap);            \
+                path = path_join_va(fs, false, first, _ap);     \
                 va_end(_ap);                                    \
                 if (!path)                                      \
                         return -errno;                          \
         } while (0)
 
-static int read_path(const char *path, char **ret, size_t *ret_size) {
+/* ---------- resolution beneath the root ---------- */
+
+typedef struct FdStack {
+        int *fd;
+        size_t n, allocated;
+} FdStack;
+
+static void fd_stack_pop(FdStack *s) {
+        if (s->n > 0)
+                close(s->fd[--s->n]);
+}
+
+static void fd_stack_done(FdStack *s) {
+        while (s->n > 0)
+                fd_stack_pop(s);
+        free(s->fd);
+}
+
+static int fd_stack_push(FdStack *s, int fd) {
+        if (s->n == s->allocated) {
+                size_t want = s->allocated ? s->allocated * 2 : 16;
+                int *a = realloc(s->fd, want * sizeof(int));
+
+                if (!a)
+                        return -ENOMEM;
+                s->fd = a;
+                s->allocated = want;
+        }
+        s->fd[s->n++] = fd;
+        return 0;
+}
+
+/* The target of the symlink fd (an O_PATH|O_NOFOLLOW descriptor). */
+static int read_link_fd(int fd, char **ret) {
+        for (size_t size = 256;; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                ssize_t n;
+
+                if (!buf)
+                        return -ENOMEM;
+                n = readlinkat(fd, "", buf, size);
+                if (n < 0)
+                        return -errno;
+                if ((size_t) n < size) {
+                        buf[n] = 0;
+                        *ret = TAKE_PTR(buf);
+                        return 0;
+                }
+                if (size >= PATH_MAX * 4)
+                        return -ENAMETOOLONG;
+        }
+}
+
+/* The fallback for kernels without openat2(): what RESOLVE_IN_ROOT does,
+ * done in user space, one component at a time with O_NOFOLLOW. The
+ * directories walked through are kept open on a stack: ".." pops one (and
+ * stays at the root when there is none to pop), a symlink's target is read
+ * from the very object that was checked and put in front of what is left
+ * of the path (an absolute target starts again at the root). O_NOFOLLOW in
+ * flags keeps a final symlink as it is. */
+static int walk_open(int root_fd, const char *rel, int flags) {
+        _cleanup_(fd_stack_done) FdStack stack = {};
+        _cleanup_free_ char *todo = strdup(rel);
+        bool follow_last = !(flags & O_NOFOLLOW);
+        unsigned links = 0;
+        char *p = todo;
+        int r;
+
+        if (!todo)
+                return -ENOMEM;
+
+        for (;;) {
+                int cur = stack.n > 0 ? stack.fd[stack.n - 1] : root_fd;
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *target = NULL;
+                char *c, *rest;
+                size_t len;
+                bool last;
+                struct stat st;
+
+                p += strspn(p, "/");
+                if (!*p) {
+                        /* The path ends in the directory we are in ("..", a
+                         * link to a directory). */
+                        fd = openat(cur, ".", flags & ~O_NOFOLLOW);
+                        return fd < 0 ? -errno : TAKE_FD(fd);
+                }
+
+                c = p;
+                len = strcspn(p, "/");
+                rest = p + len;
+                if (*rest)
+                        *rest++ = 0;
+                last = rest[strspn(rest, "/")] == 0;
+
+                if (len == 1 && c[0] == '.') {
+                        p = rest;
+                        continue;
+                }
+                if (len == 2 && c[0] == '.' && c[1] == '.') {
+                        fd_stack_pop(&stack);
+                        p = rest;
+                        continue;
+                }
+
+                if (last && !follow_last) {
+                        fd = openat(cur, c, flags);
+                        return fd < 0 ? -errno : TAKE_FD(fd);
+                }
+
+                fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+
+                if (S_ISLNK(st.st_mode)) {
+                        char *next;
+
+                        if (++links > VH_HOSTFS_MAX_LINKS)
+                                return -ELOOP;
+                        r = read_link_fd(fd, &target);
+                        if (r < 0)
+                                return r;
+                        if (!*target)
+                                return -ENOENT;
+                        if (target[0] == '/')
+                                while (stack.n > 0)
+                                        fd_stack_pop(&stack);
+                        if (asprintf(&next, "%s/%s", target, rest) < 0)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = p = next;
+                        continue;
+                }
+
+                if (!last) {
+                        if (!S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                        r = fd_stack_push(&stack, fd);
+                        if (r < 0)
+                                return r;
+                        fd = -1;
+                        p = rest;
+                        continue;
+                }
+
+                /* The last component, not a link: open it as asked. Should
+                 * it have become a link since, O_NOFOLLOW fails the open
+                 * (ELOOP) rather than follow it unchecked. */
+                close(TAKE_FD(fd));
+                fd = openat(cur, c, flags | O_NOFOLLOW);
+                return fd < 0 ? -errno : TAKE_FD(fd);
+        }
+}
+
+/* Opens a host path (relative, components checked) as open(2) would with
+ * flags, resolved beneath the root: symlinks are followed as if the root
+ * were "/" (what RESOLVE_IN_ROOT does), so sysfs's relative links work and
+ * nothing leads out of the tree. With root "/" there is nothing to stay
+ * beneath: the absolute path is opened as it is (which is also what
+ * umockdev's preload can see; it cannot see openat2's raw syscall). */
+static int open_beneath(const VhHostFs *fs, const char *rel, int flags) {
+        int fd;
+
+        switch (fs->resolve) {
+        case VH_HOSTFS_RESOLVE_PATH: {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "/%s", rel) < 0)
+                        return -ENOMEM;
+                fd = open(path, flags);
+                return fd < 0 ? -errno : fd;
+        }
+        case VH_HOSTFS_RESOLVE_OPENAT2:
+                /* EAGAIN: a rename raced with the lookup; the kernel asks to retry. */
+                for (unsigned i = 0; i < 16; i++) {
+                        fd = sys_openat2(fs->root_fd, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+                        if (fd >= 0 || errno != EAGAIN)
+                                break;
+                }
+                return fd < 0 ? -errno : fd;
+        case VH_HOSTFS_RESOLVE_WALK:
+                return walk_open(fs->root_fd, rel, flags);
+        }
+        return -EINVAL;
+}
+
+/* The directory a path is in, opened beneath the root with flags, and the
+ * last component's name (pointing into rel). */
+static int open_parent(const VhHostFs *fs, const char *rel, int flags, const char **ret_name) {
+        _cleanup_free_ char *parent = NULL;
+        const char *slash = strrchr(rel, '/');
+
+        if (!slash) {
+                *ret_name = rel;
+                if (fs->resolve == VH_HOSTFS_RESOLVE_PATH) {
+                        int fd = open("/", flags);
+                        return fd < 0 ? -errno : fd;
+                }
+                return open_beneath(fs, ".", flags);
+        }
+        *ret_name = slash + 1;
+        parent = strndup(rel, (size_t) (slash - rel));
+        if (!parent)
+                return -ENOMEM;
+        return open_beneath(fs, parent, flags);
+}
+
+/* ---------- reads ---------- */
+
+/* What we read and write are regular files: sysfs attributes and procfs
+ * files are. Device nodes only where asked for (msr). Errors as systemd's
+ * stat_verify_regular(): a directory is EISDIR, anything else EBADFD. */
+static int verify_type(int fd, bool char_device_ok) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode) || (char_device_ok && S_ISCHR(st.st_mode)))
+                return 0;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return -EBADFD;
+}
+
+/* O_NONBLOCK: a FIFO put where a file belongs must not block us in open()
+ * (a daemon hung at start with its signals blocked). */
+#define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+
+static int read_rel(const VhHostFs *fs, const char *rel, bool text, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
+        int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_beneath(fs, rel, READ_FLAGS);
         if (fd < 0)
-                return -errno;
+                return fd;
+        r = verify_type(fd, false);
+        if (r < 0)
+                return r;
 
         for (;;) {
                 ssize_t n;
@@ -229,6 +536,13 @@ static int read_path(const char *path, char **ret, size_t *ret_size) {
         }
 
         buf[size] = 0;
+        /* Text goes into the model and onto the bus: valid UTF-8 only. NUL
+         * bytes stay (proc/PID/cmdline separates arguments with them). */
+        if (text) {
+                r = vh_utf8_escape_invalid(&buf, &size, false);
+                if (r < 0)
+                        return r;
+        }
         if (ret_size)
                 *ret_size = size;
         *ret = TAKE_PTR(buf);
@@ -236,32 +550,44 @@ static int read_path(const char *path, char **ret, size_t *ret_size) {
 }
 
 int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
 
-        JOIN_OR_RETURN(path, fs, first);
-        return read_path(path, ret, ret_size);
+        JOIN_OR_RETURN(rel, fs, first);
+        return read_rel(fs, rel, true, ret, ret_size);
+}
+
+int vh_hostfs_read_binary(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) {
+        _cleanup_free_ char *rel = NULL;
+
+        JOIN_OR_RETURN(rel, fs, first);
+        return read_rel(fs, rel, false, ret, ret_size);
 }
 
 static int read_string_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
-        _cleanup_free_ char *path = NULL, *s = NULL;
+        _cleanup_free_ char *rel = NULL, *s = NULL;
         size_t n;
         int r;
 
-        path = path_join_va(fs, first, ap);
-        if (!path)
+        rel = path_join_va(fs, false, first, ap);
+        if (!rel)
                 return -errno;
 
-        r = read_path(path, &s, &n);
+        r = read_rel(fs, rel, false, &s, &n);
         if (r < 0)
                 return r;
 
         while (n > 0 && strchr(" \t\r\n", s[n - 1]))
                 s[--n] = 0;
 
+        /* A NUL inside an attribute would silently cut the string short:
+         * escape it along with invalid UTF-8. */
+        r = vh_utf8_escape_invalid(&s, &n, true);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(s);
         return 0;
 }
-
 int vh_hostfs_read_string(const VhHostFs *fs, char **ret, const char *first, ...) {
         va_list ap;
         int r;
@@ -324,30 +650,38 @@ int vh_hostfs_read_long(const VhHostFs *fs, long *ret, const char *first, ...) {
         return 0;
 }
 
-static int read_link_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
-        _cleanup_free_ char *path = NULL;
 
-        path = path_join_va(fs, first, ap);
-        if (!path)
+static int read_link_va(const VhHostFs *fs, char **ret, const char *first, va_list ap) {
+        _cleanup_free_ char *rel = NULL, *target = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        size_t len;
+        int r;
+
+        rel = path_join_va(fs, false, first, ap);
+        if (!rel)
                 return -errno;
 
-        for (size_t size = 256;; size *= 2) {
-                _cleanup_free_ char *buf = malloc(size);
-                ssize_t n;
+        /* The link itself (O_NOFOLLOW), its directories resolved beneath
+         * the root like any other path. */
+        fd = open_beneath(fs, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISLNK(st.st_mode))
+                return -EINVAL;
+        r = read_link_fd(fd, &target);
+        if (r < 0)
+                return r;
 
-                if (!buf)
-                        return -ENOMEM;
-                n = readlink(path, buf, size);
-                if (n < 0)
-                        return -errno;
-                if ((size_t) n < size) {
-                        buf[n] = 0;
-                        *ret = TAKE_PTR(buf);
-                        return 0;
-                }
-                if (size >= PATH_MAX * 4)
-                        return -ENAMETOOLONG;
-        }
+        /* Link targets become driver names and paths in the model. */
+        len = strlen(target);
+        r = vh_utf8_escape_invalid(&target, &len, false);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(target);
+        return 0;
 }
 
 int vh_hostfs_read_link(const VhHostFs *fs, char **ret, const char *first, ...) {
@@ -390,28 +724,35 @@ int vh_hostfs_read_link_name(const VhHostFs *fs, char **ret, const char *first, 
 }
 
 bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int fd = -1;
         va_list ap;
 
         va_start(ap, first);
-        path = path_join_va(fs, first, ap);
+        rel = path_join_va(fs, false, first, ap);
         va_end(ap);
-        if (!path)
+        if (!rel)
                 return false;
 
-        return access(path, F_OK) == 0;
+        fd = open_beneath(fs, rel, O_PATH | O_CLOEXEC);
+        return fd >= 0;
 }
 
 int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
         _cleanup_close_ int fd = -1;
         ssize_t n;
+        int r;
 
-        JOIN_OR_RETURN(path, fs, first);
+        JOIN_OR_RETURN(rel, fs, first);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_beneath(fs, rel, READ_FLAGS);
         if (fd < 0)
-                return -errno;
+                return fd;
+        /* /dev/cpu/N/msr is a character device; fixture trees hold files. */
+        r = verify_type(fd, true);
+        if (r < 0)
+                return r;
         n = pread(fd, buf, size, (off_t) offset);
         if (n < 0)
                 return -errno;
@@ -419,46 +760,204 @@ int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset
 }
 
 int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int fd = -1;
 
-        JOIN_OR_RETURN(path, fs, first);
-        return stat(path, ret) < 0 ? -errno : 0;
+        JOIN_OR_RETURN(rel, fs, first);
+
+        fd = open_beneath(fs, rel, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return fd;
+        return fstat(fd, ret) < 0 ? -errno : 0;
+}
+
+/* ---------- listing ---------- */
+
+/* A growing NULL-terminated vector: appends are amortised O(1), where
+ * vh_strv_push() counts the list on each call (fine for a handful of
+ * entries, quadratic for proc/PID/fd of a process with 100k descriptors). */
+typedef struct Strv {
+        char **l;
+        size_t n, allocated;
+} Strv;
+
+static void strv_done(Strv *v) {
+        vh_strv_free(v->l);
+}
+
+static int strv_append(Strv *v, char *s) {
+        if (v->n + 2 > v->allocated) {
+                size_t want = v->allocated ? v->allocated * 2 : 16;
+                char **l = realloc(v->l, want * sizeof(char *));
+
+                if (!l)
+                        return -ENOMEM;
+                v->l = l;
+                v->allocated = want;
+        }
+        v->l[v->n++] = s;
+        v->l[v->n] = NULL;
+        return 0;
+}
+
+/* A directory entry's name as the model may hold it. An escaped name no
+ * longer opens: such an entry is then as good as missing, never another. */
+static int strv_append_name(Strv *v, const char *name) {
+        size_t len = strlen(name);
+        char *copy = strdup(name);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = vh_utf8_escape_invalid(&copy, &len, false);
+        if (r >= 0)
+                r = strv_append(v, copy);
+        if (r < 0)
+                free(copy);
+        return r;
+}
+
+static int strv_finish(Strv *v, char ***ret) {
+        if (!v->l) {
+                v->l = calloc(1, sizeof(char *));
+                if (!v->l)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(v->l);
+        return 0;
+}
+
+static bool is_dot_or_dotdot(const char *name) {
+        return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
+}
+
+static int open_dir_va(const VhHostFs *fs, DIR **ret, const char *first, va_list ap) {
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+
+        rel = path_join_va(fs, false, first, ap);
+        if (!rel)
+                return -errno;
+
+        fd = open_beneath(fs, rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -1;
+        *ret = d;
+        return 0;
 }
 
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_(strv_done) Strv l = {};
         struct dirent *de;
+        va_list ap;
+        int r;
 
-        JOIN_OR_RETURN(path, fs, first);
-
-        d = opendir(path);
-        if (!d)
-                return -errno;
-
-        l = calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
+        va_start(ap, first);
+        r = open_dir_va(fs, &d, first, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
 
         errno = 0;
         while ((de = readdir(d))) {
-                int r;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                r = vh_strv_extend(&l, de->d_name);
-                if (r < 0)
-                        return r;
+                if (!is_dot_or_dotdot(de->d_name)) {
+                        r = strv_append_name(&l, de->d_name);
+                        if (r < 0)
+                                return r;
+                }
                 errno = 0;
         }
         if (errno != 0)
                 return -errno;
 
-        vh_strv_sort(l);
-        *ret = TAKE_PTR(l);
+        vh_strv_sort(l.l);
+        return strv_finish(&l, ret);
+}
+
+/* readlinkat() relative to an open directory: one lookup per entry. */
+static int read_link_at(int dir_fd, const char *name, char **ret) {
+        for (size_t size = 256;; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                ssize_t n;
+
+                if (!buf)
+                        return -ENOMEM;
+                n = readlinkat(dir_fd, name, buf, size);
+                if (n < 0)
+                        return -errno;
+                if ((size_t) n < size) {
+                        size_t len = (size_t) n;
+                        int r;
+
+                        buf[n] = 0;
+                        r = vh_utf8_escape_invalid(&buf, &len, false);
+                        if (r < 0)
+                                return r;
+                        *ret = TAKE_PTR(buf);
+                        return 0;
+                }
+                if (size >= PATH_MAX * 4)
+                        return -ENAMETOOLONG;
+        }
+}
+
+int vh_hostfs_list_links(const VhHostFs *fs, char ***ret_names, char ***ret_targets, const char *first, ...) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_(strv_done) Strv names = {}, targets = {};
+        struct dirent *de;
+        va_list ap;
+        int r;
+
+        va_start(ap, first);
+        r = open_dir_va(fs, &d, first, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+
+        errno = 0;
+        while ((de = readdir(d))) {
+                char *target = NULL;
+
+                if (is_dot_or_dotdot(de->d_name))
+                        goto next;
+                /* Not a link, or gone meanwhile (a process closing fds). */
+                r = read_link_at(dirfd(d), de->d_name, &target);
+                if (r == -EINVAL || r == -ENOENT)
+                        goto next;
+                if (r < 0)
+                        return r;
+                r = strv_append(&targets, target);
+                if (r < 0) {
+                        free(target);
+                        return r;
+                }
+                r = strv_append_name(&names, de->d_name);
+                if (r < 0)
+                        return r;
+        next:
+                errno = 0;
+        }
+        if (errno != 0)
+                return -errno;
+
+        r = strv_finish(&names, ret_names);
+        if (r < 0)
+                return r;
+        r = strv_finish(&targets, ret_targets);
+        if (r < 0) {
+                *ret_names = vh_strv_free(*ret_names);
+                return r;
+        }
         return 0;
 }
+
+/* ---------- writes ---------- */
 
 static int errno_from_name(const char *name) {
         static const struct { const char *name; int error; } table[] = {
@@ -570,21 +1069,27 @@ static int inject_fault(const VhHostFs *fs, const char *path, const char *value)
         return 0;
 }
 
+
 int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
         _cleanup_close_ int fd = -1;
         size_t len = strlen(value);
         ssize_t n;
+        int r;
 
         /* Checked before the path is even built: read-only means no open()
          * for writing can happen at all. */
         if (fs->read_only)
                 return -EROFS;
 
-        JOIN_OR_RETURN(path, fs, first);
+        JOIN_OR_RETURN(rel, fs, first);
 
         if (fs->n_faults > 0) {
-                int r = inject_fault(fs, path, value);
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", fs->root, rel) < 0)
+                        return -ENOMEM;
+                r = inject_fault(fs, path, value);
                 if (r < 0)
                         return r;
         }
@@ -592,10 +1097,14 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
         /* No O_CREAT: sysfs attributes exist or the kernel does not support
          * them; creating files would hide that. O_TRUNC as the shell's
          * "echo >" does: sysfs ignores it, a fixture file then holds exactly
-         * what was written. */
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+         * what was written. O_NONBLOCK: a FIFO without a reader fails
+         * (ENXIO) instead of blocking. */
+        fd = open_beneath(fs, rel, O_WRONLY | O_TRUNC | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
-                return -errno;
+                return fd;
+        r = verify_type(fd, false);
+        if (r < 0)
+                return r;
 
         /* sysfs takes an attribute in one write(); a short write is an error. */
         n = write(fd, value, len);
@@ -607,69 +1116,86 @@ int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *fi
         return 0;
 }
 
-static int mkdir_parents(char *path) {
-        /* Every prefix ending before a '/' beyond the first character. */
-        for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-                *p = 0;
-                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                        int r = -errno;
-                        *p = '/';
-                        return r;
-                }
-                *p = '/';
-        }
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+/* One directory beneath the root: made in its parent (itself resolved
+ * beneath the root) when missing. A symlink in the way is followed beneath
+ * the root like any other; if it dangles, nothing is made for it. */
+static int ensure_dir(const VhHostFs *fs, const char *rel) {
+        _cleanup_close_ int fd = -1, parent = -1;
+        const char *name;
+
+        fd = open_beneath(fs, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 || fd != -ENOENT)
+                return fd < 0 ? fd : 0;
+
+        parent = open_parent(fs, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, &name);
+        if (parent < 0)
+                return parent;
+        if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        return 0;
+
+        fd = open_beneath(fs, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? fd : 0;
 }
 
 int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *rel = NULL;
+        int r;
 
         if (fs->read_only)
                 return -EROFS;
 
-        JOIN_OR_RETURN(path, fs, first);
-        return mkdir_parents(path);
+        JOIN_OR_RETURN(rel, fs, first);
+
+        /* Every prefix ending before a '/', then the whole path. */
+        for (char *p = strchr(rel, '/');; p = strchr(p + 1, '/')) {
+                if (p)
+                        *p = 0;
+                r = ensure_dir(fs, rel);
+                if (p)
+                        *p = '/';
+                if (r < 0)
+                        return r;
+                if (!p)
+                        return 0;
+        }
 }
 
-static int fsync_directory_of(const char *path) {
-        _cleanup_free_ char *dir = strdup(path);
-        _cleanup_close_ int fd = -1;
-        char *slash;
+/* "journal.json.tmp-1a2b3c4d5e6f": unpredictable enough that a second
+ * writer (there is none: the binder serialises) never takes the same. */
+static void temp_name(char *buf, size_t size, const char *name, unsigned attempt) {
+        struct timespec ts;
 
-        if (!dir)
-                return -ENOMEM;
-        slash = strrchr(dir, '/');
-        if (!slash)
-                return -EINVAL;
-        if (slash == dir)
-                slash[1] = 0;
-        else
-                *slash = 0;
-
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return fsync(fd) < 0 ? -errno : 0;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(buf, size, "%s.tmp-%x%lx%x", name, (unsigned) getpid(), (unsigned long) ts.tv_nsec, attempt);
 }
 
 int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t size, const char *first, ...) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        const char *name;
+        char tmp[NAME_MAX + 1];
         size_t done = 0;
         int r;
 
         if (fs->read_only)
                 return -EROFS;
 
-        JOIN_OR_RETURN(path, fs, first);
+        JOIN_OR_RETURN(rel, fs, first);
 
-        if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
+        /* Everything happens in the directory, opened beneath the root:
+         * a symlinked state directory cannot move the file out of it. */
+        dir_fd = open_parent(fs, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &name);
+        if (dir_fd < 0)
+                return dir_fd;
+        if (strlen(name) + 32 > sizeof(tmp))
+                return -ENAMETOOLONG;
+
+        for (unsigned attempt = 0; fd < 0; attempt++) {
+                temp_name(tmp, sizeof(tmp), name, attempt);
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0 && (errno != EEXIST || attempt >= 16))
+                        return -errno;
+        }
 
         while (done < size) {
                 ssize_t n = write(fd, content + done, size - done);
@@ -687,15 +1213,17 @@ int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t 
                 r = -errno;
                 goto fail;
         }
-        if (rename(tmp, path) < 0) {
+        /* renameat() replaces whatever the name was, a symlink included,
+         * and never follows it. */
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
                 r = -errno;
                 goto fail;
         }
 
         /* The rename is durable only once the directory is. */
-        return fsync_directory_of(path);
+        return fsync(dir_fd) < 0 ? -errno : 0;
 
 fail:
-        (void) unlink(tmp);
+        (void) unlinkat(dir_fd, tmp, 0);
         return r;
 }

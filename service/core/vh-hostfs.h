@@ -10,7 +10,14 @@
  *     vh_hostfs_read_string(fs, &s, "sys/bus/pci/devices", address, "vendor", NULL);
  * and joined to the root here, so `vfiohostd --root DIR` re-roots everything.
  * A component of ".." or an empty one is refused with -EINVAL: callers pass
- * names from the kernel or validated addresses, never free-form input. */
+ * names from the kernel or validated addresses, never free-form input.
+ *
+ * Beneath a root other than "/", every path is resolved as if the root
+ * were "/" (openat2's RESOLVE_IN_ROOT, or the same done component by
+ * component where the kernel lacks openat2): sysfs's relative links work,
+ * an absolute link or ".." stays inside the tree, reads and writes alike.
+ * Everything read is valid UTF-8 (vh-utf8.h); files must be regular files
+ * and never block (FIFOs are refused). docs/host-files.md says why. */
 
 typedef struct VhHostFs VhHostFs;
 
@@ -32,6 +39,20 @@ static inline void vh_hostfs_freep(VhHostFs **fs) {
 const char *vh_hostfs_root(const VhHostFs *fs);
 bool vh_hostfs_is_host_root(const VhHostFs *fs);
 
+typedef enum VhHostFsResolve {
+        VH_HOSTFS_RESOLVE_PATH,         /* root "/": absolute paths, as they are */
+        VH_HOSTFS_RESOLVE_OPENAT2,      /* openat2(RESOLVE_IN_ROOT), Linux 5.6+ */
+        VH_HOSTFS_RESOLVE_WALK,         /* the fallback: one component at a time */
+} VhHostFsResolve;
+
+/* How this root's paths are resolved: chosen at vh_hostfs_new() (openat2
+ * when the kernel and any seccomp filter allow it; VFIOHOST_TEST_RESOLVE=walk
+ * in the environment forces the walk, for tests). set_resolve lets tests
+ * pick: -EINVAL for PATH on another root or anything else on "/",
+ * -EOPNOTSUPP for OPENAT2 where openat2 does not work. */
+VhHostFsResolve vh_hostfs_get_resolve(const VhHostFs *fs);
+int vh_hostfs_set_resolve(VhHostFs *fs, VhHostFsResolve resolve);
+
 /* In read-only mode every write fails with -EROFS before any open(). */
 void vh_hostfs_set_read_only(VhHostFs *fs, bool read_only);
 bool vh_hostfs_is_read_only(const VhHostFs *fs);
@@ -49,9 +70,16 @@ int vh_hostfs_set_faults(VhHostFs *fs, const char *spec);
 /* Absolute path of a host path beneath the root; NULL on bad components or OOM. */
 char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 
-/* Reads a whole file; the content is NUL-terminated (size excludes the NUL). */
+/* Reads a whole text file; the content is NUL-terminated (size excludes the
+ * NUL). Every string read from the host (files, attributes, link targets,
+ * directory entry names) is valid UTF-8: invalid bytes come back escaped as
+ * "\xNN" (vh-utf8.h). NUL bytes inside a file are kept. */
 int vh_hostfs_read_file(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) __attribute__((sentinel));
-/* Reads a text attribute, trailing whitespace stripped. -ENOENT when missing. */
+/* The bytes of a file as they are (config space, compressed files): never
+ * put them into a string of the model. */
+int vh_hostfs_read_binary(const VhHostFs *fs, char **ret, size_t *ret_size, const char *first, ...) __attribute__((sentinel));
+/* Reads a text attribute, trailing whitespace stripped, NUL bytes escaped
+ * like invalid UTF-8. -ENOENT when missing. */
 int vh_hostfs_read_string(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
 /* Reads an unsigned number in any base strtoul accepts ("0x10de", "42"). */
 int vh_hostfs_read_ulong(const VhHostFs *fs, unsigned long *ret, const char *first, ...) __attribute__((sentinel));
@@ -61,7 +89,7 @@ int vh_hostfs_read_long(const VhHostFs *fs, long *ret, const char *first, ...) _
 int vh_hostfs_read_link(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
 /* Last component of a symlink's target ("driver" -> "nvidia"). */
 int vh_hostfs_read_link_name(const VhHostFs *fs, char **ret, const char *first, ...) __attribute__((sentinel));
-/* Whether the path exists (following symlinks). */
+/* Whether the path exists (following symlinks beneath the root). */
 bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 /* Reads size bytes at offset (device files such as /dev/cpu/0/msr);
  * -EIO on a short read. */
@@ -73,7 +101,14 @@ int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...)
 /* Sorted entry names of a directory, without "." and "..". */
 int vh_hostfs_list_dir(const VhHostFs *fs, char ***ret, const char *first, ...) __attribute__((sentinel));
 
-/* Creates a directory and its parents beneath the root (mode 0755). */
+/* The symlinks of a directory and their targets, in directory order, in
+ * one pass (proc/PID/fd: one lookup per descriptor, not a path walk).
+ * Entries that are not links, or vanish meanwhile, are skipped. */
+int vh_hostfs_list_links(const VhHostFs *fs, char ***ret_names, char ***ret_targets, const char *first, ...) __attribute__((sentinel));
+
+/* Creates a directory and its parents beneath the root (mode 0755). A
+ * symlink on the way is followed beneath the root; a dangling one is
+ * -ENOENT (nothing is made where it points). */
 int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 
 /* Replaces a regular file atomically: temporary file in the same directory,

@@ -41,8 +41,13 @@ static bool parse_group_id(const char *s, unsigned *ret) {
         return true;
 }
 
+static int compare_members(const void *a, const void *b) {
+        return vh_address_compare(*(char * const *) a, *(char * const *) b);
+}
+
 static int load_group(const VhHostFs *fs, const char *name, unsigned id, VhIommuGroup **ret) {
         _cleanup_(vh_iommu_group_freep) VhIommuGroup *g = NULL;
+        size_t n;
         int r;
 
         g = calloc(1, sizeof(*g));
@@ -53,6 +58,11 @@ static int load_group(const VhHostFs *fs, const char *name, unsigned id, VhIommu
         r = vh_hostfs_list_dir(fs, &g->members, VH_SYSFS_IOMMU_GROUPS, name, VH_ATTR_GROUP_DEVICES, NULL);
         if (r < 0)
                 return log_debug_errno(r, "IOMMU group %s: cannot list devices: %m", name);
+        /* Bus order, as the devices are: text order differs once domains
+         * differ in width. */
+        n = vh_strv_length(g->members);
+        if (n > 1)
+                qsort(g->members, n, sizeof(char *), compare_members);
 
         /* "type" appeared in 5.6; older kernels do not say. */
         r = vh_hostfs_read_string(fs, &g->type, VH_SYSFS_IOMMU_GROUPS, name, VH_ATTR_GROUP_TYPE, NULL);

@@ -92,7 +92,7 @@ int vh_kconfig_load(const VhHostFs *fs, VhKconfig **ret) {
                 return -ENOMEM;
 
         /* A damaged config.gz is as good as none: try /boot. */
-        r = vh_hostfs_read_file(fs, &compressed, &size, VH_PROC_CONFIG_GZ, NULL);
+        r = vh_hostfs_read_binary(fs, &compressed, &size, VH_PROC_CONFIG_GZ, NULL);
         if (r >= 0 && gunzip(compressed, size, &k->text) >= 0)
                 k->source = strdup("/" VH_PROC_CONFIG_GZ);
         else {

@@ -12,6 +12,7 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-pci-names.h"
+#include "vh-utf8.h"
 
 struct VhPciNames {
         struct pci_access *pacc;
@@ -99,6 +100,8 @@ VhPciNames *vh_pci_names_free(VhPciNames *n) {
 static char *lookup(VhPciNames *n, int flags, ...) {
         char buf[NAME_MAX_LEN];
         const char *name;
+        char *copy;
+        size_t len;
         va_list ap;
 
         /* pci_lookup_name is variadic with a fixed argument count per flag
@@ -110,7 +113,16 @@ static char *lookup(VhPciNames *n, int flags, ...) {
         va_end(ap);
 
         name = pci_lookup_name(n->pacc, buf, sizeof(buf), flags, a[0], a[1], a[2], a[3]);
-        return strdup(name ?: "");
+        copy = strdup(name ?: "");
+        if (!copy)
+                return NULL;
+        /* pci.ids and the hwdb are not ours either: names reach the bus. */
+        len = strlen(copy);
+        if (vh_utf8_escape_invalid(&copy, &len, false) < 0) {
+                free(copy);
+                return NULL;
+        }
+        return copy;
 }
 
 char *vh_pci_names_vendor(VhPciNames *n, uint16_t vendor) {

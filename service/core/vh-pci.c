@@ -65,7 +65,7 @@ static size_t read_config_header(const VhHostFs *fs, const char *address, uint8_
         _cleanup_free_ char *config = NULL;
         size_t size;
 
-        if (vh_hostfs_read_file(fs, &config, &size, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_CONFIG, NULL) < 0)
+        if (vh_hostfs_read_binary(fs, &config, &size, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_CONFIG, NULL) < 0)
                 return 0;
         if (size > 64)
                 size = 64;
@@ -340,6 +340,10 @@ bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d) {
         return d->driver && strcmp(d->driver, VH_DRIVER_VFIO_PCI) == 0;
 }
 
+static int compare_devices(const void *a, const void *b) {
+        return vh_address_compare((*(VhPciDevice * const *) a)->address, (*(VhPciDevice * const *) b)->address);
+}
+
 int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n) {
         _cleanup_strv_free_ char **entries = NULL;
         VhPciDevice **devices = NULL;
@@ -360,7 +364,6 @@ int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_
         if (!devices)
                 return -ENOMEM;
 
-        /* Listing is sorted and canonical addresses sort in bus order. */
         STRV_FOREACH(e, entries) {
                 VhPciDevice *d;
 
@@ -380,6 +383,11 @@ int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_
                 }
                 devices[n++] = d;
         }
+
+        /* The listing is sorted as text, which is not bus order once
+         * domains differ in width ("ffff" sorts after "10000"). */
+        if (n > 1)
+                qsort(devices, n, sizeof(VhPciDevice *), compare_devices);
 
         *ret = devices;
         *ret_n = n;

@@ -29,6 +29,28 @@ static VhCheck *add(VhReadinessContext *c, const char *id, VhCheckResult result,
         return vh_readiness_add(c, id, "device", result, source);
 }
 
+/* The Intel VMD controller a function sits behind, if any: VMD hides the
+ * functions behind one endpoint in a domain of their own (10000 and up),
+ * their DMA goes out under the endpoint's requester ID, and the kernel gives
+ * them no IOMMU group. Their sysfs path passes through the endpoint. */
+static const VhPciDevice *vmd_controller(VhReadinessContext *c, const VhPciDevice *d) {
+        _cleanup_free_ char *target = NULL;
+        char *save = NULL;
+
+        if (vh_hostfs_read_link(c->fs, &target, VH_SYSFS_PCI_DEVICES, d->address, NULL) < 0)
+                return NULL;
+        for (char *p = strtok_r(target, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+                const VhPciDevice *up;
+
+                if (strcmp(p, d->address) == 0 || !vh_address_is_valid(p))
+                        continue;
+                up = vh_host_find_device(c->host, p);
+                if (up && up->driver && strcmp(up->driver, VH_DRIVER_VMD) == 0)
+                        return up;
+        }
+        return NULL;
+}
+
 static void check_device_group(VhReadinessContext *c, const VhPciDevice *d) {
         const VhIommuGroup *g;
         _cleanup_free_ char *others = NULL;
@@ -36,9 +58,21 @@ static void check_device_group(VhReadinessContext *c, const VhPciDevice *d) {
         VhCheck *k;
 
         if (d->iommu_group < 0) {
+                const VhPciDevice *vmd = c->host->iommu_enabled ? vmd_controller(c, d) : NULL;
+
                 k = add(c, "device.iommu-group", VH_CHECK_FAIL, d, VH_ATTR_IOMMU_GROUP);
                 if (!k)
                         return;
+                if (vmd) {
+                        CHECK_SUMMARY(c, k, "%s is behind the VMD controller %s: the IOMMU sees only the controller, "
+                                      "so the function has no IOMMU group and VFIO cannot isolate it", d->address,
+                                      vmd->address);
+                        CHECK_REMEDY(c, k, "Turn VMD off for this slot in the firmware setup (\"VMD controller\", "
+                                     "\"Intel RST\"): the function then appears in domain 0000 with an IOMMU group "
+                                     "of its own. Assigning the controller %s instead takes every device behind it "
+                                     "from the host.", vmd->address);
+                        return;
+                }
                 CHECK_SUMMARY(c, k, "%s is in no IOMMU group: VFIO cannot isolate it", d->address);
                 CHECK_REMEDY(c, k, "Enable the IOMMU (see iommu.kernel).");
                 return;

@@ -57,6 +57,8 @@ static const struct {
         { "desktop-intel", 6, FALSE, "0000:00:1f.0", "lpc_ich" },
         { "desktop-intel", 7, FALSE, "0000:02:00.0", "nvme" },
         { "desktop-vfio-bound", 2, TRUE },
+        { "desktop-vmd", 2, FALSE, "0000:01:00.0", "nvidia" },
+        { "desktop-vmd", 3, FALSE, "0000:00:0e.0", "vmd" },
         { "server-sriov", 0, TRUE },
         { "server-sriov", 5, TRUE },
         { "server-sriov", 6, FALSE, "0000:02:00.0", "ast" },
@@ -81,6 +83,7 @@ static const struct {
 } readme_hosts[] = {
         { "desktop-intel",      TRUE,  TRUE },
         { "desktop-vfio-bound", TRUE,  TRUE },      /* built in */
+        { "desktop-vmd",        TRUE,  TRUE },
         { "server-sriov",       TRUE,  TRUE },
         { "no-iommu",           FALSE, FALSE },
         { "amd-desktop",        TRUE,  TRUE },      /* through modules.dep alone */

@@ -406,6 +406,7 @@ static const HostCase host_cases[] = {
         { "server-sriov", "ready", "" },
         { "amd-desktop", "ready", "" },
         { "acs-override", "ready", "" },
+        { "desktop-vmd", "ready", "" },
         { "no-iommu", "not-ready", "iommu.kernel vfio.modules kernel.config-required" },
         { "vm-guest", "not-ready", "cpu.virtualization kvm.device iommu.kernel vfio.modules kernel.config-required" },
 };

@@ -58,6 +58,7 @@ DRIVER_MODULE = {
     'ahci': 'ahci',
     'vfio-pci': 'vfio_pci',
     'virtio-pci': 'virtio_pci',
+    'vmd': 'vmd',
 }
 
 # module -> (path below lib/modules/<release>/ without suffix, dependencies)
@@ -117,6 +118,7 @@ MODULE_FILES = {
     'virtio_pci': ('kernel/drivers/virtio/virtio_pci', ['virtio_pci_modern_dev', 'virtio_pci_legacy_dev']),
     'virtio_pci_modern_dev': ('kernel/drivers/virtio/virtio_pci_modern_dev', []),
     'virtio_pci_legacy_dev': ('kernel/drivers/virtio/virtio_pci_legacy_dev', []),
+    'vmd': ('kernel/drivers/pci/controller/vmd', []),
     # what readiness looks at: KVM, vhost-net, tun, msr
     'kvm': ('kernel/arch/x86/kvm/kvm', ['irqbypass']),
     'kvm_intel': ('kernel/arch/x86/kvm/kvm-intel', ['kvm']),
@@ -448,6 +450,31 @@ def acs_override():
     return h
 
 
+def desktop_vmd():
+    """desktop-intel's machine with VMD ("Intel RST", "VMD controller") on
+    in the firmware for the CPU's M.2 slot: the root port 00:06.0 and the
+    980 PRO behind it disappear from domain 0000 and come back behind the
+    VMD endpoint 00:0e.0 (8086:467f, class 0104, driver vmd) in domain 10000,
+    the first the vmd driver allocates, on its bus range e0-ff as client
+    platforms restrict it: 10000:e0:06.0 and 10000:e1:00.0. Their DMA goes
+    out with the VMD endpoint's requester ID, so the IOMMU sees only
+    00:0e.0 (group 3): the kernel gives the functions behind it no
+    iommu_group link and no IOMMU unit of their own. / stays on the 980 PRO."""
+    h = desktop_intel()
+    devices = [d for d in h['devices'] if d['addr'] not in ('0000:00:06.0', '0000:02:00.0')]
+    devices += [
+        dev('0000:00:0e.0', 0x8086, 0x467f, 0x010400, 0x02, ASUS_Z690, 'vmd', 3, pcie='rciep', pm=True),
+        # the root bus of domain 10000 hangs beneath the VMD endpoint
+        dev('10000:e0:06.0', 0x8086, 0x464d, 0x060400, 0x02, ASUS_Z690, 'pcieport', None,
+            vmd='0000:00:0e.0', pcie='rp', link=(4, 4), port=6),
+        dev('10000:e1:00.0', 0x144d, 0xa80a, 0x010802, 0x00, (0x144d, 0xa801), 'nvme', None,
+            up='10000:e0:06.0', pcie='ep', link=(4, 4), reset=['flr', 'bus'], pm=True),
+    ]
+    h['devices'] = devices
+    h['group_types'] = {0: 'DMA', 1: 'DMA-FQ', 2: 'DMA', 3: 'DMA-FQ', 4: 'DMA-FQ', 5: 'DMA-FQ', 6: 'DMA-FQ'}
+    return h
+
+
 HOSTS = {
     'desktop-intel': desktop_intel,
     'desktop-vfio-bound': desktop_vfio_bound,
@@ -456,6 +483,7 @@ HOSTS = {
     'amd-desktop': amd_desktop,
     'vm-guest': vm_guest,
     'acs-override': acs_override,
+    'desktop-vmd': desktop_vmd,
 }
 
 # ---------------------------------------------------------------------------
@@ -722,6 +750,7 @@ def prepare(host):
         d.setdefault('physfn', None)
         d.setdefault('sriov', None)
         d.setdefault('pcie', None)
+        d.setdefault('vmd', None)
         if host['iommu'] is None:
             d['group'] = None
 
@@ -767,10 +796,14 @@ def prepare(host):
             d['multifunction'] = len(fns) > 1
 
     # sysfs paths: nested under the upstream bridge or the root bus
+    # A VMD domain's root bus is a child of the VMD endpoint:
+    # devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0.
     def syspath(d):
         if d['up']:
             return syspath(devs[d['up']]) + '/' + d['addr']
         dom, bus, _, _ = parse_addr(d['addr'])
+        if d['vmd']:
+            return syspath(devs[d['vmd']]) + '/pci%04x:%02x/%s' % (dom, bus, d['addr'])
         return 'sys/devices/pci%04x:%02x/%s' % (dom, bus, d['addr'])
 
     for i, d in enumerate(host['devices']):
@@ -964,6 +997,11 @@ def write_host(name, host):
     for r in roots:
         t.write('sys/devices/%s/uevent' % r, '')
         t.write('sys/devices/%s/power/control' % r, 'auto\n')
+    for d in host['devices']:
+        if d['vmd']:
+            bus_dir = os.path.dirname(d['path'])
+            t.write(bus_dir + '/uevent', '')
+            t.write(bus_dir + '/power/control', 'auto\n')
 
     records = {}
     for d in host['devices']:
@@ -1050,10 +1088,14 @@ def write_host(name, host):
     # modules.dep: every in-tree driver module the distribution ships (with
     # its dependencies), the out-of-tree nvidia module where it is used, and
     # the VFIO modules only where the kernel has them as modules
-    installed = {m for m in DRIVER_MODULE.values() if m and m not in VFIO_MODULES and m != 'nvidia'}
+    installed = {m for m in DRIVER_MODULE.values() if m and m not in VFIO_MODULES and m not in ('nvidia', 'vmd')}
     installed |= set(VIRT_MODULES)
     if 'nvidia' in loaded:
         installed.add('nvidia')
+    # vmd.ko ships with every distribution kernel; it is listed only where
+    # it is used, so that adding desktop-vmd left the other trees unchanged
+    if 'vmd' in loaded:
+        installed.add('vmd')
     builtin = list(COMMON_BUILTIN)
     vfio_closure = set()
     stack = ['vfio_pci', 'vfio_iommu_type1']
@@ -2122,6 +2164,28 @@ STATES['vm-guest'] = vm_guest_state
 # the same machine, the same host state as desktop-intel
 STATES['acs-override'] = desktop_intel_state
 
+
+def desktop_vmd_state():
+    """desktop-intel's state with the 980 PRO behind VMD: / is still on
+    nvme0n1p2, now of 10000:e1:00.0 (its block devices live beneath
+    devices/pci0000:00/0000:00:0e.0/pci10000:e0/...)."""
+    st = desktop_intel_state()
+    st['nvme'][0]['fn'] = '10000:e1:00.0'
+    st['iomem'] = IOMEM_DESKTOP.replace('''  81500000-815fffff : PCI Bus 0000:02
+    81500000-81503fff : 0000:02:00.0
+      81500000-81503fff : nvme
+''', '''  81500000-815fffff : 0000:00:0e.0
+    81500000-815fffff : VMD MEMBAR1
+      81500000-815fffff : PCI Bus 10000:e1
+        81500000-81503fff : 10000:e1:00.0
+          81500000-81503fff : nvme
+''')
+    assert st['iomem'] != IOMEM_DESKTOP
+    return st
+
+
+STATES['desktop-vmd'] = desktop_vmd_state
+
 IOMEM_VM = '''\
 00000000-00000fff : Reserved
 00001000-0009fbff : System RAM
@@ -2389,9 +2453,12 @@ def proc_interrupts(host, rd):
         if not drv or drv == 'vfio-pci' or (d['cls'] >> 16) == 0x06 and drv != 'pcieport':
             continue
         _, bus, slot, fn = parse_addr(d['addr'])
-        msix = drv in ('nvme', 'igc', 'i40e', 'iavf', 'virtio-pci', 'xhci_hcd', 'amdgpu', 'nvidia', 'r8169')
+        msix = drv in ('nvme', 'igc', 'i40e', 'iavf', 'virtio-pci', 'xhci_hcd', 'amdgpu', 'nvidia', 'r8169', 'vmd')
         kind = 'MSIX' if msix and per_device else 'MSI'
         chip = ('IR-' if ir else '') + ('PCI-%s-%s' % (kind, d['addr']) if per_device else 'PCI-MSI')
+        if parse_addr(d['addr'])[0] > 0xffff:
+            # behind VMD: the vmd driver's own MSI domain, remapped through its vectors
+            chip = 'VMD-MSI'
         hwbase = (bus << 19) | (slot << 14) | (fn << 11)
         vectors = {'nvme': 3, 'i40e': 3, 'igc': 3, 'virtio-pci': 2}.get(drv, 1)
         for v in range(vectors):
@@ -2794,6 +2861,7 @@ READINESS = {
     'amd-desktop': readiness_amd_desktop,
     'vm-guest': readiness_vm_guest,
     'acs-override': readiness_acs_override,
+    'desktop-vmd': readiness_desktop_intel,
 }
 
 
@@ -2810,6 +2878,8 @@ def kernel_config(name, host, rd):
     mod = 'm' if with_modules else 'y'
     intel, amd = host['iommu'] == 'intel', host['iommu'] == 'amd'
     guest = name == 'vm-guest'
+    # desktop-vmd boots desktop-intel's Arch kernel
+    arch = name in ('desktop-intel', 'desktop-vmd')
     vfio = host['vfio']
     vm = 'y' if vfio == 'builtin' else 'm'
     cc, ccver = rd['compiler']
@@ -2827,7 +2897,7 @@ def kernel_config(name, host, rd):
             ('INIT_ENV_ARG_LIMIT', '32'), ('COMPILE_TEST', None), ('WERROR', None), ('LOCALVERSION', '""'),
             ('LOCALVERSION_AUTO', None), ('DEFAULT_HOSTNAME', '"(none)"'), ('SYSVIPC', 'y'),
             ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('BPF_SYSCALL', 'y'),
-            ('PREEMPT_VOLUNTARY', on(name != 'desktop-intel')), ('PREEMPT', on(name == 'desktop-intel')),
+            ('PREEMPT_VOLUNTARY', on(not arch)), ('PREEMPT', on(arch)),
             ('PREEMPT_DYNAMIC', on(v >= (5, 12) and not guest)),
             ('IKCONFIG', 'y' if rd['config'] == 'proc' else None),
             ('IKCONFIG_PROC', 'y' if rd['config'] == 'proc' else OMIT),
@@ -2871,8 +2941,8 @@ def kernel_config(name, host, rd):
         ('Memory Management options', [
             ('SPARSEMEM_VMEMMAP', 'y'), ('MEMORY_HOTPLUG', on(not guest)), ('COMPACTION', 'y'),
             ('MIGRATION', 'y'), ('KSM', on(not guest)), ('TRANSPARENT_HUGEPAGE', 'y'),
-            ('TRANSPARENT_HUGEPAGE_ALWAYS', on(name == 'desktop-intel')),
-            ('TRANSPARENT_HUGEPAGE_MADVISE', on(name != 'desktop-intel')),
+            ('TRANSPARENT_HUGEPAGE_ALWAYS', on(arch)),
+            ('TRANSPARENT_HUGEPAGE_MADVISE', on(not arch)),
             ('USERFAULTFD', 'y'),
         ]),
         ('Networking options', [

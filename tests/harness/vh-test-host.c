@@ -47,9 +47,23 @@ static int cmp_str(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* Bus order: a wider domain (VMD's 10000 and up) is a larger one; past
+ * the domain the fields are fixed-width hex. */
+static int cmp_address(const char *a, const char *b) {
+        size_t da = strcspn(a, ":"), db = strcspn(b, ":");
+
+        if (da != db)
+                return da < db ? -1 : 1;
+        return strcmp(a, b);
+}
+
+static int cmp_address_p(gconstpointer a, gconstpointer b) {
+        return cmp_address(*(char *const *) a, *(char *const *) b);
+}
+
 static int cmp_function(gconstpointer a, gconstpointer b) {
         const VhTestFunction *fa = *(VhTestFunction *const *) a, *fb = *(VhTestFunction *const *) b;
-        return strcmp(fa->address, fb->address);
+        return cmp_address(fa->address, fb->address);
 }
 
 static int cmp_group(gconstpointer a, gconstpointer b) {
@@ -164,7 +178,7 @@ VhTestHost *vh_test_host_load(const char *root) {
 
                 g->id = (guint) strtoul(group_names->pdata[i], NULL, 10);
                 g->addresses = list_dir(members);
-                g_ptr_array_sort(g->addresses, cmp_str);
+                g_ptr_array_sort(g->addresses, cmp_address_p);
                 g->type = read_attr(dir, "type");
                 if (!g->type)
                         g->type = g_strdup("");

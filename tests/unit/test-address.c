@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vh-address: the strict DDDD:BB:DD.F check that runs before any path is
- * built from an address a client sent. */
+ * built from an address a client sent. The domain is what the kernel
+ * prints with %04x: four hex digits, or more without a leading zero (Intel
+ * VMD puts its functions in domains from 10000), at most 7fffffff (the
+ * kernel's domain is an int). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +21,12 @@ static const char *const valid[] = {
         "0000:00:1F.7",         /* upper case is accepted ... */
         "ABCD:EF:0A.3",
         "0001:00:00.0",
+        "10000:e1:00.0",        /* behind Intel VMD */
+        "10001:00:02.0",
+        "1000A:E1:00.0",
+        "abcdef:00:00.0",
+        "7fffffff:ff:1f.7",     /* INT_MAX, the kernel's largest */
+        "1234abcd:3b:02.1",
 };
 
 static const char *const invalid[] = {
@@ -39,7 +48,18 @@ static const char *const invalid[] = {
         "0000:01:00.0x",
         "0000:01:00.00",
         " 0000:01:00.0",        /* leading garbage */
-        "00000:01:00.0",        /* too many digits */
+        "00000:01:00.0",        /* a leading zero beyond four digits: never printed */
+        "010000:e1:00.0",
+        "0000ffff:00:00.0",
+        "80000000:00:00.0",     /* beyond INT_MAX */
+        "ffffffff:00:00.0",
+        "123456789:00:00.0",    /* nine digits */
+        "1000000000000:00:00.0",
+        "10000:e1:20.0",        /* the other fields stay strict */
+        "10000:e1:00.8",
+        "10000:1:00.0",
+        "10000:e1:00.0 ",
+        "1000g:e1:00.0",
         "000:01:00.0",
         "0000:1:00.0",
         "0000:001:00.0",
@@ -81,6 +101,9 @@ static void test_normalize(void) {
                 { "ABCD:EF:0A.3", "abcd:ef:0a.3" },
                 { "0000:3b:02.1", "0000:3b:02.1" },
                 { "FFFF:FF:1F.7", "ffff:ff:1f.7" },
+                { "10000:E1:00.0", "10000:e1:00.0" },
+                { "7FFFFFFF:FF:1F.7", "7fffffff:ff:1f.7" },
+                { "AbCdEf:0b:1C.4", "abcdef:0b:1c.4" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -89,7 +112,8 @@ static void test_normalize(void) {
                 memset(out, 'X', sizeof(out));
                 g_assert_cmpint(vh_address_normalize(cases[i].in, out), ==, 0);
                 g_assert_cmpstr(out, ==, cases[i].out);
-                g_assert_cmpuint(strlen(out), ==, VH_ADDRESS_MAX - 1);
+                g_assert_cmpuint(strlen(out), ==, strlen(cases[i].in));
+                g_assert_cmpuint(strlen(out), <, VH_ADDRESS_MAX);
                 /* the canonical form is valid and a fixed point */
                 g_assert_true(vh_address_is_valid(out));
                 char again[VH_ADDRESS_MAX];
@@ -128,6 +152,14 @@ static void test_compare(void) {
                 "0000:3b:02.1",
                 "0000:ae:00.0",
                 "0001:00:00.0",
+                "ffff:ff:1f.7",
+                /* wider domains sort by value, not as text ("ffff" < "10000") */
+                "10000:e0:06.0",
+                "10000:e1:00.0",
+                "10001:00:00.0",
+                "fffff:00:00.0",
+                "100000:00:00.0",
+                "7fffffff:ff:1f.7",
         };
         const char *shuffled[G_N_ELEMENTS(ordered)];
 
@@ -147,6 +179,18 @@ static void test_compare(void) {
                 g_assert_cmpstr(shuffled[i], ==, ordered[i]);
 }
 
+/* The longest address fits VH_ADDRESS_MAX with its NUL, and one digit more
+ * is refused. */
+static void test_max(void) {
+        char out[VH_ADDRESS_MAX];
+
+        g_assert_cmpuint(strlen("7fffffff:ff:1f.7") + 1, ==, VH_ADDRESS_MAX);
+        memset(out, 'X', sizeof(out));
+        g_assert_cmpint(vh_address_normalize("7FFFFFFF:FF:1F.7", out), ==, 0);
+        g_assert_cmpstr(out, ==, "7fffffff:ff:1f.7");
+        g_assert_false(vh_address_is_valid("7ffffffff:ff:1f.7"));
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -154,6 +198,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/address/invalid", test_invalid);
         g_test_add_func("/address/normalize", test_normalize);
         g_test_add_func("/address/compare", test_compare);
+        g_test_add_func("/address/max", test_max);
 
         return g_test_run();
 }

@@ -439,6 +439,16 @@ static void test_host_critical_bridge(Fixture *f, gconstpointer data) {
         refused(f, BIND, "0000:06:00.0", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL, NEEDLES("br0"));
 }
 
+/* Behind VMD: the disk has no group of its own; the VMD endpoint backs /. */
+static void test_host_critical_vmd(Fixture *f, gconstpointer data) {
+        refused(f, BIND, "10000:e1:00.0", (Opts) {}, VH_ERROR_CODE_VFIO_UNAVAILABLE, NEEDLES("10000:e1:00.0", "no IOMMU group"));
+        refused(f, BIND, "10000:E1:00.0", (Opts) { .group = true, .force = true }, VH_ERROR_CODE_VFIO_UNAVAILABLE, NULL);
+        refused(f, BIND, "10000:e0:06.0", (Opts) {}, VH_ERROR_CODE_VFIO_UNAVAILABLE, NULL);
+        refused(f, BIND, "0000:00:0e.0", (Opts) {}, VH_ERROR_CODE_HOST_CRITICAL,
+                NEEDLES("0000:00:0e.0", "mounted on / ", "/dev/nvme0n1p2"));
+        refused(f, BIND, "10001:e1:00.0", (Opts) {}, VH_ERROR_CODE_NOT_FOUND, NEEDLES("10001:e1:00.0"));
+}
+
 static void test_host_critical_amd(Fixture *f, gconstpointer data) {
         refused(f, BIND, "0000:04:00.0", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL, NEEDLES("amdgpudrmfb"));
         refused(f, BIND, "0000:04:00.1", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL,
@@ -913,6 +923,7 @@ int main(int argc, char *argv[]) {
         ADD("/binder/plan/host-critical/chipset-driverless/amd-desktop", "amd-desktop",
             test_host_critical_chipset_driverless);
         ADD("/binder/plan/force/chipset-driverless", "server-sriov", test_force_chipset_driverless);
+        ADD("/binder/plan/host-critical/desktop-vmd", "desktop-vmd", test_host_critical_vmd);
         ADD("/binder/plan/force/desktop-intel", "desktop-intel", test_force);
         ADD("/binder/plan/force/server-sriov", "server-sriov", test_force_server);
         ADD("/binder/plan/vfio-unavailable/no-iommu", "no-iommu", test_vfio_unavailable_no_iommu);

@@ -130,6 +130,17 @@ static void test_mount_nvme_amd(Fixture *f, gconstpointer data) {
         assert_not_critical(f, MOUNT, "0000:00:14.0");
 }
 
+/* Behind VMD: the disk in domain 10000, and the VMD endpoint in domain 0000
+ * that the whole domain hangs from (binding it would take / away). */
+static void test_mount_nvme_vmd(Fixture *f, gconstpointer data) {
+        assert_critical(f, MOUNT, "10000:e1:00.0", NEEDLES("mounted on / ", "/dev/nvme0n1p2"));
+        assert_critical(f, MOUNT, "10000:e0:06.0", NEEDLES("/dev/nvme0n1p2"));
+        assert_critical(f, MOUNT, "0000:00:0e.0", NEEDLES("mounted on / ", "/dev/nvme0n1p2"));
+        /* "0000:e1:00.0" is a suffix of "10000:e1:00.0", not a component */
+        assert_not_critical(f, MOUNT, "0000:e1:00.0");
+        assert_not_critical(f, MOUNT, "0000:01:00.0");
+}
+
 /* The partition alone is enough (here /boot on nvme0n1p1); without any
  * mount of it, the disk is free. */
 static void test_mount_partition(Fixture *f, gconstpointer data) {
@@ -462,6 +473,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, host, setup, fn) g_test_add(path, Fixture, host, setup, fn, fixture_teardown)
         ADD("/critical/mount/nvme", "desktop-intel", fixture_setup, test_mount_nvme);
         ADD("/critical/mount/nvme/amd-desktop", "amd-desktop", fixture_setup, test_mount_nvme_amd);
+        ADD("/critical/mount/nvme/desktop-vmd", "desktop-vmd", fixture_setup, test_mount_nvme_vmd);
         ADD("/critical/mount/partition", "desktop-intel", fixture_setup_copy, test_mount_partition);
         ADD("/critical/mount/dm", "server-sriov", fixture_setup, test_mount_dm);
         ADD("/critical/host-namespace", "server-sriov", fixture_setup_copy, test_route_host_namespace);

@@ -282,6 +282,52 @@ static void test_vfio_installed_only(Fixture *f, gconstpointer data) {
         g_assert_true(vh_host_find_device(f->h, "0000:04:00.0")->boot_vga);
 }
 
+/* VMD: the functions behind the controller are in domain 10000 with no
+ * group of their own; the controller is alone in group 3. */
+static void test_vmd(Fixture *f, gconstpointer data) {
+        const VhPciDevice *nvme = vh_host_find_device(f->h, "10000:e1:00.0");
+        const VhPciDevice *port = vh_host_find_device(f->h, "10000:e0:06.0");
+        const VhPciDevice *vmd = vh_host_find_device(f->h, "0000:00:0e.0");
+        const VhIommuGroup *g = vh_host_find_group(f->h, 3);
+
+        g_assert_nonnull(nvme);
+        g_assert_nonnull(port);
+        g_assert_nonnull(vmd);
+        g_assert_cmpstr(nvme->driver, ==, "nvme");
+        g_assert_cmpint(nvme->iommu_group, ==, -1);
+        g_assert_cmpint(port->iommu_group, ==, -1);
+        g_assert_cmpstr(vmd->driver, ==, "vmd");
+        g_assert_cmpint(vmd->iommu_group, ==, 3);
+        g_assert_nonnull(g);
+        g_assert_cmpuint(g_strv_length(g->members), ==, 1);
+        g_assert_cmpstr(g->members[0], ==, "0000:00:0e.0");
+        /* the wide domain comes last, in bus order */
+        g_assert_cmpstr(f->h->devices[f->h->n_devices - 1]->address, ==, "10000:e1:00.0");
+        g_assert_cmpstr(f->h->devices[f->h->n_devices - 2]->address, ==, "10000:e0:06.0");
+}
+
+/* Domains of different widths: the listing sorts as text ("10000" before
+ * "ffff"), the model in bus order, and every function is found. */
+static void test_domain_order(Fixture *f, gconstpointer data) {
+        static const char *const order[] = { "0000:06:00.0", "ffff:00:00.0", "10000:e0:06.0", "10000:e1:00.0",
+                                             "fffff:00:00.0" };
+
+        vh_unit_symlink(f->copy, "sys/bus/pci/devices/ffff:00:00.0", "../../../devices/pci0000:00/0000:00:14.2");
+        vh_unit_symlink(f->copy, "sys/bus/pci/devices/fffff:00:00.0", "../../../devices/pci0000:00/0000:00:14.2");
+        g_assert_cmpint(vh_host_load(f->fs, f->names, &f->h), ==, 0);
+        g_assert_cmpuint(f->h->n_devices, ==, f->host->n_devices + 2);
+        for (size_t i = 1; i < f->h->n_devices; i++)
+                g_assert_cmpint(vh_address_compare(f->h->devices[i - 1]->address, f->h->devices[i]->address), <, 0);
+        for (size_t i = 0, at = 0; i < G_N_ELEMENTS(order); i++) {
+                g_assert_nonnull(vh_host_find_device(f->h, order[i]));
+                while (at < f->h->n_devices && !g_str_equal(f->h->devices[at]->address, order[i]))
+                        at++;
+                g_assert_cmpuint(at, <, f->h->n_devices);
+        }
+        for (size_t i = 0; i < f->host->n_devices; i++)
+                g_assert_nonnull(vh_host_find_device(f->h, f->host->devices[i].address));
+}
+
 static void test_free_null(void) {
         g_assert_null(vh_host_free(NULL));
 }
@@ -304,6 +350,8 @@ int main(int argc, char **argv) {
         ADD("/host/chipset-groups/desktop-intel", "desktop-intel", fixture_setup, test_chipset_groups);
         ADD("/host/chipset-groups/desktop-vfio-bound", "desktop-vfio-bound", fixture_setup, test_chipset_groups);
         ADD("/host/sriov", "server-sriov", fixture_setup, test_sriov);
+        ADD("/host/vmd", "desktop-vmd", fixture_setup, test_vmd);
+        ADD("/host/domain-order", "desktop-vmd", fixture_setup_copy, test_domain_order);
         ADD("/host/no-iommu", "no-iommu", fixture_setup, test_no_iommu);
         ADD("/host/vfio-available/installed-only", "amd-desktop", fixture_setup, test_vfio_installed_only);
         ADD("/host/vfio-available/registered", "no-iommu", fixture_setup_copy, test_vfio_registered);

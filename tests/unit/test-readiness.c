@@ -105,6 +105,12 @@ static const HostExpectation host_expectations[] = {
                 P, P, P,                        /* vfio */
                 P, P, P,                        /* kernel (proc/config.gz) */
                 I, P, P, P, P, P, P, P } },     /* no huge pages; devices, cgroups, security, system */
+        { "desktop-vmd", TRUE, {         /* desktop-intel's kernel and state; VMD changes no host check */
+                P, P, P, P, W, P,
+                P, P, P, I, P, P, P, P,
+                P, P, P,
+                P, P, P,
+                I, P, P, P, P, P, P, P } },
         { "desktop-vfio-bound", TRUE, {
                 P, P, P, P, W, P,
                 P, P, P, I, P, P, P, P,
@@ -1488,6 +1494,21 @@ static void test_device_checks(void) {
                 expect(r, "device.reset", W);
         }
         {
+                /* behind VMD: no group of its own; the remedy is the firmware's VMD switch */
+                g_autoptr(Run) r = run_host("desktop-vmd", "10000:e1:00.0");
+                k = expect(r, "device.iommu-group", F);
+                assert_contains(k->summary, "behind the VMD controller 0000:00:0e.0");
+                assert_contains(k->remedy, "Turn VMD off");
+                expect_absent(r, "device.group-isolation");
+                g_assert_false(r->report->ready);
+        }
+        {
+                /* the VMD controller itself is in a group of its own, on vmd */
+                g_autoptr(Run) r = run_host("desktop-vmd", "0000:00:0e.0");
+                expect(r, "device.iommu-group", P);
+                expect(r, "device.group-isolation", P);
+        }
+        {
                 /* the AMD IOMMU function itself is in no group on an IOMMU host */
                 g_autoptr(Run) r = run_host("amd-desktop", "0000:00:00.2");
                 expect(r, "device.iommu-group", F);
@@ -1538,7 +1559,7 @@ static void test_device_unknown(void) {
 static void test_every_function(void) {
         static const char *const hosts[] = {
                 "desktop-intel", "desktop-vfio-bound", "server-sriov", "no-iommu", "amd-desktop", "vm-guest",
-                "acs-override",
+                "acs-override", "desktop-vmd",
         };
 
         for (size_t h = 0; h < G_N_ELEMENTS(hosts); h++) {

@@ -103,6 +103,44 @@ static const ExpectedGroup desktop_vfio_bound_groups[] = {
         { 2, "DMA", "0000:00:01.0 0000:01:00.0 0000:01:00.1", TRUE, "", "" },
 };
 
+/* desktop-intel with VMD on: 00:06.0 and the 980 PRO moved behind the VMD
+ * endpoint 00:0e.0 into domain 10000, in no IOMMU group of their own. */
+static const ExpectedDevice desktop_vmd_devices[] = {
+        { "0000:00:00.0", 0x8086, 0x4660, 0x1043, 0x8694, 0x02, 0x060000, "igen6_edac",    1, -1, FALSE, "" },
+        { "0000:00:01.0", 0x8086, 0x460d, 0x1043, 0x8694, 0x02, 0x060400, "pcieport",      2, -1, FALSE, "" },
+        { "0000:00:02.0", 0x8086, 0x4680, 0x1043, 0x8694, 0x0c, 0x030000, "i915",          0, -1, TRUE,  "flr" },
+        { "0000:00:0e.0", 0x8086, 0x467f, 0x1043, 0x8694, 0x02, 0x010400, "vmd",           3, -1, FALSE, "" },
+        { "0000:00:14.0", 0x8086, 0x7ae0, 0x1043, 0x8694, 0x11, 0x0c0330, "xhci_hcd",      4, -1, FALSE, "flr" },
+        { "0000:00:14.2", 0x8086, 0x7aa7, 0x1043, 0x8694, 0x11, 0x050000, NULL,            4, -1, FALSE, "" },
+        { "0000:00:1c.0", 0x8086, 0x7ab8, 0x1043, 0x8694, 0x11, 0x060400, "pcieport",      5, -1, FALSE, "" },
+        { "0000:00:1c.4", 0x8086, 0x7abc, 0x1043, 0x8694, 0x11, 0x060400, "pcieport",      5, -1, FALSE, "" },
+        { "0000:00:1f.0", 0x8086, 0x7a84, 0x1043, 0x8694, 0x11, 0x060100, "lpc_ich",       6, -1, FALSE, "" },
+        { "0000:00:1f.3", 0x8086, 0x7ad0, 0x1043, 0x8694, 0x11, 0x040300, "snd_hda_intel", 6, -1, FALSE, "af_flr" },
+        { "0000:00:1f.4", 0x8086, 0x7aa3, 0x1043, 0x8694, 0x11, 0x0c0500, "i801_smbus",    6, -1, FALSE, "" },
+        { "0000:00:1f.5", 0x8086, 0x7aa4, 0x1043, 0x8694, 0x11, 0x0c8000, "intel-spi",     6, -1, FALSE, "" },
+        { "0000:01:00.0", 0x10de, 0x2684, 0x1043, 0x889a, 0xa1, 0x030000, "nvidia",        2, -1, FALSE, "bus" },
+        { "0000:01:00.1", 0x10de, 0x22ba, 0x1043, 0x889a, 0xa1, 0x040300, "snd_hda_intel", 2, -1, FALSE, "bus" },
+        { "0000:03:00.0", 0x1002, 0x1478, 0x0000, 0x0000, 0x10, 0x060400, "pcieport",      5, -1, FALSE, "" },
+        { "0000:04:00.0", 0x1002, 0x1479, 0x1002, 0x1479, 0x10, 0x060400, "pcieport",      5, -1, FALSE, "" },
+        { "0000:05:00.0", 0x1002, 0x744c, 0x1da2, 0xe471, 0xc8, 0x030000, "amdgpu",        5, -1, FALSE, "bus" },
+        { "0000:05:00.1", 0x1002, 0xab30, 0x1002, 0xab30, 0x00, 0x040300, "snd_hda_intel", 5, -1, FALSE, "bus" },
+        { "0000:06:00.0", 0x8086, 0x15f3, 0x1043, 0x87d2, 0x03, 0x020000, "igc",           5, -1, FALSE, "flr bus" },
+        { "10000:e0:06.0", 0x8086, 0x464d, 0x1043, 0x8694, 0x02, 0x060400, "pcieport",    -1, -1, FALSE, "" },
+        { "10000:e1:00.0", 0x144d, 0xa80a, 0x144d, 0xa801, 0x00, 0x010802, "nvme",        -1, -1, FALSE, "flr bus" },
+};
+
+static const ExpectedGroup desktop_vmd_groups[] = {
+        { 0, "DMA",    "0000:00:02.0", FALSE, "0000:00:02.0", "i915" },
+        { 1, "DMA-FQ", "0000:00:00.0", FALSE, "0000:00:00.0", "igen6_edac" },
+        { 2, "DMA", "0000:00:01.0 0000:01:00.0 0000:01:00.1", FALSE, "0000:01:00.0 0000:01:00.1", "nvidia snd_hda_intel" },
+        { 3, "DMA-FQ", "0000:00:0e.0", FALSE, "0000:00:0e.0", "vmd" },
+        { 4, "DMA-FQ", "0000:00:14.0 0000:00:14.2", FALSE, "0000:00:14.0", "xhci_hcd" },
+        { 5, "DMA-FQ", "0000:00:1c.0 0000:00:1c.4 0000:03:00.0 0000:04:00.0 0000:05:00.0 0000:05:00.1 0000:06:00.0",
+          FALSE, "0000:05:00.0 0000:05:00.1 0000:06:00.0", "amdgpu snd_hda_intel igc" },
+        { 6, "DMA-FQ", "0000:00:1f.0 0000:00:1f.3 0000:00:1f.4 0000:00:1f.5",
+          FALSE, "0000:00:1f.0 0000:00:1f.3 0000:00:1f.4 0000:00:1f.5", "lpc_ich snd_hda_intel i801_smbus intel-spi" },
+};
+
 static const ExpectedDevice server_sriov_devices[] = {
         { "0000:00:00.0", 0x8086, 0x2020, 0x15d9, 0x095d, 0x04, 0x060000, NULL,         0, 0, FALSE, "" },
         { "0000:00:1c.0", 0x8086, 0xa190, 0x15d9, 0x095d, 0x09, 0x060400, "pcieport",   5, 0, FALSE, "" },
@@ -188,6 +226,8 @@ static const ExpectedHost expected_hosts[] = {
           desktop_intel_groups, G_N_ELEMENTS(desktop_intel_groups), TRUE, TRUE },
         { "desktop-vfio-bound", desktop_vfio_bound_devices, G_N_ELEMENTS(desktop_vfio_bound_devices),
           desktop_vfio_bound_groups, G_N_ELEMENTS(desktop_vfio_bound_groups), TRUE, TRUE },
+        { "desktop-vmd", desktop_vmd_devices, G_N_ELEMENTS(desktop_vmd_devices),
+          desktop_vmd_groups, G_N_ELEMENTS(desktop_vmd_groups), TRUE, TRUE },
         { "no-iommu", no_iommu_devices, G_N_ELEMENTS(no_iommu_devices), NULL, 0, FALSE, FALSE },
         { "server-sriov", server_sriov_devices, G_N_ELEMENTS(server_sriov_devices),
           server_sriov_groups, G_N_ELEMENTS(server_sriov_groups), TRUE, TRUE },

@@ -315,6 +315,7 @@ static const char *const vh_unit_hosts[] = {
         "amd-desktop",
         "desktop-intel",
         "desktop-vfio-bound",
+        "desktop-vmd",
         "no-iommu",
         "server-sriov",
 };
