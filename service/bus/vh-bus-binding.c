@@ -38,6 +38,7 @@ struct VhOperation {
         int result;
         pthread_t thread;
         bool joined;
+        bool check_only;                /* a dry run: holds no group */
 };
 
 static void operation_free(VhOperation *op) {
@@ -52,6 +53,8 @@ static void operation_free(VhOperation *op) {
 
 static const VhOperation *operation_on_group(const VhDaemon *d, unsigned group) {
         for (const VhOperation *op = d->operations; op; op = op->next) {
+                if (op->check_only)
+                        continue;
                 if (op->plan && op->plan->group == group)
                         return op;
                 for (size_t i = 0; i < op->n_groups; i++)
@@ -180,7 +183,7 @@ static void set_reconciling(VhDaemon *d, bool reconciling) {
 }
 
 /* Replies to (or, for reconcile, logs) every finished operation and frees
- * it. Returns whether any finished. */
+ * it. Returns whether any that may have written finished. */
 static bool complete_done_operations(VhDaemon *d) {
         VhOperation *done;
         bool any = false;
@@ -195,7 +198,8 @@ static bool complete_done_operations(VhDaemon *d) {
                 int r;
 
                 done = op->next;
-                any = true;
+                /* A dry run changed nothing: no need to re-read the host. */
+                any = any || !op->check_only;
                 if (!op->joined)
                         (void) pthread_join(op->thread, NULL);
                 operations_unlink(d, op);
@@ -384,6 +388,23 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
 
         /* Nothing to change, or only asked what would happen: no polkit. */
         if (options.dry_run || vh_bind_plan_is_noop(plan)) {
+                /* The holder scan reads every process's fds: off the loop,
+                 * answered when done. It holds no group (it writes nothing). */
+                if (plan->n_holder_checks > 0) {
+                        op = calloc(1, sizeof(*op));
+                        if (!op)
+                                return -ENOMEM;
+                        op->daemon = d;
+                        op->call = sd_bus_message_ref(m);
+                        op->plan = TAKE_PTR(plan);
+                        op->check_only = true;
+                        r = start_operation(d, op);
+                        if (r < 0) {
+                                operation_free(op);
+                                return sd_bus_error_set_errnof(error, -r, "Cannot start the check: %m");
+                        }
+                        return 1;
+                }
                 r = vh_binder_execute(d->binder, plan, &e);
                 if (r < 0) {
                         r = vh_bus_error_set(error, &e);

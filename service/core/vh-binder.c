@@ -41,6 +41,9 @@ VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
                 target_clear(&p->targets[i]);
         free(p->targets);
         vh_strv_free(p->forced);
+        for (size_t i = 0; i < p->n_holder_checks; i++)
+                vh_strv_free(p->holder_checks[i].nodes);
+        free(p->holder_checks);
         free(p);
         return NULL;
 }
@@ -337,6 +340,30 @@ static int check_holders(const VhHostFs *fs, char **nodes, const char *address, 
                             "%s is in use: %s. %s", address, strempty(description), what);
 }
 
+/* Takes nodes. */
+static int plan_add_holder_check(VhBindPlan *p, const char *address, char **nodes, const char *advice) {
+        VhHolderCheck *a = realloc(p->holder_checks, sizeof(VhHolderCheck) * (p->n_holder_checks + 1));
+
+        if (!a) {
+                vh_strv_free(nodes);
+                return -ENOMEM;
+        }
+        p->holder_checks = a;
+        a[p->n_holder_checks++] = (VhHolderCheck) { .nodes = nodes, .advice = advice };
+        memcpy(a[p->n_holder_checks - 1].address, address, VH_ADDRESS_MAX);
+        return 0;
+}
+
+int vh_binder_check_holders(VhBinder *b, const VhBindPlan *p, VhError *error) {
+        for (size_t i = 0; i < p->n_holder_checks; i++) {
+                int r = check_holders(b->fs, p->holder_checks[i].nodes, p->holder_checks[i].address,
+                                      p->holder_checks[i].advice, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
         const VhIommuGroup *g;
         int r;
@@ -450,7 +477,7 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
         /* A driver cannot let go of a device someone has open: the unbind
          * would hang in its remove path. Not overridable. */
         for (size_t i = 0; i < p->n_targets; i++) {
-                _cleanup_strv_free_ char **nodes = NULL;
+                char **nodes = NULL;
                 const VhPciDevice *td = vh_host_find_device(host, p->targets[i].address);
 
                 if (p->targets[i].noop || !td)
@@ -458,9 +485,9 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 r = vh_holders_driver_nodes(b->fs, td, &nodes);
                 if (r < 0)
                         return r;
-                r = check_holders(b->fs, nodes, td->address,
-                                  "Stop these processes (a display server, nvidia-persistenced, a compute job) and try again.",
-                                  error);
+                r = plan_add_holder_check(p, td->address, nodes,
+                                          "Stop these processes (a display server, nvidia-persistenced, a compute job) "
+                                          "and try again.");
                 if (r < 0)
                         return r;
         }
@@ -530,9 +557,9 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
                         free(device_path);
                         group_path = device_path = NULL;
                 }
-                r = check_holders(b->fs, nodes, d->address,
-                                  "Shut down the virtual machine (or other VFIO user) that has it open, then try again.",
-                                  error);
+                r = plan_add_holder_check(p, d->address, TAKE_PTR(nodes),
+                                          "Shut down the virtual machine (or other VFIO user) that has it open, then "
+                                          "try again.");
                 if (r < 0)
                         return r;
         }
@@ -903,6 +930,11 @@ static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
 }
 
 int vh_binder_execute(VhBinder *b, VhBindPlan *p, VhError *error) {
+        int r;
+
+        r = vh_binder_check_holders(b, p, error);
+        if (r < 0)
+                return r;
         if (p->options.dry_run || vh_bind_plan_is_noop(p))
                 return plan_fill_expected(b, p) < 0 ? vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.") : 0;
 

@@ -65,6 +65,16 @@ typedef struct VhBindTarget {
         bool restore_failed;            /* its rollback did not complete: keep it journaled */
 } VhBindTarget;
 
+/* Device nodes whose holders refuse the operation (a driver cannot let go
+ * of a device someone has open: the unbind would hang in its remove path),
+ * checked off the event loop by vh_binder_check_holders(): scanning every
+ * process's fds can take long. */
+typedef struct VhHolderCheck {
+        char address[VH_ADDRESS_MAX];
+        char **nodes;
+        const char *advice;             /* what to do, static */
+} VhHolderCheck;
+
 typedef struct VhBindPlan {
         char address[VH_ADDRESS_MAX];   /* the function asked for, canonical */
         VhBindVerb verb;
@@ -74,6 +84,8 @@ typedef struct VhBindPlan {
         VhBindTarget *targets;
         size_t n_targets;
         char **forced;                  /* host-critical reasons overridden by force */
+        VhHolderCheck *holder_checks;
+        size_t n_holder_checks;
 } VhBindPlan;
 
 VhBindPlan *vh_bind_plan_free(VhBindPlan *p);
@@ -99,15 +111,21 @@ static inline void vh_binder_freep(VhBinder **b) {
         vh_binder_free(*b);
 }
 
-/* Every check, no write. On refusal returns a negative errno and sets error
- * (InvalidAddress, NotFound, VfioUnavailable, GroupNotViable, InUse,
- * HostCritical, InvalidArgs). */
+/* Every check but the holders, no write; cheap enough for the event loop.
+ * On refusal returns a negative errno and sets error (InvalidAddress,
+ * NotFound, VfioUnavailable, GroupNotViable, HostCritical, InvalidArgs). */
 int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
                    const VhBindOptions *options, VhBindPlan **ret, VhError *error);
 
-/* Carries a plan out; may block (run it off the event loop). On failure the
- * plan's functions are rolled back and error says what failed, at which
- * step, and whether the rollback restored everything. */
+/* Whether a process holds a node of the plan's functions: InUse, naming
+ * the processes. Reads every process's fds (run it off the event loop). */
+int vh_binder_check_holders(VhBinder *b, const VhBindPlan *plan, VhError *error);
+
+/* Carries a plan out — the holder check first, for dry runs too, so that
+ * it sees the host as it is when the writes start; may block (run it off
+ * the event loop). On failure the plan's functions are rolled back and
+ * error says what failed, at which step, and whether the rollback restored
+ * everything. */
 int vh_binder_execute(VhBinder *b, VhBindPlan *plan, VhError *error);
 
 /* The functions an interrupted operation left unfinished (journal state

@@ -2108,6 +2108,58 @@ static void test_exit_waits(void) {
         fx_free(fx);
 }
 
+/* ---------- the holder scan runs off the loop ---------- */
+
+/* A process with 100,000 descriptors makes the holder scan (every fd of
+ * every process) take a while; a dry run that needs it must not stall other
+ * callers meanwhile. Self-calibrating: the read-only call must take a small
+ * part of what the dry run took. */
+static void test_holder_scan_off_loop(void) {
+        g_autofree char *fd_dir = NULL, *comm = NULL;
+        gint64 t0, t_get;
+        double dry_s, get_s;
+        Pending *p;
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        fd_dir = tree_path(fx, "proc/77777/fd");
+        comm = tree_path(fx, "proc/77777/comm");
+        g_assert_cmpint(g_mkdir_with_parents(fd_dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(comm, "bigfds\n", -1, NULL));
+        {
+                int dfd = open(fd_dir, O_DIRECTORY | O_CLOEXEC);
+
+                g_assert_cmpint(dfd, >=, 0);
+                for (unsigned i = 0; i < 100000; i++) {
+                        char name[16];
+
+                        snprintf(name, sizeof(name), "%u", i);
+                        g_assert_cmpint(symlinkat("/dev/null", dfd, name), ==, 0);
+                }
+                close(dfd);
+        }
+        fx_start(fx, NULL);
+
+        t0 = g_get_monotonic_time();
+        p = call_async(fx, "Bind", GPU, options("group", "dry-run", NULL));
+        /* Let the call reach the daemon before the read-only one. */
+        g_usleep(20000);
+        t_get = g_get_monotonic_time();
+        assert_answers_quickly(fx);
+        get_s = (double) (g_get_monotonic_time() - t_get) / G_USEC_PER_SEC;
+        pending_wait(p);
+        dry_s = (double) (p->finished - t0) / G_USEC_PER_SEC;
+        g_assert_no_error(p->error);
+        g_test_message("dry run with the holder scan: %.3f s; GetDevice + Get meanwhile: %.3f s", dry_s, get_s);
+        if (dry_s < 0.2)
+                g_test_message("the scan was too fast here to tell; only the answers were checked");
+        else
+                g_assert_cmpfloat(get_s, <, dry_s / 3);
+        pending_free(p);
+        fx_free(fx);
+}
+
 /* ---------- registration ---------- */
 
 static FaultCase fault_cases[2 * G_N_ELEMENTS(steps) * G_N_ELEMENTS(step_errors)];
@@ -2180,6 +2232,7 @@ int main(int argc, char *argv[]) {
         g_test_add_data_func("/bind/reconcile/host-critical", GINT_TO_POINTER(TRUE), test_reconcile_refuses);
         g_test_add_func("/bind/reconcile/async", test_reconcile_async);
         g_test_add_func("/bind/exit-waits", test_exit_waits);
+        g_test_add_func("/bind/holder-scan-off-loop", test_holder_scan_off_loop);
 
         g_test_add_func("/bind/refusals/desktop", test_refusals_desktop);
         g_test_add_func("/bind/refusals/options", test_invalid_options);
