@@ -9,10 +9,6 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 
-int vh_bus_device_path(const char *address, char **ret) {
-        return sd_bus_path_encode(VH_DEVICE_PATH_PREFIX, address, ret);
-}
-
 /* Getters read the field at the vtable's offset from the found device;
  * properties without a getter use sd-bus's own (strings NULL-safe). */
 static int property_get_address(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -77,16 +73,14 @@ static const sd_bus_vtable device_vtable[] = {
 /* Resolves a path below /org/vfiohost/device to the device it names. */
 static int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                               void **found, sd_bus_error *error) {
-        _cleanup_free_ char *address = NULL;
+        char address[VH_ADDRESS_MAX];
         VhDaemon *daemon = userdata;
         VhPciDevice *d;
         int r;
 
-        r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &address);
+        r = vh_bus_device_address_from_path(path, address);
         if (r <= 0)
                 return r;
-        if (!vh_address_is_valid(address))
-                return 0;
 
         d = vh_host_find_device(daemon->host, address);
         if (!d)

@@ -123,7 +123,6 @@ def journal():
     yield "edge-two-txns", journal_doc(journal_entry(), journal_entry(address=b"0000:02:00.0", txn=b"7"),
                                        next_txn=b"3")
     yield "edge-same-address-twice", journal_doc(journal_entry(), journal_entry(state=b"binding"))
-    yield "edge-uppercase-address", journal_doc(journal_entry(address=b"0000:0A:00.0"))
     yield "edge-no-time", b'{"version":1,"devices":[{"address":"0000:01:00.0","state":"bound","txn":1}]}'
     yield "edge-big-numbers", journal_doc(journal_entry(txn=b"9223372036854775807", time=b"-1"),
                                           next_txn=b"18446744073709551615")
@@ -243,6 +242,32 @@ def bus_options():
     yield "edge-empty", b""
 
 
+def object_path():
+    def encode(address):
+        # sd_bus_path_encode: every byte but [A-Za-z0-9], and a leading
+        # digit, as _xx (lowercase hex).
+        return "".join(c if c.isalpha() or (i > 0 and c.isdigit()) else "_%02x" % ord(c)
+                       for i, c in enumerate(address))
+    for h in hosts():
+        d = os.path.join(HOSTS, h, "sys", "bus", "pci", "devices")
+        if os.path.isdir(d):
+            for a in sorted(os.listdir(d))[:2]:
+                yield "host-%s-%s" % (h, a.replace(":", "_")), ("/org/vfiohost/device/" + encode(a)).encode()
+        d = os.path.join(HOSTS, h, "sys", "kernel", "iommu_groups")
+        if os.path.isdir(d):
+            for g in sorted(os.listdir(d))[:2]:
+                yield "host-%s-group-%s" % (h, g), ("/org/vfiohost/group/" + g).encode()
+    for name, p in [
+        ("group-leading-zero", b"/org/vfiohost/group/007"), ("group-zero", b"/org/vfiohost/group/0"),
+        ("group-max", b"/org/vfiohost/group/2147483647"), ("group-over", b"/org/vfiohost/group/2147483648"),
+        ("group-sign", b"/org/vfiohost/group/+7"), ("group-trailing", b"/org/vfiohost/group/7/"),
+        ("device-raw", b"/org/vfiohost/device/0000:01:00.0"), ("device-prefix", b"/org/vfiohost/device"),
+        ("device-bad-escape", b"/org/vfiohost/device/_3"), ("device-child", b"/org/vfiohost/device/_30000_3a01/x"),
+        ("manager", b"/org/vfiohost"),
+    ]:
+        yield "edge-" + name, p
+
+
 def nvidia_information():
     for h in hosts():
         d = os.path.join("proc", "driver", "nvidia", "gpus")
@@ -310,6 +335,7 @@ TARGETS = {
                    b"    80000000-807fffff : BOOTFB\n"),)),
     "pci-device": pci_device,
     "nvidia-information": nvidia_information,
+    "object-path": object_path,
     "bus-options": bus_options,
     "readiness-cpuinfo": combine(host_seeds("proc/cpuinfo", first_processors), single_values(
         ("flags-only", b"flags\t\t: vmx hypervisor\n"), ("vendor-amd", b"vendor_id\t: AuthenticAMD\nflags\t: svm\n"),
