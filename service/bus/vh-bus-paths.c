@@ -20,14 +20,28 @@ int vh_bus_group_path(unsigned id, char **ret) {
 }
 
 int vh_bus_device_address_from_path(const char *path, char ret[VH_ADDRESS_MAX]) {
-        _cleanup_free_ char *address = NULL;
+        _cleanup_free_ char *address = NULL, *canonical_path = NULL;
+        char canonical[VH_ADDRESS_MAX];
         int r;
 
         r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &address);
         if (r <= 0)
                 return r;
-        if (vh_address_normalize(address, ret) < 0)
+        if (vh_address_normalize(address, canonical) < 0)
                 return 0;
+
+        /* sd_bus_path_decode() takes "_2E" for "_2e", an escaped letter or
+         * digit, and uppercase hex in the address: many spellings of one
+         * device. Only the path we publish names it, as with groups ("007"),
+         * so clients comparing paths with signals and the object manager's
+         * list are never told about a device under another name. */
+        r = vh_bus_device_path(canonical, &canonical_path);
+        if (r < 0)
+                return r;
+        if (strcmp(canonical_path, path) != 0)
+                return 0;
+
+        memcpy(ret, canonical, VH_ADDRESS_MAX);
         return 1;
 }
 

@@ -10,8 +10,9 @@
 int vh_bus_device_path(const char *address, char **ret);
 int vh_bus_group_path(unsigned id, char **ret);
 
-/* The canonical address a device path names: 1, or 0 when path is not a
- * device path of a valid address. Negative on OOM. */
+/* The canonical address a device path names: 1, or 0 when path is not
+ * exactly the path vh_bus_device_path() gives for a valid address (no other
+ * spelling of it). Negative on OOM. */
 int vh_bus_device_address_from_path(const char *path, char ret[VH_ADDRESS_MAX]);
 
 /* The group number a group path names: 1, or 0 when path is not exactly
