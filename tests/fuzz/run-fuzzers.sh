@@ -49,6 +49,16 @@ fi
 # and per input (libFuzzer's -detect_leaks).
 export ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Stack traces with function names and lines need llvm-symbolizer (llvm-14).
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+        for s in llvm-symbolizer llvm-symbolizer-14 /usr/lib/llvm-14/bin/llvm-symbolizer; do
+                if command -v "$s" >/dev/null 2>&1; then
+                        ASAN_SYMBOLIZER_PATH=$(command -v "$s")
+                        export ASAN_SYMBOLIZER_PATH
+                        break
+                fi
+        done
+fi
 
 # The fuzz roots (fixture copies rewritten at every input) go to a tmpfs
 # when there is one: the journal target fsyncs at every input.
