@@ -9,6 +9,7 @@
 #
 # VH_FUZZ_TIME  seconds per target (default 8); 0 only replays the corpus
 # VH_FUZZ_RUNS  at most this many inputs per target (default: no limit)
+# VH_FUZZ_SEED  libFuzzer's -seed (default: a new one each run, printed in the log)
 # VH_FUZZ_TMPDIR where the targets make their temporary host roots (default:
 #               a fresh directory in /dev/shm, else the work directory)
 # New inputs found go to BUILDDIR/tests/fuzz/work/<target>/corpus, crashes
@@ -36,6 +37,11 @@ fi
 if [ -z "$targets" ]; then
         echo "run-fuzzers: no fuzz-* targets in $FUZZDIR (configure with CC=clang -Dfuzz=true and build)" >&2
         exit 1
+fi
+
+seed=
+if [ -n "${VH_FUZZ_SEED:-}" ]; then
+        seed="-seed=$VH_FUZZ_SEED"
 fi
 
 if [ "$TIME" = 0 ]; then
@@ -89,7 +95,7 @@ for t in $targets; do
         echo "run-fuzzers: $t ..."
         rc=0
         # shellcheck disable=SC2086
-        TMPDIR=$tmp "$exe" $limit -detect_leaks=1 -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
+        TMPDIR=$tmp "$exe" $limit $seed -detect_leaks=1 -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
                 -artifact_prefix="$work/artifacts/" "$work/corpus" $seeds >"$log" 2>&1 || rc=$?
 
         if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:|==ERROR' "$log"; then
