@@ -10,10 +10,6 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 
-int vh_bus_device_path(const char *address, char **ret) {
-        return sd_bus_path_encode(VH_DEVICE_PATH_PREFIX, address, ret);
-}
-
 /* Getters read the field at the vtable's offset from the found device;
  * properties without a getter use sd-bus's own (strings NULL-safe). */
 static int property_get_address(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -78,27 +74,14 @@ static const sd_bus_vtable device_vtable[] = {
 /* Resolves a path below /org/vfiohost/device to the device it names. */
 static int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                               void **found, sd_bus_error *error) {
-        _cleanup_free_ char *decoded = NULL, *canonical = NULL;
         char address[VH_ADDRESS_MAX];
         VhDaemon *daemon = userdata;
         VhPciDevice *d;
         int r;
 
-        r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &decoded);
+        r = vh_bus_device_address_from_path(path, address);
         if (r <= 0)
                 return r;
-        if (vh_address_normalize(decoded, address) < 0)
-                return 0;
-
-        /* One path per object: sd_bus_path_decode() also takes escapes that
-         * sd_bus_path_encode() never writes ("_3A" for "_3a", "_30" for a
-         * digit that needs none) and addresses in upper case, so only the
-         * path the canonical address encodes to names the device. */
-        r = vh_bus_device_path(address, &canonical);
-        if (r < 0)
-                return r;
-        if (strcmp(canonical, path) != 0)
-                return 0;
 
         d = vh_host_find_device(daemon->host, address);
         if (!d)

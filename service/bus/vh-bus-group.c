@@ -10,10 +10,6 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 
-int vh_bus_group_path(unsigned id, char **ret) {
-        return asprintf(ret, VH_GROUP_PATH_PREFIX "/%u", id) < 0 ? -ENOMEM : 0;
-}
-
 static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const VhIommuGroup *g = userdata;
@@ -62,24 +58,13 @@ static const sd_bus_vtable group_vtable[] = {
 static int group_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                              void **found, sd_bus_error *error) {
         VhDaemon *daemon = userdata;
-        const char *e;
-        unsigned long id;
-        char *end;
+        unsigned id;
         VhIommuGroup *g;
 
-        if (strncmp(path, VH_GROUP_PATH_PREFIX "/", strlen(VH_GROUP_PATH_PREFIX "/")) != 0)
-                return 0;
-        e = path + strlen(VH_GROUP_PATH_PREFIX "/");
-        /* Canonical decimal only: "007" must not alias group 7. */
-        if (*e < '0' || *e > '9' || (e[0] == '0' && e[1]))
+        if (vh_bus_group_id_from_path(path, &id) <= 0)
                 return 0;
 
-        errno = 0;
-        id = strtoul(e, &end, 10);
-        if (errno != 0 || *end || id > INT32_MAX)
-                return 0;
-
-        g = vh_host_find_group(daemon->host, (unsigned) id);
+        g = vh_host_find_group(daemon->host, id);
         if (!g)
                 return 0;
 

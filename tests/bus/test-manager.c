@@ -367,6 +367,29 @@ static void test_bad_calls(Fixture *fx, gconstpointer data) {
                 g_assert_nonnull(error);
                 assert_daemon_alive(fx, owner);
         }
+        if (fx->host->functions->len > 0) {
+                /* Another spelling of a device's path (uppercase escapes,
+                 * which sd_bus_path_decode() accepts) names no object: a
+                 * device has the one path signals and GetManagedObjects use. */
+                const VhTestFunction *f = g_ptr_array_index(fx->host->functions, 0);
+                g_autofree char *path = device_path(f->address);
+                g_autofree char *alias = g_strdup(path);
+                g_autoptr(GError) error = NULL, error2 = NULL;
+                g_autoptr(GVariant) v = NULL, v2 = NULL;
+
+                for (char *c = alias + strlen(VH_DEVICE_PATH_PREFIX); *c; c++)
+                        if (c[0] == '_' && c[1] && c[2]) {
+                                c[1] = g_ascii_toupper(c[1]);
+                                c[2] = g_ascii_toupper(c[2]);
+                        }
+                g_assert_cmpstr(alias, !=, path);
+                v = vh_test_bus_get_property(fx->bus, path, VH_DEVICE_INTERFACE, "Address", &error);
+                g_assert_no_error(error);
+                v2 = vh_test_bus_get_property(fx->bus, alias, VH_DEVICE_INTERFACE, "Address", &error2);
+                g_assert_null(v2);
+                g_assert_nonnull(error2);
+                assert_daemon_alive(fx, owner);
+        }
         {
                 /* A path below the device prefix that is no encoded address. */
                 g_autoptr(GError) error = NULL;

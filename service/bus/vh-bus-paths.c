@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+
+#include "vh-bus-paths.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+
+int vh_bus_device_path(const char *address, char **ret) {
+        return sd_bus_path_encode(VH_DEVICE_PATH_PREFIX, address, ret);
+}
+
+int vh_bus_group_path(unsigned id, char **ret) {
+        return asprintf(ret, VH_GROUP_PATH_PREFIX "/%u", id) < 0 ? -ENOMEM : 0;
+}
+
+int vh_bus_device_address_from_path(const char *path, char ret[VH_ADDRESS_MAX]) {
+        _cleanup_free_ char *address = NULL, *canonical_path = NULL;
+        char canonical[VH_ADDRESS_MAX];
+        int r;
+
+        r = sd_bus_path_decode(path, VH_DEVICE_PATH_PREFIX, &address);
+        if (r <= 0)
+                return r;
+        if (vh_address_normalize(address, canonical) < 0)
+                return 0;
+
+        /* sd_bus_path_decode() takes "_2E" for "_2e", an escaped letter or
+         * digit, and uppercase hex in the address: many spellings of one
+         * device. Only the path we publish names it, as with groups ("007"),
+         * so clients comparing paths with signals and the object manager's
+         * list are never told about a device under another name. */
+        r = vh_bus_device_path(canonical, &canonical_path);
+        if (r < 0)
+                return r;
+        if (strcmp(canonical_path, path) != 0)
+                return 0;
+
+        memcpy(ret, canonical, VH_ADDRESS_MAX);
+        return 1;
+}
+
+int vh_bus_group_id_from_path(const char *path, unsigned *ret) {
+        const char *e;
+        unsigned long id;
+        char *end;
+
+        if (strncmp(path, VH_GROUP_PATH_PREFIX "/", strlen(VH_GROUP_PATH_PREFIX "/")) != 0)
+                return 0;
+        e = path + strlen(VH_GROUP_PATH_PREFIX "/");
+        /* Canonical decimal only: "007" must not alias group 7. */
+        if (*e < '0' || *e > '9' || (e[0] == '0' && e[1]))
+                return 0;
+
+        errno = 0;
+        id = strtoul(e, &end, 10);
+        if (errno != 0 || *end || id > INT32_MAX)
+                return 0;
+
+        *ret = (unsigned) id;
+        return 1;
+}
