@@ -253,7 +253,11 @@ static void edit_garbage(Fixture *fx) {
         link_to(fx, "sys/bus/pci/devices/0000:00:1c.0/driver", "..");
         write_bytes(fx, "sys/bus/pci/devices/not-an-address", "", 0);
         write_bytes(fx, "sys/kernel/iommu_groups/4/devices/garbage", "", 0);
-        g_assert_cmpint(g_mkdir_with_parents(at(fx->copy, "sys/kernel/iommu_groups/-1/devices"), 0755), ==, 0);
+        {
+                g_autofree char *dir = at(fx->copy, "sys/kernel/iommu_groups/-1/devices");
+
+                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        }
         write_bytes(fx, "proc/cmdline", big, -1);
         write_bytes(fx, "proc/fb", "garbage\n-1 x\n99999999999999999999 y\n", -1);
         write_bytes(fx, "proc/mounts", "\n\n/dev/../../../etc/passwd / ext4 rw 0 0\n/dev/ x\n", -1);
@@ -409,9 +413,14 @@ static void try_bind(Fixture *fx) {
 
 /* ---------- the tests ---------- */
 
-static void fixture_setup(Fixture *fx, const Variant *v, gboolean walk) {
+static void canary_file(Fixture *fx, const char *name, const char *content) {
+        g_autofree char *path = at(fx->canary, name);
         g_autoptr(GError) error = NULL;
 
+        g_assert_true(g_file_set_contents(path, content, -1, &error));
+}
+
+static void fixture_setup(Fixture *fx, const Variant *v, gboolean walk) {
         fx->walk = walk;
         fx->bus = vh_test_bus_new();
         fx->copy = vh_test_bus_copy_host(fx->bus, v->host);
@@ -422,15 +431,21 @@ static void fixture_setup(Fixture *fx, const Variant *v, gboolean walk) {
          * hostile links point at. */
         fx->canary = g_build_filename(fx->bus->dir, "canary", NULL);
         g_assert_cmpint(g_mkdir(fx->canary, 0755), ==, 0);
-        g_assert_true(g_file_set_contents(at(fx->canary, "unbind"), "untouched\n", -1, &error));
-        g_assert_true(g_file_set_contents(at(fx->canary, "journal.json"), "{\"canary\": true}\n", -1, &error));
-        g_assert_true(g_file_set_contents(at(fx->canary, "vendor"), "0x1234\n", -1, &error));
-        g_assert_true(g_file_set_contents(at(fx->canary, "cmdline"), "CANARY intel_iommu=on iommu=pt\n", -1, &error));
-        g_assert_true(g_file_set_contents(at(fx->canary, "type"), "CANARY\n", -1, &error));
-        g_assert_true(g_file_set_contents(at(fx->canary, "comm"), "CANARY\n", -1, &error));
-        g_assert_cmpint(g_mkdir(at(fx->canary, "fd"), 0755), ==, 0);
-        g_assert_cmpint(symlink("/dev/dri/card0", at(fx->canary, "fd/3")), ==, 0);
-        g_assert_cmpint(g_mkdir(at(fx->canary, "devices"), 0755), ==, 0);
+        canary_file(fx, "unbind", "untouched\n");
+        canary_file(fx, "journal.json", "{\"canary\": true}\n");
+        canary_file(fx, "vendor", "0x1234\n");
+        canary_file(fx, "cmdline", "CANARY intel_iommu=on iommu=pt\n");
+        canary_file(fx, "type", "CANARY\n");
+        canary_file(fx, "comm", "CANARY\n");
+        {
+                g_autofree char *fd_dir = at(fx->canary, "fd");
+                g_autofree char *fd3 = at(fx->canary, "fd/3");
+                g_autofree char *devices = at(fx->canary, "devices");
+
+                g_assert_cmpint(g_mkdir(fd_dir, 0755), ==, 0);
+                g_assert_cmpint(symlink("/dev/dri/card0", fd3), ==, 0);
+                g_assert_cmpint(g_mkdir(devices, 0755), ==, 0);
+        }
 }
 
 static void fixture_teardown(Fixture *fx) {
