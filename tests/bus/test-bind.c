@@ -579,6 +579,16 @@ static const char *const unbind_gpu_group_writes[] = {
         NULL
 };
 
+/* The GPU group is on vfio-pci as vfiohostd bound it: journaled with the
+ * original drivers, shown so on the bus, viable. */
+static void assert_gpu_group_bound(Fx *fx) {
+        assert_journal_entry(fx, GPU, "bound", "nvidia");
+        assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
+        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
+        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
+        g_assert_true(group_viable(fx, GPU_GROUP));
+}
+
 /* Binds the GPU group on desktop-intel and checks everything about it. */
 static void bind_gpu_group(Fx *fx) {
         g_autoptr(GVariant) r = NULL;
@@ -1075,11 +1085,7 @@ static void test_kill_after_bind(void) {
         fx_start(fx, NULL);
         assert_tree_is(fx, bound, NULL);
         g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
-        assert_journal_entry(fx, GPU, "bound", "nvidia");
-        assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
-        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
-        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
-        g_assert_true(group_viable(fx, GPU_GROUP));
+        assert_gpu_group_bound(fx);
         g_hash_table_unref(bound);
 
         unbind_gpu_group(fx);
@@ -1852,11 +1858,7 @@ static void test_unbind_fault(gconstpointer data) {
         wait_kernel_idle(fx);
         assert_tree_driver(fx, GPU, "vfio-pci");
         assert_tree_driver(fx, AUDIO, "vfio-pci");
-        assert_journal_entry(fx, GPU, "bound", "nvidia");
-        assert_journal_entry(fx, AUDIO, "bound", "snd_hda_intel");
-        assert_device(fx, GPU, "vfio-pci", "nvidia", "/dev/vfio/2");
-        assert_device(fx, AUDIO, "vfio-pci", "snd_hda_intel", "/dev/vfio/2");
-        g_assert_true(group_viable(fx, GPU_GROUP));
+        assert_gpu_group_bound(fx);
 
         /* And it still unbinds (the fault fired once). */
         unbind_gpu_group(fx);
