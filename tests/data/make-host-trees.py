@@ -475,6 +475,71 @@ def desktop_vmd():
     return h
 
 
+
+QEMU_SUB = (0x1af4, 0x1100)
+
+
+def vm_guest_amd_cpu_intel_viommu():
+    """A KVM guest whose CPU and IOMMU come from different vendors, as QEMU
+    allows: an AMD EPYC-Milan vCPU model with svm (nested virtualization from
+    the AMD host) on a q35 machine with QEMU's *Intel* IOMMU
+    (-device intel-iommu,intremap=on,caching-mode=on, -machine
+    q35,kernel-irqchip=split). QEMU's ACPI tables describe VT-d (a DMAR table
+    with one INCLUDE_PCI_ALL unit at 0xfed90000); the Debian 12 guest kernel
+    boots with intel_iommu=on and drives it as dmar0. /proc/cpuinfo says
+    AuthenticAMD, the IOMMU is Intel's: readiness must go by the IOMMU.
+    QEMU's PCIe root ports have ACS, so every port and every function behind
+    one is a group of its own; the ICH9 functions share one. An X710 VF that
+    the outer host assigned to this VM sits behind the third port, on iavf.
+    vfio-pci is loaded (the guest is set up to pass devices on)."""
+    rp = (0, 0)
+    devices = [
+        dev('0000:00:00.0', 0x8086, 0x29c0, 0x060000, 0x00, QEMU_SUB, None, 0),
+        dev('0000:00:01.0', 0x1b36, 0x000c, 0x060400, 0x00, rp, 'pcieport', 1,
+            pcie='rp', link=(1, 1), port=1, pm=True),
+        dev('0000:01:00.0', 0x1af4, 0x1041, 0x020000, 0x01, QEMU_SUB, 'virtio-pci', 5,
+            up='0000:00:01.0', pcie='ep', link=(1, 1), pm=True),
+        dev('0000:00:02.0', 0x1b36, 0x000c, 0x060400, 0x00, rp, 'pcieport', 2,
+            pcie='rp', link=(1, 1), port=2, pm=True),
+        dev('0000:02:00.0', 0x1af4, 0x1042, 0x010000, 0x01, QEMU_SUB, 'virtio-pci', 6,
+            up='0000:00:02.0', pcie='ep', link=(1, 1), pm=True),
+        dev('0000:00:03.0', 0x1b36, 0x000c, 0x060400, 0x00, rp, 'pcieport', 3,
+            pcie='rp', link=(1, 1), port=3, pm=True),
+        dev('0000:03:00.0', 0x8086, 0x154c, 0x020000, 0x02, (0x8086, 0x0000), 'iavf', 7,
+            up='0000:00:03.0', pcie='ep', link=(3, 8), reset=['flr']),
+        dev('0000:00:1f.0', 0x8086, 0x2918, 0x060100, 0x02, QEMU_SUB, 'lpc_ich', 4),
+        dev('0000:00:1f.2', 0x8086, 0x2922, 0x010601, 0x02, QEMU_SUB, 'ahci', 4, pm=True),
+        dev('0000:00:1f.3', 0x8086, 0x2930, 0x0c0500, 0x02, QEMU_SUB, 'i801_smbus', 4),
+    ]
+    return dict(
+        release='6.1.0-18-amd64',
+        modsuffix='.ko',
+        cmdline='BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=UUID=7e4b1c2d-5a6f-4e3b-9c8d-0a1b2c3d4e5f ro '
+                'console=ttyS0,115200n8 intel_iommu=on',
+        cpus=4, nodes=None,
+        iommu='intel',
+        dmar={'dmar0': '*'},
+        group_types={g: 'DMA-FQ' for g in range(8)},
+        rmrr={},
+        vfio='module', vfio_loaded=True, vfio_cdev=False,
+        extra_modules=[],
+        devices=devices,
+    )
+
+
+def vm_guest_amd_cpu_intel_viommu_off():
+    """The same VM booted with intel_iommu=off: QEMU's DMAR table is still
+    there (the VM has its Intel IOMMU), but the kernel did not turn DMA
+    remapping on: no IOMMU groups, no sys/class/iommu entries, no iommu
+    links. Interrupt remapping (intremap=on) is independent of intel_iommu=
+    and stays on. Not ready, and the reason is intel_iommu=off."""
+    h = vm_guest_amd_cpu_intel_viommu()
+    h['cmdline'] = h['cmdline'].replace('intel_iommu=on', 'intel_iommu=off')
+    h['iommu'] = None
+    h['group_types'] = {}
+    return h
+
+
 HOSTS = {
     'desktop-intel': desktop_intel,
     'desktop-vfio-bound': desktop_vfio_bound,
@@ -484,6 +549,8 @@ HOSTS = {
     'vm-guest': vm_guest,
     'acs-override': acs_override,
     'desktop-vmd': desktop_vmd,
+    'vm-guest-amd-cpu-intel-viommu': vm_guest_amd_cpu_intel_viommu,
+    'vm-guest-amd-cpu-intel-viommu-off': vm_guest_amd_cpu_intel_viommu_off,
 }
 
 # ---------------------------------------------------------------------------
@@ -2186,6 +2253,92 @@ def desktop_vmd_state():
 
 STATES['desktop-vmd'] = desktop_vmd_state
 
+
+def vm_guest_q35_state():
+    """The q35 guests (vm-guest-amd-cpu-intel-viommu and its intel_iommu=off
+    boot): Debian 12, / on the virtio disk (vda, 02:00.0), the default route
+    on the virtio NIC (enp1s0, 01:00.0), a serial console only. As on
+    vm-guest, the block and network devices beneath the virtio functions are
+    not modelled: these hosts are for the readiness checks, and no binding
+    outcome is asserted on them."""
+    return dict(
+        nvme=[], sata=[], dm=[], loops=[],
+        mounts=(MOUNTS_HEAD + '/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0\n' + MOUNTS_SYS),
+        netdevs=[],
+        virtual_net=[dict(name='lo', kind='loopback', ifindex=1)],
+        route=[route4('enp1s0', '0.0.0.0', '0.0.0.0', gw='192.168.122.1', metric=100),
+               route4('enp1s0', '192.168.122.0', '255.255.255.0', metric=100)],
+        ipv6_route=[route6('fe80::', 64, 'enp1s0', metric=1024)] + ipv6_lo_routes(),
+        drm=[], nvidia=[], fbs=[],
+        iomem=IOMEM_Q35,
+        procs={
+            1: systemd_proc(['/sbin/init']),
+            2: KTHREADD,
+            231: journald_proc(12410),
+            598: proc('sshd', ['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], {
+                0: '/dev/null', 1: 'socket:[15802]', 2: 'socket:[15802]', 3: 'socket:[15811]',
+                4: 'socket:[15813]'}),
+        },
+        vtcon=False,
+        journal=None,
+    )
+
+
+STATES['vm-guest-amd-cpu-intel-viommu'] = vm_guest_q35_state
+STATES['vm-guest-amd-cpu-intel-viommu-off'] = vm_guest_q35_state
+
+# q35 with QEMU's Intel IOMMU: its registers at 0xfed90000 (dmar0, mapped
+# for interrupt remapping even when intel_iommu=off), the MMCONFIG window,
+# the root ports' windows with the functions' BARs beneath.
+IOMEM_Q35 = '''\
+00000000-00000fff : Reserved
+00001000-0009fbff : System RAM
+0009fc00-0009ffff : Reserved
+000a0000-000bffff : PCI Bus 0000:00
+000f0000-000fffff : Reserved
+  000f0000-000fffff : System ROM
+00100000-7ffdafff : System RAM
+  27000000-28002c7f : Kernel code
+  28200000-28c4efff : Kernel rodata
+  28e00000-2918593f : Kernel data
+  297d4000-29bfffff : Kernel bss
+7ffdb000-7fffffff : Reserved
+80000000-afffffff : PCI Bus 0000:00
+b0000000-bfffffff : PCI MMCONFIG 0000 [bus 00-ff]
+  b0000000-bfffffff : Reserved
+c0000000-febfffff : PCI Bus 0000:00
+  fe600000-fe7fffff : PCI Bus 0000:03
+    fe600000-fe60ffff : 0000:03:00.0
+      fe600000-fe60ffff : iavf
+    fe610000-fe613fff : 0000:03:00.0
+      fe610000-fe613fff : iavf
+  fe800000-fe9fffff : PCI Bus 0000:02
+    fe800000-fe800fff : 0000:02:00.0
+  fea00000-febfffff : PCI Bus 0000:01
+    fea00000-fea00fff : 0000:01:00.0
+  febd0000-febd0fff : 0000:00:01.0
+  febd1000-febd1fff : 0000:00:02.0
+  febd2000-febd2fff : 0000:00:03.0
+  febd3000-febd3fff : 0000:00:1f.2
+    febd3000-febd3fff : ahci
+fec00000-fec003ff : IOAPIC 0
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+fed1c000-fed1ffff : Reserved
+fed90000-fed90fff : dmar0
+fee00000-fee00fff : Local APIC
+feffc000-feffffff : Reserved
+fffc0000-ffffffff : Reserved
+100000000-47fffffff : System RAM
+7000000000-7fffffffff : PCI Bus 0000:00
+  7000000000-70001fffff : PCI Bus 0000:01
+    7000000000-7000003fff : 0000:01:00.0
+      7000000000-7000003fff : virtio-pci-modern
+  7000200000-70003fffff : PCI Bus 0000:02
+    7000200000-7000203fff : 0000:02:00.0
+      7000200000-7000203fff : virtio-pci-modern
+'''
+
 IOMEM_VM = '''\
 00000000-00000fff : Reserved
 00001000-0009fbff : System RAM
@@ -2341,6 +2494,15 @@ CPU_EPYC_GUEST = dict(
     topology='vm')
 
 
+# QEMU's EPYC-Milan model with svm passed through (-cpu EPYC-Milan on an AMD
+# host with kvm_amd nested=1): the CI guest's flags plus svm and the SVM
+# features KVM offers a nested guest (npt, nrip_save).
+CPU_EPYC_MILAN_GUEST = dict(
+    CPU_EPYC_GUEST, family=25, model=1, name='AMD EPYC-Milan Processor', microcode='0x1000065',
+    flags=CPU_EPYC_GUEST['flags'].replace(' cmp_legacy ', ' cmp_legacy svm ').replace(
+        ' arat ', ' arat npt nrip_save '))
+assert 'svm' in CPU_EPYC_MILAN_GUEST['flags'].split() and 'npt' in CPU_EPYC_MILAN_GUEST['flags'].split()
+
 def cpu_topology(cpu, n):
     """(physical id, siblings, core id, cpu cores, apicid) per logical CPU, in
     the order Linux numbers them: first threads of every core, then the
@@ -2441,13 +2603,17 @@ def proc_interrupts(host, rd):
                                (9, '9', 'fasteoi', 'acpi'), (12, '12', 'edge', 'i8042')):
         lines.append(line(irq, ioapic, hw, trig, act))
     irq = 16
-    if host['iommu'] == 'intel' and ir is not None:
+    # the units' fault interrupts: set up for DMA or interrupt remapping
+    if host['dmar'] and (host['iommu'] == 'intel' or ir):
         for u in sorted(host['dmar']):
             lines.append(line(irq, 'DMAR-MSI', str(int(u[4:])), 'edge', u))
             irq += 1
     if host['iommu'] == 'amd':
         lines.append(line(irq, 'PCI-MSI', '2', 'edge', 'AMD-Vi'))
         irq += 1
+    # virtioN: the virtio devices in the order the virtio bus numbers them
+    virtio_index = {a: i for i, a in enumerate(sorted(d['addr'] for d in host['devices']
+                                                       if d['driver'] == 'virtio-pci'))}
     for d in sorted(host['devices'], key=lambda d: d['addr']):
         drv = d['driver']
         if not drv or drv == 'vfio-pci' or (d['cls'] >> 16) == 0x06 and drv != 'pcieport':
@@ -2463,7 +2629,7 @@ def proc_interrupts(host, rd):
         vectors = {'nvme': 3, 'i40e': 3, 'igc': 3, 'virtio-pci': 2}.get(drv, 1)
         for v in range(vectors):
             act = {'pcieport': 'PCIe PME', 'nvme': 'nvme0q%d' % v, 'virtio-pci': 'virtio%d-%s' % (
-                slot - 2, 'config' if v == 0 else 'req.0'), 'i915': 'i915', 'amdgpu': 'amdgpu',
+                virtio_index.get(d['addr'], 0), 'config' if v == 0 else 'req.0'), 'i915': 'i915', 'amdgpu': 'amdgpu',
                 'nvidia': 'nvidia', 'snd_hda_intel': 'snd_hda_intel:card%d' % fn}.get(drv, drv)
             hwirq = str(v if per_device else hwbase + v)
             lines.append(line(irq, chip, hwirq, 'edge', act))
@@ -2539,7 +2705,8 @@ def write_acpi_tables(t, host, tables, oem):
         'MCFG': bytes(8) + (0xe0000000).to_bytes(8, 'little') + bytes([0, 0, 0, 0xff]) + bytes(4),
         'HPET': (0x8086a201).to_bytes(4, 'little') + bytes([0, 0, 0, 0]) + (0xfed00000).to_bytes(8, 'little') +
                 bytes([0, 0x80, 0, 0]),
-        'DMAR': dmar_body(host) if host['iommu'] == 'intel' else b'',
+        # the firmware's table, whether or not the kernel turned the units on
+        'DMAR': dmar_body(host) if host['dmar'] else b'',
         'IVRS': ivrs_body(),
         'SSDT': b'\x10\x0d\\_PR_' + bytes(8),
     }
@@ -2853,6 +3020,21 @@ def readiness_acs_override():
     return rd
 
 
+
+def readiness_vm_guest_q35():
+    """The q35 guests: kvm_amd loaded with nesting (svm passed through),
+    vhost-net and tun, no msr module; QEMU's ACPI tables with the DMAR of
+    its Intel IOMMU; interrupt remapping on (intremap=on) whatever
+    intel_iommu= says."""
+    return dict(
+        cpu=CPU_EPYC_MILAN_GUEST, msr=None, modules=['kvm_amd', 'vhost_net', 'tun'], params={},
+        builtin_params={}, meminfo=(16375012, 0, 0), config='boot', kconfig={},
+        compiler=('gcc-12 (Debian 12.2.0-14) 12.2.0', 120200),
+        acpi=['APIC', 'DMAR', 'DSDT', 'FACP', 'HPET', 'MCFG'], oem=('BOCHS', 'BXPC'),
+        interrupt_remapping=True, vulns=VULNS_EPYC_GUEST, cgroup=CGROUP2_CONTROLLERS, etc_group=ETC_GROUP_DEBIAN,
+        udev={'lib/udev/rules.d/50-udev-default.rules': UDEV_DEFAULT % {'kvm_mode': '0660'}},
+        kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
 READINESS = {
     'desktop-intel': readiness_desktop_intel,
     'desktop-vfio-bound': readiness_desktop_vfio_bound,
@@ -2862,6 +3044,8 @@ READINESS = {
     'vm-guest': readiness_vm_guest,
     'acs-override': readiness_acs_override,
     'desktop-vmd': readiness_desktop_intel,
+    'vm-guest-amd-cpu-intel-viommu': readiness_vm_guest_q35,
+    'vm-guest-amd-cpu-intel-viommu-off': readiness_vm_guest_q35,
 }
 
 
@@ -3020,7 +3204,8 @@ def kernel_config(name, host, rd):
         ('Security options', [
             ('KEYS', 'y'), ('SECURITY', 'y'), ('SECURITYFS', 'y'), ('SECCOMP', 'y'), ('SECCOMP_FILTER', 'y'),
             ('SECURITY_SELINUX', on(name == 'server-sriov')), ('SECURITY_APPARMOR', on(name in (
-                'desktop-vfio-bound', 'no-iommu', 'amd-desktop', 'acs-override'))),
+                'desktop-vfio-bound', 'no-iommu', 'amd-desktop', 'acs-override', 'vm-guest-amd-cpu-intel-viommu',
+                'vm-guest-amd-cpu-intel-viommu-off'))),
             ('SECURITY_LANDLOCK', on(not guest)),
         ]),
     ]
