@@ -15,14 +15,17 @@
 #include "vh-readiness-private.h"
 #include "vh-strv.h"
 
-static const char *vendor_iommu_param(const VhReadinessContext *c) {
-        return c->vendor == VH_CPU_AMD ? "amd_iommu" : "intel_iommu";
+/* The emulated IOMMU to suggest to a QEMU guest that has none: only then
+ * does the CPU vendor pick it (vh_iommu_kind_expected()). */
+static const char *guest_viommu(const VhReadinessContext *c) {
+        return vh_iommu_kind_expected(c) == VH_IOMMU_AMD
+                ? "-device amd-iommu with -machine q35"
+                : "-device intel-iommu,intremap=on with -machine q35,kernel-irqchip=split";
 }
 
-/* The matching emulated IOMMU for a QEMU guest. */
-static const char *guest_viommu(const VhReadinessContext *c) {
-        return c->vendor == VH_CPU_AMD ? "-device amd-iommu with -machine q35"
-                                       : "-device intel-iommu,intremap=on with -machine q35,kernel-irqchip=split";
+/* A VM that has a virtual IOMMU: described by its firmware, or active. */
+static bool guest_has_viommu(const VhReadinessContext *c) {
+        return c->iommu_kind != VH_IOMMU_NONE || c->host->iommu_enabled;
 }
 
 /* ---- cpu ---------------------------------------------------------------- */
@@ -81,10 +84,22 @@ static void check_cpu_hypervisor(VhReadinessContext *c) {
         if (!k)
                 return;
         CHECK_SUMMARY(c, k, "This host is a virtual machine guest");
-        CHECK_DETAIL(c, k, "The CPU flags include 'hypervisor'. Passing devices through from inside a guest needs a "
-                     "virtual IOMMU and nested virtualization from the outer hypervisor.");
-        CHECK_REMEDY(c, k, "Give the VM a virtual IOMMU (QEMU: -device intel-iommu,intremap=on with -machine q35,"
-                     "kernel-irqchip=split) and nested virtualization, or run vfiohost on the physical host.");
+        if (!guest_has_viommu(c)) {
+                CHECK_DETAIL(c, k, "The CPU flags include 'hypervisor'. Passing devices through from inside a guest "
+                             "needs a virtual IOMMU and nested virtualization from the outer hypervisor.");
+                CHECK_REMEDY(c, k, "Give the VM a virtual IOMMU (QEMU: -device intel-iommu,intremap=on with -machine "
+                             "q35,kernel-irqchip=split) and nested virtualization, or run vfiohost on the physical host.");
+                return;
+        }
+        /* It has one already: telling it to add one would be wrong. */
+        CHECK_DETAIL(c, k, "The CPU flags include 'hypervisor'. This VM has a virtual IOMMU (%s, %s); passing devices "
+                     "through from inside it also needs nested virtualization from the outer hypervisor.",
+                     vh_iommu_kind_info(c->iommu_kind)->name ?: "active", c->iommu_source ?: "/" VH_SYSFS_CLASS_IOMMU);
+        if (c->iommu_kind == VH_IOMMU_INTEL)
+                CHECK_REMEDY(c, k, "Devices the outer hypervisor assigns to this VM need its Intel vIOMMU in caching mode "
+                             "(QEMU: -device intel-iommu,intremap=on,caching-mode=on).");
+        else
+                CHECK_REMEDY(c, k, "Devices to pass on must first be assigned to this VM by the outer hypervisor.");
 }
 
 /* IA32_FEATURE_CONTROL (0x3a): bit 0 lock, bit 2 VMX outside SMX.
@@ -258,20 +273,22 @@ static void check_kvm_access(VhReadinessContext *c) {
 /* ---- iommu -------------------------------------------------------------- */
 
 static void check_iommu_firmware(VhReadinessContext *c) {
-        static const struct { const char *table, *what; } tables[] = {
-                { "DMAR", "Intel VT-d (ACPI DMAR table)" },
-                { "IVRS", "AMD-Vi (ACPI IVRS table)" },
-                { "IORT", "Arm SMMU (ACPI IORT table)" },
-        };
+        const VhIommuKindInfo *fw = vh_iommu_kind_info(c->firmware_iommu_kind);
+        VhIommuKind expected;
         VhCheck *k;
 
-        for (size_t i = 0; i < ELEMENTSOF(tables); i++)
-                if (vh_hostfs_exists(c->fs, VH_SYSFS_ACPI_TABLES, tables[i].table, NULL)) {
-                        k = vh_readiness_add(c, "iommu.firmware", "iommu", VH_CHECK_PASS, "/" VH_SYSFS_ACPI_TABLES);
-                        if (k)
-                                CHECK_SUMMARY(c, k, "The firmware describes an IOMMU: %s", tables[i].what);
+        if (fw->name) {
+                _cleanup_free_ char *source = NULL;
+
+                if (asprintf(&source, "/" VH_SYSFS_ACPI_TABLES "/%s", fw->table) < 0) {
+                        c->oom = true;
                         return;
                 }
+                k = vh_readiness_add(c, "iommu.firmware", "iommu", VH_CHECK_PASS, source);
+                if (k)
+                        CHECK_SUMMARY(c, k, "The firmware describes an IOMMU: %s (ACPI %s table)", fw->name, fw->table);
+                return;
+        }
 
         /* The kernel may still have one (device tree, virtual IOMMU): then
          * iommu.kernel passes and this is only worth knowing. */
@@ -279,55 +296,169 @@ static void check_iommu_firmware(VhReadinessContext *c) {
                              "/" VH_SYSFS_ACPI_TABLES);
         if (!k)
                 return;
-        CHECK_SUMMARY(c, k, "No ACPI DMAR, IVRS or IORT table: the firmware does not announce an IOMMU");
-        if (!c->host->iommu_enabled && c->guest)
+        CHECK_SUMMARY(c, k, "No ACPI DMAR, IVRS, IORT or VIOT table: the firmware does not announce an IOMMU");
+        if (c->host->iommu_enabled && c->iommu_kind != VH_IOMMU_NONE)
+                CHECK_DETAIL(c, k, "The kernel drives one all the same: %s (%s).", vh_iommu_kind_info(c->iommu_kind)->name,
+                             c->iommu_source);
+        if (c->host->iommu_enabled)
+                return;
+        /* Nothing describes an IOMMU: the CPU's vendor is the best guess at
+         * which one the machine has. */
+        expected = vh_iommu_kind_expected(c);
+        if (c->guest)
                 CHECK_REMEDY(c, k, "This VM has no virtual IOMMU: give it one in the hypervisor (QEMU: %s, or -device "
                              "virtio-iommu-pci).", guest_viommu(c));
-        else if (!c->host->iommu_enabled)
+        else
                 CHECK_REMEDY(c, k, "Enable %s in the firmware setup (often called VT-d, AMD IOMMU or SVM/IOMMU).",
-                             c->vendor == VH_CPU_AMD ? "the IOMMU (AMD-Vi)" : "VT-d");
+                             expected == VH_IOMMU_AMD ? "the IOMMU (AMD-Vi)" :
+                             expected == VH_IOMMU_INTEL ? "VT-d" : "the IOMMU");
+}
+
+/* The command-line parameter that turns the IOMMU off, if one does:
+ * "<param>=off..." for its kind, or the generic iommu=off. */
+static bool iommu_cmdline_off(const VhReadinessContext *c, const char *param, const char **ret_key,
+                              const char **ret_value) {
+        const char *value = param ? vh_cmdline_value(c, param) : NULL, *generic = vh_cmdline_value(c, "iommu");
+
+        if (value && strncmp(value, "off", 3) == 0) {
+                *ret_key = param;
+                *ret_value = value;
+                return true;
+        }
+        if (generic && strcmp(generic, "off") == 0) {
+                *ret_key = "iommu";
+                *ret_value = generic;
+                return true;
+        }
+        return false;
+}
+
+/* intel_iommu=on is needed unless the kernel enables VT-d by default. */
+static bool intel_iommu_default_on(const VhReadinessContext *c) {
+        return c->kconfig && vh_kconfig_get(c->kconfig, "INTEL_IOMMU_DEFAULT_ON") == VH_KCONFIG_BUILTIN;
+}
+
+/* Off on the command line: taking the word away is not enough where VT-d
+ * is off by default. */
+static void iommu_off_remedy(VhReadinessContext *c, VhCheck *k, VhIommuKind kind, const char *key,
+                             const char *value) {
+        const char *on = vh_cmdline_value(c, "intel_iommu");
+
+        if (kind == VH_IOMMU_INTEL && !intel_iommu_default_on(c) && !(on && strstr(on, "on")))
+                CHECK_REMEDY(c, k, "Replace %s=%s with intel_iommu=on on the kernel command line: %s.", key, value,
+                             vh_cmdline_remedy_hint());
+        else
+                CHECK_REMEDY(c, k, "Remove %s=%s from the kernel command line: %s.", key, value, vh_cmdline_remedy_hint());
+}
+
+static bool iommu_driver_missing(const VhReadinessContext *c, const VhIommuKindInfo *info) {
+        return info->kconfig && c->kconfig && vh_kconfig_get(c->kconfig, info->kconfig) == VH_KCONFIG_UNSET;
+}
+
+/* The platform describes an IOMMU the kernel did not turn on: the fix is
+ * the kernel's, never the firmware's or a vIOMMU to add. */
+static void iommu_kernel_remedy_described(VhReadinessContext *c, VhCheck *k) {
+        const VhIommuKindInfo *info = vh_iommu_kind_info(c->iommu_kind);
+        const char *key, *value, *on = info->param ? vh_cmdline_value(c, info->param) : NULL;
+
+        CHECK_DETAIL(c, k, "%s describes %s%s, but the kernel did not turn it on.", c->iommu_source, info->name,
+                     c->guest ? " (this VM's emulated IOMMU)" : "");
+
+        if (iommu_cmdline_off(c, info->param, &key, &value)) {
+                iommu_off_remedy(c, k, c->iommu_kind, key, value);
+                return;
+        }
+        if (iommu_driver_missing(c, info)) {
+                CHECK_REMEDY(c, k, "Use a kernel built with CONFIG_%s: this one has no %s driver.", info->kconfig,
+                             info->name);
+                return;
+        }
+        switch (c->iommu_kind) {
+        case VH_IOMMU_INTEL:
+                if (!intel_iommu_default_on(c) && !(on && strstr(on, "on")))
+                        CHECK_REMEDY(c, k, "Add intel_iommu=on to the kernel command line: %s.", vh_cmdline_remedy_hint());
+                else
+                        CHECK_REMEDY(c, k, "intel_iommu is on, yet the kernel did not enable VT-d: see dmesg | grep -e DMAR "
+                                     "-e IOMMU for why (a broken DMAR table needs a firmware update).");
+                break;
+        case VH_IOMMU_AMD:
+                CHECK_REMEDY(c, k, "AMD-Vi is on by default: see dmesg | grep AMD-Vi for why the kernel did not enable it "
+                             "(a broken IVRS table needs a firmware update).");
+                break;
+        case VH_IOMMU_ARM:
+                CHECK_REMEDY(c, k, "Use a kernel with the SMMU driver (CONFIG_ARM_SMMU_V3 or CONFIG_ARM_SMMU) and see "
+                             "dmesg | grep -i smmu for why it did not probe.");
+                break;
+        default:
+                CHECK_REMEDY(c, k, "Use a kernel with the %s driver and see dmesg for why it did not probe.", info->name);
+                break;
+        }
 }
 
 static void check_iommu_kernel(VhReadinessContext *c) {
+        _cleanup_free_ char *source = NULL;
+        VhIommuKind expected;
         VhCheck *k;
 
         if (c->host->iommu_enabled) {
                 k = vh_readiness_add(c, "iommu.kernel", "iommu", VH_CHECK_PASS,
                                      "/" VH_SYSFS_CLASS_IOMMU ", /" VH_SYSFS_IOMMU_GROUPS);
-                if (k)
+                if (!k)
+                        return;
+                if (c->iommu_kind != VH_IOMMU_NONE)
+                        CHECK_SUMMARY(c, k, "The kernel has an active IOMMU (%s) with %zu IOMMU groups",
+                                      vh_iommu_kind_info(c->iommu_kind)->name, c->host->n_groups);
+                else
                         CHECK_SUMMARY(c, k, "The kernel has an active IOMMU with %zu IOMMU groups", c->host->n_groups);
                 return;
         }
 
-        k = vh_readiness_add(c, "iommu.kernel", "iommu", VH_CHECK_FAIL, "/" VH_SYSFS_CLASS_IOMMU ", /" VH_SYSFS_IOMMU_GROUPS);
+        /* The firmware's table named the kind: it is a source too. */
+        if (asprintf(&source, "/" VH_SYSFS_CLASS_IOMMU ", /" VH_SYSFS_IOMMU_GROUPS "%s%s",
+                     c->iommu_source ? ", " : "", strempty(c->iommu_source)) < 0) {
+                c->oom = true;
+                return;
+        }
+        k = vh_readiness_add(c, "iommu.kernel", "iommu", VH_CHECK_FAIL, source);
         if (!k)
                 return;
         CHECK_SUMMARY(c, k, "The kernel has no active IOMMU: no IOMMU groups, devices cannot be isolated for VFIO");
+        if (c->iommu_kind != VH_IOMMU_NONE) {
+                iommu_kernel_remedy_described(c, k);
+                return;
+        }
+
+        /* Nothing describes one: the CPU's vendor picks the advice. */
+        expected = vh_iommu_kind_expected(c);
         if (c->guest)
                 CHECK_REMEDY(c, k, "This is a VM: give it a virtual IOMMU (QEMU: %s, or -device virtio-iommu-pci)%s.",
                              guest_viommu(c),
-                             c->vendor == VH_CPU_AMD ? "" : "; with an Intel vIOMMU boot the guest with intel_iommu=on");
-        else if (c->vendor == VH_CPU_AMD)
+                             expected == VH_IOMMU_AMD ? "" : "; with an Intel vIOMMU boot the guest with intel_iommu=on");
+        else if (expected == VH_IOMMU_AMD)
                 CHECK_REMEDY(c, k, "Enable the IOMMU (AMD-Vi) in the firmware setup; the kernel turns it on by default "
                              "unless amd_iommu=off is on the command line.");
-        else
+        else if (expected == VH_IOMMU_INTEL)
                 CHECK_REMEDY(c, k, "Enable VT-d in the firmware setup and add intel_iommu=on to the kernel command line: %s.",
                              vh_cmdline_remedy_hint());
+        else
+                CHECK_REMEDY(c, k, "Enable the IOMMU in the firmware setup and use a kernel with its driver.");
 }
 
 static void check_iommu_cmdline(VhReadinessContext *c) {
-        const char *param = vendor_iommu_param(c);
-        const char *value = vh_cmdline_value(c, param), *generic = vh_cmdline_value(c, "iommu");
+        VhIommuKind kind = vh_iommu_kind_expected(c);
+        const VhIommuKindInfo *info = vh_iommu_kind_info(kind);
+        const char *param = info->param;
+        const char *value = param ? vh_cmdline_value(c, param) : NULL, *key, *off;
         VhCheck *k;
 
-        if ((value && strncmp(value, "off", 3) == 0) || (generic && strcmp(generic, "off") == 0)) {
+        if (iommu_cmdline_off(c, param, &key, &off)) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_FAIL, "/" VH_PROC_CMDLINE);
                 if (!k)
                         return;
-                CHECK_SUMMARY(c, k, "The kernel command line turns the IOMMU off (%s=%s)",
-                              value ? param : "iommu", value ?: generic);
-                CHECK_REMEDY(c, k, "Remove %s=%s from the kernel command line: %s.",
-                             value ? param : "iommu", value ?: generic, vh_cmdline_remedy_hint());
+                CHECK_SUMMARY(c, k, "The kernel command line turns the IOMMU off (%s=%s)", key, off);
+                if (c->iommu_kind != VH_IOMMU_NONE)
+                        CHECK_DETAIL(c, k, "The IOMMU is %s (%s).", info->name, c->iommu_source);
+                iommu_off_remedy(c, k, kind, key, off);
                 return;
         }
 
@@ -340,21 +471,19 @@ static void check_iommu_cmdline(VhReadinessContext *c) {
 
         /* Nothing on the command line helps a kernel without the driver;
          * kernel.config-required says so too. */
-        if (c->vendor != VH_CPU_OTHER && c->kconfig &&
-            vh_kconfig_get(c->kconfig, c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU") == VH_KCONFIG_UNSET) {
+        if (iommu_driver_missing(c, info)) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_WARN, vh_kconfig_source(c->kconfig));
                 if (!k)
                         return;
-                CHECK_SUMMARY(c, k, "This kernel has no %s IOMMU driver (CONFIG_%s is not set)",
-                              c->vendor == VH_CPU_AMD ? "AMD" : "Intel", c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU");
+                CHECK_SUMMARY(c, k, "This kernel has no %s driver (CONFIG_%s is not set)", info->name, info->kconfig);
                 CHECK_REMEDY(c, k, "Use a kernel built with CONFIG_%s; no command-line option can enable it.",
-                             c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : "INTEL_IOMMU");
+                             info->kconfig);
                 return;
         }
 
         /* AMD-Vi is on by default in every kernel; not asking for it is fine
          * (precheck.sh's false FAIL). */
-        if (c->vendor == VH_CPU_AMD) {
+        if (kind == VH_IOMMU_AMD) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_PASS, "/" VH_PROC_CMDLINE);
                 if (k) {
                         CHECK_SUMMARY(c, k, "amd_iommu is on by default; nothing is needed on the command line");
@@ -363,18 +492,38 @@ static void check_iommu_cmdline(VhReadinessContext *c) {
                 return;
         }
 
-        if (c->vendor == VH_CPU_INTEL && c->kconfig &&
-            vh_kconfig_get(c->kconfig, "INTEL_IOMMU_DEFAULT_ON") == VH_KCONFIG_BUILTIN) {
+        if (kind == VH_IOMMU_INTEL && intel_iommu_default_on(c)) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_PASS, vh_kconfig_source(c->kconfig));
                 if (k)
                         CHECK_SUMMARY(c, k, "intel_iommu is on by default in this kernel (CONFIG_INTEL_IOMMU_DEFAULT_ON=y)");
                 return;
         }
 
-        if (c->host->iommu_enabled) {
+        /* The SMMU and virtio-iommu drivers have no switch of their own. */
+        if (!param && kind != VH_IOMMU_NONE) {
                 k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_PASS, "/" VH_PROC_CMDLINE);
                 if (k)
+                        CHECK_SUMMARY(c, k, "%s needs no option on the kernel command line", info->name);
+                return;
+        }
+
+        if (c->host->iommu_enabled) {
+                k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_PASS, "/" VH_PROC_CMDLINE);
+                if (!k)
+                        return;
+                if (param)
                         CHECK_SUMMARY(c, k, "The IOMMU is active without %s=on on the command line", param);
+                else
+                        CHECK_SUMMARY(c, k, "The IOMMU is active; nothing is needed on the command line");
+                return;
+        }
+
+        if (!param) {
+                /* No IOMMU described and no CPU vendor to guess one from:
+                 * iommu.kernel and iommu.firmware say what is missing. */
+                k = vh_readiness_add(c, "iommu.cmdline", "iommu", VH_CHECK_INFO, "/" VH_PROC_CMDLINE);
+                if (k)
+                        CHECK_SUMMARY(c, k, "No IOMMU is described or active: no command-line option to judge");
                 return;
         }
 
@@ -383,6 +532,8 @@ static void check_iommu_cmdline(VhReadinessContext *c) {
                 return;
         CHECK_SUMMARY(c, k, "%s=on is not on the kernel command line%s", param,
                       c->kconfig ? " and this kernel does not enable it by default" : "");
+        if (c->iommu_kind != VH_IOMMU_NONE)
+                CHECK_DETAIL(c, k, "The IOMMU is %s (%s).", info->name, c->iommu_source);
         CHECK_REMEDY(c, k, "Add %s=on to the kernel command line: %s.", param, vh_cmdline_remedy_hint());
 }
 
@@ -677,8 +828,9 @@ static void check_kconfig(VhReadinessContext *c, const char *id, bool required) 
         }
         _cleanup_free_ char *missing = NULL;
         size_t n_missing = 0, n_checked = 0;
+        /* KVM's module goes by the CPU, the IOMMU driver by the IOMMU. */
         const char *vendor = c->vendor == VH_CPU_AMD ? "KVM_AMD" : c->vendor == VH_CPU_INTEL ? "KVM_INTEL" : NULL;
-        const char *vendor_iommu = c->vendor == VH_CPU_AMD ? "AMD_IOMMU" : c->vendor == VH_CPU_INTEL ? "INTEL_IOMMU" : NULL;
+        const char *vendor_iommu = vh_iommu_kind_info(vh_iommu_kind_expected(c))->kconfig;
         VhCheck *k;
 
         if (!c->kconfig) {

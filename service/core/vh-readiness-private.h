@@ -13,6 +13,25 @@ typedef enum VhCpuVendor {
         VH_CPU_AMD,
 } VhCpuVendor;
 
+/* The IOMMU the platform has, whatever the CPU: a QEMU guest may pair any
+ * vCPU model with any emulated IOMMU, so the CPU vendor does not tell. */
+typedef enum VhIommuKind {
+        VH_IOMMU_NONE,                  /* none described, none recognised */
+        VH_IOMMU_INTEL,                 /* VT-d: ACPI DMAR, units dmarN */
+        VH_IOMMU_AMD,                   /* AMD-Vi: ACPI IVRS, units ivhdN */
+        VH_IOMMU_ARM,                   /* SMMU: ACPI IORT, units smmu* */
+        VH_IOMMU_VIRTIO,                /* virtio-iommu: ACPI VIOT */
+        _VH_IOMMU_KIND_MAX,
+} VhIommuKind;
+
+typedef struct VhIommuKindInfo {
+        const char *name;               /* "Intel VT-d"; NULL for VH_IOMMU_NONE */
+        const char *table;              /* the ACPI table that describes it */
+        const char *unit_prefix;        /* its sys/class/iommu entries; NULL: not recognisable by name */
+        const char *param;              /* its kernel parameter; NULL: none */
+        const char *kconfig;            /* its driver's symbol; NULL: none or several */
+} VhIommuKindInfo;
+
 /* What many checks read, read once per report. */
 typedef struct VhReadinessContext {
         const VhHostFs *fs;
@@ -23,8 +42,11 @@ typedef struct VhReadinessContext {
         char **cmdline;                 /* words of proc/cmdline */
         char **cpu_flags;               /* "flags" of the first processor in proc/cpuinfo */
         bool have_cpuinfo;
-        VhCpuVendor vendor;
+        VhCpuVendor vendor;             /* for the CPU's own virtualization (VT-x/SVM, kvm_intel/kvm_amd, MSRs) */
         bool guest;                     /* the hypervisor flag */
+        VhIommuKind iommu_kind;         /* the kernel's active units name it, else the firmware's table */
+        char *iommu_source;             /* the path that decided it; NULL with VH_IOMMU_NONE */
+        VhIommuKind firmware_iommu_kind;        /* from the ACPI tables alone */
         char *release;                  /* proc/sys/kernel/osrelease */
         unsigned release_major, release_minor;
         VhKconfig *kconfig;             /* NULL: unreadable */
@@ -49,6 +71,12 @@ bool vh_cpu_has_flag(const VhReadinessContext *c, const char *flag);
 bool vh_module_loaded(const VhReadinessContext *c, const char *name);
 /* Listed in modules.dep or modules.builtin for the running release. */
 bool vh_module_available(const VhReadinessContext *c, const char *name);
+/* Names, table, parameter and driver of a kind; all NULL for VH_IOMMU_NONE. */
+const VhIommuKindInfo *vh_iommu_kind_info(VhIommuKind kind);
+/* The IOMMU remedies speak of: the platform's; only when it describes none,
+ * the one that goes with the CPU (the firmware switch to turn on, the
+ * vIOMMU to add). VH_IOMMU_NONE when neither tells. */
+VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c);
 /* Where the kernel command line is configured, for remedies. */
 const char *vh_cmdline_remedy_hint(void);
 

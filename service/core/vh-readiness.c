@@ -97,6 +97,24 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
+static const VhIommuKindInfo iommu_kinds[_VH_IOMMU_KIND_MAX] = {
+        [VH_IOMMU_INTEL]  = { "Intel VT-d", "DMAR", "dmar", "intel_iommu", "INTEL_IOMMU" },
+        [VH_IOMMU_AMD]    = { "AMD-Vi", "IVRS", "ivhd", "amd_iommu", "AMD_IOMMU" },
+        /* arm-smmu names its units "smmu.0x...", arm-smmu-v3 "smmu3.0x..." */
+        [VH_IOMMU_ARM]    = { "Arm SMMU", "IORT", "smmu", NULL, NULL },
+        [VH_IOMMU_VIRTIO] = { "virtio-iommu", "VIOT", NULL, NULL, "VIRTIO_IOMMU" },
+};
+
+const VhIommuKindInfo *vh_iommu_kind_info(VhIommuKind kind) {
+        return &iommu_kinds[kind < _VH_IOMMU_KIND_MAX ? kind : VH_IOMMU_NONE];
+}
+
+VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c) {
+        if (c->iommu_kind != VH_IOMMU_NONE)
+                return c->iommu_kind;
+        return c->vendor == VH_CPU_AMD ? VH_IOMMU_AMD : c->vendor == VH_CPU_INTEL ? VH_IOMMU_INTEL : VH_IOMMU_NONE;
+}
+
 bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
         _cleanup_free_ char *underscored = strdup(name);
 
@@ -123,6 +141,42 @@ bool vh_module_loaded(const VhReadinessContext *c, const char *name) {
 bool vh_module_available(const VhReadinessContext *c, const char *name) {
         return vh_kernel_module_file_lists(c->fs, c->release, "modules.dep", name) ||
                 vh_kernel_module_file_lists(c->fs, c->release, "modules.builtin", name);
+}
+
+/* Which IOMMU the platform has. The kernel's active units say what it
+ * drives; the ACPI tables what the firmware (or the hypervisor's) describes,
+ * also when the kernel left it off. */
+static void context_load_iommu(VhReadinessContext *c) {
+        _cleanup_strv_free_ char **units = NULL;
+
+        for (VhIommuKind k = VH_IOMMU_NONE + 1; k < _VH_IOMMU_KIND_MAX; k++)
+                if (vh_hostfs_exists(c->fs, VH_SYSFS_ACPI_TABLES, iommu_kinds[k].table, NULL)) {
+                        c->firmware_iommu_kind = k;
+                        break;
+                }
+
+        if (vh_hostfs_list_dir(c->fs, &units, VH_SYSFS_CLASS_IOMMU, NULL) >= 0)
+                STRV_FOREACH(u, units)
+                        for (VhIommuKind k = VH_IOMMU_NONE + 1; k < _VH_IOMMU_KIND_MAX; k++) {
+                                const char *prefix = iommu_kinds[k].unit_prefix;
+
+                                if (!prefix || strncmp(*u, prefix, strlen(prefix)) != 0)
+                                        continue;
+                                c->iommu_kind = k;
+                                if (asprintf(&c->iommu_source, "/" VH_SYSFS_CLASS_IOMMU "/%s", *u) < 0) {
+                                        c->iommu_source = NULL;
+                                        c->oom = true;
+                                }
+                                return;
+                        }
+
+        if (c->firmware_iommu_kind == VH_IOMMU_NONE)
+                return;
+        c->iommu_kind = c->firmware_iommu_kind;
+        if (asprintf(&c->iommu_source, "/" VH_SYSFS_ACPI_TABLES "/%s", iommu_kinds[c->iommu_kind].table) < 0) {
+                c->iommu_source = NULL;
+                c->oom = true;
+        }
 }
 
 static void context_load(VhReadinessContext *c) {
@@ -156,6 +210,7 @@ static void context_load(VhReadinessContext *c) {
                 }
         }
         c->guest = vh_cpu_has_flag(c, "hypervisor");
+        context_load_iommu(c);
 
         if (vh_kernel_release(c->fs, &c->release) >= 0 &&
             sscanf(c->release, "%u.%u", &c->release_major, &c->release_minor) != 2)
@@ -168,6 +223,7 @@ static void context_load(VhReadinessContext *c) {
 static void context_done(VhReadinessContext *c) {
         vh_strv_free(c->cmdline);
         vh_strv_free(c->cpu_flags);
+        free(c->iommu_source);
         free(c->release);
         vh_kconfig_free(c->kconfig);
         free(c->modules);

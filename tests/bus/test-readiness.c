@@ -409,6 +409,9 @@ static const HostCase host_cases[] = {
         { "desktop-vmd", "ready", "" },
         { "no-iommu", "not-ready", "iommu.kernel vfio.modules kernel.config-required" },
         { "vm-guest", "not-ready", "cpu.virtualization kvm.device iommu.kernel vfio.modules kernel.config-required" },
+        /* an AMD vCPU with QEMU's Intel IOMMU: judged by the IOMMU */
+        { "vm-guest-amd-cpu-intel-viommu", "ready", "" },
+        { "vm-guest-amd-cpu-intel-viommu-off", "not-ready", "iommu.kernel iommu.cmdline" },
 };
 
 static const HostCase *host_case(const char *host) {
@@ -448,6 +451,18 @@ static void test_get_readiness(Fixture *fx, gconstpointer data) {
                 g_assert_nonnull(strstr(report_find(r, "iommu.kernel")->remedy, "virtual IOMMU"));
                 g_assert_nonnull(strstr(report_find(r, "cpu.virtualization")->remedy, "nested"));
                 g_assert_nonnull(strstr(report_find(r, "vfio.modules")->remedy, "CONFIG_VFIO"));
+        }
+        if (g_str_equal(hc->host, "vm-guest-amd-cpu-intel-viommu"))
+                g_assert_cmpstr(report_find(r, "iommu.cmdline")->summary, ==,
+                                "intel_iommu=on is on the kernel command line");
+        if (g_str_equal(hc->host, "vm-guest-amd-cpu-intel-viommu-off")) {
+                const Check *cmdline = report_find(r, "iommu.cmdline"), *kernel = report_find(r, "iommu.kernel");
+
+                g_assert_cmpstr(cmdline->summary, ==, "The kernel command line turns the IOMMU off (intel_iommu=off)");
+                g_assert_nonnull(strstr(kernel->remedy, "intel_iommu=on"));
+                g_assert_null(strstr(kernel->remedy, "virtual IOMMU"));
+                g_assert_null(strstr(kernel->remedy, "amd_iommu"));
+                g_assert_null(strstr(kernel->remedy, "amd-iommu"));
         }
 }
 
@@ -616,8 +631,10 @@ static void test_ctl_json(Fixture *fx, gconstpointer data) {
                 g_assert_cmpstr(a->source, ==, b->source);
         }
         if (!ready) {
-                static const char *const must_fail[] = { "iommu.kernel", "vfio.modules" };
-                for (size_t i = 0; i < G_N_ELEMENTS(must_fail); i++) {
+                /* every failure the host case names, each with its remedy */
+                g_auto(GStrv) must_fail = g_strsplit(hc->failed, " ", -1);
+                g_assert_nonnull(strstr(hc->failed, "iommu.kernel"));
+                for (size_t i = 0; must_fail[i]; i++) {
                         const Check *c = report_find(json, must_fail[i]);
                         g_assert_nonnull(c);
                         g_assert_cmpstr(c->result, ==, "fail");
@@ -653,6 +670,12 @@ static void test_ctl_text(Fixture *fx, gconstpointer data) {
                 g_assert_nonnull(strstr(run->out, "FAIL"));
                 g_assert_nonnull(strstr(run->out, "→ "));
                 g_assert_nonnull(strstr(last, "failed"));
+        }
+        if (g_str_equal(hc->host, "vm-guest-amd-cpu-intel-viommu-off")) {
+                /* the case as the user reads it */
+                g_assert_nonnull(strstr(run->out, "The kernel command line turns the IOMMU off (intel_iommu=off)"));
+                g_assert_null(strstr(run->out, "amd_iommu"));
+                g_assert_null(strstr(run->out, "give it a virtual IOMMU"));
         }
 }
 
@@ -850,6 +873,8 @@ int main(int argc, char **argv) {
         ADD("/readiness/ctl-text/amd-desktop", "amd-desktop", setup_shared, test_ctl_text);
         ADD("/readiness/ctl-text/vm-guest", "vm-guest", setup_shared, test_ctl_text);
         ADD("/readiness/ctl-text/no-iommu", "no-iommu", setup_shared, test_ctl_text);
+        ADD("/readiness/ctl-text/vm-guest-amd-cpu-intel-viommu-off", "vm-guest-amd-cpu-intel-viommu-off", setup_shared,
+            test_ctl_text);
         ADD("/readiness/ctl-device", "desktop-intel", setup_shared, test_ctl_device);
         ADD("/readiness/device-option", "desktop-intel", setup_shared, test_device_option);
         ADD("/readiness/property/host-checks-only", "desktop-intel", setup_shared, test_property_host_only);

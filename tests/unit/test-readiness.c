@@ -147,6 +147,18 @@ static const HostExpectation host_expectations[] = {
                 P, P, P,
                 P, P, P,
                 I, P, P, P, W, R, P, P } },     /* mitigations=off */
+        { "vm-guest-amd-cpu-intel-viommu", TRUE, {
+                P, I, I, P, W, P,               /* svm passed through, a guest, no msr module */
+                P, P, P, I, P, P, P, P,         /* QEMU's DMAR, dmar0, intel_iommu=on: judged as Intel */
+                P, P, I,                        /* vfio loaded; 6.1: no iommufd */
+                P, P, P,
+                I, P, P, P, W, P, P, P } },
+        { "vm-guest-amd-cpu-intel-viommu-off", FALSE, {
+                P, I, I, P, W, P,
+                P, F, F, I, I, P, P, A,         /* DMAR, but intel_iommu=off: no groups */
+                P, P, I,
+                P, P, P,
+                I, P, P, P, W, P, P, P } },
 };
 
 /* ---------- running a report ---------- */
@@ -355,6 +367,25 @@ static void expect_absent(const Run *r, const char *id) {
                 if (strstr(_h, _n)) \
                         g_error("'%s' contains '%s'", _h, _n); \
         } while (0)
+
+/* No check of the report speaks of an IOMMU the host does not have. */
+static void assert_report_not_mentions(const Run *r, const char *needle) {
+        for (size_t i = 0; i < r->report->n_checks; i++) {
+                const VhCheck *k = &r->report->checks[i];
+
+                if (strstr(k->summary, needle) || strstr(k->detail, needle) || strstr(k->remedy, needle)) {
+                        dump(r->report);
+                        g_error("%s on %s mentions '%s'", k->id, r->root, needle);
+                }
+        }
+}
+
+static void assert_not_amd_iommu(const Run *r) {
+        assert_report_not_mentions(r, "amd_iommu");
+        assert_report_not_mentions(r, "amd-iommu");
+        assert_report_not_mentions(r, "AMD-Vi");
+        assert_report_not_mentions(r, "AMD_IOMMU");
+}
 
 /* ---------- fixtures: a read-only tree or a writable copy ---------- */
 
@@ -585,6 +616,7 @@ static void test_not_ready_reasons(void) {
         static const struct { const char *host; const char *fails; } cases[] = {
                 { "no-iommu", "iommu.kernel vfio.modules kernel.config-required" },
                 { "vm-guest", "cpu.virtualization kvm.device iommu.kernel vfio.modules kernel.config-required" },
+                { "vm-guest-amd-cpu-intel-viommu-off", "iommu.kernel iommu.cmdline" },
         };
 
         for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
@@ -599,6 +631,70 @@ static void test_not_ready_reasons(void) {
                 joined = g_strjoinv(" ", (char **) fails->pdata);
                 g_assert_cmpstr(joined, ==, cases[c].fails);
         }
+        n_tests_done++;
+}
+
+/* A QEMU guest with an AMD vCPU and QEMU's Intel IOMMU: every IOMMU check
+ * goes by the IOMMU (DMAR, dmar0), not by the CPU's vendor_id. */
+static void test_amd_cpu_intel_viommu(void) {
+        g_autoptr(Run) r = run_host("vm-guest-amd-cpu-intel-viommu", NULL);
+        g_autofree char *dir = vh_unit_host_dir("vm-guest-amd-cpu-intel-viommu");
+        g_autofree char *cpuinfo = vh_unit_read_file(dir, "proc/cpuinfo");
+        const VhCheck *k;
+
+        /* the fixture is what it claims */
+        assert_contains(cpuinfo, "vendor_id\t: AuthenticAMD");
+        assert_contains(cpuinfo, " hypervisor ");
+
+        g_assert_true(r->report->ready);
+        k = expect(r, "iommu.cmdline", P);
+        g_assert_cmpstr(k->summary, ==, "intel_iommu=on is on the kernel command line");
+        k = expect(r, "iommu.firmware", P);
+        assert_contains(k->summary, "Intel VT-d (ACPI DMAR table)");
+        g_assert_cmpstr(k->source, ==, "/sys/firmware/acpi/tables/DMAR");
+        k = expect(r, "iommu.kernel", P);
+        assert_contains(k->summary, "Intel VT-d");
+        /* it has a vIOMMU: not told to add one */
+        k = expect(r, "cpu.hypervisor", I);
+        assert_contains(k->detail, "Intel VT-d");
+        assert_not_contains(k->remedy, "Give the VM a virtual IOMMU");
+        assert_contains(k->remedy, "caching-mode=on");
+        /* the CPU's own virtualization still goes by the CPU */
+        k = expect(r, "cpu.virtualization", P);
+        assert_contains(k->summary, "AMD-V");
+        k = expect(r, "kvm.nested", P);
+        assert_contains(k->summary, "kvm_amd");
+        expect(r, "kernel.config-required", P);
+        assert_not_amd_iommu(r);
+        n_tests_done++;
+}
+
+/* The issue's case: the same VM booted with intel_iommu=off. NOT READY,
+ * and the failures name the Intel IOMMU and intel_iommu=off, never AMD's
+ * parameter nor a vIOMMU to add (it has one). */
+static void test_amd_cpu_intel_viommu_off(void) {
+        g_autoptr(Run) r = run_host("vm-guest-amd-cpu-intel-viommu-off", NULL);
+        const VhCheck *k;
+
+        g_assert_false(r->report->ready);
+        g_assert_false(r->host->iommu_enabled);
+        k = expect(r, "iommu.firmware", P);
+        assert_contains(k->summary, "DMAR");
+        k = expect(r, "iommu.cmdline", F);
+        g_assert_cmpstr(k->summary, ==, "The kernel command line turns the IOMMU off (intel_iommu=off)");
+        assert_contains(k->remedy, "intel_iommu=off");
+        assert_contains(k->remedy, "intel_iommu=on");
+        k = expect(r, "iommu.kernel", F);
+        assert_contains(k->remedy, "intel_iommu=off");
+        assert_contains(k->remedy, "intel_iommu=on");
+        assert_not_contains(k->remedy, "virtual IOMMU");
+        assert_not_contains(k->remedy, "give it");
+        assert_not_contains(k->remedy, "-device");
+        assert_contains(k->detail, "Intel VT-d");
+        assert_contains(k->source, "/sys/firmware/acpi/tables/DMAR");
+        k = expect(r, "cpu.hypervisor", I);
+        assert_not_contains(k->remedy, "Give the VM a virtual IOMMU");
+        assert_not_amd_iommu(r);
         n_tests_done++;
 }
 
@@ -940,6 +1036,138 @@ static void test_iommu_cmdline_amd(Fixture *f, gconstpointer data) {
         g_clear_pointer(&c, g_free);
         c = g_strconcat(base, " iommu=off", NULL);
         cmdline_case(f, c, F, &r4);
+}
+
+/* The Intel vIOMMU booted off, whatever the vCPU says it is (QEMU's -cpu
+ * max under TCG reports either vendor): the verdict and the reasons are the
+ * same. */
+static void test_intel_viommu_any_cpu(Fixture *f, gconstpointer data) {
+        static const char *const vendors[] = { "AuthenticAMD", "GenuineIntel", "HygonGenuine" };
+        const char *current = "AuthenticAMD";
+
+        for (size_t i = 0; i < G_N_ELEMENTS(vendors); i++) {
+                g_autoptr(Run) r = NULL;
+                g_autofree char *failed = NULL;
+                g_autoptr(GPtrArray) fails = g_ptr_array_new();
+                const VhCheck *k;
+
+                if (!g_str_equal(current, vendors[i]))
+                        replace(f, "proc/cpuinfo", current, vendors[i]);
+                current = vendors[i];
+                r = run_copy(f, NULL);
+                for (size_t c = 0; c < r->report->n_checks; c++)
+                        if (r->report->checks[c].result == VH_CHECK_FAIL)
+                                g_ptr_array_add(fails, (gpointer) r->report->checks[c].id);
+                g_ptr_array_add(fails, NULL);
+                failed = g_strjoinv(" ", (char **) fails->pdata);
+                g_test_message("vendor %s: failed %s", vendors[i], failed);
+                g_assert_cmpstr(failed, ==, "iommu.kernel iommu.cmdline");
+                k = expect(r, "iommu.cmdline", F);
+                assert_contains(k->summary, "(intel_iommu=off)");
+                k = expect(r, "iommu.kernel", F);
+                assert_contains(k->remedy, "intel_iommu=on");
+                assert_not_contains(k->remedy, "virtual IOMMU");
+                assert_not_amd_iommu(r);
+        }
+}
+
+/* The Intel vIOMMU guest's kernel options go by the IOMMU: AMD_IOMMU is not
+ * asked of it (its CPU is AMD), INTEL_IOMMU and INTEL_IOMMU_DEFAULT_ON
+ * count. */
+static void test_intel_viommu_kconfig(Fixture *f, gconstpointer data) {
+        static const char config[] = "boot/config-6.1.0-18-amd64";
+        static const char base[] = "BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=UUID=7e4b1c2d-5a6f-4e3b-9c8d-0a1b2c3d4e5f "
+                                   "ro console=ttyS0,115200n8";
+        const VhCheck *k;
+
+        /* no AMD IOMMU driver: nothing missing for an Intel IOMMU */
+        replace(f, config, "\nCONFIG_AMD_IOMMU=y\n", "\n# CONFIG_AMD_IOMMU is not set\n");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "kernel.config-required", P);
+                expect(r, "iommu.cmdline", F);
+        }
+        /* intel_iommu=off taken away, VT-d off by default: warn, add =on */
+        set_cmdline(f, base);
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "iommu.cmdline", W);
+                assert_contains(k->summary, "intel_iommu=on is not on the kernel command line");
+                assert_contains(k->remedy, "Add intel_iommu=on");
+                k = expect(r, "iommu.kernel", F);
+                assert_contains(k->remedy, "Add intel_iommu=on");
+                assert_not_amd_iommu(r);
+        }
+        /* on by default in this kernel */
+        replace(f, config, "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set", "CONFIG_INTEL_IOMMU_DEFAULT_ON=y");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "iommu.cmdline", P);
+                assert_contains(k->summary, "INTEL_IOMMU_DEFAULT_ON");
+                g_assert_cmpstr(k->source, ==, "/boot/config-6.1.0-18-amd64");
+        }
+        /* no Intel IOMMU driver: the kernel is the fix */
+        replace(f, config, "\nCONFIG_INTEL_IOMMU=y\n", "\n# CONFIG_INTEL_IOMMU is not set\n");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "kernel.config-required", F);
+                g_assert_cmpstr(k->detail, ==, "Not set: CONFIG_INTEL_IOMMU.");
+                k = expect(r, "iommu.cmdline", W);
+                assert_contains(k->summary, "CONFIG_INTEL_IOMMU");
+                k = expect(r, "iommu.kernel", F);
+                assert_contains(k->remedy, "CONFIG_INTEL_IOMMU");
+                assert_not_amd_iommu(r);
+        }
+}
+
+/* The mirror image: an Intel CPU (a guest, as QEMU allows) whose firmware
+ * describes AMD-Vi (IVRS) that the kernel left off. The remedies are
+ * AMD-Vi's; nothing about intel_iommu, VT-d or a vIOMMU to add. */
+static void test_amd_viommu_intel_cpu(Fixture *f, gconstpointer data) {
+        g_autoptr(Run) r = NULL;
+        const VhCheck *k;
+
+        replace(f, "proc/cpuinfo", " rdrand ", " rdrand hypervisor ");
+        strip_iommu(f);
+        vh_unit_unlink(f->copy, "sys/firmware/acpi/tables/DMAR");
+        vh_unit_write_file(f->copy, "sys/firmware/acpi/tables/IVRS", "IVRS");
+        r = run_copy(f, NULL);
+        g_assert_false(r->report->ready);
+        k = expect(r, "iommu.firmware", P);
+        assert_contains(k->summary, "AMD-Vi");
+        k = expect(r, "iommu.cmdline", P);
+        assert_contains(k->summary, "amd_iommu is on by default");
+        k = expect(r, "iommu.kernel", F);
+        assert_contains(k->remedy, "AMD-Vi");
+        assert_not_contains(k->remedy, "intel_iommu");
+        assert_not_contains(k->remedy, "VT-d");
+        assert_not_contains(k->remedy, "virtual IOMMU");
+        k = expect(r, "cpu.hypervisor", I);
+        assert_not_contains(k->remedy, "Give the VM a virtual IOMMU");
+        /* KVM's module still goes by the CPU */
+        expect(r, "kernel.config-required", P);
+        k = expect(r, "kvm.nested", P);
+        assert_contains(k->summary, "kvm_intel");
+}
+
+/* Without an ACPI table the kernel's units name the IOMMU: ivhd0 is AMD-Vi
+ * even where the CPU says GenuineIntel. */
+static void test_iommu_kind_from_units(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        vh_unit_unlink(f->copy, "sys/firmware/acpi/tables/IVRS");
+        replace(f, "proc/cpuinfo", "AuthenticAMD", "GenuineIntel");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "iommu.firmware", I);
+                assert_contains(k->detail, "AMD-Vi (/sys/class/iommu/ivhd0)");
+                k = expect(r, "iommu.kernel", P);
+                assert_contains(k->summary, "AMD-Vi");
+                k = expect(r, "iommu.cmdline", P);
+                assert_contains(k->summary, "amd_iommu is on by default");
+                assert_report_not_mentions(r, "intel_iommu");
+                g_assert_true(r->report->ready);
+        }
 }
 
 static void test_iommu_passthrough(void) {
@@ -1559,7 +1787,7 @@ static void test_device_unknown(void) {
 static void test_every_function(void) {
         static const char *const hosts[] = {
                 "desktop-intel", "desktop-vfio-bound", "server-sriov", "no-iommu", "amd-desktop", "vm-guest",
-                "acs-override", "desktop-vmd",
+                "acs-override", "desktop-vmd", "vm-guest-amd-cpu-intel-viommu", "vm-guest-amd-cpu-intel-viommu-off",
         };
 
         for (size_t h = 0; h < G_N_ELEMENTS(hosts); h++) {
@@ -1644,6 +1872,8 @@ int main(int argc, char **argv) {
         ADD_FUNC("/readiness/host/vm-guest-reasons", test_vm_guest_reasons);
         ADD_FUNC("/readiness/host/amd-without-amd-iommu-on", test_amd_without_amd_iommu_on);
         ADD_FUNC("/readiness/host/not-ready-reasons", test_not_ready_reasons);
+        ADD_FUNC("/readiness/host/amd-cpu-intel-viommu", test_amd_cpu_intel_viommu);
+        ADD_FUNC("/readiness/host/amd-cpu-intel-viommu-off", test_amd_cpu_intel_viommu_off);
         ADD_FUNC("/readiness/host/result-names", test_result_names);
 
         ADD_COPY("/readiness/cpu/vtx-disabled", "desktop-intel", test_cpu_vtx_disabled);
@@ -1660,6 +1890,10 @@ int main(int argc, char **argv) {
         ADD_COPY("/readiness/iommu/kernel", "amd-desktop", test_iommu_kernel);
         ADD_COPY("/readiness/iommu/cmdline-intel", "desktop-intel", test_iommu_cmdline_intel);
         ADD_COPY("/readiness/iommu/cmdline-amd", "amd-desktop", test_iommu_cmdline_amd);
+        ADD_COPY("/readiness/iommu/intel-viommu-any-cpu", "vm-guest-amd-cpu-intel-viommu-off", test_intel_viommu_any_cpu);
+        ADD_COPY("/readiness/iommu/intel-viommu-kconfig", "vm-guest-amd-cpu-intel-viommu-off", test_intel_viommu_kconfig);
+        ADD_COPY("/readiness/iommu/amd-viommu-intel-cpu", "desktop-intel", test_amd_viommu_intel_cpu);
+        ADD_COPY("/readiness/iommu/kind-from-units", "amd-desktop", test_iommu_kind_from_units);
         ADD_FUNC("/readiness/iommu/passthrough", test_iommu_passthrough);
         ADD_COPY("/readiness/iommu/interrupt-remapping", "desktop-intel", test_interrupt_remapping);
         ADD_FUNC("/readiness/iommu/acs-override", test_acs_override);
