@@ -1,0 +1,237 @@
+#!/bin/sh
+# Guest 1's scenarios (docs/testing.md, "End to end in QEMU"). Each one
+# records what it did and what the kernel showed under $R/NAME; the host's
+# judge (tests/e2e/judge-guest1.c) decides. Device addresses are fixed by
+# tests/e2e/guest1/qemu.sh.
+. /usr/lib/vh-guest-lib.sh
+
+NIC=0000:00:02.0        # e1000e, the default route
+EDU=0000:00:03.0        # edu: no driver, no reset
+NVME=0000:01:00.0       # behind root port rp1, ext4 with data
+RNG=0000:02:00.0        # virtio-rng behind root port rp2
+BR_A=0000:03:01.0       # two virtio-rng behind a pcie-pci-bridge:
+BR_B=0000:03:02.0       # one IOMMU group with the bridge
+
+group_of() {
+        basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
+}
+
+ctl() {
+        vfiohostctl --no-ask-password "$@"
+}
+
+main() {
+        scenario boot
+        snap boot
+        scenario_end
+
+        # Before anything else: vfio-pci is not loaded, nothing runs.
+        scenario activation
+        step modules-before cat /proc/modules
+        step pid-before pidof vfiohostd
+        step status ctl status --json
+        step pid-after pidof vfiohostd
+        scenario_end
+
+        scenario inventory
+        snap sysfs
+        step list ctl list --json
+        step groups ctl groups --json
+        scenario_end
+
+        scenario readiness
+        step check ctl check --json
+        step modules-after cat /proc/modules
+        scenario_end
+
+        scenario route-critical
+        snap before
+        step bind ctl bind "$NIC" --json
+        snap after
+        scenario_end
+
+        scenario nic-bind
+        ip route del default
+        snap before
+        step bind ctl bind "$NIC" --json
+        snap bound
+        step vfio vh-vfio-client "$NIC" "$(group_of "$NIC")"
+        step unbind ctl unbind "$NIC" --json
+        # e1000e brings its interface back asynchronously.
+        n=0
+        while [ "$n" -lt 50 ] && [ ! -d "/sys/bus/pci/devices/$NIC/net" ]; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        snap restored
+        ip link set eth0 up
+        ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
+        ip route add default via 10.0.2.2 dev eth0
+        snap route-back
+        scenario_end
+
+        scenario bridge-group
+        snap before
+        step bind-one ctl bind "$BR_A" --json
+        snap after-refusal
+        step bind-group ctl bind --group "$BR_A" --json
+        snap bound
+        step unbind-group ctl unbind --group "$BR_A" --json
+        snap restored
+        scenario_end
+
+        scenario nvme-critical
+        mkdir -p /mnt/nvme
+        mount -t ext4 /dev/nvme0n1 /mnt/nvme
+        snap mounted
+        step bind-mounted ctl bind "$NVME" --json
+        snap after-refusal
+        umount /mnt/nvme
+        step bind ctl bind "$NVME" --json
+        snap bound
+        step unbind ctl unbind "$NVME" --json
+        n=0
+        while [ "$n" -lt 50 ] && [ ! -e /dev/nvme0n1 ]; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        step mount mount -t ext4 /dev/nvme0n1 /mnt/nvme
+        step data cat /mnt/nvme/vfiohost-e2e.txt
+        umount /mnt/nvme
+        snap restored
+        scenario_end
+
+        scenario in-use
+        step bind ctl bind "$RNG" --json
+        grp=$(group_of "$RNG")
+        vh-vfio-client --hold "$RNG" "$grp" >"$S/holder.out" 2>&1 &
+        holder=$!
+        n=0
+        while [ "$n" -lt 100 ] && ! grep -q holding "$S/holder.out"; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        snap held
+        step unbind ctl unbind "$RNG" --json
+        snap after-unbind
+        step unbind-dry ctl unbind --dry-run "$RNG" --json
+        step bind-dry ctl bind --dry-run "$EDU" --json
+        step bind-group-dry ctl bind --group --dry-run "$BR_A" --json
+        snap after-dry
+        kill "$holder"
+        wait "$holder" 2>/dev/null
+        step unbind-free ctl unbind "$RNG" --json
+        snap restored
+        scenario_end
+
+        scenario twice
+        step bind-1 ctl bind "$RNG" --json
+        snap bound-1
+        trace_daemon "$S/bind-2.trace"
+        step bind-2 ctl bind "$RNG" --json
+        untrace_daemon
+        snap bound-2
+        step unbind-1 ctl unbind "$RNG" --json
+        snap unbound-1
+        trace_daemon "$S/unbind-2.trace"
+        step unbind-2 ctl unbind "$RNG" --json
+        untrace_daemon
+        snap unbound-2
+        scenario_end
+
+        scenario idle-exit
+        step bind ctl bind "$RNG" --json
+        echo "$(pidof vfiohostd)" >"$S/pid-1"
+        wait_daemon_gone 60
+        echo $? >"$S/gone.rc"
+        snap idle
+        step show ctl show "$RNG" --json
+        echo "$(pidof vfiohostd)" >"$S/pid-2"
+        step unbind ctl unbind "$RNG" --json
+        snap restored
+        scenario_end
+
+        scenario kill-mid-bind
+        step status ctl status --json
+        pid=$(pidof vfiohostd)
+        # SIGKILL on entering the first write to the second function (its
+        # driver_override): the first is on vfio-pci by then. (A count
+        # such as when=2 would not do: strace counts per thread, and each
+        # sysfs write has a thread of its own.)
+        strace -f -qq -p "$pid" -o "$S/strace.log" -e trace=write -P "/sys/bus/pci/devices/$BR_B/driver_override" \
+                -e inject=write:signal=KILL &
+        tracer=$!
+        sleep 2
+        step bind ctl bind --group "$BR_A" --json
+        wait_daemon_gone 30
+        echo $? >"$S/gone.rc"
+        wait "$tracer" 2>/dev/null
+        snap killed
+        step status-2 ctl status --json
+        wait_reconciled 60
+        snap reconciled
+        step show ctl show "$BR_A" --json
+        # Whatever reconcile chose, leave the boot state for what follows.
+        ctl unbind --group "$BR_A" --json >"$S/cleanup.out" 2>&1
+        snap cleaned
+        scenario_end
+
+        scenario unprivileged
+        snap before
+        step bind as_user vfiohostctl --no-ask-password bind "$RNG" --json
+        snap after-bind
+        step root-bind ctl bind "$RNG" --json
+        snap bound
+        step unbind as_user vfiohostctl --no-ask-password unbind "$RNG" --json
+        snap after-unbind
+        step root-unbind ctl unbind "$RNG" --json
+        scenario_end
+
+        scenario final
+        snap final
+        scenario_end
+}
+
+# busybox's own setpriv lacks --reuid: Debian's, by path.
+as_user() {
+        /usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups "$@"
+}
+
+# The daemon's writes and opens, for "wrote nothing".
+trace_daemon() {
+        strace -f -qq -p "$(pidof vfiohostd)" -o "$1" -e trace=write,pwrite64,openat,openat2,unlink,unlinkat,rename,renameat,renameat2 &
+        TRACER=$!
+        sleep 2
+}
+
+untrace_daemon() {
+        sleep 1
+        kill "$TRACER"
+        wait "$TRACER" 2>/dev/null
+}
+
+wait_reconciled() {
+        n=0
+        while [ "$n" -lt $(($1 * 10)) ]; do
+                vfiohostctl status --json 2>/dev/null | grep -q '"reconciling" *: *false' && return 0
+                sleep 0.1
+                n=$((n + 1))
+        done
+        return 1
+}
+
+iommu_off() {
+        scenario readiness-off
+        snap sysfs
+        step check ctl check --json
+        step cmdline cat /proc/cmdline
+        step cpuinfo grep -m1 vendor_id /proc/cpuinfo
+        step acpi ls /sys/firmware/acpi/tables
+        scenario_end
+}
+
+case ${1:-main} in
+main) main ;;
+iommu-off) iommu_off ;;
+*) echo "unknown mode $1" >&2; exit 2 ;;
+esac

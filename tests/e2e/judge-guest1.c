@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Judges guest 1 (tests/e2e/guest1/scenarios.sh) from what it recorded:
+ * one test case per scenario. VH_E2E_RESULTS names the results directory;
+ * its "main" and "iommu-off" subdirectories are the two boots. */
+
+#include <string.h>
+
+#include "judge.h"
+
+#define NIC   "0000:00:02.0"
+#define EDU   "0000:00:03.0"
+#define NVME  "0000:01:00.0"
+#define RNG   "0000:02:00.0"
+#define BR_A  "0000:03:01.0"
+#define BR_B  "0000:03:02.0"
+
+#define ERR_PREFIX "org.vfiohost.Error."
+
+static char *main_dir, *off_dir;
+
+/* A file of the boot's own directory (console.log, dbus-daemon.log, dmesg). */
+static char *boot_file(const char *dir, const char *name) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        char *contents = NULL;
+
+        if (!g_file_get_contents(path, &contents, NULL, NULL))
+                judge_fail("%s was not recorded", path);
+        return contents;
+}
+
+static const char *json_str(struct json_object *j, const char *key) {
+        struct json_object *v;
+
+        return j && json_object_object_get_ex(j, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static struct json_object *json_get(struct json_object *j, const char *key) {
+        struct json_object *v;
+
+        return j && json_object_object_get_ex(j, key, &v) ? v : NULL;
+}
+
+static void assert_driver(GHashTable *state, const char *state_name, const char *address, const char *driver) {
+        const char *now = judge_state_get(state, address, "driver");
+
+        if (g_strcmp0(now, driver) != 0)
+                judge_fail("%s: %s is on %s, expected %s", state_name, address, now ?: "(absent)", driver);
+}
+
+static gboolean word_in(const char *list, const char *word) {
+        g_auto(GStrv) words = g_strsplit(list ?: "", " ", -1);
+
+        return g_strv_contains((const char *const *) words, word);
+}
+
+static gboolean module_loaded(const char *proc_modules, const char *module) {
+        g_auto(GStrv) lines = g_strsplit(proc_modules ?: "", "\n", -1);
+
+        for (char **l = lines; *l; l++)
+                if (g_str_has_prefix(*l, module) && (*l)[strlen(module)] == ' ')
+                        return TRUE;
+        return FALSE;
+}
+
+static size_t count_words(const char *list) {
+        g_auto(GStrv) words = g_strsplit(list, " ", -1);
+
+        return g_strv_length(words);
+}
+
+/* sysfs's "0x8086" as the daemon's "8086". */
+static const char *hex_of(const char *v) {
+        return v && g_str_has_prefix(v, "0x") ? v + 2 : v;
+}
+
+static void test_activation(void) {
+        const char *sc = "activation";
+        g_autofree char *modules = NULL, *log = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        if (judge_rc(sc, "pid-before") == 0)
+                judge_fail("vfiohostd was running before the first call: it must be started by the bus");
+        if (judge_rc(sc, "pid-after") != 0)
+                judge_fail("vfiohostd is not running after the first call");
+        modules = judge_read(sc, "modules-before.out");
+        if (module_loaded(modules, "vfio_pci"))
+                judge_fail("vfio_pci was loaded at boot; the scenario needs it absent");
+        judge_assert_ok(sc, "status");
+        /* dbus-daemon's own account: activated through the setuid helper
+         * with Debian's system.conf, not started by hand. */
+        log = boot_file(main_dir, "dbus-daemon.log");
+        if (log && !(strstr(log, "Activating service name='org.vfiohost'") && strstr(log, "(using servicehelper)") &&
+                     strstr(log, "Successfully activated service 'org.vfiohost'")))
+                judge_fail("dbus-daemon's log does not show org.vfiohost activated through its service helper");
+}
+
+static void compare_device(struct json_object *d, GHashTable *sysfs) {
+        const char *addr = json_str(d, "address");
+        struct {
+                const char *json, *sysfs;
+        } ids[] = {
+                { "vendor_id", "vendor" },
+                { "device_id", "device" },
+                { "subsystem_vendor_id", "subsystem_vendor" },
+                { "subsystem_device_id", "subsystem_device" },
+                { "class", "class" },
+        };
+        const char *v;
+        g_autofree char *resets = NULL;
+        struct json_object *a;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+                v = hex_of(judge_state_get(sysfs, addr, ids[i].sysfs));
+                if (g_ascii_strcasecmp(json_str(d, ids[i].json) ?: "", v ?: "") != 0)
+                        judge_fail("%s: %s is \"%s\", sysfs says \"%s\"", addr, ids[i].json,
+                                           json_str(d, ids[i].json), v);
+        }
+
+        v = judge_state_get(sysfs, addr, "driver");
+        if (g_strcmp0(json_str(d, "driver"), g_strcmp0(v, "-") == 0 ? "" : v) != 0)
+                judge_fail("%s: driver \"%s\", sysfs says \"%s\"", addr, json_str(d, "driver"), v);
+
+        v = judge_state_get(sysfs, addr, "driver_override");
+        if (g_strcmp0(json_str(d, "driver_override"), g_strcmp0(v, "(null)") == 0 ? "" : v) != 0)
+                judge_fail("%s: driver_override \"%s\", sysfs says \"%s\"", addr,
+                                   json_str(d, "driver_override"), v);
+
+        v = judge_state_get(sysfs, addr, "iommu_group");
+        if (json_object_get_int(json_get(d, "iommu_group")) != (v && strcmp(v, "-") ? atoi(v) : -1))
+                judge_fail("%s: iommu_group %d, sysfs says %s", addr,
+                                   json_object_get_int(json_get(d, "iommu_group")), v);
+
+        v = judge_state_get(sysfs, addr, "numa_node");
+        if (json_object_get_int(json_get(d, "numa_node")) != (v && strcmp(v, "-") ? atoi(v) : -1))
+                judge_fail("%s: numa_node %d, sysfs says %s", addr,
+                                   json_object_get_int(json_get(d, "numa_node")), v);
+
+        v = judge_state_get(sysfs, addr, "boot_vga");
+        if (json_object_get_boolean(json_get(d, "boot_vga")) != (g_strcmp0(v, "1") == 0))
+                judge_fail("%s: boot_vga %d, sysfs says %s", addr,
+                                   json_object_get_boolean(json_get(d, "boot_vga")), v);
+
+        a = json_get(d, "reset_methods");
+        {
+                GString *s = g_string_new(NULL);
+
+                for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                        g_string_append_printf(s, "%s%s", i ? " " : "",
+                                               json_object_get_string(json_object_array_get_idx(a, i)));
+                resets = g_string_free(s, FALSE);
+        }
+        v = judge_state_get(sysfs, addr, "reset_method");
+        if (g_strcmp0(resets, g_strcmp0(v, "-") == 0 ? "" : v) != 0)
+                judge_fail("%s: reset_methods \"%s\", sysfs says \"%s\"", addr, resets, v);
+}
+
+static void test_inventory(void) {
+        const char *sc = "inventory";
+        g_autoptr(GHashTable) sysfs = NULL;
+        g_autoptr(json_object) list = NULL, groups = NULL;
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) group_members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GHashTableIter it;
+        gpointer key, value;
+        unsigned n_sysfs = 0;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        sysfs = judge_state(sc, "sysfs");
+        list = judge_json(sc, "list");
+        groups = judge_json(sc, "groups");
+        if (!list || !groups)
+                return;
+        if (!json_object_is_type(list, json_type_array)) {
+                judge_fail("list --json is not an array: %s", json_object_to_json_string(list));
+                return;
+        }
+
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                struct json_object *d = json_object_array_get_idx(list, i);
+                const char *addr = json_str(d, "address");
+
+                if (!addr || !judge_state_get(sysfs, addr, "vendor")) {
+                        judge_fail("list names %s, which is not in the guest's /sys", addr);
+                        continue;
+                }
+                g_hash_table_add(seen, (gpointer) addr);
+                compare_device(d, sysfs);
+        }
+
+        /* Every function in /sys is listed, and groups hold exactly the
+         * functions whose iommu_group link names them. */
+        g_hash_table_iter_init(&it, sysfs);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+                g_auto(GStrv) k = g_strsplit(key, " ", 2);
+                char *members;
+
+                if (strcmp(k[1], "vendor") == 0) {
+                        n_sysfs++;
+                        if (!g_hash_table_contains(seen, k[0]))
+                                judge_fail("%s is in /sys but not in list --json", k[0]);
+                }
+                if (strcmp(k[1], "iommu_group") != 0 || strcmp(value, "-") == 0)
+                        continue;
+                members = g_hash_table_lookup(group_members, value);
+                g_hash_table_replace(group_members, g_strdup(value),
+                                     members ? g_strconcat(members, " ", k[0], NULL) : g_strdup(k[0]));
+        }
+        judge_msg("list: %zu functions, /sys: %u", json_object_array_length(list), n_sysfs);
+
+        if (json_object_array_length(groups) != g_hash_table_size(group_members))
+                judge_fail("groups --json has %zu groups, /sys/kernel/iommu_groups %u",
+                                   json_object_array_length(groups), g_hash_table_size(group_members));
+        for (size_t i = 0; i < json_object_array_length(groups); i++) {
+                struct json_object *g = json_object_array_get_idx(groups, i), *devs = json_get(g, "devices");
+                g_autofree char *id = g_strdup_printf("%d", json_object_get_int(json_get(g, "id")));
+                const char *members = g_hash_table_lookup(group_members, id);
+                size_t n = devs ? json_object_array_length(devs) : 0;
+
+                for (size_t k = 0; k < n; k++)
+                        if (!word_in(members, json_object_get_string(json_object_array_get_idx(devs, k))))
+                                judge_fail("group %s lists %s; sysfs members: %s", id,
+                                                   json_object_get_string(json_object_array_get_idx(devs, k)),
+                                                   members);
+                if (members && n != count_words(members))
+                        judge_fail("group %s has %zu devices in groups --json; sysfs: %s", id, n, members);
+        }
+}
+
+static void test_readiness(void) {
+        const char *sc = "readiness";
+        g_autoptr(json_object) check = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        check = judge_json(sc, "check");
+        if (!check)
+                return;
+        if (g_strcmp0(json_str(check, "verdict"), "ready") != 0) {
+                struct json_object *checks = json_get(check, "checks");
+
+                judge_fail("check --json: verdict %s, expected ready", json_str(check, "verdict"));
+                for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
+                        struct json_object *k = json_object_array_get_idx(checks, i);
+
+                        if (g_strcmp0(json_str(k, "result"), "fail") == 0)
+                                judge_msg("FAIL %s: %s — %s", json_str(k, "id"), json_str(k, "summary"),
+                                               json_str(k, "remedy"));
+                }
+        }
+        if (judge_rc(sc, "check") != 0)
+                judge_fail("check exited %d on a ready host", judge_rc(sc, "check"));
+        /* READY without vfio-pci preloaded: the first bind loads it. */
+        {
+                g_autofree char *modules = judge_read(sc, "modules-after.out");
+                g_autofree char *log = boot_file(main_dir, "dbus-daemon.log");
+
+                if (module_loaded(modules, "vfio_pci"))
+                        judge_fail("vfio_pci was loaded before any bind");
+                if (log && !strstr(log, "Loaded vfio-pci"))
+                        judge_fail("the daemon never loaded vfio-pci (its log says nothing of it)");
+        }
+}
+
+static void test_route_critical(void) {
+        const char *sc = "route-critical";
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_refused(sc, "bind", ERR_PREFIX "HostCritical", "before", "after");
+}
+
+static void test_nic_bind(void) {
+        const char *sc = "nic-bind";
+        g_autoptr(GHashTable) before = NULL, bound = NULL, restored = NULL;
+        g_autofree char *vfio = NULL, *modules = NULL;
+        const char *group;
+        /* The interface comes back without its address: the scenario restores
+         * it (route-back), and final checks the whole boot state. */
+        static const char *const ignore[] = { "host daemon_pid", "host journal", "host default_route", NULL };
+
+        if (!judge_scenario_ran(sc))
+                return;
+        before = judge_state(sc, "before");
+        bound = judge_state(sc, "bound");
+        restored = judge_state(sc, "restored");
+
+        judge_assert_ok(sc, "bind");
+        assert_driver(bound, "bound", NIC, "vfio-pci");
+        group = judge_state_get(before, NIC, "iommu_group");
+        if (!word_in(judge_state_get(bound, "host", "dev_vfio"), group))
+                judge_fail("/dev/vfio/%s is missing after the bind (/dev/vfio: %s)", group,
+                                   judge_state_get(bound, "host", "dev_vfio"));
+        if (judge_state_get(bound, NIC, "net"))
+                judge_fail("the e1000e still has an interface on vfio-pci");
+
+        vfio = judge_read(sc, "vfio.out");
+        if (judge_rc(sc, "vfio") != 0 || !vfio || !strstr(vfio, "dma_map=ok") || !strstr(vfio, "done=ok"))
+                judge_fail("the VFIO client failed: %s", vfio);
+        else
+                judge_msg("VFIO client: %s", g_strdelimit(vfio, "\n", ' '));
+
+        judge_assert_ok(sc, "unbind");
+        assert_driver(restored, "restored", NIC, "e1000e");
+        if (!judge_state_get(restored, NIC, "net"))
+                judge_fail("the e1000e's interface did not come back");
+        judge_assert_states_equal(before, "before", restored, "restored", ignore);
+}
+
+static void test_bridge_group(void) {
+        const char *sc = "bridge-group";
+        g_autoptr(GHashTable) before = NULL, bound = NULL, restored = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_refused(sc, "bind-one", ERR_PREFIX "GroupNotViable", "before", "after-refusal");
+        before = judge_state(sc, "before");
+        bound = judge_state(sc, "bound");
+        restored = judge_state(sc, "restored");
+        judge_assert_ok(sc, "bind-group");
+        assert_driver(bound, "bound", BR_A, "vfio-pci");
+        assert_driver(bound, "bound", BR_B, "vfio-pci");
+        judge_assert_ok(sc, "unbind-group");
+        assert_driver(restored, "restored", BR_A, "virtio-pci");
+        assert_driver(restored, "restored", BR_B, "virtio-pci");
+        judge_assert_states_equal(before, "before", restored, "restored",
+                                  (const char *const[]) { "host daemon_pid", "host journal", NULL });
+}
+
+static void test_nvme_critical(void) {
+        const char *sc = "nvme-critical";
+        g_autoptr(GHashTable) mounted = NULL, bound = NULL, restored = NULL;
+        g_autofree char *data = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        mounted = judge_state(sc, "mounted");
+        if (!strstr(judge_state_get(mounted, "host", "mounts") ?: "", "nvme0n1"))
+                judge_fail("the NVMe was not mounted: the refusal proves nothing");
+        judge_assert_refused(sc, "bind-mounted", ERR_PREFIX "HostCritical", "mounted", "after-refusal");
+        bound = judge_state(sc, "bound");
+        restored = judge_state(sc, "restored");
+        judge_assert_ok(sc, "bind");
+        assert_driver(bound, "bound", NVME, "vfio-pci");
+        judge_assert_ok(sc, "unbind");
+        assert_driver(restored, "restored", NVME, "nvme");
+        if (judge_rc(sc, "mount") != 0)
+                judge_fail("the filesystem did not mount again after the unbind");
+        data = judge_read(sc, "data.out");
+        if (g_strcmp0(data, "vfiohost e2e data\n") != 0)
+                judge_fail("the file on the NVMe reads \"%s\"", data);
+}
+
+static void test_in_use(void) {
+        const char *sc = "in-use";
+        g_autoptr(GHashTable) held = NULL, restored = NULL;
+        g_autofree char *holder = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "bind");
+        holder = judge_read(sc, "holder.out");
+        if (!holder || !strstr(holder, "holding="))
+                judge_fail("the holder never opened the group: %s", holder);
+        judge_assert_refused(sc, "unbind", ERR_PREFIX "InUse", "held", "after-unbind");
+        /* Dry runs: each reports, none changes anything. */
+        judge_assert_refused(sc, "unbind-dry", ERR_PREFIX "InUse", "held", "after-dry");
+        judge_assert_ok(sc, "bind-dry");
+        judge_assert_ok(sc, "bind-group-dry");
+        held = judge_state(sc, "held");
+        restored = judge_state(sc, "restored");
+        assert_driver(held, "held", RNG, "vfio-pci");
+        assert_driver(held, "held", EDU, "-");
+        judge_assert_ok(sc, "unbind-free");
+        assert_driver(restored, "restored", RNG, "virtio-pci");
+}
+
+static void test_twice(void) {
+        const char *sc = "twice";
+        const char *steps[] = { "bind-2", "unbind-2" };
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "bind-1");
+        judge_assert_ok(sc, "unbind-1");
+        for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+                g_autoptr(json_object) j = judge_json(sc, steps[i]);
+                g_autofree char *trace_name = g_strconcat(steps[i], ".trace", NULL);
+                g_autofree char *trace = judge_read(sc, trace_name);
+                struct json_object *devs = json_get(j, "devices");
+                g_auto(GStrv) lines = NULL;
+                unsigned n = 0;
+
+                judge_assert_ok(sc, steps[i]);
+                for (size_t k = 0; devs && k < json_object_array_length(devs); k++)
+                        if (json_object_get_boolean(json_get(json_object_array_get_idx(devs, k), "changed")))
+                                judge_fail("%s reports %s changed", steps[i],
+                                                   json_str(json_object_array_get_idx(devs, k), "address"));
+                if (!trace)
+                        continue;
+                lines = g_strsplit(trace, "\n", -1);
+                for (char **l = lines; *l; l++) {
+                        if (!**l)
+                                continue;
+                        n++;
+                        if ((strstr(*l, "write(") && (strstr(*l, "</sys/") || strstr(*l, "</var/lib/vfiohost"))) ||
+                            (strstr(*l, "open") && (strstr(*l, "O_WRONLY") || strstr(*l, "O_RDWR") ||
+                                                    strstr(*l, "O_CREAT"))) ||
+                            strstr(*l, "rename") || strstr(*l, "unlink"))
+                                judge_fail("%s wrote: %s", steps[i], *l);
+                }
+                /* The trace saw the call (it reads sysfs), or it proves nothing. */
+                if (n == 0)
+                        judge_fail("%s: the trace of the daemon is empty", steps[i]);
+                judge_msg("%s: %u traced syscalls, none a write", steps[i], n);
+        }
+}
+
+static void test_idle_exit(void) {
+        const char *sc = "idle-exit";
+        g_autoptr(GHashTable) idle = NULL, restored = NULL;
+        g_autoptr(json_object) show = NULL;
+        g_autofree char *pid1 = NULL, *pid2 = NULL, *gone = NULL;
+        struct json_object *d;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "bind");
+        gone = judge_read(sc, "gone.rc");
+        if (g_strcmp0(g_strstrip(gone ?: g_strdup("")), "0") != 0)
+                judge_fail("vfiohostd did not exit when idle");
+        idle = judge_state(sc, "idle");
+        assert_driver(idle, "idle", RNG, "vfio-pci");
+        if (!strstr(judge_state_get(idle, "host", "journal") ?: "", RNG))
+                judge_fail("the journal does not record %s while the daemon is gone", RNG);
+        pid1 = judge_read(sc, "pid-1");
+        pid2 = judge_read(sc, "pid-2");
+        if (!pid2 || !*g_strstrip(pid2) || g_strcmp0(g_strstrip(pid1), pid2) == 0)
+                judge_fail("no new daemon was activated (pids %s, %s)", pid1, pid2);
+        show = judge_json(sc, "show");
+        d = json_object_is_type(show, json_type_array) ? json_object_array_get_idx(show, 0) : show;
+        if (g_strcmp0(json_str(d, "original_driver"), "virtio-pci") != 0)
+                judge_fail("the new daemon's OriginalDriver is \"%s\", the journal says virtio-pci",
+                                   json_str(d, "original_driver"));
+        judge_assert_ok(sc, "unbind");
+        restored = judge_state(sc, "restored");
+        assert_driver(restored, "restored", RNG, "virtio-pci");
+}
+
+static void test_kill_mid_bind(void) {
+        const char *sc = "kill-mid-bind";
+        g_autoptr(GHashTable) killed = NULL, reconciled = NULL, cleaned = NULL;
+        g_autofree char *gone = NULL;
+        const char *a, *b;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        gone = judge_read(sc, "gone.rc");
+        if (g_strcmp0(g_strstrip(gone ?: g_strdup("")), "0") != 0)
+                judge_fail("the daemon was not killed during the bind");
+        killed = judge_state(sc, "killed");
+        a = judge_state_get(killed, BR_A, "driver");
+        b = judge_state_get(killed, BR_B, "driver");
+        judge_msg("at the kill: %s on %s, %s on %s", BR_A, a, BR_B, b);
+        if (g_strcmp0(a, "vfio-pci") != 0 || g_strcmp0(b, "vfio-pci") == 0)
+                judge_fail("the kill did not land between the two functions (%s on %s, %s on %s)", BR_A, a,
+                                   BR_B, b);
+
+        reconciled = judge_state(sc, "reconciled");
+        a = judge_state_get(reconciled, BR_A, "driver");
+        b = judge_state_get(reconciled, BR_B, "driver");
+        if (!(g_strcmp0(a, b) == 0 && (g_strcmp0(a, "virtio-pci") == 0 || g_strcmp0(a, "vfio-pci") == 0)))
+                judge_fail("after reconcile: %s on %s, %s on %s — a mix", BR_A, a, BR_B, b);
+        else
+                judge_msg("reconciled to all %s", a);
+        if (g_strcmp0(judge_state_get(reconciled, BR_A, "driver_override"),
+                      g_strcmp0(a, "vfio-pci") == 0 ? "vfio-pci" : "(null)") != 0)
+                judge_fail("after reconcile %s's driver_override is %s", BR_A,
+                                   judge_state_get(reconciled, BR_A, "driver_override"));
+
+        {
+                g_autofree char *contents = boot_file(main_dir, "dbus-daemon.log");
+
+                if (!contents || !strstr(contents, "Reconcile"))
+                        judge_fail("the daemon's log does not say what reconcile did");
+                else {
+                        g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+
+                        for (char **l = lines; *l; l++)
+                                if (strstr(*l, "Reconcile"))
+                                        judge_msg("log: %s", *l);
+                }
+        }
+        cleaned = judge_state(sc, "cleaned");
+        assert_driver(cleaned, "cleaned", BR_A, "virtio-pci");
+        assert_driver(cleaned, "cleaned", BR_B, "virtio-pci");
+}
+
+/* Without polkit on the bus only root may change the host; the daemon
+ * says so (org.freedesktop.DBus.Error.AccessDenied, as systemd's
+ * bus-polkit does). */
+static void assert_unprivileged_refused(const char *sc, const char *step, const char *before, const char *after) {
+        g_autoptr(json_object) j = judge_json(sc, step);
+        g_autofree char *out_name = g_strconcat(step, ".out", NULL);
+        g_autofree char *out = judge_read(sc, out_name);
+
+        judge_assert_refused(sc, step, "org.freedesktop.DBus.Error.AccessDenied", before, after);
+        if (out && !strstr(out, "polkit"))
+                judge_fail("%s/%s: the refusal does not say polkit was needed: %s", sc, step, out);
+}
+
+static void test_unprivileged(void) {
+        const char *sc = "unprivileged";
+        g_autoptr(GHashTable) bound = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        assert_unprivileged_refused(sc, "bind", "before", "after-bind");
+        judge_assert_ok(sc, "root-bind");
+        bound = judge_state(sc, "bound");
+        assert_driver(bound, "bound", RNG, "vfio-pci");
+        assert_unprivileged_refused(sc, "unbind", "bound", "after-unbind");
+        judge_assert_ok(sc, "root-unbind");
+}
+
+static void test_final(void) {
+        g_autoptr(GHashTable) boot = NULL, final = NULL;
+        g_autofree char *dmesg = NULL;
+        static const char *const ignore[] = { "host daemon_pid", "host journal", NULL };
+
+        if (!judge_scenario_ran("final"))
+                return;
+        boot = judge_state("boot", "boot");
+        final = judge_state("final", "final");
+        judge_assert_states_equal(boot, "boot", final, "final", ignore);
+        if (strstr(judge_state_get(final, "host", "journal") ?: "", "\"address\""))
+                judge_fail("the journal still holds entries: %s", judge_state_get(final, "host", "journal"));
+
+        dmesg = boot_file(main_dir, "dmesg");
+        if (!dmesg)
+                return;
+        {
+                g_auto(GStrv) lines = g_strsplit(dmesg, "\n", -1);
+
+                for (char **l = lines; *l; l++)
+                        if (strstr(*l, "WARNING:") || strstr(*l, "BUG:") || strstr(*l, "Call Trace"))
+                                judge_fail("dmesg: %s", *l);
+        }
+}
+
+static void test_readiness_off(void) {
+        const char *sc = "readiness-off";
+        g_autoptr(json_object) check = NULL;
+        struct json_object *checks;
+        gboolean names_cause = FALSE;
+
+        judge_init(off_dir);
+        if (!judge_scenario_ran(sc))
+                return;
+        check = judge_json(sc, "check");
+        if (!check)
+                return;
+        if (g_strcmp0(json_str(check, "verdict"), "not-ready") != 0)
+                judge_fail("check with intel_iommu=off: verdict %s, expected not-ready",
+                                   json_str(check, "verdict"));
+        checks = json_get(check, "checks");
+        for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
+                struct json_object *k = json_object_array_get_idx(checks, i);
+                g_autofree char *text = NULL;
+
+                if (g_strcmp0(json_str(k, "result"), "fail") != 0)
+                        continue;
+                text = g_strconcat(json_str(k, "summary"), " ", json_str(k, "detail"), " ", json_str(k, "remedy"),
+                                   NULL);
+                judge_msg("FAIL %s: %s", json_str(k, "id"), text);
+                if (strstr(text, "intel_iommu=off"))
+                        names_cause = TRUE;
+                /* The guest has an Intel vIOMMU (DMAR): no talk of AMD or of
+                 * adding one. */
+                if (strstr(text, "amd_iommu") || strstr(text, "AMD") || strstr(text, "give it a virtual IOMMU"))
+                        judge_fail("%s reasons about the wrong IOMMU: %s", json_str(k, "id"), text);
+        }
+        if (!names_cause)
+                judge_fail("no failing check names intel_iommu=off as the cause");
+}
+
+int main(int argc, char **argv) {
+        const char *results = g_getenv("VH_E2E_RESULTS");
+        int r;
+        g_test_init(&argc, &argv, NULL);
+        g_test_set_nonfatal_assertions();
+        if (!results) {
+                g_printerr("VH_E2E_RESULTS is not set (tests/e2e/run-guest1.sh sets it)\n");
+                return 2;
+        }
+        main_dir = g_build_filename(results, "main", NULL);
+        off_dir = g_build_filename(results, "iommu-off", NULL);
+        judge_init(main_dir);
+
+        g_test_add_func("/e2e/guest1/activation", test_activation);
+        g_test_add_func("/e2e/guest1/inventory", test_inventory);
+        g_test_add_func("/e2e/guest1/readiness", test_readiness);
+        g_test_add_func("/e2e/guest1/route-critical", test_route_critical);
+        g_test_add_func("/e2e/guest1/nic-bind", test_nic_bind);
+        g_test_add_func("/e2e/guest1/bridge-group", test_bridge_group);
+        g_test_add_func("/e2e/guest1/nvme-critical", test_nvme_critical);
+        g_test_add_func("/e2e/guest1/in-use", test_in_use);
+        g_test_add_func("/e2e/guest1/twice", test_twice);
+        g_test_add_func("/e2e/guest1/idle-exit", test_idle_exit);
+        g_test_add_func("/e2e/guest1/kill-mid-bind", test_kill_mid_bind);
+        g_test_add_func("/e2e/guest1/unprivileged", test_unprivileged);
+        g_test_add_func("/e2e/guest1/final", test_final);
+        g_test_add_func("/e2e/guest1/readiness-off", test_readiness_off);
+        r = g_test_run();
+        g_free(main_dir);
+        g_free(off_dir);
+        return r;
+}
