@@ -542,6 +542,14 @@ int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus
         return get_all_properties(bus, path, VH_DEVICE_INTERFACE, ret, error);
 }
 
+int ctl_bus_get_device_by_path(sd_bus *bus, const char *path, CtlObject **ret, sd_bus_error *error) {
+        assert(bus);
+        assert(path);
+        assert(ret);
+
+        return get_all_properties(bus, path, VH_DEVICE_INTERFACE, ret, error);
+}
+
 char *ctl_address_expand(const char *s) {
         const char *colon;
         char *ret;

@@ -79,6 +79,9 @@ int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error);
  * the address) and read with GetAll. */
 int ctl_bus_get_device(sd_bus *bus, const char *address, CtlObject **ret, sd_bus_error *error);
 
+/* A device by the object path a signal named (GetAll). */
+int ctl_bus_get_device_by_path(sd_bus *bus, const char *path, CtlObject **ret, sd_bus_error *error);
+
 /* "01:00.0" → "0000:01:00.0"; anything else copied unchanged (the daemon
  * validates). NULL when out of memory. */
 char *ctl_address_expand(const char *s);

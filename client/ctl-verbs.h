@@ -27,3 +27,4 @@ int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

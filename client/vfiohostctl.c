@@ -52,6 +52,7 @@ static const Verb verbs[] = {
           "Give a PCI function back to its own driver" },
         { "check",  0, 0, verb_check,  NULL,      VERB_OPTION_DEVICE,
           "Check whether the host is ready for VFIO passthrough" },
+        { "monitor", 0, 0, verb_monitor, NULL,    0, "Print devices added, removed and changing driver, as it happens" },
 };
 
 static const struct {
@@ -132,6 +133,12 @@ static void help(void) {
                "  {\"verdict\": \"not-ready\", \"checks\": [{\"id\": \"iommu.kernel\",\n"
                "   \"category\": \"iommu\", \"result\": \"fail\", \"summary\": \"...\",\n"
                "   \"detail\": \"...\", \"remedy\": \"...\", \"source\": \"...\"}]}\n"
+               "and monitor prints one object per line and event until interrupted,\n"
+               "  {\"event\": \"driver-changed\", \"time\": \"...Z\", \"address\": \"0000:01:00.0\",\n"
+               "   \"vendor_name\": \"...\", \"device_name\": \"...\", \"iommu_group\": 2,\n"
+               "   \"old_driver\": \"nvidia\", \"new_driver\": \"vfio-pci\"}\n"
+               "  (\"device-added\" and \"device-removed\" carry \"driver\" instead of the two\n"
+               "  drivers; \"daemon-stopped\" and \"daemon-started\" a \"message\").\n"
                "Text output may change between versions; scripts should use --json.\n"
                "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n");
 }

@@ -28,6 +28,8 @@ static const VhBusRule rules[] = {
         READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness", "a{sv}"),
         POLKIT(VH_MANAGER_INTERFACE, "Bind", "sa{sv}", VH_ACTION_BIND),
         POLKIT(VH_MANAGER_INTERFACE, "Unbind", "sa{sv}", VH_ACTION_UNBIND),
+        READ_ONLY(VH_MANAGER_INTERFACE, "Subscribe", ""),
+        READ_ONLY(VH_MANAGER_INTERFACE, "Unsubscribe", ""),
 
         /* org.vfiohost.Device1 and org.vfiohost.Group1 have properties
          * only, all read-only. */

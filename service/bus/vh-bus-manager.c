@@ -5,6 +5,7 @@
 #include "config.h"
 #include "vh-address.h"
 #include "vh-bus-binding.h"
+#include "vh-bus-hotplug.h"
 #include "vh-bus-objects.h"
 #include "vh-bus-readiness.h"
 #include "vh-macro.h"
@@ -93,6 +94,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a{sv}", result),
                                 vh_bus_method_unbind,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Subscribe", "", "", vh_bus_method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Unsubscribe", "", "", vh_bus_method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("o", device, "s", old_driver, "s", new_driver), 0),
         SD_BUS_VTABLE_END
 };
 

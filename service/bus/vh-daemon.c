@@ -7,6 +7,7 @@
 #include "vh-bus-binding.h"
 #include "vh-bus-bouncer.h"
 #include "vh-bus-errors.h"
+#include "vh-bus-hotplug.h"
 #include "vh-bus-polkit.h"
 #include "vh-bus-readiness.h"
 #include "vh-strv.h"
@@ -63,6 +64,9 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libpci: %m");
 
+        /* Receiving before enumerating: a change in between is an event. */
+        vh_bus_hotplug_open(d);
+
         r = vh_host_load(d->fs, d->names, &d->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the host's PCI devices beneath %s: %m", vh_hostfs_root(d->fs));
@@ -86,6 +90,8 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
          * away, a failure): workers use the binder and the host fs. */
         vh_bus_binding_finish_all(d);
 
+        vh_bus_hotplug_free(d);
+        sd_bus_track_unref(d->subscribers);
         sd_event_source_unref(d->idle_timer);
         sd_bus_slot_unref(d->idle_filter);
         sd_bus_slot_unref(d->bouncer);
@@ -134,8 +140,9 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         VhDaemon *d = userdata;
         int r;
 
-        /* Not while a caller waits for polkit or for an operation. */
-        if (d->operations || vh_polkit_registry_is_busy(d->polkit)) {
+        /* Not while a caller waits for polkit or for an operation, nor
+         * while anyone is subscribed to changes. */
+        if (d->operations || vh_polkit_registry_is_busy(d->polkit) || vh_bus_hotplug_has_subscribers(d)) {
                 vh_daemon_touch(d);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
@@ -235,6 +242,10 @@ static int setup_bus(VhDaemon *d) {
                 return r;
 
         r = vh_bus_readiness_setup(d);
+        if (r < 0)
+                return r;
+
+        r = vh_bus_hotplug_setup(d);
         if (r < 0)
                 return r;
 
@@ -367,6 +378,44 @@ static void emit_object(VhDaemon *d, const char *path, bool added) {
                 log_debug_errno(r, "Cannot announce %s: %m", path);
 }
 
+/* InterfacesRemoved/Added and Manager1.DeviceRemoved/Added, in that order
+ * for a removal (the object still resolves while it is announced gone). */
+static void emit_device_object(VhDaemon *d, const char *address, bool added) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (vh_bus_device_path(address, &path) < 0)
+                return;
+        emit_object(d, path, added);
+        r = sd_bus_emit_signal(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, added ? "DeviceAdded" : "DeviceRemoved",
+                               "o", path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit Device%s for %s: %m", added ? "Added" : "Removed", address);
+}
+
+static void emit_driver_changed(VhDaemon *d, const VhPciDevice *old, const VhPciDevice *new) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (vh_streq_null(old->driver, new->driver) || vh_bus_device_path(new->address, &path) < 0)
+                return;
+        r = sd_bus_emit_signal(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "DriverChanged", "oss", path,
+                               strempty(old->driver), strempty(new->driver));
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit DriverChanged for %s: %m", new->address);
+}
+
+/* Another function at the same address (remove + add of a different
+ * card, a VF with another id): its const properties changed, so it is a
+ * new object, announced as removed and added rather than as changed. */
+static bool same_function(const VhPciDevice *a, const VhPciDevice *b) {
+        return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
+               a->subsystem_vendor_id == b->subsystem_vendor_id && a->subsystem_device_id == b->subsystem_device_id &&
+               a->class_code == b->class_code && a->revision == b->revision &&
+               vh_streq_null(a->physfn, b->physfn) && a->iommu_group == b->iommu_group &&
+               a->sriov_totalvfs == b->sriov_totalvfs;
+}
+
 int vh_daemon_refresh_host(VhDaemon *d) {
         _cleanup_(vh_host_freep) VhHost *old = NULL;
         VhHost *new;
@@ -390,13 +439,12 @@ int vh_daemon_refresh_host(VhDaemon *d) {
                 return 0;
         }
 
-        for (size_t i = 0; i < old->n_devices; i++)
-                if (!vh_host_find_device(new, old->devices[i]->address)) {
-                        _cleanup_free_ char *path = NULL;
+        for (size_t i = 0; i < old->n_devices; i++) {
+                const VhPciDevice *n = vh_host_find_device(new, old->devices[i]->address);
 
-                        if (vh_bus_device_path(old->devices[i]->address, &path) >= 0)
-                                emit_object(d, path, false);
-                }
+                if (!n || !same_function(old->devices[i], n))
+                        emit_device_object(d, old->devices[i]->address, false);
+        }
         for (size_t i = 0; i < old->n_groups; i++)
                 if (!vh_host_find_group(new, old->groups[i]->id)) {
                         _cleanup_free_ char *path = NULL;
@@ -407,26 +455,29 @@ int vh_daemon_refresh_host(VhDaemon *d) {
 
         d->host = new;
 
+        for (size_t i = 0; i < new->n_groups; i++)
+                if (!vh_host_find_group(old, new->groups[i]->id)) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (vh_bus_group_path(new->groups[i]->id, &path) >= 0)
+                                emit_object(d, path, true);
+                }
         for (size_t i = 0; i < new->n_devices; i++) {
                 const VhPciDevice *o = vh_host_find_device(old, new->devices[i]->address);
-                _cleanup_free_ char *path = NULL;
 
-                if (o)
-                        r = emit_device_changes(d, o, new->devices[i]);
-                else if ((r = vh_bus_device_path(new->devices[i]->address, &path)) >= 0)
-                        emit_object(d, path, true);
+                if (!o || !same_function(o, new->devices[i])) {
+                        emit_device_object(d, new->devices[i]->address, true);
+                        continue;
+                }
+                r = emit_device_changes(d, o, new->devices[i]);
                 if (r < 0)
                         log_debug_errno(r, "Cannot emit changes of %s: %m", new->devices[i]->address);
+                emit_driver_changed(d, o, new->devices[i]);
         }
         for (size_t i = 0; i < new->n_groups; i++) {
                 const VhIommuGroup *o = vh_host_find_group(old, new->groups[i]->id);
-                _cleanup_free_ char *path = NULL;
 
-                if (o)
-                        r = emit_group_changes(d, o, new->groups[i]);
-                else if ((r = vh_bus_group_path(new->groups[i]->id, &path)) >= 0)
-                        emit_object(d, path, true);
-                if (r < 0)
+                if (o && (r = emit_group_changes(d, o, new->groups[i])) < 0)
                         log_debug_errno(r, "Cannot emit changes of group %u: %m", new->groups[i]->id);
         }
 

@@ -17,6 +17,7 @@
 /* The daemon's one context (systemd's hostnamed Context): event loop, bus
  * connection and the host model every object reads from. */
 typedef struct VhOperation VhOperation;
+typedef struct VhUdevMonitor VhUdevMonitor;
 typedef struct VhPolkitRegistry VhPolkitRegistry;
 
 typedef struct VhDaemon {
@@ -44,6 +45,18 @@ typedef struct VhDaemon {
         bool exiting;
         bool exit_when_idle;            /* SIGTERM came while operations ran */
         bool reconciling;               /* the journal's unfinished operations are being settled */
+
+        /* Hotplug (vh-bus-hotplug.c): the udev monitor, and a model known
+         * to be stale until the settle timer re-reads it. */
+        VhUdevMonitor *monitor;
+        sd_event_source *monitor_source;
+        sd_event_source *settle_timer;
+        bool hotplug_stale;
+        uint64_t n_uevents;
+        uint64_t n_overflows;
+
+        /* Manager1.Subscribe: while anyone is subscribed, no idle exit. */
+        sd_bus_track *subscribers;
 
         bool ready;                     /* verdict of the latest readiness report */
         bool readiness_known;

@@ -19,147 +19,14 @@
 #include <json-c/json.h>
 
 #ifdef HAVE_UMOCKDEV
-#include <umockdev.h>
+#include "vh-test-testbed.h"
 #endif
 
 #include "vh-names.h"
 #include "vh-test-bus.h"
 #include "vh-test-host.h"
 
-#define PRELOAD "libumockdev-preload.so.0"
-
 #ifdef HAVE_UMOCKDEV
-
-static const char *preload_lib_path(void) {
-        static const char *const dirs[] = {
-                "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
-                "/usr/local/lib", "/usr/local/lib64", "/lib/x86_64-linux-gnu",
-        };
-        static char *found;
-
-        for (size_t i = 0; i < G_N_ELEMENTS(dirs) && !found; i++) {
-                g_autofree char *p = g_build_filename(dirs[i], PRELOAD, NULL);
-                if (g_file_test(p, G_FILE_TEST_EXISTS))
-                        found = g_steal_pointer(&p);
-        }
-        return found;
-}
-
-/* ---------- testbed completion ---------- */
-
-/* Path of p relative to the testbed's sys dir ("devices/pci0000:00/..."). */
-static char *sys_relative(const char *sys, const char *p) {
-        g_autofree char *real = realpath(p, NULL);
-        g_autofree char *prefix = g_strconcat(sys, "/", NULL);
-
-        g_assert_nonnull(real);
-        g_assert_true(g_str_has_prefix(real, prefix));
-        return g_strdup(real + strlen(prefix));
-}
-
-/* Where a relative link stored in dir points, checked to stay in the testbed. */
-static char *link_target_dir(const char *sys, const char *dir, const char *name) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *target = g_file_read_link(path, NULL);
-        g_autofree char *prefix = g_strconcat(sys, "/", NULL);
-        char *abs;
-
-        if (!target)
-                return NULL;
-        g_assert_false(g_path_is_absolute(target));
-        abs = g_canonicalize_filename(target, dir);
-        /* Never create anything outside the testbed. */
-        if (!g_str_has_prefix(abs, prefix))
-                g_error("link %s -> %s leaves the testbed", path, target);
-        return abs;
-}
-
-static void symlink_or_die(const char *target, const char *path) {
-        if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
-                return;
-        if (symlink(target, path) < 0)
-                g_error("symlink %s -> %s: %s", path, target, g_strerror(errno));
-}
-
-static void mkdir_or_die(const char *path) {
-        if (g_mkdir_with_parents(path, 0755) < 0)
-                g_error("mkdir %s: %s", path, g_strerror(errno));
-}
-
-/* umockdev creates sys/devices and sys/bus/pci/devices only: add what a
- * kernel would have for the recorded links. */
-static void complete_testbed(const char *root, const char *sys, const char *host_tree) {
-        g_autofree char *devices = g_build_filename(sys, "bus/pci/devices", NULL);
-        g_autoptr(GDir) d = g_dir_open(devices, 0, NULL);
-        const char *addr;
-
-        g_assert_nonnull(d);
-        while ((addr = g_dir_read_name(d))) {
-                g_autofree char *dev = g_build_filename(devices, addr, NULL);
-                g_autofree char *dev_rel = sys_relative(sys, dev);
-                g_autofree char *devdir = g_build_filename(sys, dev_rel, NULL);
-                g_autofree char *driver = link_target_dir(sys, devdir, "driver");
-                g_autofree char *group = link_target_dir(sys, devdir, "iommu_group");
-                g_autofree char *unit = link_target_dir(sys, devdir, "iommu");
-
-                if (driver) {
-                        /* sys/bus/pci/drivers/<name>/<addr> -> ../../../../devices/... */
-                        g_autofree char *back = g_build_filename(driver, addr, NULL);
-                        g_autofree char *target = g_strconcat("../../../../", dev_rel, NULL);
-                        mkdir_or_die(driver);
-                        symlink_or_die(target, back);
-                }
-                if (group) {
-                        /* sys/kernel/iommu_groups/N/devices/<addr> -> ../../../../devices/... */
-                        g_autofree char *members = g_build_filename(group, "devices", NULL);
-                        g_autofree char *back = g_build_filename(members, addr, NULL);
-                        g_autofree char *target = g_strconcat("../../../../", dev_rel, NULL);
-                        g_autofree char *group_rel = NULL;
-                        g_autofree char *type_src = NULL;
-                        g_autofree char *type_dst = g_build_filename(group, "type", NULL);
-                        g_autofree char *type = NULL;
-
-                        mkdir_or_die(members);
-                        symlink_or_die(target, back);
-                        group_rel = sys_relative(sys, group);
-                        /* The group's type from the same host's tree. */
-                        type_src = g_build_filename(host_tree, "sys", group_rel, "type", NULL);
-                        if (g_file_get_contents(type_src, &type, NULL, NULL))
-                                g_assert_true(g_file_set_contents(type_dst, type, -1, NULL));
-                }
-                if (unit) {
-                        /* sys/class/iommu/<unit> -> ../../devices/... */
-                        g_autofree char *name = g_path_get_basename(unit);
-                        g_autofree char *cls = g_build_filename(sys, "class", "iommu", NULL);
-                        g_autofree char *link = g_build_filename(cls, name, NULL);
-                        g_autofree char *unit_rel = NULL;
-                        g_autofree char *target = NULL;
-
-                        mkdir_or_die(unit);
-                        unit_rel = sys_relative(sys, unit);
-                        target = g_strconcat("../../", unit_rel, NULL);
-                        mkdir_or_die(cls);
-                        symlink_or_die(target, link);
-                }
-        }
-
-        /* /dev/vfio/... stand-ins, as in the host tree (regular files). */
-        {
-                g_autofree char *src = g_build_filename(host_tree, "dev", NULL);
-                g_autofree char *dst = g_build_filename(root, "dev", NULL);
-                if (g_file_test(src, G_FILE_TEST_IS_DIR)) {
-                        const char *argv[] = { "cp", "-a", "--", src, root, NULL };
-                        g_autoptr(GError) error = NULL;
-                        int status = 0;
-
-                        g_assert_true(g_str_has_prefix(dst, root));
-                        g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                                     NULL, NULL, &status, &error);
-                        g_assert_no_error(error);
-                        g_assert_cmpint(status, ==, 0);
-                }
-        }
-}
 
 /* ---------- JSON ---------- */
 
@@ -196,42 +63,26 @@ static gint64 jint(json_object *o, const char *key) {
 
 static void test_host(gconstpointer data) {
         const char *name = data;
-        g_autofree char *recording = g_strdup_printf("%s/umockdev/%s.umockdev", vh_test_env("VH_TEST_DATA"), name);
-        g_autofree char *host_tree = g_build_filename(vh_test_env("VH_TEST_DATA"), "hosts", name, NULL);
-        g_autoptr(UMockdevTestbed) testbed = NULL;
+        g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
         g_autoptr(VhTestHost) expected = NULL;
         g_autoptr(VhTestHost) tree = NULL;
-        g_autoptr(GError) error = NULL;
-        g_autofree char *root = NULL, *sys = NULL, *sys_real = NULL;
-        g_autofree char *env_preload = NULL, *env_dir = NULL;
-        const char *preload;
 
         if (!vh_test_bus_requirements())
                 return;
-        preload = preload_lib_path();
-        if (!preload) {
-                g_test_skip("umockdev is missing: " PRELOAD " not found (install umockdev)");
+        if (!vh_test_umockdev_preload()) {
+                g_test_skip("umockdev is missing: libumockdev-preload.so.0 not found (install umockdev)");
                 return;
         }
 
-        testbed = umockdev_testbed_new();
-        g_assert_nonnull(testbed);
-        root = umockdev_testbed_get_root_dir(testbed);
-        sys = umockdev_testbed_get_sys_dir(testbed);
-        g_test_message("testbed %s", root);
-        if (!umockdev_testbed_add_from_file(testbed, recording, &error))
-                g_error("cannot load %s: %s", recording, error->message);
-        sys_real = realpath(sys, NULL);
-        g_assert_nonnull(sys_real);
-        complete_testbed(root, sys_real, host_tree);
+        tb = vh_test_testbed_new(name);
 
         /* What the daemon should find: the testbed's files... */
-        expected = vh_test_host_load(root);
+        expected = vh_test_host_load(tb->root);
         g_assert_cmpuint(expected->functions->len, >, 0);
         /* ...which are the host tree's functions, drivers and groups (a check
          * of this test's testbed completion, not of the daemon). */
-        tree = vh_test_host_load(host_tree);
+        tree = vh_test_host_load(tb->host_tree);
         g_assert_cmpuint(expected->functions->len, ==, tree->functions->len);
         for (guint i = 0; i < tree->functions->len; i++) {
                 const VhTestFunction *t = tree->functions->pdata[i], *e = expected->functions->pdata[i];
@@ -242,21 +93,9 @@ static void test_host(gconstpointer data) {
         g_assert_cmpuint(expected->groups->len, ==, tree->groups->len);
 
         bus = vh_test_bus_new();
-        env_preload = g_strdup_printf("LD_PRELOAD=%s", PRELOAD);
-        env_dir = g_strdup_printf("UMOCKDEV_DIR=%s", root);
         {
-                const char *env[] = { env_preload, env_dir, NULL };
                 const char *args[] = { "--read-only", NULL };
-                vh_test_bus_start_daemon_full(bus, "/", args, env);
-        }
-
-        /* Nothing suggests the preload failed (then the daemon would be
-         * reading this machine's real /sys). */
-        {
-                g_autofree char *log = NULL;
-                g_assert_true(g_file_get_contents(bus->log_path, &log, NULL, NULL));
-                if (strstr(log, "cannot be preloaded"))
-                        g_error("the daemon ran without the umockdev preload");
+                vh_test_testbed_start_daemon(tb, bus, args);
         }
 
         {

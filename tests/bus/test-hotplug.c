@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Hotplug on a umockdev testbed: changes made beneath the daemon (links
+ * moved by hand, functions added and removed, a 1,024-function burst) with
+ * uevents from the testbed, as the kernel and udevd would send them. Each
+ * must reach the bus as its signals, once, and the model must agree with
+ * the testbed afterwards. Also: Subscribe keeps an idle daemon alive, and
+ * vfiohostctl monitor --json prints the events. docs/hotplug.md. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-c/json.h>
+
+#include "vh-names.h"
+#include "vh-test-bus.h"
+
+#define HOST_FOR_IDLE "vm-guest"
+
+#ifdef HAVE_UMOCKDEV
+#include "vh-test-testbed.h"
+
+#define HOST  "desktop-intel"
+#define AUDIO "0000:01:00.1"            /* snd_hda_intel, group 2 */
+
+/* ---------- signals as the test sees them ---------- */
+
+typedef struct SignalLog {
+        GDBusConnection *conn;
+        guint id;
+        GPtrArray *lines;               /* "Member path args..." */
+} SignalLog;
+
+static void on_signal(GDBusConnection *conn, const char *sender, const char *path, const char *interface,
+                      const char *member, GVariant *params, gpointer userdata) {
+        SignalLog *log = userdata;
+        GString *line;
+
+        if (!g_str_has_prefix(path, VH_MANAGER_PATH))
+                return;
+        line = g_string_new(member);
+        if (strcmp(member, "PropertiesChanged") == 0) {
+                g_autoptr(GVariant) changed = NULL;
+                g_autofree const char **invalidated = NULL;
+                const char *iface;
+                GVariantIter it;
+                const char *key;
+
+                g_variant_get(params, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
+                g_string_append_printf(line, " %s %s", path, strrchr(iface, '.') + 1);
+                g_variant_iter_init(&it, changed);
+                while (g_variant_iter_next(&it, "{&sv}", &key, NULL))
+                        g_string_append_printf(line, " %s", key);
+        } else if (strcmp(member, "InterfacesAdded") == 0 || strcmp(member, "InterfacesRemoved") == 0) {
+                const char *object;
+
+                g_variant_get_child(params, 0, "&o", &object);
+                g_string_append_printf(line, " %s", object);
+        } else {
+                /* Manager1's own: (o), (o), (oss). */
+                for (gsize i = 0; i < g_variant_n_children(params); i++) {
+                        g_autoptr(GVariant) v = g_variant_get_child_value(params, i);
+
+                        g_string_append_printf(line, " %s", g_variant_get_string(v, NULL));
+                        if (!*g_variant_get_string(v, NULL))
+                                g_string_append(line, "-");
+                }
+        }
+        g_ptr_array_add(log->lines, g_string_free(line, FALSE));
+}
+
+static SignalLog *signal_log_new(VhTestBus *bus) {
+        SignalLog *log = g_new0(SignalLog, 1);
+
+        log->conn = vh_test_bus_connection(bus);
+        log->lines = g_ptr_array_new_with_free_func(g_free);
+        log->id = g_dbus_connection_signal_subscribe(log->conn, NULL, NULL, NULL, NULL, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
+        return log;
+}
+
+static void signal_log_free(SignalLog *log) {
+        g_dbus_connection_signal_unsubscribe(log->conn, log->id);
+        g_ptr_array_unref(log->lines);
+        g_free(log);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SignalLog, signal_log_free)
+
+static guint signal_log_count(SignalLog *log, const char *line) {
+        guint n = 0;
+
+        for (guint i = 0; i < log->lines->len; i++)
+                if (strcmp(log->lines->pdata[i], line) == 0)
+                        n++;
+        return n;
+}
+
+/* Dispatches until line was seen n times; then a little longer, so that a
+ * duplicate would show. */
+static gboolean signal_log_wait(SignalLog *log, const char *line, guint n, double timeout_s) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+
+        while (signal_log_count(log, line) < n && g_get_monotonic_time() < deadline)
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(1000);
+        if (signal_log_count(log, line) < n) {
+                for (guint i = 0; i < log->lines->len; i++)
+                        g_test_message("seen: %s", (char *) log->lines->pdata[i]);
+                return FALSE;
+        }
+        deadline = g_get_monotonic_time() + 200 * 1000;
+        while (g_get_monotonic_time() < deadline)
+                if (!g_main_context_iteration(NULL, FALSE))
+                        g_usleep(1000);
+        return TRUE;
+}
+
+/* ---------- the testbed beneath the daemon ---------- */
+
+static char *devpath_of(VhTestTestbed *tb, const char *address) {
+        g_autofree char *link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *real = realpath(link, NULL);
+
+        g_assert_nonnull(real);
+        g_assert_true(g_str_has_prefix(real, tb->sys));
+        return g_strconcat("/sys", real + strlen(tb->sys), NULL);
+}
+
+static char *real_path_of(VhTestTestbed *tb, const char *devpath, const char *name) {
+        g_assert_true(g_str_has_prefix(devpath, "/sys/"));
+        return g_build_filename(tb->sys, devpath + strlen("/sys/"), name, NULL);
+}
+
+/* What a driver switch does in sysfs: the device's driver link and the
+ * driver's link back; driver NULL unbinds. */
+static void set_driver(VhTestTestbed *tb, const char *address, const char *old, const char *driver) {
+        g_autofree char *devpath = devpath_of(tb, address);
+        g_autofree char *link = real_path_of(tb, devpath, "driver");
+
+        if (old) {
+                g_autofree char *back = g_build_filename(tb->sys, "bus/pci/drivers", old, address, NULL);
+
+                g_assert_cmpint(g_unlink(link), ==, 0);
+                (void) g_unlink(back);
+        }
+        if (driver) {
+                g_autofree char *dir = g_build_filename(tb->sys, "bus/pci/drivers", driver, NULL);
+                g_autofree char *target = g_build_filename(dir, NULL);
+                g_autofree char *back = g_build_filename(dir, address, NULL);
+                g_autofree char *back_target = g_strconcat("../../../..", devpath + strlen("/sys"), NULL);
+
+                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+                g_assert_cmpint(symlink(target, link), ==, 0);
+                g_assert_cmpint(symlink(back_target, back), ==, 0);
+        }
+}
+
+/* A function made with plain files, as umockdev_testbed_add_device()
+ * would, but without the "add" uevent it sends on its own. */
+static void add_function_quietly(VhTestTestbed *tb, const char *address) {
+        g_autofree char *dir = g_build_filename(tb->sys, "devices", address, NULL);
+        g_autofree char *bus_link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *bus_target = g_strconcat("../../../devices/", address, NULL);
+        g_autofree char *subsystem = g_build_filename(dir, "subsystem", NULL);
+        g_autofree char *uevent = g_strdup_printf("PCI_SLOT_NAME=%s\n", address);
+        const char *attrs[][2] = {
+                { "vendor", "0x8086\n" }, { "device", "0x154c\n" }, { "class", "0x020000\n" },
+                { "subsystem_vendor", "0x8086\n" }, { "subsystem_device", "0x0000\n" }, { "revision", "0x01\n" },
+                { "uevent", uevent },
+        };
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+                g_autofree char *f = g_build_filename(dir, attrs[i][0], NULL);
+
+                g_assert_true(g_file_set_contents(f, attrs[i][1], -1, NULL));
+        }
+        g_assert_cmpint(symlink("../../bus/pci", subsystem), ==, 0);
+        g_assert_cmpint(symlink(bus_target, bus_link), ==, 0);
+}
+
+static char *device_path(const char *address) {
+        return vh_test_path_encode(VH_DEVICE_PATH_PREFIX, address);
+}
+
+static char *ctl_json_field(VhTestBus *bus, const char *address, const char *field) {
+        g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "show", address, NULL);
+        json_object *j, *v, *d;
+        char *s;
+
+        if (run->status != 0) {
+                vh_test_run_print(run, "show");
+                return NULL;
+        }
+        j = json_tokener_parse(run->out);
+        g_assert_nonnull(j);
+        d = json_object_is_type(j, json_type_array) ? json_object_array_get_idx(j, 0) : j;
+        s = json_object_object_get_ex(d, field, &v) ? g_strdup(json_object_get_string(v)) : NULL;
+        json_object_put(j);
+        return s;
+}
+
+static gboolean start(VhTestTestbed **tb, VhTestBus **bus) {
+        if (!vh_test_bus_requirements())
+                return FALSE;
+        if (!vh_test_umockdev_preload()) {
+                g_test_skip("umockdev is missing: libumockdev-preload.so.0 not found (install umockdev)");
+                return FALSE;
+        }
+        *tb = vh_test_testbed_new(HOST);
+        *bus = vh_test_bus_new();
+        {
+                const char *args[] = { "--read-only", NULL };
+                vh_test_testbed_start_daemon(*tb, *bus, args);
+        }
+        return TRUE;
+}
+
+/* ---------- tests ---------- */
+
+/* A driver switch nobody asked vfiohostd for: unbind, then vfio-pci. */
+static void test_driver_by_hand(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(SignalLog) log = NULL;
+        g_autofree char *path = device_path(AUDIO), *devpath = NULL, *line = NULL, *props = NULL;
+        g_autofree char *driver = NULL;
+
+        if (!start(&tb, &bus))
+                return;
+        log = signal_log_new(bus);
+        devpath = devpath_of(tb, AUDIO);
+
+        set_driver(tb, AUDIO, "snd_hda_intel", NULL);
+        umockdev_testbed_uevent(tb->testbed, devpath, "unbind");
+        line = g_strdup_printf("DriverChanged %s snd_hda_intel -", path);
+        g_assert_true(signal_log_wait(log, line, 1, 5));
+        props = g_strdup_printf("PropertiesChanged %s Device1 Driver", path);
+        g_assert_cmpuint(signal_log_count(log, props), ==, 1);
+        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        driver = ctl_json_field(bus, AUDIO, "driver");
+        g_assert_cmpstr(driver, ==, "");
+
+        g_clear_pointer(&line, g_free);
+        g_clear_pointer(&driver, g_free);
+        set_driver(tb, AUDIO, NULL, "vfio-pci");
+        umockdev_testbed_uevent(tb->testbed, devpath, "bind");
+        line = g_strdup_printf("DriverChanged %s - vfio-pci", path);
+        g_assert_true(signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        driver = ctl_json_field(bus, AUDIO, "driver");
+        g_assert_cmpstr(driver, ==, "vfio-pci");
+        /* The group's viability follows: 01:00.0 is still on nvidia. */
+        g_assert_cmpuint(signal_log_count(log, "PropertiesChanged /org/vfiohost/group/2 Group1 ViabilityReason"), ==, 1);
+}
+
+/* A function that appears and goes away again. */
+static void test_add_remove(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(SignalLog) log = NULL;
+        g_autofree char *path = device_path("0000:07:00.0"), *devpath = NULL, *line = NULL, *name = NULL;
+
+        if (!start(&tb, &bus))
+                return;
+        log = signal_log_new(bus);
+
+        devpath = umockdev_testbed_add_device(tb->testbed, "pci", "0000:07:00.0", NULL,
+                                              "vendor", "0x8086", "device", "0x10d3", "class", "0x020000",
+                                              "subsystem_vendor", "0x8086", "subsystem_device", "0xa01f",
+                                              "revision", "0x00", "numa_node", "-1", "driver_override", "(null)",
+                                              NULL, "PCI_SLOT_NAME", "0000:07:00.0", NULL);
+        g_assert_nonnull(devpath);
+        umockdev_testbed_uevent(tb->testbed, devpath, "add");
+        line = g_strdup_printf("DeviceAdded %s", path);
+        g_assert_true(signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("InterfacesAdded %s", path);
+        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        name = ctl_json_field(bus, "0000:07:00.0", "device_name");
+        g_assert_cmpstr(name, ==, "82574L Gigabit Network Connection");
+
+        umockdev_testbed_uevent(tb->testbed, devpath, "remove");
+        umockdev_testbed_remove_device(tb->testbed, devpath);
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("DeviceRemoved %s", path);
+        g_assert_true(signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "show", "0000:07:00.0", NULL);
+                g_assert_cmpint(run->status, ==, 3);
+        }
+}
+
+/* Another card at the same address: removed, then added, never a change
+ * of a const property. */
+static void test_identity_change(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(SignalLog) log = NULL;
+        g_autofree char *path = device_path(AUDIO), *devpath = NULL, *removed = NULL, *added = NULL;
+        g_autofree char *id = NULL;
+
+        if (!start(&tb, &bus))
+                return;
+        log = signal_log_new(bus);
+        devpath = devpath_of(tb, AUDIO);
+
+        umockdev_testbed_uevent(tb->testbed, devpath, "remove");
+        umockdev_testbed_set_attribute(tb->testbed, devpath, "device", "0x228b");
+        umockdev_testbed_uevent(tb->testbed, devpath, "add");
+        removed = g_strdup_printf("DeviceRemoved %s", path);
+        added = g_strdup_printf("DeviceAdded %s", path);
+        g_assert_true(signal_log_wait(log, added, 1, 5));
+        g_assert_cmpuint(signal_log_count(log, removed), ==, 1);
+        /* In that order. */
+        for (guint i = 0; i < log->lines->len; i++) {
+                if (strcmp(log->lines->pdata[i], removed) == 0)
+                        break;
+                g_assert_cmpstr(log->lines->pdata[i], !=, added);
+        }
+        id = ctl_json_field(bus, AUDIO, "device_id");
+        g_assert_cmpstr(id, ==, "228b");
+}
+
+/* 1,024 functions at once (what sriov_numvfs=1024 does): every one is
+ * announced once and listed. umockdev carries uevents over an AF_UNIX
+ * datagram socket (net.unix.max_dgram_qlen, often 10, and a sender that
+ * aborts when it is full), so the 1,024 "add" events the kernel would send
+ * cannot go through it: one event announces the burst, and the model must
+ * find every function in sysfs. (Lost events are the unit test's
+ * test-udev-monitor, and the real kernel's are the e2e guest's.) */
+static void test_burst(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(SignalLog) log = NULL;
+        g_autoptr(GPtrArray) devpaths = g_ptr_array_new_with_free_func(g_free);
+        gint64 t0;
+        guint added = 0;
+
+        if (!start(&tb, &bus))
+                return;
+        log = signal_log_new(bus);
+        for (unsigned i = 0; i < 1024; i++) {
+                g_autofree char *address = g_strdup_printf("0000:%02x:%02x.%u", 0x40 + i / 256, (i / 8) % 32, i % 8);
+
+                add_function_quietly(tb, address);
+                if (i == 0)
+                        g_ptr_array_add(devpaths, g_strconcat("/sys/devices/", address, NULL));
+        }
+        t0 = g_get_monotonic_time();
+        umockdev_testbed_uevent(tb->testbed, devpaths->pdata[0], "add");
+        {
+                gint64 deadline = t0 + (gint64) (30 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+
+                while (g_get_monotonic_time() < deadline) {
+                        added = 0;
+                        for (guint i = 0; i < log->lines->len; i++)
+                                if (g_str_has_prefix(log->lines->pdata[i], "DeviceAdded "))
+                                        added++;
+                        if (added >= 1024)
+                                break;
+                        if (!g_main_context_iteration(NULL, FALSE))
+                                g_usleep(1000);
+                }
+        }
+        g_test_message("1,024 functions reflected in %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+        g_assert_cmpuint(added, ==, 1024);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "status", NULL);
+                json_object *j = json_tokener_parse(run->out), *n;
+
+                g_assert_nonnull(j);
+                g_assert_true(json_object_object_get_ex(j, "devices", &n));
+                g_assert_cmpint(json_object_get_int(n), ==, 20 + 1024);
+                json_object_put(j);
+        }
+}
+
+/* monitor --json in the background sees a change by hand. */
+static void test_monitor_json(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autofree char *devpath = NULL, *out = NULL;
+        g_auto(GStrv) envp = NULL, lines = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
+        GPid pid;
+        int out_fd, status;
+        gboolean seen = FALSE;
+
+        if (!start(&tb, &bus))
+                return;
+        devpath = devpath_of(tb, AUDIO);
+        envp = vh_test_bus_client_envp(bus);
+        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                               &pid, NULL, &out_fd, NULL, &error));
+        g_assert_no_error(error);
+        /* Subscribed once the daemon has a subscriber: give it the time to
+         * connect, then change a driver. */
+        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+        set_driver(tb, AUDIO, "snd_hda_intel", NULL);
+        umockdev_testbed_uevent(tb->testbed, devpath, "unbind");
+        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+        kill(pid, SIGINT);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_spawn_close_pid(pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
+
+                g_io_channel_set_close_on_unref(ch, TRUE);
+                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
+        }
+        lines = g_strsplit(out, "\n", -1);
+        for (char **l = lines; *l; l++) {
+                json_object *j, *v;
+
+                if (!**l)
+                        continue;
+                j = json_tokener_parse(*l);
+                if (!j)
+                        g_error("monitor printed a line that is not JSON: %s", *l);
+                g_assert_true(json_object_object_get_ex(j, "event", &v));
+                if (strcmp(json_object_get_string(v), "driver-changed") == 0) {
+                        g_assert_true(json_object_object_get_ex(j, "address", &v));
+                        g_assert_cmpstr(json_object_get_string(v), ==, AUDIO);
+                        g_assert_true(json_object_object_get_ex(j, "old_driver", &v));
+                        g_assert_cmpstr(json_object_get_string(v), ==, "snd_hda_intel");
+                        g_assert_true(json_object_object_get_ex(j, "new_driver", &v));
+                        g_assert_cmpstr(json_object_get_string(v), ==, "");
+                        g_assert_true(json_object_object_get_ex(j, "time", &v));
+                        seen = TRUE;
+                }
+                json_object_put(j);
+        }
+        if (!seen)
+                g_error("monitor --json printed no driver-changed event: %s", out);
+}
+
+#endif /* HAVE_UMOCKDEV */
+
+/* No umockdev needed: a subscriber keeps an idle daemon alive, and its
+ * leaving the bus lets it exit. */
+static void test_subscribe_keeps_alive(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(GDBusConnection) subscriber = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *root = NULL;
+        const char *args[] = { "--idle-timeout=1", NULL };
+
+        if (!vh_test_bus_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_shared_host(bus, HOST_FOR_IDLE);
+        if (!root)
+                return;
+        vh_test_bus_start_daemon_full(bus, root, args, NULL);
+
+        subscriber = g_dbus_connection_new_for_address_sync(bus->address,
+                                                           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                           NULL, NULL, &error);
+        g_assert_no_error(error);
+        reply = g_dbus_connection_call_sync(subscriber, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Subscribe",
+                                            NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        /* Twice: idempotent. */
+        reply = g_dbus_connection_call_sync(subscriber, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Subscribe",
+                                            NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+
+        /* Three idle timeouts later it still serves. */
+        g_usleep((gulong) (3 * G_USEC_PER_SEC));
+        g_assert_true(vh_test_bus_name_has_owner(bus, VH_BUS_NAME));
+
+        /* The subscriber leaves the bus: the countdown starts again. */
+        g_assert_true(g_dbus_connection_close_sync(subscriber, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, 5));
+}
+
+static void drop_debug(const char *domain, GLogLevelFlags level, const char *message, gpointer data) {
+}
+
+int main(int argc, char **argv) {
+#ifdef HAVE_UMOCKDEV
+        vh_test_testbed_preload_self(argv);
+#endif
+        g_test_init(&argc, &argv, NULL);
+#ifdef HAVE_UMOCKDEV
+        /* umockdev's g_debug() about every device it creates drowns the log. */
+        g_log_set_handler(NULL, G_LOG_LEVEL_DEBUG, drop_debug, NULL);
+        g_log_set_handler("GLib", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
+        g_log_set_handler("umockdev", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
+        g_test_add_func("/hotplug/driver-by-hand", test_driver_by_hand);
+        g_test_add_func("/hotplug/add-remove", test_add_remove);
+        g_test_add_func("/hotplug/identity-change", test_identity_change);
+        g_test_add_func("/hotplug/burst", test_burst);
+        g_test_add_func("/hotplug/monitor-json", test_monitor_json);
+#endif
+        g_test_add_func("/hotplug/subscribe-keeps-alive", test_subscribe_keeps_alive);
+        return g_test_run();
+}

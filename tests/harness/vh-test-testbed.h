@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A umockdev testbed made from a recording (tests/data/umockdev/<host>
+ * .umockdev) and completed with what umockdev does not create (driver
+ * directories, IOMMU groups, IOMMU units, /dev/vfio), and the daemon run
+ * on it: --root / under LD_PRELOAD=libumockdev-preload.so.0, so its plain
+ * /sys reads and its udev monitor land in the testbed. Only the daemon is
+ * preloaded; the test builds the testbed through its real path. */
+
+#include <glib.h>
+#include <umockdev.h>
+
+#include "vh-test-bus.h"
+
+typedef struct VhTestTestbed {
+        UMockdevTestbed *testbed;
+        char *root;             /* the testbed's root directory */
+        char *sys;              /* realpath of its sys directory */
+        char *host_tree;        /* tests/data/hosts/<host> */
+} VhTestTestbed;
+
+/* The preload library's path, NULL when umockdev is not installed. */
+const char *vh_test_umockdev_preload(void);
+
+/* Sending a uevent (umockdev_testbed_uevent) reads the device through
+ * libudev in this process, so a test that sends them runs preloaded too:
+ * called first in main(), this re-executes argv with the preload when it
+ * is not there yet (nothing happens where umockdev is missing). With it,
+ * this process's /sys is the testbed as soon as one exists. */
+void vh_test_testbed_preload_self(char **argv);
+
+/* Loads <host>'s recording into a new testbed and completes it. */
+VhTestTestbed *vh_test_testbed_new(const char *host);
+void vh_test_testbed_free(VhTestTestbed *tb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestTestbed, vh_test_testbed_free)
+
+/* Completes one function (its driver, IOMMU group and unit links) as a
+ * kernel would have them; dev is its directory beneath sys. */
+void vh_test_testbed_complete_function(VhTestTestbed *tb, const char *dev);
+
+/* Starts the daemon on the testbed with extra arguments (NULL-terminated
+ * or NULL) and asserts the preload took. */
+void vh_test_testbed_start_daemon(VhTestTestbed *tb, VhTestBus *bus, const char *const *args);
