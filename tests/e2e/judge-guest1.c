@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "vh-names.h"
 
 #define NIC   "0000:00:02.0"
 #define EDU   "0000:00:03.0"
@@ -156,28 +157,22 @@ static void compare_device(struct json_object *d, GHashTable *sysfs) {
                 judge_fail("%s: reset_methods \"%s\", sysfs says \"%s\"", addr, resets, v);
 }
 
-static void test_inventory(void) {
-        const char *sc = "inventory";
-        g_autoptr(GHashTable) sysfs = NULL;
-        g_autoptr(json_object) list = NULL, groups = NULL;
+/* Every function in list --json is in /sys with the same facts, and every
+ * function in /sys is listed. Returns the sysfs state. */
+static GHashTable *assert_list_matches_sysfs(const char *sc, const char *list_step, const char *state_name) {
+        GHashTable *sysfs = judge_state(sc, state_name);
+        g_autoptr(json_object) list = judge_json(sc, list_step);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(GHashTable) group_members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         GHashTableIter it;
-        gpointer key, value;
+        gpointer key;
         unsigned n_sysfs = 0;
 
-        if (!judge_scenario_ran(sc))
-                return;
-        sysfs = judge_state(sc, "sysfs");
-        list = judge_json(sc, "list");
-        groups = judge_json(sc, "groups");
-        if (!list || !groups)
-                return;
+        if (!list)
+                return sysfs;
         if (!json_object_is_type(list, json_type_array)) {
-                judge_fail("list --json is not an array: %s", json_object_to_json_string(list));
-                return;
+                judge_fail("%s/%s is not an array: %s", sc, list_step, json_object_to_json_string(list));
+                return sysfs;
         }
-
         for (size_t i = 0; i < json_object_array_length(list); i++) {
                 struct json_object *d = json_object_array_get_idx(list, i);
                 const char *addr = json_str(d, "address");
@@ -189,27 +184,48 @@ static void test_inventory(void) {
                 g_hash_table_add(seen, (gpointer) addr);
                 compare_device(d, sysfs);
         }
+        g_hash_table_iter_init(&it, sysfs);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+                g_auto(GStrv) k = g_strsplit(key, " ", 2);
 
-        /* Every function in /sys is listed, and groups hold exactly the
-         * functions whose iommu_group link names them. */
+                if (strcmp(k[1], "vendor") != 0)
+                        continue;
+                n_sysfs++;
+                if (!g_hash_table_contains(seen, k[0]))
+                        judge_fail("%s is in /sys but not in list --json", k[0]);
+        }
+        judge_msg("%s/%s: %zu functions, /sys: %u", sc, list_step, json_object_array_length(list), n_sysfs);
+        return sysfs;
+}
+
+static void test_inventory(void) {
+        const char *sc = "inventory";
+        g_autoptr(GHashTable) sysfs = NULL;
+        g_autoptr(json_object) groups = NULL;
+        g_autoptr(GHashTable) group_members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GHashTableIter it;
+        gpointer key, value;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        sysfs = assert_list_matches_sysfs(sc, "list", "sysfs");
+        groups = judge_json(sc, "groups");
+        if (!groups)
+                return;
+
+        /* Groups hold exactly the functions whose iommu_group link names
+         * them. */
         g_hash_table_iter_init(&it, sysfs);
         while (g_hash_table_iter_next(&it, &key, &value)) {
                 g_auto(GStrv) k = g_strsplit(key, " ", 2);
                 char *members;
 
-                if (strcmp(k[1], "vendor") == 0) {
-                        n_sysfs++;
-                        if (!g_hash_table_contains(seen, k[0]))
-                                judge_fail("%s is in /sys but not in list --json", k[0]);
-                }
                 if (strcmp(k[1], "iommu_group") != 0 || strcmp(value, "-") == 0)
                         continue;
                 members = g_hash_table_lookup(group_members, value);
                 g_hash_table_replace(group_members, g_strdup(value),
                                      members ? g_strconcat(members, " ", k[0], NULL) : g_strdup(k[0]));
         }
-        judge_msg("list: %zu functions, /sys: %u", json_object_array_length(list), n_sysfs);
-
         if (json_object_array_length(groups) != g_hash_table_size(group_members))
                 judge_fail("groups --json has %zu groups, /sys/kernel/iommu_groups %u",
                                    json_object_array_length(groups), g_hash_table_size(group_members));
@@ -525,6 +541,109 @@ static void test_unprivileged(void) {
         judge_assert_ok(sc, "root-unbind");
 }
 
+/* dbus-monitor's text: a PropertiesChanged of path naming property. */
+static gboolean dbus_monitor_saw(const char *log, const char *path, const char *property) {
+        g_auto(GStrv) blocks = g_strsplit(log ?: "", "\nsignal ", -1);
+        g_autofree char *path_field = g_strdup_printf("path=%s;", path);
+        g_autofree char *prop = g_strdup_printf("string \"%s\"", property);
+
+        for (char **b = blocks; *b; b++)
+                if (strstr(*b, path_field) && strstr(*b, "member=PropertiesChanged") && strstr(*b, prop))
+                        return TRUE;
+        return FALSE;
+}
+
+/* sd_bus_path_encode() of an address, as the daemon names devices. */
+static char *device_path(const char *address) {
+        GString *s = g_string_new(VH_DEVICE_PATH_PREFIX "/");
+
+        for (const char *p = address; *p; p++)
+                if (g_ascii_isalnum(*p) && !(p == address && g_ascii_isdigit(*p)))
+                        g_string_append_c(s, *p);
+                else
+                        g_string_append_printf(s, "_%02x", (unsigned char) *p);
+        return g_string_free(s, FALSE);
+}
+
+static void test_hotplug(void) {
+        const char *sc = "hotplug";
+        static const char *const changes[] = {
+                "unbind-by-hand", "bind-by-hand", "edu-remove", "edu-rescan", "nic-remove", "nic-rescan",
+        };
+        g_autoptr(GHashTable) sysfs = NULL;
+        g_autofree char *monitor = NULL, *dbus_log = NULL, *rng_path = device_path(RNG), *driver = NULL;
+        g_auto(GStrv) lines = NULL;
+        gboolean to_vfio = FALSE, back = FALSE;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
+                g_autofree char *rc_name = g_strconcat(changes[i], ".rc", NULL);
+                g_autofree char *lat_name = g_strconcat(changes[i], ".latency", NULL);
+                g_autofree char *rc = judge_read(sc, rc_name), *lat = judge_read(sc, lat_name);
+
+                if (!rc || !lat)
+                        continue;
+                if (atoi(rc) != 0)
+                        judge_fail("%s: vfiohostctl monitor printed nothing within 5 s", changes[i]);
+                else if (atoi(lat) > 2000)
+                        judge_fail("%s: the event took %d ms to reach vfiohostctl monitor (at most 2000)", changes[i],
+                                   atoi(lat));
+                else
+                        judge_msg("%s: seen by vfiohostctl monitor after %d ms", changes[i], atoi(lat));
+        }
+
+        /* show agrees with the changes made by hand. */
+        {
+                g_autoptr(json_object) unbound = judge_json(sc, "show-unbound"), bound = judge_json(sc, "show-bound");
+                struct json_object *u = json_object_is_type(unbound, json_type_array) ?
+                                                json_object_array_get_idx(unbound, 0) : unbound;
+                struct json_object *b = json_object_is_type(bound, json_type_array) ?
+                                                json_object_array_get_idx(bound, 0) : bound;
+
+                if (g_strcmp0(json_str(u, "driver"), "") != 0)
+                        judge_fail("after the unbind by hand show says driver \"%s\"", json_str(u, "driver"));
+                if (g_strcmp0(json_str(b, "driver"), "virtio-pci") != 0)
+                        judge_fail("after the bind by hand show says driver \"%s\"", json_str(b, "driver"));
+        }
+
+        dbus_log = judge_read(sc, "dbus-monitor.log");
+        if (dbus_log && !dbus_monitor_saw(dbus_log, rng_path, "Driver"))
+                judge_fail("dbus-monitor saw no PropertiesChanged of %s's Driver", RNG);
+
+        /* After remove and rescan the model equals /sys again. */
+        sysfs = assert_list_matches_sysfs(sc, "list", "sysfs");
+
+        /* The monitor saw vfiohostd's own bind and unbind, and exited
+         * cleanly on SIGINT. */
+        judge_assert_ok(sc, "bind");
+        judge_assert_ok(sc, "unbind");
+        monitor = judge_read(sc, "monitor.jsonl");
+        lines = g_strsplit(monitor ?: "", "\n", -1);
+        for (char **l = lines; *l; l++) {
+                g_autoptr(json_object) j = NULL;
+
+                if (!**l)
+                        continue;
+                j = json_tokener_parse(*l);
+                if (!j) {
+                        judge_fail("monitor --json printed a line that is not JSON: %s", *l);
+                        continue;
+                }
+                if (g_strcmp0(json_str(j, "event"), "driver-changed") != 0 || g_strcmp0(json_str(j, "address"), RNG) != 0)
+                        continue;
+                if (g_strcmp0(json_str(j, "new_driver"), "vfio-pci") == 0)
+                        to_vfio = TRUE;
+                if (to_vfio && g_strcmp0(json_str(j, "old_driver"), "vfio-pci") == 0)
+                        back = TRUE;
+        }
+        if (!to_vfio || !back)
+                judge_fail("monitor --json did not see the bind (%d) and the unbind (%d) of %s", to_vfio, back, RNG);
+        driver = judge_read(sc, "monitor.rc");
+        if (driver && atoi(driver) != 0)
+                judge_fail("vfiohostctl monitor exited %d on SIGINT", atoi(driver));
+}
+
 static void test_final(void) {
         g_autoptr(GHashTable) boot = NULL, final = NULL;
         g_autofree char *dmesg = NULL;
@@ -611,6 +730,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest1/idle-exit", test_idle_exit);
         g_test_add_func("/e2e/guest1/kill-mid-bind", test_kill_mid_bind);
         g_test_add_func("/e2e/guest1/unprivileged", test_unprivileged);
+        g_test_add_func("/e2e/guest1/hotplug", test_hotplug);
         g_test_add_func("/e2e/guest1/final", test_final);
         g_test_add_func("/e2e/guest1/readiness-off", test_readiness_off);
         r = g_test_run();

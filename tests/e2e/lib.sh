@@ -123,6 +123,26 @@ e2e_ensure_kernel() {
         touch "$E2E_KDIR/.complete"
 }
 
+# A Debian package unpacked (not installed) into the cache: for programs
+# the guest needs but this machine must not run, such as systemd-udevd.
+# Prints the directory.
+e2e_ensure_deb() {
+        pkg=$1
+        ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+        [ -n "$ver" ] && [ "$ver" != "(none)" ] || e2e_skip "apt knows no package $pkg"
+        dir=$VH_E2E_CACHE/deb-$pkg-$ver
+        if [ ! -f "$dir/.complete" ]; then
+                rm -rf "$dir"
+                mkdir -p "$dir/deb"
+                (cd "$dir/deb" && e2e_retry apt-get download -qq "$pkg") >/dev/null 2>&1 ||
+                        e2e_skip "apt-get download $pkg failed"
+                dpkg -x "$dir"/deb/*.deb "$dir/root" || e2e_die "dpkg -x of $pkg failed"
+                rm -rf "$dir/deb"
+                touch "$dir/.complete"
+        fi
+        echo "$dir/root"
+}
+
 e2e_moddir() {
         cat "$E2E_KDIR/moddir"
 }

@@ -25,8 +25,15 @@ echo "# kernel: $E2E_KV"
 rm -rf "$WORK"
 mkdir -p "$WORK/share"
 
+# udevd re-broadcasts the kernel's events to the daemon's monitor (the
+# "udev" source); unpacked from Debian's package, never run here.
+e2e_phase_start "udev"
+E2E_UDEV=$(e2e_ensure_deb udev)
+[ -x "$E2E_UDEV/bin/udevadm" ] || e2e_skip "no udevadm in Debian's udev package ($E2E_UDEV)"
+e2e_phase_end
+
 e2e_phase_start "initramfs"
-E2E_KDIR=$E2E_KDIR E2E_KV=$E2E_KV "$E2E_DIR/guest1/build-initramfs.sh" "$WORK/initramfs.cpio.gz" "$BUILDDIR" "$SRCDIR" "$VFIO_CLIENT"
+E2E_UDEV=$E2E_UDEV E2E_KDIR=$E2E_KDIR E2E_KV=$E2E_KV "$E2E_DIR/guest1/build-initramfs.sh" "$WORK/initramfs.cpio.gz" "$BUILDDIR" "$SRCDIR" "$VFIO_CLIENT"
 e2e_phase_end
 
 e2e_phase_start "nvme image"

@@ -6,7 +6,8 @@
 # is a shell script (init) and there is no polkit.
 #
 # usage: build-initramfs.sh OUT.cpio.gz BUILDDIR SRCDIR VFIO_CLIENT
-# with E2E_KDIR and E2E_KV set (lib.sh's e2e_ensure_kernel).
+# with E2E_KDIR and E2E_KV set (lib.sh's e2e_ensure_kernel) and E2E_UDEV
+# (lib.sh's e2e_ensure_deb udev).
 set -eu
 
 OUT=$1 BUILDDIR=$2 SRCDIR=$3 VFIO_CLIENT=$4
@@ -74,6 +75,10 @@ copy_file /usr/share/misc/pci.ids
 # at an exact write (the interrupted-bind scenario).
 copy_elf /usr/bin/setpriv
 copy_elf /usr/bin/strace
+# udevd from Debian's udev package (E2E_UDEV: where it was unpacked):
+# udevadm, which is the daemon when called systemd-udevd; its
+# libsystemd-shared comes from this machine's systemd, the same release.
+copy_elf "$E2E_UDEV/bin/udevadm" /usr/lib/systemd/systemd-udevd
 
 cat >"$STAGE/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh

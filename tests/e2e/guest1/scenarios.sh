@@ -187,8 +187,85 @@ main() {
         step root-unbind ctl unbind "$RNG" --json
         scenario_end
 
+        hotplug
+
         scenario final
         snap final
+        scenario_end
+}
+
+# hand_change NAME COMMAND PATTERN: runs COMMAND (not through vfiohostd)
+# and waits until the monitor has printed one more line matching PATTERN;
+# NAME.latency is how long that took (ms), NAME.rc whether it came.
+hand_change() {
+        name=$1 cmd=$2 pattern=$3
+        before=$(grep -cE "$pattern" "$S/monitor.jsonl")
+        t0=$(now_ms)
+        sh -c "$cmd"
+        rc=1
+        n=0
+        while [ "$n" -lt 100 ]; do
+                if [ "$(grep -cE "$pattern" "$S/monitor.jsonl")" -gt "$before" ]; then
+                        rc=0
+                        break
+                fi
+                sleep 0.05
+                n=$((n + 1))
+        done
+        echo $(($(now_ms) - t0)) >"$S/$name.latency"
+        echo "$rc" >"$S/$name.rc"
+}
+
+# Changes made beneath the daemon, seen through udevd's events.
+hotplug() {
+        scenario hotplug
+        snap before
+        vfiohostctl --json monitor >"$S/monitor.jsonl" 2>"$S/monitor.err" &
+        mon=$!
+        dbus-monitor --system "type='signal',sender='org.vfiohost'" >"$S/dbus-monitor.log" 2>&1 &
+        dmon=$!
+        # Subscribed (and the daemon activated) before anything changes.
+        n=0
+        while [ "$n" -lt 100 ] && ! vfiohostctl status --json >/dev/null 2>&1; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        sleep 1
+
+        hand_change unbind-by-hand "echo $RNG > /sys/bus/pci/drivers/virtio-pci/unbind" \
+                "\"driver-changed\".*\"address\":\"$RNG\".*\"new_driver\":\"\""
+        step show-unbound ctl show "$RNG" --json
+        hand_change bind-by-hand "echo $RNG > /sys/bus/pci/drivers/virtio-pci/bind" \
+                "\"driver-changed\".*\"address\":\"$RNG\".*\"new_driver\":\"virtio-pci\""
+        step show-bound ctl show "$RNG" --json
+
+        hand_change edu-remove "echo 1 > /sys/bus/pci/devices/$EDU/remove" "\"device-removed\".*\"address\":\"$EDU\""
+        hand_change edu-rescan "echo 1 > /sys/bus/pci/rescan" "\"device-added\".*\"address\":\"$EDU\""
+        hand_change nic-remove "echo 1 > /sys/bus/pci/devices/$NIC/remove" "\"device-removed\".*\"address\":\"$NIC\""
+        hand_change nic-rescan "echo 1 > /sys/bus/pci/rescan" "\"device-added\".*\"address\":\"$NIC\""
+        # The new e1000e brings a new interface: give it the boot's setup.
+        n=0
+        while [ "$n" -lt 100 ] && [ ! -e /sys/class/net/eth0 ]; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        ip link set eth0 up
+        ip addr add 10.0.2.15/24 dev eth0
+        ip route add default via 10.0.2.2 dev eth0
+        # Let the driver's last events settle before comparing.
+        sleep 1
+        snap sysfs
+        step list ctl list --json
+
+        # vfiohostd's own changes reach the monitor too.
+        step bind ctl bind "$RNG" --json
+        step unbind ctl unbind "$RNG" --json
+        sleep 1
+        kill -INT "$mon"
+        wait "$mon"
+        echo $? >"$S/monitor.rc"
+        kill "$dmon"
+        wait "$dmon" 2>/dev/null
         scenario_end
 }
 
