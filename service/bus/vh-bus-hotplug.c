@@ -46,7 +46,7 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
 static void on_uevent(const VhUevent *ev, void *userdata) {
         VhDaemon *d = userdata;
 
-        log_debug("uevent %s %s", vh_uevent_action_to_string(ev->action), ev->address);
+        log_debug("uevent %s %s", vh_uevent_action_to_string(ev->action), ev->address[0] ? ev->address : ev->module);
         d->hotplug_stale = true;
         d->n_uevents++;
 }

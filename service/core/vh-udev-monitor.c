@@ -53,6 +53,8 @@ int vh_udev_monitor_new(size_t buffer_size, VhUdevMonitor **ret) {
         if (!m->monitor)
                 return -errno ?: -ENOMEM;
         r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
+        if (r >= 0)
+                r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "module", NULL);
         if (r < 0)
                 return r;
         /* Tries SO_RCVBUFFORCE, then SO_RCVBUF (clamped to rmem_max). */
@@ -109,10 +111,14 @@ int vh_udev_monitor_receive(void *source, VhUevent *ev) {
         sysname = udev_device_get_sysname(dev);
         /* The kernel filter is a hint (a BPF on a hash): check again. */
         if (subsystem && strcmp(subsystem, "pci") == 0 && sysname &&
-            vh_address_normalize(sysname, ev->address) >= 0) {
+            vh_address_normalize(sysname, ev->address) >= 0)
                 ev->action = vh_uevent_action_from_string(udev_device_get_action(dev));
-        } else
-                ev->address[0] = '\0';
+        else if (subsystem && strcmp(subsystem, "module") == 0 && sysname && strncmp(sysname, "vfio", 4) == 0 &&
+                 strlen(sysname) < sizeof(ev->module)) {
+                /* vfio_pci coming or going changes VfioAvailable. */
+                strcpy(ev->module, sysname);
+                ev->action = vh_uevent_action_from_string(udev_device_get_action(dev));
+        }
         udev_device_unref(dev);
         return 1;
 }
@@ -136,7 +142,7 @@ int vh_uevents_drain(VhUeventReceive receive, void *source, VhUeventHandler hand
                 }
                 if (r < 0)
                         return r;
-                if (!ev.address[0])
+                if (!ev.address[0] && !ev.module[0])
                         continue;
                 handler(&ev, userdata);
                 n++;

@@ -7,7 +7,8 @@
 
 /* The daemon's one udev monitor: PCI uevents as udevd re-broadcasts them
  * (the "udev" source, after rules ran), filtered on subsystem "pci" in the
- * kernel and checked again here. Created and receiving before the first
+ * kernel and checked again here; and "module" events of the vfio modules,
+ * which change whether VFIO is available. Created and receiving before the first
  * enumeration, so nothing falls in between (docs/hotplug.md). */
 
 typedef enum VhUeventAction {
@@ -22,14 +23,15 @@ typedef enum VhUeventAction {
 
 typedef struct VhUevent {
         VhUeventAction action;
-        char address[VH_ADDRESS_MAX];   /* canonical */
+        char address[VH_ADDRESS_MAX];   /* canonical; "" for a module event */
+        char module[64];                /* a vfio or IOMMU module loaded or unloaded; "" otherwise */
 } VhUevent;
 
 /* A source of uevents: the real monitor, or a script in unit tests. Fills
  * ev and returns 1, returns 0 when nothing more is pending, or -errno
  * (-ENOBUFS: the kernel dropped events). An event that is not about a PCI
- * function (another subsystem, no address) is skipped by returning 1 with
- * ev->address empty. */
+ * function or a vfio module (another subsystem, no address) is skipped by
+ * returning 1 with ev->address and ev->module empty. */
 typedef int (*VhUeventReceive)(void *source, VhUevent *ev);
 
 typedef struct VhUdevMonitor VhUdevMonitor;
@@ -49,8 +51,8 @@ int vh_udev_monitor_receive(void *source, VhUevent *ev);
 
 typedef void (*VhUeventHandler)(const VhUevent *ev, void *userdata);
 
-/* Reads everything pending from receive(source), handing each PCI event to
- * handler. Lost events (ENOBUFS) are not fatal: *ret_overflowed is set and
+/* Reads everything pending from receive(source), handing each PCI or
+ * module event to handler. Lost events (ENOBUFS) are not fatal: *ret_overflowed is set and
  * reading goes on; the caller rescans. Returns the number of PCI events,
  * or -errno of any other receive failure. */
 int vh_uevents_drain(VhUeventReceive receive, void *source, VhUeventHandler handler, void *userdata,

@@ -32,6 +32,11 @@ static int script_receive(void *source, VhUevent *ev) {
         memset(ev, 0, sizeof(*ev));
         if (strcmp(step, "skip") == 0)
                 return 1;
+        if (g_str_has_prefix(step, "module ")) {
+                g_strlcpy(ev->module, step + strlen("module "), sizeof(ev->module));
+                ev->action = VH_UEVENT_ADD;
+                return 1;
+        }
         g_assert_cmpint(sscanf(step, "%15s %16s", action, ev->address), ==, 2);
         ev->action = vh_uevent_action_from_string(action);
         return 1;
@@ -44,12 +49,14 @@ typedef struct Seen {
 static void on_event(const VhUevent *ev, void *userdata) {
         Seen *seen = userdata;
 
-        g_ptr_array_add(seen->events, g_strdup_printf("%s %s", vh_uevent_action_to_string(ev->action), ev->address));
+        g_ptr_array_add(seen->events, g_strdup_printf("%s %s", vh_uevent_action_to_string(ev->action),
+                                                      ev->address[0] ? ev->address : ev->module));
 }
 
 static void test_overflow_is_not_fatal(void) {
         static const char *const steps[] = {
-                "add 0000:01:00.0", "ENOBUFS", "bind 0000:01:00.0", "skip", "unbind 0000:02:00.0", NULL,
+                "add 0000:01:00.0", "ENOBUFS", "bind 0000:01:00.0", "skip", "unbind 0000:02:00.0",
+                "module vfio_pci", NULL,
         };
         Script s = { .steps = steps };
         Seen seen = { .events = g_ptr_array_new_with_free_func(g_free) };
@@ -59,12 +66,13 @@ static void test_overflow_is_not_fatal(void) {
         r = vh_uevents_drain(script_receive, &s, on_event, &seen, &overflowed);
         /* Every event around the loss arrives, the loss is reported, and
          * the script was read to its end. */
-        g_assert_cmpint(r, ==, 3);
+        g_assert_cmpint(r, ==, 4);
         g_assert_true(overflowed);
-        g_assert_cmpuint(seen.events->len, ==, 3);
+        g_assert_cmpuint(seen.events->len, ==, 4);
         g_assert_cmpstr(seen.events->pdata[0], ==, "add 0000:01:00.0");
         g_assert_cmpstr(seen.events->pdata[1], ==, "bind 0000:01:00.0");
         g_assert_cmpstr(seen.events->pdata[2], ==, "unbind 0000:02:00.0");
+        g_assert_cmpstr(seen.events->pdata[3], ==, "add vfio_pci");
         g_assert_null(steps[s.next]);
         g_ptr_array_unref(seen.events);
 }
