@@ -18,6 +18,7 @@
 /* Long enough for the uevents of one driver switch (children, then bind),
  * short enough that a desktop sees a change at once. */
 #define SETTLE_USEC (20ULL * 1000)
+#define SETTLE_ACCURACY_USEC (1ULL * 1000)
 
 void vh_bus_hotplug_open(VhDaemon *d) {
         int r;
@@ -86,7 +87,10 @@ int vh_bus_hotplug_setup(VhDaemon *d) {
 
         if (!d->monitor)
                 return 0;
-        r = sd_event_add_time_relative(d->event, &d->settle_timer, CLOCK_MONOTONIC, SETTLE_USEC, 0, on_settled, d);
+        /* Accuracy 1 ms: sd-event's default (0) coalesces timers to 250 ms,
+         * which would be the latency of every change. */
+        r = sd_event_add_time_relative(d->event, &d->settle_timer, CLOCK_MONOTONIC, SETTLE_USEC, SETTLE_ACCURACY_USEC,
+                                       on_settled, d);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the hotplug timer: %m");
         (void) sd_event_source_set_enabled(d->settle_timer, SD_EVENT_OFF);

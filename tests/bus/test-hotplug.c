@@ -21,166 +21,13 @@
 #define HOST_FOR_IDLE "vm-guest"
 
 #ifdef HAVE_UMOCKDEV
+#include "vh-test-signals.h"
 #include "vh-test-testbed.h"
 
 #define HOST  "desktop-intel"
 #define AUDIO "0000:01:00.1"            /* snd_hda_intel, group 2 */
 
-/* ---------- signals as the test sees them ---------- */
-
-typedef struct SignalLog {
-        GDBusConnection *conn;
-        guint id;
-        GPtrArray *lines;               /* "Member path args..." */
-} SignalLog;
-
-static void on_signal(GDBusConnection *conn, const char *sender, const char *path, const char *interface,
-                      const char *member, GVariant *params, gpointer userdata) {
-        SignalLog *log = userdata;
-        GString *line;
-
-        if (!g_str_has_prefix(path, VH_MANAGER_PATH))
-                return;
-        line = g_string_new(member);
-        if (strcmp(member, "PropertiesChanged") == 0) {
-                g_autoptr(GVariant) changed = NULL;
-                g_autofree const char **invalidated = NULL;
-                const char *iface;
-                GVariantIter it;
-                const char *key;
-
-                g_variant_get(params, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
-                g_string_append_printf(line, " %s %s", path, strrchr(iface, '.') + 1);
-                g_variant_iter_init(&it, changed);
-                while (g_variant_iter_next(&it, "{&sv}", &key, NULL))
-                        g_string_append_printf(line, " %s", key);
-        } else if (strcmp(member, "InterfacesAdded") == 0 || strcmp(member, "InterfacesRemoved") == 0) {
-                const char *object;
-
-                g_variant_get_child(params, 0, "&o", &object);
-                g_string_append_printf(line, " %s", object);
-        } else {
-                /* Manager1's own: (o), (o), (oss). */
-                for (gsize i = 0; i < g_variant_n_children(params); i++) {
-                        g_autoptr(GVariant) v = g_variant_get_child_value(params, i);
-
-                        g_string_append_printf(line, " %s", g_variant_get_string(v, NULL));
-                        if (!*g_variant_get_string(v, NULL))
-                                g_string_append(line, "-");
-                }
-        }
-        g_ptr_array_add(log->lines, g_string_free(line, FALSE));
-}
-
-static SignalLog *signal_log_new(VhTestBus *bus) {
-        SignalLog *log = g_new0(SignalLog, 1);
-
-        log->conn = vh_test_bus_connection(bus);
-        log->lines = g_ptr_array_new_with_free_func(g_free);
-        log->id = g_dbus_connection_signal_subscribe(log->conn, NULL, NULL, NULL, NULL, NULL,
-                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
-        return log;
-}
-
-static void signal_log_free(SignalLog *log) {
-        g_dbus_connection_signal_unsubscribe(log->conn, log->id);
-        g_ptr_array_unref(log->lines);
-        g_free(log);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SignalLog, signal_log_free)
-
-static guint signal_log_count(SignalLog *log, const char *line) {
-        guint n = 0;
-
-        for (guint i = 0; i < log->lines->len; i++)
-                if (strcmp(log->lines->pdata[i], line) == 0)
-                        n++;
-        return n;
-}
-
-/* Dispatches until line was seen n times; then a little longer, so that a
- * duplicate would show. */
-static gboolean signal_log_wait(SignalLog *log, const char *line, guint n, double timeout_s) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
-
-        while (signal_log_count(log, line) < n && g_get_monotonic_time() < deadline)
-                if (!g_main_context_iteration(NULL, FALSE))
-                        g_usleep(1000);
-        if (signal_log_count(log, line) < n) {
-                for (guint i = 0; i < log->lines->len; i++)
-                        g_test_message("seen: %s", (char *) log->lines->pdata[i]);
-                return FALSE;
-        }
-        deadline = g_get_monotonic_time() + 200 * 1000;
-        while (g_get_monotonic_time() < deadline)
-                if (!g_main_context_iteration(NULL, FALSE))
-                        g_usleep(1000);
-        return TRUE;
-}
-
 /* ---------- the testbed beneath the daemon ---------- */
-
-static char *devpath_of(VhTestTestbed *tb, const char *address) {
-        g_autofree char *link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
-        g_autofree char *real = realpath(link, NULL);
-
-        g_assert_nonnull(real);
-        g_assert_true(g_str_has_prefix(real, tb->sys));
-        return g_strconcat("/sys", real + strlen(tb->sys), NULL);
-}
-
-static char *real_path_of(VhTestTestbed *tb, const char *devpath, const char *name) {
-        g_assert_true(g_str_has_prefix(devpath, "/sys/"));
-        return g_build_filename(tb->sys, devpath + strlen("/sys/"), name, NULL);
-}
-
-/* What a driver switch does in sysfs: the device's driver link and the
- * driver's link back; driver NULL unbinds. */
-static void set_driver(VhTestTestbed *tb, const char *address, const char *old, const char *driver) {
-        g_autofree char *devpath = devpath_of(tb, address);
-        g_autofree char *link = real_path_of(tb, devpath, "driver");
-
-        if (old) {
-                g_autofree char *back = g_build_filename(tb->sys, "bus/pci/drivers", old, address, NULL);
-
-                g_assert_cmpint(g_unlink(link), ==, 0);
-                (void) g_unlink(back);
-        }
-        if (driver) {
-                g_autofree char *dir = g_build_filename(tb->sys, "bus/pci/drivers", driver, NULL);
-                g_autofree char *target = g_build_filename(dir, NULL);
-                g_autofree char *back = g_build_filename(dir, address, NULL);
-                g_autofree char *back_target = g_strconcat("../../../..", devpath + strlen("/sys"), NULL);
-
-                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-                g_assert_cmpint(symlink(target, link), ==, 0);
-                g_assert_cmpint(symlink(back_target, back), ==, 0);
-        }
-}
-
-/* A function made with plain files, as umockdev_testbed_add_device()
- * would, but without the "add" uevent it sends on its own. */
-static void add_function_quietly(VhTestTestbed *tb, const char *address) {
-        g_autofree char *dir = g_build_filename(tb->sys, "devices", address, NULL);
-        g_autofree char *bus_link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
-        g_autofree char *bus_target = g_strconcat("../../../devices/", address, NULL);
-        g_autofree char *subsystem = g_build_filename(dir, "subsystem", NULL);
-        g_autofree char *uevent = g_strdup_printf("PCI_SLOT_NAME=%s\n", address);
-        const char *attrs[][2] = {
-                { "vendor", "0x8086\n" }, { "device", "0x154c\n" }, { "class", "0x020000\n" },
-                { "subsystem_vendor", "0x8086\n" }, { "subsystem_device", "0x0000\n" }, { "revision", "0x01\n" },
-                { "uevent", uevent },
-        };
-
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
-                g_autofree char *f = g_build_filename(dir, attrs[i][0], NULL);
-
-                g_assert_true(g_file_set_contents(f, attrs[i][1], -1, NULL));
-        }
-        g_assert_cmpint(symlink("../../bus/pci", subsystem), ==, 0);
-        g_assert_cmpint(symlink(bus_target, bus_link), ==, 0);
-}
 
 static char *device_path(const char *address) {
         return vh_test_path_encode(VH_DEVICE_PATH_PREFIX, address);
@@ -225,48 +72,48 @@ static gboolean start(VhTestTestbed **tb, VhTestBus **bus) {
 static void test_driver_by_hand(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
-        g_autoptr(SignalLog) log = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
         g_autofree char *path = device_path(AUDIO), *devpath = NULL, *line = NULL, *props = NULL;
         g_autofree char *driver = NULL;
 
         if (!start(&tb, &bus))
                 return;
-        log = signal_log_new(bus);
-        devpath = devpath_of(tb, AUDIO);
+        log = vh_test_signal_log_new(bus);
+        devpath = vh_test_testbed_devpath(tb, AUDIO);
 
-        set_driver(tb, AUDIO, "snd_hda_intel", NULL);
+        vh_test_testbed_set_driver(tb, AUDIO, "snd_hda_intel", NULL);
         umockdev_testbed_uevent(tb->testbed, devpath, "unbind");
         line = g_strdup_printf("DriverChanged %s snd_hda_intel -", path);
-        g_assert_true(signal_log_wait(log, line, 1, 5));
+        g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
         props = g_strdup_printf("PropertiesChanged %s Device1 Driver", path);
-        g_assert_cmpuint(signal_log_count(log, props), ==, 1);
-        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_assert_cmpuint(vh_test_signal_log_count(log, props), ==, 1);
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
         driver = ctl_json_field(bus, AUDIO, "driver");
         g_assert_cmpstr(driver, ==, "");
 
         g_clear_pointer(&line, g_free);
         g_clear_pointer(&driver, g_free);
-        set_driver(tb, AUDIO, NULL, "vfio-pci");
+        vh_test_testbed_set_driver(tb, AUDIO, NULL, "vfio-pci");
         umockdev_testbed_uevent(tb->testbed, devpath, "bind");
         line = g_strdup_printf("DriverChanged %s - vfio-pci", path);
-        g_assert_true(signal_log_wait(log, line, 1, 5));
-        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
         driver = ctl_json_field(bus, AUDIO, "driver");
         g_assert_cmpstr(driver, ==, "vfio-pci");
         /* The group's viability follows: 01:00.0 is still on nvidia. */
-        g_assert_cmpuint(signal_log_count(log, "PropertiesChanged /org/vfiohost/group/2 Group1 ViabilityReason"), ==, 1);
+        g_assert_cmpuint(vh_test_signal_log_count(log, "PropertiesChanged /org/vfiohost/group/2 Group1 ViabilityReason"), ==, 1);
 }
 
 /* A function that appears and goes away again. */
 static void test_add_remove(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
-        g_autoptr(SignalLog) log = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
         g_autofree char *path = device_path("0000:07:00.0"), *devpath = NULL, *line = NULL, *name = NULL;
 
         if (!start(&tb, &bus))
                 return;
-        log = signal_log_new(bus);
+        log = vh_test_signal_log_new(bus);
 
         devpath = umockdev_testbed_add_device(tb->testbed, "pci", "0000:07:00.0", NULL,
                                               "vendor", "0x8086", "device", "0x10d3", "class", "0x020000",
@@ -276,11 +123,11 @@ static void test_add_remove(void) {
         g_assert_nonnull(devpath);
         umockdev_testbed_uevent(tb->testbed, devpath, "add");
         line = g_strdup_printf("DeviceAdded %s", path);
-        g_assert_true(signal_log_wait(log, line, 1, 5));
-        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
         g_clear_pointer(&line, g_free);
         line = g_strdup_printf("InterfacesAdded %s", path);
-        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
         name = ctl_json_field(bus, "0000:07:00.0", "device_name");
         g_assert_cmpstr(name, ==, "82574L Gigabit Network Connection");
 
@@ -288,8 +135,8 @@ static void test_add_remove(void) {
         umockdev_testbed_remove_device(tb->testbed, devpath);
         g_clear_pointer(&line, g_free);
         line = g_strdup_printf("DeviceRemoved %s", path);
-        g_assert_true(signal_log_wait(log, line, 1, 5));
-        g_assert_cmpuint(signal_log_count(log, line), ==, 1);
+        g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
         {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "show", "0000:07:00.0", NULL);
                 g_assert_cmpint(run->status, ==, 3);
@@ -301,22 +148,22 @@ static void test_add_remove(void) {
 static void test_identity_change(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
-        g_autoptr(SignalLog) log = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
         g_autofree char *path = device_path(AUDIO), *devpath = NULL, *removed = NULL, *added = NULL;
         g_autofree char *id = NULL;
 
         if (!start(&tb, &bus))
                 return;
-        log = signal_log_new(bus);
-        devpath = devpath_of(tb, AUDIO);
+        log = vh_test_signal_log_new(bus);
+        devpath = vh_test_testbed_devpath(tb, AUDIO);
 
         umockdev_testbed_uevent(tb->testbed, devpath, "remove");
         umockdev_testbed_set_attribute(tb->testbed, devpath, "device", "0x228b");
         umockdev_testbed_uevent(tb->testbed, devpath, "add");
         removed = g_strdup_printf("DeviceRemoved %s", path);
         added = g_strdup_printf("DeviceAdded %s", path);
-        g_assert_true(signal_log_wait(log, added, 1, 5));
-        g_assert_cmpuint(signal_log_count(log, removed), ==, 1);
+        g_assert_true(vh_test_signal_log_wait(log, added, 1, 5));
+        g_assert_cmpuint(vh_test_signal_log_count(log, removed), ==, 1);
         /* In that order. */
         for (guint i = 0; i < log->lines->len; i++) {
                 if (strcmp(log->lines->pdata[i], removed) == 0)
@@ -337,18 +184,18 @@ static void test_identity_change(void) {
 static void test_burst(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
-        g_autoptr(SignalLog) log = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
         g_autoptr(GPtrArray) devpaths = g_ptr_array_new_with_free_func(g_free);
         gint64 t0;
         guint added = 0;
 
         if (!start(&tb, &bus))
                 return;
-        log = signal_log_new(bus);
+        log = vh_test_signal_log_new(bus);
         for (unsigned i = 0; i < 1024; i++) {
                 g_autofree char *address = g_strdup_printf("0000:%02x:%02x.%u", 0x40 + i / 256, (i / 8) % 32, i % 8);
 
-                add_function_quietly(tb, address);
+                vh_test_testbed_add_function_quietly(tb, address);
                 if (i == 0)
                         g_ptr_array_add(devpaths, g_strconcat("/sys/devices/", address, NULL));
         }
@@ -395,7 +242,7 @@ static void test_monitor_json(void) {
 
         if (!start(&tb, &bus))
                 return;
-        devpath = devpath_of(tb, AUDIO);
+        devpath = vh_test_testbed_devpath(tb, AUDIO);
         envp = vh_test_bus_client_envp(bus);
         g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                                &pid, NULL, &out_fd, NULL, &error));
@@ -403,7 +250,7 @@ static void test_monitor_json(void) {
         /* Subscribed once the daemon has a subscriber: give it the time to
          * connect, then change a driver. */
         g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
-        set_driver(tb, AUDIO, "snd_hda_intel", NULL);
+        vh_test_testbed_set_driver(tb, AUDIO, "snd_hda_intel", NULL);
         umockdev_testbed_uevent(tb->testbed, devpath, "unbind");
         g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
         kill(pid, SIGINT);

@@ -171,10 +171,6 @@ VhTestTestbed *vh_test_testbed_new(const char *host) {
         return tb;
 }
 
-void vh_test_testbed_complete_function(VhTestTestbed *tb, const char *dev) {
-        complete_function(tb->sys, tb->host_tree, dev);
-}
-
 void vh_test_testbed_free(VhTestTestbed *tb) {
         if (!tb)
                 return;
@@ -210,3 +206,66 @@ void vh_test_testbed_preload_self(char **argv) {
         execv(argv[0], argv);
         g_error("cannot re-execute %s with %s: %s", argv[0], PRELOAD, g_strerror(errno));
 }
+
+char *vh_test_testbed_devpath(VhTestTestbed *tb, const char *address) {
+        g_autofree char *link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *real = realpath(link, NULL);
+
+        g_assert_nonnull(real);
+        g_assert_true(g_str_has_prefix(real, tb->sys));
+        return g_strconcat("/sys", real + strlen(tb->sys), NULL);
+}
+
+static char *real_path_of(VhTestTestbed *tb, const char *devpath, const char *name) {
+        g_assert_true(g_str_has_prefix(devpath, "/sys/"));
+        return g_build_filename(tb->sys, devpath + strlen("/sys/"), name, NULL);
+}
+
+/* What a driver switch does in sysfs: the device's driver link and the
+ * driver's link back; driver NULL unbinds. */
+void vh_test_testbed_set_driver(VhTestTestbed *tb, const char *address, const char *old, const char *driver) {
+        g_autofree char *devpath = vh_test_testbed_devpath(tb, address);
+        g_autofree char *link = real_path_of(tb, devpath, "driver");
+
+        if (old) {
+                g_autofree char *back = g_build_filename(tb->sys, "bus/pci/drivers", old, address, NULL);
+
+                g_assert_cmpint(g_unlink(link), ==, 0);
+                (void) g_unlink(back);
+        }
+        if (driver) {
+                g_autofree char *dir = g_build_filename(tb->sys, "bus/pci/drivers", driver, NULL);
+                g_autofree char *target = g_build_filename(dir, NULL);
+                g_autofree char *back = g_build_filename(dir, address, NULL);
+                g_autofree char *back_target = g_strconcat("../../../..", devpath + strlen("/sys"), NULL);
+
+                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+                g_assert_cmpint(symlink(target, link), ==, 0);
+                g_assert_cmpint(symlink(back_target, back), ==, 0);
+        }
+}
+
+/* A function made with plain files, as umockdev_testbed_add_device()
+ * would, but without the "add" uevent it sends on its own. */
+void vh_test_testbed_add_function_quietly(VhTestTestbed *tb, const char *address) {
+        g_autofree char *dir = g_build_filename(tb->sys, "devices", address, NULL);
+        g_autofree char *bus_link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *bus_target = g_strconcat("../../../devices/", address, NULL);
+        g_autofree char *subsystem = g_build_filename(dir, "subsystem", NULL);
+        g_autofree char *uevent = g_strdup_printf("PCI_SLOT_NAME=%s\n", address);
+        const char *attrs[][2] = {
+                { "vendor", "0x8086\n" }, { "device", "0x154c\n" }, { "class", "0x020000\n" },
+                { "subsystem_vendor", "0x8086\n" }, { "subsystem_device", "0x0000\n" }, { "revision", "0x01\n" },
+                { "uevent", uevent },
+        };
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+                g_autofree char *f = g_build_filename(dir, attrs[i][0], NULL);
+
+                g_assert_true(g_file_set_contents(f, attrs[i][1], -1, NULL));
+        }
+        g_assert_cmpint(symlink("../../bus/pci", subsystem), ==, 0);
+        g_assert_cmpint(symlink(bus_target, bus_link), ==, 0);
+}
+

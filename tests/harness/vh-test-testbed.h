@@ -35,10 +35,17 @@ VhTestTestbed *vh_test_testbed_new(const char *host);
 void vh_test_testbed_free(VhTestTestbed *tb);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestTestbed, vh_test_testbed_free)
 
-/* Completes one function (its driver, IOMMU group and unit links) as a
- * kernel would have them; dev is its directory beneath sys. */
-void vh_test_testbed_complete_function(VhTestTestbed *tb, const char *dev);
-
 /* Starts the daemon on the testbed with extra arguments (NULL-terminated
  * or NULL) and asserts the preload took. */
 void vh_test_testbed_start_daemon(VhTestTestbed *tb, VhTestBus *bus, const char *const *args);
+
+/* "/sys/devices/..." of a function, as umockdev and the daemon name it. */
+char *vh_test_testbed_devpath(VhTestTestbed *tb, const char *address);
+/* What a driver switch does in sysfs: the function's driver link and the
+ * driver's link back; old NULL: it had none; driver NULL: it gets none.
+ * No uevent: the caller sends it. */
+void vh_test_testbed_set_driver(VhTestTestbed *tb, const char *address, const char *old, const char *driver);
+/* A function made with plain files, as umockdev_testbed_add_device() would,
+ * without the "add" uevent that one sends: bursts bigger than umockdev's
+ * socket queue (about ten) can then be announced by one event. */
+void vh_test_testbed_add_function_quietly(VhTestTestbed *tb, const char *address);
