@@ -8,6 +8,8 @@
 
 #include <errno.h>
 
+#include "vh-strv.h"
+
 #include "vh-bus-hotplug.h"
 #include "vh-log.h"
 #include "vh-udev-monitor.h"
@@ -19,6 +21,9 @@
  * short enough that a desktop sees a change at once. */
 #define SETTLE_USEC (20ULL * 1000)
 #define SETTLE_ACCURACY_USEC (1ULL * 1000)
+/* More functions than this in one window (a VF burst): reading the whole
+ * host is cheaper than looking each one up. */
+#define TOUCHED_MAX 256
 
 void vh_bus_hotplug_open(VhDaemon *d) {
         int r;
@@ -38,9 +43,14 @@ void vh_bus_hotplug_open(VhDaemon *d) {
 
 static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
         VhDaemon *d = userdata;
+        _cleanup_strv_free_ char **touched = TAKE_PTR(d->hotplug_touched);
+        bool everything = d->hotplug_everything, host_wide = d->hotplug_host_wide;
 
-        d->hotplug_stale = false;
-        (void) vh_daemon_refresh_host(d);
+        d->hotplug_stale = d->hotplug_everything = d->hotplug_host_wide = false;
+        if (everything)
+                (void) vh_daemon_refresh_host(d);
+        else
+                (void) vh_daemon_refresh_functions(d, touched, host_wide);
         return 0;
 }
 
@@ -50,6 +60,14 @@ static void on_uevent(const VhUevent *ev, void *userdata) {
         log_debug("uevent %s %s", vh_uevent_action_to_string(ev->action), ev->address[0] ? ev->address : ev->module);
         d->hotplug_stale = true;
         d->n_uevents++;
+        if (ev->module[0])
+                d->hotplug_host_wide = true;
+        if (!ev->address[0] || d->hotplug_everything || vh_strv_contains(d->hotplug_touched, ev->address))
+                return;
+        if (vh_strv_length(d->hotplug_touched) >= TOUCHED_MAX || vh_strv_extend(&d->hotplug_touched, ev->address) < 0) {
+                d->hotplug_everything = true;
+                d->hotplug_touched = vh_strv_free(d->hotplug_touched);
+        }
 }
 
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -62,7 +80,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
                 log_warning_errno(r, "Cannot read udev's events: %m");
         if (overflowed) {
                 log_warning("udev events were lost (the receive buffer overflowed); re-reading every PCI function.");
-                d->hotplug_stale = true;
+                d->hotplug_stale = d->hotplug_everything = true;
                 d->n_overflows++;
         }
         if (!d->hotplug_stale)
@@ -106,6 +124,7 @@ void vh_bus_hotplug_free(VhDaemon *d) {
         d->monitor_source = sd_event_source_disable_unref(d->monitor_source);
         d->settle_timer = sd_event_source_disable_unref(d->settle_timer);
         d->monitor = vh_udev_monitor_free(d->monitor);
+        d->hotplug_touched = vh_strv_free(d->hotplug_touched);
 }
 
 /* The last subscriber left: the track is dropped (systemd's pattern; an

@@ -416,19 +416,11 @@ static bool same_function(const VhPciDevice *a, const VhPciDevice *b) {
                a->sriov_totalvfs == b->sriov_totalvfs;
 }
 
-int vh_daemon_refresh_host(VhDaemon *d) {
+/* Takes new as the model and emits every difference from the old one.
+ * Functions and groups shared by both snapshots are unchanged. */
+static int swap_and_emit(VhDaemon *d, VhHost *new) {
         _cleanup_(vh_host_freep) VhHost *old = NULL;
-        VhHost *new;
         int r;
-
-        r = vh_host_load(d->fs, d->names, &new);
-        if (r < 0)
-                return log_warning_errno(r, "Cannot re-read the host: %m");
-        r = daemon_annotate_host(d, new);
-        if (r < 0) {
-                vh_host_free(new);
-                return log_oom();
-        }
 
         /* Swap first: the emitted values are read from the new snapshot.
          * Objects that vanish are announced while the old one still
@@ -442,6 +434,8 @@ int vh_daemon_refresh_host(VhDaemon *d) {
         for (size_t i = 0; i < old->n_devices; i++) {
                 const VhPciDevice *n = vh_host_find_device(new, old->devices[i]->address);
 
+                if (n == old->devices[i])
+                        continue;
                 if (!n || !same_function(old->devices[i], n))
                         emit_device_object(d, old->devices[i]->address, false);
         }
@@ -465,6 +459,8 @@ int vh_daemon_refresh_host(VhDaemon *d) {
         for (size_t i = 0; i < new->n_devices; i++) {
                 const VhPciDevice *o = vh_host_find_device(old, new->devices[i]->address);
 
+                if (o == new->devices[i])
+                        continue;
                 if (!o || !same_function(o, new->devices[i])) {
                         emit_device_object(d, new->devices[i]->address, true);
                         continue;
@@ -477,7 +473,7 @@ int vh_daemon_refresh_host(VhDaemon *d) {
         for (size_t i = 0; i < new->n_groups; i++) {
                 const VhIommuGroup *o = vh_host_find_group(old, new->groups[i]->id);
 
-                if (o && (r = emit_group_changes(d, o, new->groups[i])) < 0)
+                if (o && o != new->groups[i] && (r = emit_group_changes(d, o, new->groups[i])) < 0)
                         log_debug_errno(r, "Cannot emit changes of group %u: %m", new->groups[i]->id);
         }
 
@@ -485,4 +481,49 @@ int vh_daemon_refresh_host(VhDaemon *d) {
                 (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
                                                       "IommuEnabled", "VfioAvailable", NULL);
         return 0;
+}
+
+int vh_daemon_refresh_host(VhDaemon *d) {
+        VhHost *new;
+        int r;
+
+        r = vh_host_load(d->fs, d->names, &new);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot re-read the host: %m");
+        r = daemon_annotate_host(d, new);
+        if (r < 0) {
+                vh_host_free(new);
+                return log_oom();
+        }
+        return swap_and_emit(d, new);
+}
+
+int vh_daemon_refresh_functions(VhDaemon *d, char *const *addresses, bool host_wide) {
+        VhHost *new;
+        int r;
+
+        r = vh_host_refresh(d->host, d->fs, d->names, addresses, host_wide, &new);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot re-read the changed functions (%m), re-reading the host.");
+                return vh_daemon_refresh_host(d);
+        }
+        /* Original drivers for the functions read again; the shared ones
+         * keep theirs (an operation's own refresh re-reads everything). */
+        pthread_mutex_lock(&d->binder->lock);
+        for (size_t i = 0; i < new->n_devices && r >= 0; i++) {
+                VhPciDevice *n = new->devices[i];
+                const VhJournalEntry *e;
+
+                if (vh_host_find_device(d->host, n->address) == n)
+                        continue;
+                e = vh_journal_find(d->binder->journal, n->address);
+                if (e && e->original_driver && !(n->original_driver = strdup(e->original_driver)))
+                        r = -ENOMEM;
+        }
+        pthread_mutex_unlock(&d->binder->lock);
+        if (r < 0) {
+                vh_host_free(new);
+                return log_oom();
+        }
+        return swap_and_emit(d, new);
 }

@@ -52,6 +52,9 @@ typedef struct VhDaemon {
         sd_event_source *monitor_source;
         sd_event_source *settle_timer;
         bool hotplug_stale;
+        char **hotplug_touched;         /* functions named by events since the last refresh */
+        bool hotplug_host_wide;         /* a vfio module came or went */
+        bool hotplug_everything;        /* events were lost, or too many functions: re-read all */
         uint64_t n_uevents;
         uint64_t n_overflows;
 
@@ -82,6 +85,10 @@ static inline void vh_daemon_freep(VhDaemon **d) {
 /* Reads the host again; emits PropertiesChanged (and InterfacesAdded or
  * Removed) for every device and group that differs from the last snapshot. */
 int vh_daemon_refresh_host(VhDaemon *d);
+
+/* Reads again only the functions at addresses (and their groups; all of
+ * the host when host_wide) and emits what differs, as refresh_host does. */
+int vh_daemon_refresh_functions(VhDaemon *d, char *const *addresses, bool host_wide);
 
 /* Restarts the idle countdown. */
 void vh_daemon_touch(VhDaemon *d);

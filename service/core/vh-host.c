@@ -61,22 +61,25 @@ bool vh_host_vfio_available(const VhHostFs *fs) {
                 vh_kernel_module_file_lists(fs, release, "modules.builtin", "vfio-pci");
 }
 
+static int evaluate_group(VhHost *h, VhIommuGroup *g) {
+        _cleanup_free_ const VhPciDevice **members = NULL;
+        size_t n = vh_strv_length(g->members);
+
+        members = calloc(n + 1, sizeof(VhPciDevice *));
+        if (!members)
+                return -ENOMEM;
+
+        /* A member that is not a PCI function stays NULL: it blocks. */
+        for (size_t j = 0; j < n; j++)
+                members[j] = vh_address_is_valid(g->members[j]) ? vh_host_find_device(h, g->members[j]) : NULL;
+
+        return vh_iommu_group_evaluate(g, members, n);
+}
+
 static int evaluate_groups(VhHost *h) {
         for (size_t i = 0; i < h->n_groups; i++) {
-                VhIommuGroup *g = h->groups[i];
-                _cleanup_free_ const VhPciDevice **members = NULL;
-                size_t n = vh_strv_length(g->members);
-                int r;
+                int r = evaluate_group(h, h->groups[i]);
 
-                members = calloc(n + 1, sizeof(VhPciDevice *));
-                if (!members)
-                        return -ENOMEM;
-
-                /* A member that is not a PCI function stays NULL: it blocks. */
-                for (size_t j = 0; j < n; j++)
-                        members[j] = vh_address_is_valid(g->members[j]) ? vh_host_find_device(h, g->members[j]) : NULL;
-
-                r = vh_iommu_group_evaluate(g, members, n);
                 if (r < 0)
                         return r;
         }
@@ -127,4 +130,153 @@ int vh_host_set_original_drivers(VhHost *h, VhJournal *journal) {
                 }
         }
         return 0;
+}
+
+static int compare_devices(const void *a, const void *b) {
+        return vh_address_compare((*(VhPciDevice * const *) a)->address, (*(VhPciDevice * const *) b)->address);
+}
+
+static int compare_groups(const void *a, const void *b) {
+        unsigned x = (*(VhIommuGroup * const *) a)->id, y = (*(VhIommuGroup * const *) b)->id;
+
+        return (x > y) - (x < y);
+}
+
+static void mark_replaced(const VhHost *h, const char *address, bool *replaced) {
+        VhPciDevice **d;
+
+        if (h->n_devices == 0)
+                return;
+        d = bsearch(address, h->devices, h->n_devices, sizeof(VhPciDevice *), compare_device_address);
+        if (d)
+                replaced[d - h->devices] = true;
+}
+
+static bool fresh_has(VhPciDevice *const *fresh, size_t n, const char *address) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(fresh[i]->address, address) == 0)
+                        return true;
+        return false;
+}
+
+static bool group_listed(const int *ids, size_t n, int id) {
+        for (size_t i = 0; i < n; i++)
+                if (ids[i] == id)
+                        return true;
+        return false;
+}
+
+int vh_host_refresh(const VhHost *old, const VhHostFs *fs, VhPciNames *names, char *const *addresses, bool host_wide,
+                    VhHost **ret) {
+        _cleanup_(vh_host_freep) VhHost *h = NULL;
+        _cleanup_strv_free_ char **touched = NULL;
+        _cleanup_free_ VhPciDevice **fresh = NULL;
+        _cleanup_free_ int *group_ids = NULL;
+        _cleanup_free_ bool *replaced = NULL;
+        size_t n_touched, n_fresh = 0, n_groups = 0;
+        int r;
+
+        /* The PF of a VF that came or went lists its VFs: read it too. */
+        for (char *const *a = addresses; a && *a; a++)
+                if (!vh_strv_contains(touched, *a) && (r = vh_strv_extend(&touched, *a)) < 0)
+                        return r;
+        n_touched = vh_strv_length(touched);
+        for (size_t i = 0; i < n_touched; i++) {
+                const VhPciDevice *o = vh_host_find_device(old, touched[i]);
+
+                if (o && o->physfn && !vh_strv_contains(touched, o->physfn) && (r = vh_strv_extend(&touched, o->physfn)) < 0)
+                        return r;
+        }
+
+        n_touched = vh_strv_length(touched);
+        fresh = calloc(n_touched * 2 + 1, sizeof(VhPciDevice *));
+        group_ids = calloc(n_touched * 2 + 1, sizeof(int));
+        if (!fresh || !group_ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_touched; i++) {
+                const VhPciDevice *o = vh_host_find_device(old, touched[i]);
+                VhPciDevice *d = NULL;
+
+                r = vh_pci_device_load(fs, names, touched[i], &d);
+                if (r == -ENOENT)
+                        d = NULL;
+                else if (r < 0)
+                        goto fail;
+                if (d) {
+                        fresh[n_fresh++] = d;
+                        /* A new VF names its PF only now. */
+                        if (d->physfn && !vh_strv_contains(touched, d->physfn) && !fresh_has(fresh, n_fresh, d->physfn) &&
+                            vh_address_is_valid(d->physfn)) {
+                                VhPciDevice *pf = NULL;
+
+                                if (vh_pci_device_load(fs, names, d->physfn, &pf) >= 0)
+                                        fresh[n_fresh++] = pf;
+                        }
+                }
+                if (o && o->iommu_group >= 0 && !group_listed(group_ids, n_groups, o->iommu_group))
+                        group_ids[n_groups++] = o->iommu_group;
+                if (d && d->iommu_group >= 0 && !group_listed(group_ids, n_groups, d->iommu_group))
+                        group_ids[n_groups++] = d->iommu_group;
+        }
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                goto oom;
+        /* Functions: old's, but the ones read again, which replace them,
+         * join them or are gone. */
+        h->devices = calloc(old->n_devices + n_fresh + 1, sizeof(VhPciDevice *));
+        replaced = calloc(old->n_devices + 1, sizeof(bool));
+        if (!h->devices || !replaced)
+                goto oom;
+        for (size_t i = 0; i < n_touched; i++)
+                mark_replaced(old, touched[i], replaced);
+        for (size_t k = 0; k < n_fresh; k++)
+                mark_replaced(old, fresh[k]->address, replaced);
+        for (size_t i = 0; i < old->n_devices; i++)
+                if (!replaced[i])
+                        h->devices[h->n_devices++] = vh_pci_device_ref(old->devices[i]);
+        for (size_t k = 0; k < n_fresh; k++) {
+                h->devices[h->n_devices++] = fresh[k];
+                fresh[k] = NULL;
+        }
+        if (h->n_devices > 1)
+                qsort(h->devices, h->n_devices, sizeof(VhPciDevice *), compare_devices);
+
+        /* Groups: old's, but the ones of these functions, read again. */
+        h->groups = calloc(old->n_groups + n_groups + 1, sizeof(VhIommuGroup *));
+        if (!h->groups)
+                goto oom;
+        for (size_t i = 0; i < old->n_groups; i++)
+                if (!group_listed(group_ids, n_groups, (int) old->groups[i]->id))
+                        h->groups[h->n_groups++] = vh_iommu_group_ref(old->groups[i]);
+        for (size_t k = 0; k < n_groups; k++) {
+                VhIommuGroup *g = NULL;
+
+                r = vh_iommu_load_group(fs, (unsigned) group_ids[k], &g);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        goto fail;
+                h->groups[h->n_groups++] = g;
+        }
+        if (h->n_groups > 1)
+                qsort(h->groups, h->n_groups, sizeof(VhIommuGroup *), compare_groups);
+        for (size_t k = 0; k < n_groups; k++) {
+                VhIommuGroup *g = vh_host_find_group(h, (unsigned) group_ids[k]);
+
+                if (g && (r = evaluate_group(h, g)) < 0)
+                        goto fail;
+        }
+
+        h->iommu_enabled = host_wide ? vh_iommu_enabled(fs) : old->iommu_enabled;
+        h->vfio_available = host_wide ? vh_host_vfio_available(fs) : old->vfio_available;
+        *ret = TAKE_PTR(h);
+        return 0;
+
+oom:
+        r = -ENOMEM;
+fail:
+        for (size_t k = 0; k < n_fresh; k++)
+                vh_pci_device_free(fresh[k]);
+        return r;
 }

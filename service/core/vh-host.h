@@ -21,6 +21,17 @@ typedef struct VhHost {
 } VhHost;
 
 int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret);
+
+/* A new snapshot from old after changes to a few functions (hotplug): the
+ * functions at addresses — and the PFs of VFs among them — are read again
+ * (a gone one leaves the model, a new one joins it), and so are the IOMMU
+ * groups they were and are in, which are evaluated again. Everything else
+ * is shared with old (references), so the cost is the changed functions',
+ * not the host's. host_wide: IommuEnabled and VfioAvailable are read again
+ * too (a module came or went); otherwise copied. The new functions' names
+ * are set, their original drivers are not (vh_host_set_original_drivers). */
+int vh_host_refresh(const VhHost *old, const VhHostFs *fs, VhPciNames *names, char *const *addresses, bool host_wide,
+                    VhHost **ret);
 VhHost *vh_host_free(VhHost *h);
 static inline void vh_host_freep(VhHost **h) {
         vh_host_free(*h);

@@ -10,8 +10,14 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 
+VhIommuGroup *vh_iommu_group_ref(VhIommuGroup *g) {
+        if (g)
+                __atomic_add_fetch(&g->n_ref, 1, __ATOMIC_RELAXED);
+        return g;
+}
+
 VhIommuGroup *vh_iommu_group_free(VhIommuGroup *g) {
-        if (!g)
+        if (!g || __atomic_sub_fetch(&g->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
         free(g->type);
         vh_strv_free(g->members);
@@ -53,6 +59,7 @@ static int load_group(const VhHostFs *fs, const char *name, unsigned id, VhIommu
         g = calloc(1, sizeof(*g));
         if (!g)
                 return -ENOMEM;
+        g->n_ref = 1;
         g->id = id;
 
         r = vh_hostfs_list_dir(fs, &g->members, VH_SYSFS_IOMMU_GROUPS, name, VH_ATTR_GROUP_DEVICES, NULL);
@@ -77,6 +84,13 @@ static int compare_groups(const void *a, const void *b) {
         const VhIommuGroup *x = *(VhIommuGroup * const *) a, *y = *(VhIommuGroup * const *) b;
 
         return (x->id > y->id) - (x->id < y->id);
+}
+
+int vh_iommu_load_group(const VhHostFs *fs, unsigned id, VhIommuGroup **ret) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "%u", id);
+        return load_group(fs, name, id, ret);
 }
 
 int vh_iommu_scan_groups(const VhHostFs *fs, VhIommuGroup ***ret, size_t *ret_n) {

@@ -15,13 +15,19 @@ typedef struct VhIommuGroup {
         bool viable;
         char *viability_reason;         /* never NULL after evaluation */
         char **blockers;                /* members that keep the group from being viable */
+        unsigned n_ref;                 /* snapshots share unchanged groups (vh_host_refresh) */
 } VhIommuGroup;
 
+VhIommuGroup *vh_iommu_group_ref(VhIommuGroup *g);
+/* Drops a reference; the last one frees. */
 VhIommuGroup *vh_iommu_group_free(VhIommuGroup *g);
 static inline void vh_iommu_group_freep(VhIommuGroup **g) {
         vh_iommu_group_free(*g);
 }
 void vh_iommu_group_array_free(VhIommuGroup **a, size_t n);
+
+/* One group, not evaluated; -ENOENT when it does not exist (any more). */
+int vh_iommu_load_group(const VhHostFs *fs, unsigned id, VhIommuGroup **ret);
 
 /* Every group, sorted by id; an empty result when the kernel has no IOMMU. */
 int vh_iommu_scan_groups(const VhHostFs *fs, VhIommuGroup ***ret, size_t *ret_n);

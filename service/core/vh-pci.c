@@ -10,8 +10,14 @@
 #include "vh-pci.h"
 #include "vh-strv.h"
 
+VhPciDevice *vh_pci_device_ref(VhPciDevice *d) {
+        if (d)
+                __atomic_add_fetch(&d->n_ref, 1, __ATOMIC_RELAXED);
+        return d;
+}
+
 VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
-        if (!d)
+        if (!d || __atomic_sub_fetch(&d->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
         free(d->vendor_name);
         free(d->device_name);
@@ -292,6 +298,7 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
+        d->n_ref = 1;
         (void) vh_address_normalize(address, d->address);
 
         r = read_ids(fs, d);

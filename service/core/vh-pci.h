@@ -41,11 +41,15 @@ typedef struct VhPciDevice {
         /* Not from sysfs: the driver vfiohostd's journal recorded when it
          * bound the function (vh_host_set_original_drivers). */
         char *original_driver;
+
+        unsigned n_ref;                 /* snapshots share unchanged functions (vh_host_refresh) */
 } VhPciDevice;
 
 /* address must be canonical (vh_address_normalize). -ENOENT when absent.
  * names NULL: no names (the name fields stay NULL); safe from any thread. */
 int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret);
+VhPciDevice *vh_pci_device_ref(VhPciDevice *d);
+/* Drops a reference; the last one frees. */
 VhPciDevice *vh_pci_device_free(VhPciDevice *d);
 static inline void vh_pci_device_freep(VhPciDevice **d) {
         vh_pci_device_free(*d);

@@ -94,30 +94,38 @@ static void bench_latency(VhTestTestbed *tb, VhTestBus *bus, unsigned n) {
                n, ms[n / 2], ms[(size_t) (n * 0.99) < n ? (size_t) (n * 0.99) : n - 1], ms[n - 1]);
 }
 
+static guint count_added(void *userdata) {
+        VhTestSignalLog *log = userdata;
+        guint n = 0;
+
+        for (guint k = 0; k < log->lines->len; k++)
+                if (g_str_has_prefix(log->lines->pdata[k], "DeviceAdded "))
+                        n++;
+        return n;
+}
+
+/* umockdev's socket holds about ten events: they go out at most 8 ahead
+ * of the announcements, so this is the throughput of one event per
+ * function, not the kernel's burst (which lands in a 128 MiB buffer). */
 static void bench_burst(VhTestTestbed *tb, VhTestBus *bus) {
         g_autoptr(VhTestSignalLog) log = vh_test_signal_log_new(bus);
-        gint64 t0, done = 0;
-        guint added = 0;
+        g_autoptr(GPtrArray) devpaths = g_ptr_array_new_with_free_func(g_free);
+        gint64 t0;
 
         for (unsigned i = 0; i < 1024; i++) {
                 g_autofree char *address = g_strdup_printf("0000:%02x:%02x.%u", 0x40 + i / 256, (i / 8) % 32, i % 8);
 
                 vh_test_testbed_add_function_quietly(tb, address);
+                g_ptr_array_add(devpaths, g_strconcat("/sys/devices/", address, NULL));
         }
         t0 = g_get_monotonic_time();
-        umockdev_testbed_uevent(tb->testbed, "/sys/devices/0000:40:00.0", "add");
-        while (added < 1024 && g_get_monotonic_time() < t0 + 60 * G_USEC_PER_SEC) {
+        g_assert_true(vh_test_testbed_uevents_paced(tb, devpaths, "add", count_added, log, 8, 60));
+        while (count_added(log) < 1024 && g_get_monotonic_time() < t0 + 60 * G_USEC_PER_SEC)
                 if (!g_main_context_iteration(NULL, FALSE))
                         g_usleep(100);
-                added = 0;
-                for (guint k = 0; k < log->lines->len; k++)
-                        if (g_str_has_prefix(log->lines->pdata[k], "DeviceAdded ")) {
-                                added++;
-                                done = g_array_index(log->times, gint64, k);
-                        }
-        }
-        g_assert_cmpuint(added, ==, 1024);
-        printf("1,024 functions appearing at once: all announced %.1f ms after the uevent\n", (done - t0) / 1000.0);
+        g_assert_cmpuint(count_added(log), ==, 1024);
+        printf("1,024 functions, one add event each (at most 8 in flight): all announced in %.1f ms, %.0f functions/s\n",
+               (g_get_monotonic_time() - t0) / 1000.0, 1024 / ((g_get_monotonic_time() - t0) / 1e6));
 }
 
 static void bench_idle(VhTestBus *bus, unsigned seconds) {

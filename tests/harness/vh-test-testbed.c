@@ -269,3 +269,20 @@ void vh_test_testbed_add_function_quietly(VhTestTestbed *tb, const char *address
         g_assert_cmpint(symlink(bus_target, bus_link), ==, 0);
 }
 
+
+gboolean vh_test_testbed_uevents_paced(VhTestTestbed *tb, GPtrArray *devpaths, const char *action,
+                                       guint (*acked)(void *userdata), void *userdata, guint window, double timeout_s) {
+        for (guint i = 0; i < devpaths->len; i++) {
+                gint64 deadline = g_get_monotonic_time() +
+                                  (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+
+                while (i >= window && acked(userdata) + window <= i) {
+                        if (g_get_monotonic_time() > deadline)
+                                return FALSE;
+                        if (!g_main_context_iteration(NULL, FALSE))
+                                g_usleep(200);
+                }
+                umockdev_testbed_uevent(tb->testbed, devpaths->pdata[i], action);
+        }
+        return TRUE;
+}

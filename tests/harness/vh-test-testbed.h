@@ -49,3 +49,11 @@ void vh_test_testbed_set_driver(VhTestTestbed *tb, const char *address, const ch
  * without the "add" uevent that one sends: bursts bigger than umockdev's
  * socket queue (about ten) can then be announced by one event. */
 void vh_test_testbed_add_function_quietly(VhTestTestbed *tb, const char *address);
+
+/* Sends action for each of devpaths, never more than window ahead of
+ * acked(userdata) (how many the daemon has announced so far), dispatching
+ * the main context while it waits: umockdev's socket holds about ten
+ * events and its sender aborts when it is full. FALSE when the daemon fell
+ * behind for timeout_s (scaled by the multiplier). */
+gboolean vh_test_testbed_uevents_paced(VhTestTestbed *tb, GPtrArray *devpaths, const char *action,
+                                       guint (*acked)(void *userdata), void *userdata, guint window, double timeout_s);

@@ -16,6 +16,9 @@
 #include "vh-unit.h"
 #include "vh-unit-expected.h"
 
+typedef VhHost VhHostPtr;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHostPtr, vh_host_free)
+
 typedef struct {
         const ExpectedHost *host;
         char *copy;
@@ -328,6 +331,56 @@ static void test_domain_order(Fixture *f, gconstpointer data) {
                 g_assert_nonnull(vh_host_find_device(f->h, f->host->devices[i].address));
 }
 
+/* Hotplug's refresh: only the named functions and their groups are read
+ * again; everything else is the old snapshot's, shared. */
+static void test_refresh(Fixture *f, gconstpointer data) {
+        g_autoptr(VhHostPtr) next = NULL, after_remove = NULL;
+        char *audio[] = { (char *) "0000:01:00.1", NULL };
+        char *gone[] = { (char *) "0000:01:00.1", (char *) "0000:06:00.0", NULL };
+        const VhPciDevice *d;
+        const VhIommuGroup *g;
+
+        g_assert_cmpint(vh_host_load(f->fs, f->names, &f->h), ==, 0);
+        /* The audio function leaves snd_hda_intel, by hand. */
+        vh_unit_unlink(f->copy, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/driver");
+        g_assert_cmpint(vh_host_refresh(f->h, f->fs, f->names, audio, false, &next), ==, 0);
+
+        d = vh_host_find_device(next, "0000:01:00.1");
+        g_assert_nonnull(d);
+        g_assert_null(d->driver);
+        g_assert_true(d != vh_host_find_device(f->h, "0000:01:00.1"));
+        g_assert_cmpstr(vh_host_find_device(f->h, "0000:01:00.1")->driver, ==, "snd_hda_intel");
+        /* Read again: its group; shared: every other function and group. */
+        g_assert_true(vh_host_find_group(next, 2) != vh_host_find_group(f->h, 2));
+        g_assert_cmpuint(next->n_devices, ==, f->h->n_devices);
+        for (size_t i = 0; i < f->h->n_devices; i++)
+                if (strcmp(f->h->devices[i]->address, "0000:01:00.1") != 0)
+                        g_assert_true(vh_host_find_device(next, f->h->devices[i]->address) == f->h->devices[i]);
+        for (size_t i = 0; i < f->h->n_groups; i++)
+                if (f->h->groups[i]->id != 2)
+                        g_assert_true(vh_host_find_group(next, f->h->groups[i]->id) == f->h->groups[i]);
+        /* Group 2 was evaluated again: the GPU alone blocks now. */
+        g = vh_host_find_group(next, 2);
+        g_assert_false(g->viable);
+        g_assert_cmpuint(vh_strv_length(g->blockers), ==, 1);
+        g_assert_cmpstr(g->blockers[0], ==, "0000:01:00.0");
+        g_assert_cmpuint(vh_strv_length(vh_host_find_group(f->h, 2)->blockers), ==, 2);
+        g_assert_cmpint(next->iommu_enabled, ==, f->h->iommu_enabled);
+
+        /* Two functions go away: they leave the model, the rest stays in bus order. */
+        vh_unit_unlink(f->copy, "sys/bus/pci/devices/0000:01:00.1");
+        vh_unit_unlink(f->copy, "sys/bus/pci/devices/0000:06:00.0");
+        g_assert_cmpint(vh_host_refresh(next, f->fs, f->names, gone, true, &after_remove), ==, 0);
+        g_assert_null(vh_host_find_device(after_remove, "0000:01:00.1"));
+        g_assert_null(vh_host_find_device(after_remove, "0000:06:00.0"));
+        g_assert_cmpuint(after_remove->n_devices, ==, next->n_devices - 2);
+        for (size_t i = 1; i < after_remove->n_devices; i++)
+                g_assert_cmpint(vh_address_compare(after_remove->devices[i - 1]->address, after_remove->devices[i]->address), <, 0);
+        /* The old snapshots are untouched. */
+        g_assert_nonnull(vh_host_find_device(next, "0000:01:00.1"));
+        g_assert_nonnull(vh_host_find_device(f->h, "0000:06:00.0"));
+}
+
 static void test_free_null(void) {
         g_assert_null(vh_host_free(NULL));
 }
@@ -360,6 +413,7 @@ int main(int argc, char **argv) {
         ADD("/host/vfio-available/modules-dep-compressed", "no-iommu", fixture_setup_copy, test_vfio_modules_dep_compressed);
         ADD("/host/vfio-available/builtin", "no-iommu", fixture_setup_copy, test_vfio_builtin);
         ADD("/host/vfio-available/other-kernel", "no-iommu", fixture_setup_copy, test_vfio_other_kernel);
+        ADD("/host/refresh", "desktop-intel", fixture_setup_copy, test_refresh);
         g_test_add_func("/host/free-null", test_free_null);
 
         return g_test_run();

@@ -251,6 +251,7 @@ typedef struct {
 static VhPciDevice *make(const Member *m) {
         VhPciDevice *d = calloc(1, sizeof(VhPciDevice));
 
+        d->n_ref = 1;
         g_strlcpy(d->address, m->address, sizeof(d->address));
         d->class_code = m->class_code;
         d->driver = m->driver ? strdup(m->driver) : NULL;
@@ -271,6 +272,7 @@ static VhIommuGroup *evaluate(const Member *members, size_t n) {
         VhIommuGroup *g = calloc(1, sizeof(VhIommuGroup));
         g_autofree const VhPciDevice **devs = g_new0(const VhPciDevice *, n + 1);
 
+        g->n_ref = 1;
         g->id = 9;
         g->type = strdup("DMA");
         g->members = calloc(n + 1, sizeof(char *));
