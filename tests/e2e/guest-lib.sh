@@ -32,44 +32,54 @@ step() {
 
 # snap NAME: the state of every PCI function as the kernel shows it, one
 # "ADDRESS FIELD VALUE" line per fact, plus /dev/vfio and the journal.
+# Shell builtins where they do: each fork and each open on the share is
+# slow under TCG, and a full Debian guest has no applets.
 snap() {
         f=$S/$1.state
-        : >"$f"
+        {
         for d in /sys/bus/pci/devices/*; do
                 a=${d##*/}
                 for attr in vendor device subsystem_vendor subsystem_device class numa_node driver_override \
                             reset_method boot_vga; do
                         if [ -r "$d/$attr" ]; then
-                                v=$(cat "$d/$attr" 2>/dev/null | tr '\n' ' ')
-                                echo "$a $attr ${v% }" >>"$f"
+                                v=
+                                read -r v <"$d/$attr" 2>/dev/null
+                                echo "$a $attr $v"
                         else
-                                echo "$a $attr -" >>"$f"
+                                echo "$a $attr -"
                         fi
                 done
-                if [ -e "$d/driver" ]; then
-                        echo "$a driver $(basename "$(readlink "$d/driver")")" >>"$f"
-                else
-                        echo "$a driver -" >>"$f"
-                fi
-                if [ -e "$d/iommu_group" ]; then
-                        echo "$a iommu_group $(basename "$(readlink "$d/iommu_group")")" >>"$f"
-                else
-                        echo "$a iommu_group -" >>"$f"
-                fi
+                for link in driver iommu_group; do
+                        if [ -e "$d/$link" ]; then
+                                l=$(readlink "$d/$link")
+                                echo "$a $link ${l##*/}"
+                        else
+                                echo "$a $link -"
+                        fi
+                done
                 if [ -d "$d/net" ]; then
-                        echo "$a net $(ls "$d/net" | tr '\n' ' ')" >>"$f"
+                        l=
+                        for n in "$d"/net/*; do
+                                [ -e "$n" ] && l="$l${n##*/} "
+                        done
+                        echo "$a net $l"
                 fi
         done
         # Group nodes only: the container node "vfio" comes with the module.
-        echo "host dev_vfio $(ls /dev/vfio 2>/dev/null | grep -vx vfio | tr '\n' ' ')" >>"$f"
+        l=
+        for n in /dev/vfio/*; do
+                [ -e "$n" ] && [ "${n##*/}" != vfio ] && l="$l${n##*/} "
+        done
+        echo "host dev_vfio $l"
         if [ -f /var/lib/vfiohost/journal.json ]; then
-                echo "host journal $(tr '\n' ' ' </var/lib/vfiohost/journal.json)" >>"$f"
+                echo "host journal $(tr '\n' ' ' </var/lib/vfiohost/journal.json)"
         else
-                echo "host journal -" >>"$f"
+                echo "host journal -"
         fi
-        echo "host default_route $(ip route show default 2>/dev/null | tr '\n' ' ')" >>"$f"
-        echo "host mounts $(awk '$1 ~ /^\/dev\/nvme/ { printf "%s:%s ", $1, $2 }' /proc/mounts)" >>"$f"
-        echo "host daemon_pid $(pidof vfiohostd)" >>"$f"
+        echo "host default_route $(ip route show default 2>/dev/null | tr '\n' ' ')"
+        echo "host mounts $(awk '$1 ~ /^\/dev\/nvme/ { printf "%s:%s ", $1, $2 }' /proc/mounts)"
+        echo "host daemon_pid $(pidof vfiohostd)"
+        } >"$f"
 }
 
 # Waits until vfiohostd has exited (idle exit or a kill), at most $1 s.
