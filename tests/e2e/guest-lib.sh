@@ -32,53 +32,60 @@ step() {
 
 # snap NAME: the state of every PCI function as the kernel shows it, one
 # "ADDRESS FIELD VALUE" line per fact, plus /dev/vfio and the journal.
-# Shell builtins where they do: each fork and each open on the share is
-# slow under TCG, and a full Debian guest has no applets.
+# Shell builtins where it can: a fork costs milliseconds under TCG.
 snap() {
         f=$S/$1.state
         {
-        for d in /sys/bus/pci/devices/*; do
-                a=${d##*/}
-                for attr in vendor device subsystem_vendor subsystem_device class numa_node driver_override \
-                            reset_method boot_vga; do
-                        if [ -r "$d/$attr" ]; then
-                                v=
-                                read -r v <"$d/$attr" 2>/dev/null
+                for d in /sys/bus/pci/devices/*; do
+                        a=${d##*/}
+                        for attr in vendor device subsystem_vendor subsystem_device class numa_node driver_override \
+                                    reset_method boot_vga; do
+                                v=-
+                                [ -r "$d/$attr" ] && read -r v <"$d/$attr" 2>/dev/null
                                 echo "$a $attr $v"
-                        else
-                                echo "$a $attr -"
-                        fi
-                done
-                for link in driver iommu_group; do
-                        if [ -e "$d/$link" ]; then
-                                l=$(readlink "$d/$link")
-                                echo "$a $link ${l##*/}"
-                        else
-                                echo "$a $link -"
-                        fi
-                done
-                if [ -d "$d/net" ]; then
-                        l=
-                        for n in "$d"/net/*; do
-                                [ -e "$n" ] && l="$l${n##*/} "
                         done
-                        echo "$a net $l"
+                        for link in driver iommu_group; do
+                                v=-
+                                [ -e "$d/$link" ] && { v=$(readlink "$d/$link"); v=${v##*/}; }
+                                echo "$a $link $v"
+                        done
+                        if [ -d "$d/net" ]; then
+                                v=
+                                for n in "$d"/net/*; do v="$v${n##*/} "; done
+                                echo "$a net ${v% }"
+                        fi
+                done
+                # Group nodes only: the container node "vfio" comes with the module.
+                v=
+                for n in /dev/vfio/*; do
+                        case ${n##*/} in
+                        vfio | "*") ;;
+                        *) v="$v${n##*/} " ;;
+                        esac
+                done
+                echo "host dev_vfio $v"
+                v=-
+                if [ -f /var/lib/vfiohost/journal.json ]; then
+                        v=
+                        while read -r line; do v="$v$line "; done </var/lib/vfiohost/journal.json
                 fi
-        done
-        # Group nodes only: the container node "vfio" comes with the module.
-        l=
-        for n in /dev/vfio/*; do
-                [ -e "$n" ] && [ "${n##*/}" != vfio ] && l="$l${n##*/} "
-        done
-        echo "host dev_vfio $l"
-        if [ -f /var/lib/vfiohost/journal.json ]; then
-                echo "host journal $(tr '\n' ' ' </var/lib/vfiohost/journal.json)"
-        else
-                echo "host journal -"
-        fi
-        echo "host default_route $(ip route show default 2>/dev/null | tr '\n' ' ')"
-        echo "host mounts $(awk '$1 ~ /^\/dev\/nvme/ { printf "%s:%s ", $1, $2 }' /proc/mounts)"
-        echo "host daemon_pid $(pidof vfiohostd)"
+                echo "host journal $v"
+                # /proc/net/route: a default route has destination 00000000.
+                v=
+                while read -r iface dest gw rest; do
+                        [ "$dest" = 00000000 ] && v="$v$iface:$gw "
+                done </proc/net/route
+                echo "host default_route $v"
+                v=
+                while read -r dev mnt rest; do
+                        case $dev in /dev/nvme*) v="$v$dev:$mnt " ;; esac
+                done </proc/mounts
+                echo "host mounts $v"
+                v=
+                for p in /proc/[0-9]*; do
+                        [ -r "$p/comm" ] && read -r c <"$p/comm" 2>/dev/null && [ "$c" = vfiohostd ] && v="$v${p##*/} "
+                done
+                echo "host daemon_pid $v"
         } >"$f"
 }
 

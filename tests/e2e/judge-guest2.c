@@ -705,6 +705,13 @@ static void test_reboot(void) {
         if (journal2 && journal_entry(journal2, RNG))
                 judge_fail("after the reboot the daemon kept the stale entry for %s (on virtio-pci now): %s", RNG,
                            json_object_to_json_string(journal_entry(journal2, RNG)));
+        {
+                g_autoptr(json_object) show = judge_json("reboot-after", "show");
+
+                if (show && *(json_str(show, "original_driver") ?: ""))
+                        judge_fail("after reconcile OriginalDriver is still \"%s\" (from the dropped entry)",
+                                   json_str(show, "original_driver"));
+        }
         log = judge_read("reboot-after", "log.out");
         if (!log || !strstr(log, RNG " is no longer on vfio-pci (now virtio-pci); dropping its journal entry."))
                 judge_fail("journalctl -u vfiohostd does not say the stale entry was dropped: %s", log);
@@ -721,8 +728,12 @@ static void test_health(void) {
         for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
                 g_autofree char *exit_code = file_in(dirs[i], "exit"), *failed = file_in(dirs[i], "failed-units"),
                                 *err = file_in(dirs[i], "journal-err.log"), *dmesg = file_in(dirs[i], "dmesg");
+                g_autofree char *multi_user = g_build_filename(dirs[i], "multi-user", NULL), *ts = NULL;
                 g_auto(GStrv) lines = NULL;
 
+                if (g_file_get_contents(multi_user, &ts, NULL, NULL) && strchr(ts, '='))
+                        judge_msg("%s: multi-user.target reached %.1f s after the kernel started", dirs[i],
+                                  g_ascii_strtod(strchr(ts, '=') + 1, NULL) / 1e6);
                 if (exit_code && strcmp(g_strstrip(exit_code), "0") != 0)
                         judge_fail("%s: the scenario script exited %s", dirs[i], exit_code);
                 if (failed && *g_strstrip(failed))

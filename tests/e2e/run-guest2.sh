@@ -62,9 +62,8 @@ boot() {
                 "$WORK/root.img" "$WORK/share" "vh.mode=$mode ${VH_E2E_APPEND:-}" >"$WORK/serial-$mode.log" 2>&1 || :
         e2e_phase_end
         if [ ! -f "$WORK/share/results/$mode/exit" ]; then
-                echo "guest ($mode) did not finish; serial console:" >&2
-                tail -n 40 "$WORK/serial-$mode.log" >&2
-                tail -n 40 "$WORK/share/results/$mode/console.log" >&2 2>/dev/null || :
+                echo "# guest ($mode) did not finish; its serial console and console.log:"
+                tail -n 40 "$WORK/serial-$mode.log" "$WORK/share/results/$mode/console.log" 2>&1 | sed 's/^/# /'
         fi
 }
 
