@@ -225,6 +225,9 @@ static void test_activation(void) {
                 judge_fail("dbus-daemon's log does not show org.vfiohost activated via systemd: %s", dbus);
         else
                 log_lines_with(dbus, "org.vfiohost");
+        /* Not dbus-daemon's own setuid helper (guest 1's way). */
+        if (dbus && strstr(dbus, "using servicehelper"))
+                judge_fail("dbus-daemon activated org.vfiohost through its service helper, not systemd");
 
         /* ProtectKernelModules= keeps the daemon from loading vfio-pci:
          * modprobe@vfio_pci.service (the unit's Wants=) does. */
@@ -717,6 +720,17 @@ static void test_reboot(void) {
                 judge_fail("journalctl -u vfiohostd does not say the stale entry was dropped: %s", log);
         else
                 log_lines_with(log, "dropping");
+        {
+                g_autofree char *boots = judge_read("reboot-after", "boots.out"),
+                                *log1 = judge_read("reboot-after", "log-boot1.out");
+                g_auto(GStrv) lines = g_strsplit(g_strstrip(boots ?: g_strdup("")), "\n", -1);
+
+                /* A header line and one per boot. */
+                if (g_strv_length(lines) < 3)
+                        judge_fail("the journal does not know of two boots: %s", boots);
+                if (!log1 || !strstr(log1, "Bind of " RNG))
+                        judge_fail("boot 2's journal has no bind of %s in boot 1: %s", RNG, log1);
+        }
         judge_init(main_dir);
 }
 

@@ -18,6 +18,9 @@ BUILD2=$WORK/build-usr
 ROOT=$WORK/root
 BOOT_TIMEOUT=${VH_E2E_BOOT_TIMEOUT:-420}
 
+# debootstrap, chroot and an image whose files keep their owners.
+[ "$(id -u)" = 0 ] || e2e_skip "guest 2 builds a Debian root filesystem: it needs root"
+
 e2e_phase_start "packages"
 e2e_ensure_packages $E2E_PACKAGES debootstrap util-linux
 e2e_phase_end

@@ -163,6 +163,9 @@ after_reboot() {
         step show ctl show "$RNG" --json
         step journal cat /var/lib/vfiohost/journal.json
         step log journalctl -b -o cat --no-pager -u vfiohostd
+        # The persistent journal: this is the system of boot 1, rebooted.
+        step boots journalctl --list-boots --no-pager
+        step log-boot1 journalctl -b -1 -o cat --no-pager -u vfiohostd
         scenario_end
 }
 
