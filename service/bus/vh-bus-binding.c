@@ -279,6 +279,12 @@ int vh_bus_binding_start_reconcile(VhDaemon *d) {
         VhOperation *op;
         int r;
 
+        /* Before the early return below: a reboot leaves only stale
+         * "bound" entries, and they are dropped all the same (and so is
+         * the OriginalDriver the objects took from them). */
+        if (vh_binder_drop_stale(d->binder) > 0)
+                (void) vh_daemon_refresh_host(d);
+
         r = vh_binder_unfinished(d->binder, &addresses);
         if (r < 0)
                 return log_oom();

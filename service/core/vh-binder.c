@@ -1153,8 +1153,8 @@ static int reconcile_one(VhBinder *b, const ReconcileItem *it) {
 
 /* Entries marked bound whose function is gone or no longer on vfio-pci
  * (a reboot, someone else's unbind): bookkeeping only, no write. */
-static void reconcile_drop_stale(VhBinder *b) {
-        bool changed = false;
+unsigned vh_binder_drop_stale(VhBinder *b) {
+        unsigned dropped = 0;
 
         pthread_mutex_lock(&b->lock);
         for (size_t i = 0; i < b->journal->n_entries;) {
@@ -1175,11 +1175,12 @@ static void reconcile_drop_stale(VhBinder *b) {
                         continue;
                 }
                 vh_journal_remove(b->journal, e->address);
-                changed = true;
+                dropped++;
         }
-        if (changed && vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
+        if (dropped > 0 && vh_journal_save(b->fs, b->state_dir, b->journal) < 0)
                 log_warning("Cannot update the journal in %s after reconciling.", b->state_dir);
         pthread_mutex_unlock(&b->lock);
+        return dropped;
 }
 
 int vh_binder_reconcile(VhBinder *b) {
@@ -1187,7 +1188,7 @@ int vh_binder_reconcile(VhBinder *b) {
         size_t n = 0;
         int r, restored = 0;
 
-        reconcile_drop_stale(b);
+        (void) vh_binder_drop_stale(b);
 
         r = reconcile_snapshot(b, &items, &n);
         if (r < 0)

@@ -132,6 +132,12 @@ int vh_binder_execute(VhBinder *b, VhBindPlan *plan, VhError *error);
  * binding or unbinding): what reconcile will act on. */
 int vh_binder_unfinished(VhBinder *b, char ***ret);
 
+/* Drops the entries marked bound whose function is gone or no longer on
+ * vfio-pci (after a reboot): no sysfs write, so it may run on the event
+ * loop, and it must run at every start, unfinished entries or not.
+ * Returns how many it dropped. */
+unsigned vh_binder_drop_stale(VhBinder *b);
+
 /* At start, off the event loop (it writes): finishes or undoes only what
  * an interrupted operation was changing — a bind is rolled back to the
  * original driver, an unbind is finished — so every function is either on

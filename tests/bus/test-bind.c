@@ -2027,6 +2027,25 @@ static void test_reconcile_refuses(gconstpointer data) {
         fx_free(fx);
 }
 
+/* After a reboot: the journal says bound, the function is on its own
+ * driver again and nothing is unfinished. The entry is dropped at start
+ * (the daemon says so), with no write. */
+static void test_reconcile_after_reboot(void) {
+        Fx *fx = fx_new("desktop-intel");
+
+        if (!fx)
+                return;
+        journal_write_entry(fx, GPU, "bound", "nvidia", NULL);
+        fx_start(fx, NULL);
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        assert_journal_empty(fx);
+        g_assert_true(daemon_log_has(fx, GPU " is no longer on vfio-pci (now nvidia); dropping its journal entry."));
+        assert_tree_driver(fx, GPU, "nvidia");
+        assert_device(fx, GPU, "nvidia", "", "");
+        fx_free(fx);
+}
+
 /* Reconcile runs after the name is taken and off the loop: a restore that
  * hangs does not delay activation; reads are answered, Bind/Unbind on the
  * group under reconcile get Busy, and Reconciling says so. */
@@ -2232,6 +2251,7 @@ int main(int argc, char *argv[]) {
         }
         g_test_add_data_func("/bind/reconcile/identity-mismatch", GINT_TO_POINTER(FALSE), test_reconcile_refuses);
         g_test_add_data_func("/bind/reconcile/host-critical", GINT_TO_POINTER(TRUE), test_reconcile_refuses);
+        g_test_add_func("/bind/reconcile/after-reboot", test_reconcile_after_reboot);
         g_test_add_func("/bind/reconcile/async", test_reconcile_async);
         g_test_add_func("/bind/exit-waits", test_exit_waits);
         g_test_add_func("/bind/holder-scan-off-loop", test_holder_scan_off_loop);
