@@ -95,13 +95,7 @@ static void bench_latency(VhTestTestbed *tb, VhTestBus *bus, unsigned n) {
 }
 
 static guint count_added(void *userdata) {
-        VhTestSignalLog *log = userdata;
-        guint n = 0;
-
-        for (guint k = 0; k < log->lines->len; k++)
-                if (g_str_has_prefix(log->lines->pdata[k], "DeviceAdded "))
-                        n++;
-        return n;
+        return vh_test_signal_log_count_prefix(userdata, "DeviceAdded ");
 }
 
 /* umockdev's socket holds about ten events: they go out at most 8 ahead

@@ -175,13 +175,7 @@ static void test_identity_change(void) {
 }
 
 static guint count_added(void *userdata) {
-        VhTestSignalLog *log = userdata;
-        guint n = 0;
-
-        for (guint i = 0; i < log->lines->len; i++)
-                if (g_str_has_prefix(log->lines->pdata[i], "DeviceAdded "))
-                        n++;
-        return n;
+        return vh_test_signal_log_count_prefix(userdata, "DeviceAdded ");
 }
 
 /* 1,024 functions appearing with their "add" events (what

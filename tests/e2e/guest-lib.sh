@@ -98,3 +98,14 @@ wait_daemon_gone() {
                 sleep 0.1
         done
 }
+
+# Waits until the daemon says it is not reconciling, at most $1 s.
+wait_reconciled() {
+        n=0
+        while [ "$n" -lt $(($1 * 10)) ]; do
+                vfiohostctl status --json 2>/dev/null | grep -q '"reconciling" *: *false' && return 0
+                sleep 0.1
+                n=$((n + 1))
+        done
+        return 1
+}

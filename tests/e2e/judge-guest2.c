@@ -18,49 +18,6 @@
 
 static char *results_dir, *main_dir, *reboot_dir;
 
-static char *file_in(const char *dir, const char *name) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        char *contents = NULL;
-
-        if (!g_file_get_contents(path, &contents, NULL, NULL))
-                judge_fail("%s was not recorded", path);
-        return contents;
-}
-
-static const char *json_str(struct json_object *j, const char *key) {
-        struct json_object *v;
-
-        return j && json_object_object_get_ex(j, key, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static struct json_object *json_get(struct json_object *j, const char *key) {
-        struct json_object *v;
-
-        return j && json_object_object_get_ex(j, key, &v) ? v : NULL;
-}
-
-static void assert_driver(GHashTable *state, const char *state_name, const char *address, const char *driver) {
-        const char *now = judge_state_get(state, address, "driver");
-
-        if (g_strcmp0(now, driver) != 0)
-                judge_fail("%s: %s is on %s, expected %s", state_name, address, now ?: "(absent)", driver);
-}
-
-static gboolean word_in(const char *list, const char *word) {
-        g_auto(GStrv) words = g_strsplit_set(list ?: "", " \t\n", -1);
-
-        return g_strv_contains((const char *const *) words, word);
-}
-
-static gboolean module_loaded(const char *proc_modules, const char *module) {
-        g_auto(GStrv) lines = g_strsplit(proc_modules ?: "", "\n", -1);
-
-        for (char **l = lines; *l; l++)
-                if (g_str_has_prefix(*l, module) && (*l)[strlen(module)] == ' ')
-                        return TRUE;
-        return FALSE;
-}
-
 static void log_lines_with(const char *text, const char *needle) {
         g_auto(GStrv) lines = g_strsplit(text ?: "", "\n", -1);
 
@@ -233,9 +190,9 @@ static void test_activation(void) {
          * modprobe@vfio_pci.service (the unit's Wants=) does. */
         mods_before = judge_read(sc, "modules-before.out");
         mods_after = judge_read(sc, "modules-after.out");
-        if (module_loaded(mods_before, "vfio_pci"))
+        if (judge_module_loaded(mods_before, "vfio_pci"))
                 judge_fail("vfio_pci was loaded before the daemon started; the scenario needs it absent");
-        if (!module_loaded(mods_after, "vfio_pci"))
+        if (!judge_module_loaded(mods_after, "vfio_pci"))
                 judge_fail("vfio_pci is not loaded after the daemon started");
         modprobe = judge_read(sc, "modprobe-unit.out");
         mp = parse_pairs(modprobe, '=');
@@ -263,10 +220,10 @@ static void test_install(void) {
 
         if (!judge_scenario_ran(sc))
                 return;
-        manifest = file_in(results_dir, "../install-manifest");
+        manifest = judge_file_in(results_dir, "../install-manifest");
         files = judge_read(sc, "files.out");
         for (size_t i = 0; i < G_N_ELEMENTS(expected); i++)
-                if (!word_in(manifest, expected[i]))
+                if (!judge_word_in(manifest, expected[i]))
                         judge_fail("meson install did not install %s", expected[i]);
         lines = g_strsplit(manifest ?: "", "\n", -1);
         for (char **l = lines; *l; l++) {
@@ -310,7 +267,7 @@ static void test_install(void) {
         group = judge_read(sc, "group.out");
         if (!group || !g_str_has_prefix(group, "vfio:"))
                 judge_fail("the guest has no group vfio: %s", group);
-        journal = file_in(main_dir, "journal.log");
+        journal = judge_file_in(main_dir, "journal.log");
         if (journal && !strstr(journal, "Loading rules from directory /usr/share/polkit-1/rules.d"))
                 judge_fail("polkitd did not read /usr/share/polkit-1/rules.d");
         else
@@ -339,8 +296,8 @@ static void test_install(void) {
 static void assert_bound(GHashTable *state, const char *name, const char *address) {
         const char *group = judge_state_get(state, address, "iommu_group");
 
-        assert_driver(state, name, address, "vfio-pci");
-        if (!word_in(judge_state_get(state, "host", "dev_vfio"), group))
+        judge_assert_driver(state, name, address, "vfio-pci");
+        if (!judge_word_in(judge_state_get(state, "host", "dev_vfio"), group))
                 judge_fail("%s: /dev/vfio/%s is missing (/dev/vfio: %s)", name, group,
                            judge_state_get(state, "host", "dev_vfio"));
 }
@@ -356,20 +313,20 @@ static void test_root_bind(void) {
         before = judge_state(sc, "before");
         bound = judge_state(sc, "bound");
         restored = judge_state(sc, "restored");
-        assert_driver(before, "before", RNG, "virtio-pci");
+        judge_assert_driver(before, "before", RNG, "virtio-pci");
         judge_assert_ok(sc, "bind");
         assert_bound(bound, "bound", RNG);
         judge_assert_ok(sc, "unbind");
-        assert_driver(restored, "restored", RNG, "virtio-pci");
+        judge_assert_driver(restored, "restored", RNG, "virtio-pci");
         judge_assert_states_equal(before, "before", restored, "restored", ignore_daemon);
 }
 
 /* The journal's entry for ADDRESS, NULL when none. */
 static struct json_object *journal_entry(struct json_object *journal, const char *address) {
-        struct json_object *devs = json_get(journal, "devices");
+        struct json_object *devs = judge_json_get(journal, "devices");
 
         for (size_t i = 0; devs && i < json_object_array_length(devs); i++)
-                if (g_strcmp0(json_str(json_object_array_get_idx(devs, i), "address"), address) == 0)
+                if (g_strcmp0(judge_json_str(json_object_array_get_idx(devs, i), "address"), address) == 0)
                         return json_object_array_get_idx(devs, i);
         return NULL;
 }
@@ -390,8 +347,8 @@ static void test_state_dir(void) {
         if (!e)
                 judge_fail("/var/lib/vfiohost/journal.json has no entry for %s after the bind: %s", RNG,
                            json_object_to_json_string(bound));
-        else if (g_strcmp0(json_str(e, "state"), "bound") != 0 ||
-                 g_strcmp0(json_str(e, "original_driver"), "virtio-pci") != 0)
+        else if (g_strcmp0(judge_json_str(e, "state"), "bound") != 0 ||
+                 g_strcmp0(judge_json_str(e, "original_driver"), "virtio-pci") != 0)
                 judge_fail("the journal's entry: %s", json_object_to_json_string(e));
         else
                 judge_msg("journal.json: %s", json_object_to_json_string(e));
@@ -435,7 +392,7 @@ static void test_polkit_group(void) {
         judge_assert_ok(sc, "bind");
         assert_bound(bound, "bound", RNG);
         judge_assert_ok(sc, "unbind");
-        assert_driver(restored, "restored", RNG, "virtio-pci");
+        judge_assert_driver(restored, "restored", RNG, "virtio-pci");
         judge_assert_states_equal(before, "before", restored, "restored", ignore_daemon);
 }
 
@@ -638,16 +595,16 @@ static void test_sandbox(void) {
 
         /* Sandboxed, it still sees enough of the host to judge it. */
         check = judge_json(sc, "check");
-        if (check && g_strcmp0(json_str(check, "verdict"), "ready") != 0) {
-                struct json_object *checks = json_get(check, "checks");
+        if (check && g_strcmp0(judge_json_str(check, "verdict"), "ready") != 0) {
+                struct json_object *checks = judge_json_get(check, "checks");
 
-                judge_fail("check --json under the unit: verdict %s, expected ready", json_str(check, "verdict"));
+                judge_fail("check --json under the unit: verdict %s, expected ready", judge_json_str(check, "verdict"));
                 for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
                         struct json_object *k = json_object_array_get_idx(checks, i);
 
-                        if (g_strcmp0(json_str(k, "result"), "fail") == 0)
-                                judge_msg("FAIL %s: %s — %s", json_str(k, "id"), json_str(k, "summary"),
-                                          json_str(k, "detail"));
+                        if (g_strcmp0(judge_json_str(k, "result"), "fail") == 0)
+                                judge_msg("FAIL %s: %s — %s", judge_json_str(k, "id"), judge_json_str(k, "summary"),
+                                          judge_json_str(k, "detail"));
                 }
         }
         security = judge_read(sc, "security.out");
@@ -681,7 +638,7 @@ static void test_reboot(void) {
         assert_bound(bound, "reboot-before", RNG);
         journal1 = judge_json("reboot-before", "journal");
         e = journal_entry(journal1, RNG);
-        if (!e || g_strcmp0(json_str(e, "state"), "bound") != 0)
+        if (!e || g_strcmp0(judge_json_str(e, "state"), "bound") != 0)
                 judge_fail("at power-off the journal does not say %s is bound: %s", RNG,
                            json_object_to_json_string(journal1));
 
@@ -693,7 +650,7 @@ static void test_reboot(void) {
         if (judge_rc("reboot-after", "pid-before") == 0)
                 judge_fail("vfiohostd was running at boot 2 before any call");
         before = judge_state("reboot-after", "before");
-        assert_driver(before, "boot 2", RNG, "virtio-pci");
+        judge_assert_driver(before, "boot 2", RNG, "virtio-pci");
         if (!strstr(judge_state_get(before, "host", "journal") ?: "", RNG))
                 judge_fail("boot 2 found no journal entry for %s: the scenario proves nothing (%s)", RNG,
                            judge_state_get(before, "host", "journal"));
@@ -703,7 +660,7 @@ static void test_reboot(void) {
         if (g_strcmp0(g_strstrip(reconciled ?: g_strdup("")), "0") != 0)
                 judge_fail("the daemon did not finish reconciling within 60 s");
         after = judge_state("reboot-after", "after");
-        assert_driver(after, "after reconcile", RNG, "virtio-pci");
+        judge_assert_driver(after, "after reconcile", RNG, "virtio-pci");
         journal2 = judge_json("reboot-after", "journal");
         if (journal2 && journal_entry(journal2, RNG))
                 judge_fail("after the reboot the daemon kept the stale entry for %s (on virtio-pci now): %s", RNG,
@@ -711,9 +668,9 @@ static void test_reboot(void) {
         {
                 g_autoptr(json_object) show = judge_json("reboot-after", "show");
 
-                if (show && *(json_str(show, "original_driver") ?: ""))
+                if (show && *(judge_json_str(show, "original_driver") ?: ""))
                         judge_fail("after reconcile OriginalDriver is still \"%s\" (from the dropped entry)",
-                                   json_str(show, "original_driver"));
+                                   judge_json_str(show, "original_driver"));
         }
         log = judge_read("reboot-after", "log.out");
         if (!log || !strstr(log, RNG " is no longer on vfio-pci (now virtio-pci); dropping its journal entry."))
@@ -740,8 +697,8 @@ static void test_health(void) {
         const char *dirs[] = { main_dir, reboot_dir };
 
         for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
-                g_autofree char *exit_code = file_in(dirs[i], "exit"), *failed = file_in(dirs[i], "failed-units"),
-                                *err = file_in(dirs[i], "journal-err.log"), *dmesg = file_in(dirs[i], "dmesg");
+                g_autofree char *exit_code = judge_file_in(dirs[i], "exit"), *failed = judge_file_in(dirs[i], "failed-units"),
+                                *err = judge_file_in(dirs[i], "journal-err.log"), *dmesg = judge_file_in(dirs[i], "dmesg");
                 g_autofree char *multi_user = g_build_filename(dirs[i], "multi-user", NULL), *ts = NULL;
                 g_auto(GStrv) lines = NULL;
 

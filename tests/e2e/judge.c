@@ -213,3 +213,46 @@ void judge_assert_ok(const char *scenario, const char *step) {
                 judge_fail("%s/%s failed (exit %d): %s: %s", scenario, step, rc, judge_error_name(j),
                                    error_message(j));
 }
+
+const char *judge_json_str(struct json_object *j, const char *key) {
+        struct json_object *v;
+
+        return j && json_object_object_get_ex(j, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+struct json_object *judge_json_get(struct json_object *j, const char *key) {
+        struct json_object *v;
+
+        return j && json_object_object_get_ex(j, key, &v) ? v : NULL;
+}
+
+char *judge_file_in(const char *dir, const char *name) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        char *contents = NULL;
+
+        if (!g_file_get_contents(path, &contents, NULL, NULL))
+                judge_fail("%s was not recorded", path);
+        return contents;
+}
+
+void judge_assert_driver(GHashTable *state, const char *state_name, const char *address, const char *driver) {
+        const char *now = judge_state_get(state, address, "driver");
+
+        if (g_strcmp0(now, driver) != 0)
+                judge_fail("%s: %s is on %s, expected %s", state_name, address, now ?: "(absent)", driver);
+}
+
+gboolean judge_word_in(const char *list, const char *word) {
+        g_auto(GStrv) words = g_strsplit_set(list ?: "", " \t\n", -1);
+
+        return g_strv_contains((const char *const *) words, word);
+}
+
+gboolean judge_module_loaded(const char *proc_modules, const char *module) {
+        g_auto(GStrv) lines = g_strsplit(proc_modules ?: "", "\n", -1);
+
+        for (char **l = lines; *l; l++)
+                if (g_str_has_prefix(*l, module) && (*l)[strlen(module)] == ' ')
+                        return TRUE;
+        return FALSE;
+}

@@ -46,3 +46,19 @@ void judge_assert_refused(const char *scenario, const char *step, const char *er
                           const char *after);
 /* The step succeeded (rc 0, no error in its JSON). */
 void judge_assert_ok(const char *scenario, const char *step);
+
+/* json-c lookups: NULL when j is NULL or has no such key. */
+const char *judge_json_str(struct json_object *j, const char *key);
+struct json_object *judge_json_get(struct json_object *j, const char *key);
+
+/* A file of a boot's own directory (console.log, dbus-daemon.log, dmesg),
+ * NULL (and a test failure) when missing. */
+char *judge_file_in(const char *dir, const char *name);
+
+/* Fails when the state's address is not on driver ("-": none). */
+void judge_assert_driver(GHashTable *state, const char *state_name, const char *address, const char *driver);
+
+/* Whether a space-separated list holds word. */
+gboolean judge_word_in(const char *list, const char *word);
+/* Whether /proc/modules's text lists module. */
+gboolean judge_module_loaded(const char *proc_modules, const char *module);

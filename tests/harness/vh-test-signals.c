@@ -78,6 +78,15 @@ guint vh_test_signal_log_count(VhTestSignalLog *log, const char *line) {
 
 /* Dispatches until line was seen n times; then a little longer, so that a
  * duplicate would show. */
+guint vh_test_signal_log_count_prefix(VhTestSignalLog *log, const char *prefix) {
+        guint n = 0;
+
+        for (guint i = 0; i < log->lines->len; i++)
+                if (g_str_has_prefix(log->lines->pdata[i], prefix))
+                        n++;
+        return n;
+}
+
 gboolean vh_test_signal_log_wait(VhTestSignalLog *log, const char *line, guint n, double timeout_s) {
         gint64 deadline = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
 

@@ -18,6 +18,8 @@ VhTestSignalLog *vh_test_signal_log_new(VhTestBus *bus);
 void vh_test_signal_log_free(VhTestSignalLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestSignalLog, vh_test_signal_log_free)
 guint vh_test_signal_log_count(VhTestSignalLog *log, const char *line);
+/* Lines that start with prefix ("DeviceAdded "). */
+guint vh_test_signal_log_count_prefix(VhTestSignalLog *log, const char *prefix);
 /* Dispatches until line was seen n times (timeout scaled by the
  * multiplier), then 200 ms more so that a duplicate would show; FALSE on
  * timeout, after printing what was seen. */

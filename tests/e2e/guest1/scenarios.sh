@@ -287,16 +287,6 @@ untrace_daemon() {
         wait "$TRACER" 2>/dev/null
 }
 
-wait_reconciled() {
-        n=0
-        while [ "$n" -lt $(($1 * 10)) ]; do
-                vfiohostctl status --json 2>/dev/null | grep -q '"reconciling" *: *false' && return 0
-                sleep 0.1
-                n=$((n + 1))
-        done
-        return 1
-}
-
 iommu_off() {
         scenario readiness-off
         snap sysfs

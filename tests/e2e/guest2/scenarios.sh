@@ -25,16 +25,6 @@ mainpid() {
         systemctl show -P MainPID vfiohostd
 }
 
-wait_reconciled() {
-        n=0
-        while [ "$n" -lt $(($1 * 10)) ]; do
-                vfiohostctl status --json 2>/dev/null | grep -q '"reconciling" *: *false' && return 0
-                sleep 0.1
-                n=$((n + 1))
-        done
-        return 1
-}
-
 # Leaves the RNG on its boot driver whatever a step did.
 restore_rng() {
         if [ "$(basename "$(readlink "/sys/bus/pci/devices/$RNG/driver")")" = vfio-pci ]; then
