@@ -11,6 +11,7 @@
 #include "vh-strv.h"
 
 #include "vh-bus-hotplug.h"
+#include "vh-bus-readiness.h"
 #include "vh-log.h"
 #include "vh-udev-monitor.h"
 
@@ -51,6 +52,9 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) vh_daemon_refresh_host(d);
         else
                 (void) vh_daemon_refresh_functions(d, touched, host_wide);
+        /* VfioAvailable may have changed the verdict. */
+        if (host_wide)
+                (void) vh_bus_readiness_update(d);
         return 0;
 }
 

@@ -31,7 +31,7 @@ static void remember_verdict(VhDaemon *d, bool ready) {
                 (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Readiness", NULL);
 }
 
-int vh_bus_readiness_setup(VhDaemon *d) {
+int vh_bus_readiness_update(VhDaemon *d) {
         _cleanup_(vh_report_freep) VhReport *report = NULL;
         int r;
 
@@ -40,6 +40,10 @@ int vh_bus_readiness_setup(VhDaemon *d) {
                 return log_error_errno(r, "Cannot run the readiness checks: %m");
         remember_verdict(d, report->host_ready);
         return 0;
+}
+
+int vh_bus_readiness_setup(VhDaemon *d) {
+        return vh_bus_readiness_update(d);
 }
 
 static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,11 @@
 VhHost *vh_host_free(VhHost *h) {
         if (!h)
                 return NULL;
+        if (h->indexed) {
+                hdestroy_r(&h->device_index);
+                hdestroy_r(&h->group_index);
+        }
+        free(h->group_keys);
         vh_pci_device_array_free(h->devices, h->n_devices);
         vh_iommu_group_array_free(h->groups, h->n_groups);
         free(h);
@@ -23,11 +29,47 @@ static int compare_device_address(const void *key, const void *element) {
         return vh_address_compare(key, (*(VhPciDevice * const *) element)->address);
 }
 
+/* Fills the hash tables once the arrays are final. */
+static int index_host(VhHost *h) {
+        ENTRY e, *found;
+
+        /* hsearch_r wants room to spare: at most 3/4 full. */
+        if (hcreate_r(h->n_devices * 4 / 3 + 8, &h->device_index) == 0)
+                return -ENOMEM;
+        if (hcreate_r(h->n_groups * 4 / 3 + 8, &h->group_index) == 0) {
+                hdestroy_r(&h->device_index);
+                return -ENOMEM;
+        }
+        h->indexed = true;
+        h->group_keys = calloc(h->n_groups + 1, sizeof(*h->group_keys));
+        if (!h->group_keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_devices; i++) {
+                e.key = h->devices[i]->address;
+                e.data = h->devices[i];
+                if (hsearch_r(e, ENTER, &found, &h->device_index) == 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < h->n_groups; i++) {
+                snprintf(h->group_keys[i], sizeof(h->group_keys[i]), "%u", h->groups[i]->id);
+                e.key = h->group_keys[i];
+                e.data = h->groups[i];
+                if (hsearch_r(e, ENTER, &found, &h->group_index) == 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 VhPciDevice *vh_host_find_device(const VhHost *h, const char *address) {
         VhPciDevice **d;
 
         if (h->n_devices == 0)
                 return NULL;
+        if (h->indexed) {
+                ENTRY e = { .key = (char *) address }, *found = NULL;
+
+                return hsearch_r(e, FIND, &found, (struct hsearch_data *) &h->device_index) ? found->data : NULL;
+        }
         d = bsearch(address, h->devices, h->n_devices, sizeof(VhPciDevice *), compare_device_address);
         return d ? *d : NULL;
 }
@@ -43,6 +85,13 @@ VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id) {
 
         if (h->n_groups == 0)
                 return NULL;
+        if (h->indexed) {
+                char key[12];
+                ENTRY e = { .key = key }, *found = NULL;
+
+                snprintf(key, sizeof(key), "%u", id);
+                return hsearch_r(e, FIND, &found, (struct hsearch_data *) &h->group_index) ? found->data : NULL;
+        }
         g = bsearch(&id, h->groups, h->n_groups, sizeof(VhIommuGroup *), compare_group_id);
         return g ? *g : NULL;
 }
@@ -98,6 +147,9 @@ int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret) {
         if (r < 0)
                 return r;
         r = vh_iommu_scan_groups(fs, &h->groups, &h->n_groups);
+        if (r < 0)
+                return r;
+        r = index_host(h);
         if (r < 0)
                 return r;
         r = evaluate_groups(h);
@@ -261,6 +313,9 @@ int vh_host_refresh(const VhHost *old, const VhHostFs *fs, VhPciNames *names, ch
         }
         if (h->n_groups > 1)
                 qsort(h->groups, h->n_groups, sizeof(VhIommuGroup *), compare_groups);
+        r = index_host(h);
+        if (r < 0)
+                goto fail;
         for (size_t k = 0; k < n_groups; k++) {
                 VhIommuGroup *g = vh_host_find_group(h, (unsigned) group_ids[k]);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <search.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,6 +19,13 @@ typedef struct VhHost {
         size_t n_groups;
         bool iommu_enabled;
         bool vfio_available;
+
+        /* Lookups by address and by group id are hashed (hsearch_r): a
+         * snapshot never changes once built, so the tables are filled once. */
+        struct hsearch_data device_index;
+        struct hsearch_data group_index;
+        char (*group_keys)[12];         /* the group index's keys, "%u" */
+        bool indexed;
 } VhHost;
 
 int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret);

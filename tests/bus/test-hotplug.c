@@ -226,6 +226,48 @@ static void test_burst(void) {
         }
 }
 
+/* vfio-pci loaded after the daemon started: VfioAvailable follows. */
+static void test_vfio_module(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
+        g_autoptr(GVariant) before = NULL, after = NULL;
+        g_autofree char *module = NULL, *driver = NULL, *uevent = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!vh_test_bus_requirements())
+                return;
+        if (!vh_test_umockdev_preload()) {
+                g_test_skip("umockdev is missing: libumockdev-preload.so.0 not found (install umockdev)");
+                return;
+        }
+        /* no-iommu: no vfio-pci registered, loaded or installed. */
+        tb = vh_test_testbed_new("no-iommu");
+        bus = vh_test_bus_new();
+        {
+                const char *args[] = { "--read-only", NULL };
+                vh_test_testbed_start_daemon(tb, bus, args);
+        }
+        log = vh_test_signal_log_new(bus);
+        before = vh_test_bus_get_property(bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "VfioAvailable", &error);
+        g_assert_no_error(error);
+        g_assert_false(g_variant_get_boolean(before));
+
+        /* What loading it leaves in sysfs, then its uevent. */
+        module = g_build_filename(tb->sys, "module", "vfio_pci", NULL);
+        driver = g_build_filename(tb->sys, "bus", "pci", "drivers", "vfio-pci", NULL);
+        uevent = g_build_filename(module, "uevent", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(driver, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(module, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(uevent, "", -1, NULL));
+        umockdev_testbed_uevent(tb->testbed, "/sys/module/vfio_pci", "add");
+
+        g_assert_true(vh_test_signal_log_wait(log, "PropertiesChanged /org/vfiohost Manager1 IommuEnabled VfioAvailable", 1, 5));
+        after = vh_test_bus_get_property(bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "VfioAvailable", &error);
+        g_assert_no_error(error);
+        g_assert_true(g_variant_get_boolean(after));
+}
+
 /* monitor --json in the background sees a change by hand. */
 static void test_monitor_json(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
@@ -350,6 +392,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/hotplug/identity-change", test_identity_change);
         g_test_add_func("/hotplug/burst", test_burst);
         g_test_add_func("/hotplug/monitor-json", test_monitor_json);
+        g_test_add_func("/hotplug/vfio-module", test_vfio_module);
 #endif
         g_test_add_func("/hotplug/subscribe-keeps-alive", test_subscribe_keeps_alive);
         return g_test_run();
