@@ -235,6 +235,10 @@ static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_err
         }
         if (m->daemon_gone) {
                 m->daemon_gone = false;
+                /* Started by someone else (or our Subscribe above failed
+                 * before it was back): subscribe to this one. */
+                if (subscribe(m, &error) < 0)
+                        ctl_report_warning("cannot subscribe to the new vfiohostd: %s", error.message);
                 (void) cache_load(m);
                 print_event(m, "daemon-started", NULL, NULL, NULL, "vfiohostd started; subscribed");
         }

@@ -332,6 +332,62 @@ static void test_monitor_json(void) {
 
 #endif /* HAVE_UMOCKDEV */
 
+static gboolean is_subscribed_again(VhTestBus *bus) {
+        /* The new daemon keeps running past its idle timeout only with a
+         * subscriber: the monitor. */
+        return vh_test_bus_name_has_owner(bus, VH_BUS_NAME);
+}
+
+/* The daemon goes away under a running monitor and comes back: the
+ * monitor says so, subscribes to the new one and goes on. */
+static void test_monitor_restart(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autofree char *root = NULL, *out = NULL;
+        g_auto(GStrv) envp = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
+        const char *idle[] = { "--idle-timeout=1", NULL };
+        GPid pid;
+        int out_fd, status;
+
+        if (!vh_test_bus_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_shared_host(bus, HOST_FOR_IDLE);
+        if (!root)
+                return;
+        vh_test_bus_start_daemon(bus, root);
+        envp = vh_test_bus_client_envp(bus);
+        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                               &pid, NULL, &out_fd, NULL, &error));
+        g_assert_no_error(error);
+        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+
+        /* A crash; then a new daemon that exits after 1 s idle unless
+         * someone subscribes. */
+        vh_test_bus_kill_daemon(bus, SIGKILL);
+        vh_test_bus_start_daemon_full(bus, root, idle, NULL);
+        g_usleep((gulong) (3 * G_USEC_PER_SEC));
+        g_assert_true(is_subscribed_again(bus));
+
+        kill(pid, SIGINT);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_spawn_close_pid(pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
+
+                g_io_channel_set_close_on_unref(ch, TRUE);
+                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
+        }
+        g_test_message("monitor printed: %s", out);
+        g_assert_nonnull(strstr(out, "\"event\":\"daemon-stopped\""));
+        g_assert_nonnull(strstr(out, "\"event\":\"daemon-started\""));
+        /* Its subscription lets the second daemon exit once it is gone. */
+        g_assert_true(vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, 5));
+}
+
 /* No umockdev needed: a subscriber keeps an idle daemon alive, and its
  * leaving the bus lets it exit. */
 static void test_subscribe_keeps_alive(void) {
@@ -395,5 +451,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/hotplug/vfio-module", test_vfio_module);
 #endif
         g_test_add_func("/hotplug/subscribe-keeps-alive", test_subscribe_keeps_alive);
+        g_test_add_func("/hotplug/monitor-restart", test_monitor_restart);
         return g_test_run();
 }
