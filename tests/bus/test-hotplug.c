@@ -226,6 +226,28 @@ static void test_burst(void) {
         }
 }
 
+/* A "change" event: driver_override written by hand. */
+static void test_change(void) {
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
+        g_autofree char *path = device_path(AUDIO), *devpath = NULL, *line = NULL, *override = NULL;
+
+        if (!start(&tb, &bus))
+                return;
+        log = vh_test_signal_log_new(bus);
+        devpath = vh_test_testbed_devpath(tb, AUDIO);
+        umockdev_testbed_set_attribute(tb->testbed, devpath, "driver_override", "vfio-pci\n");
+        umockdev_testbed_uevent(tb->testbed, devpath, "change");
+        line = g_strdup_printf("PropertiesChanged %s Device1 DriverOverride", path);
+        g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
+        g_assert_cmpuint(vh_test_signal_log_count(log, line), ==, 1);
+        /* Nothing else about it changed: no DriverChanged. */
+        g_assert_cmpuint(vh_test_signal_log_count_prefix(log, "DriverChanged "), ==, 0);
+        override = ctl_json_field(bus, AUDIO, "driver_override");
+        g_assert_cmpstr(override, ==, "vfio-pci");
+}
+
 /* vfio-pci loaded after the daemon started: VfioAvailable follows. */
 static void test_vfio_module(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
@@ -346,7 +368,10 @@ static void test_monitor_restart(void) {
         g_auto(GStrv) envp = NULL;
         g_autoptr(GError) error = NULL;
         const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
-        const char *idle[] = { "--idle-timeout=1", NULL };
+        /* Long enough for the monitor to subscribe under valgrind. */
+        unsigned idle_s = (unsigned) (1 * vh_test_timeout_multiplier() + 0.5) ?: 1;
+        g_autofree char *idle_arg = g_strdup_printf("--idle-timeout=%u", idle_s);
+        const char *idle[] = { idle_arg, NULL };
         GPid pid;
         int out_fd, status;
 
@@ -367,7 +392,7 @@ static void test_monitor_restart(void) {
          * someone subscribes. */
         vh_test_bus_kill_daemon(bus, SIGKILL);
         vh_test_bus_start_daemon_full(bus, root, idle, NULL);
-        g_usleep((gulong) (3 * G_USEC_PER_SEC));
+        g_usleep((gulong) ((idle_s + 2) * G_USEC_PER_SEC));
         g_assert_true(is_subscribed_again(bus));
 
         kill(pid, SIGINT);
@@ -385,7 +410,7 @@ static void test_monitor_restart(void) {
         g_assert_nonnull(strstr(out, "\"event\":\"daemon-stopped\""));
         g_assert_nonnull(strstr(out, "\"event\":\"daemon-started\""));
         /* Its subscription lets the second daemon exit once it is gone. */
-        g_assert_true(vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, 5));
+        g_assert_true(vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, idle_s + 5));
 }
 
 /* No umockdev needed: a subscriber keeps an idle daemon alive, and its
@@ -445,6 +470,7 @@ int main(int argc, char **argv) {
         g_log_set_handler("umockdev", G_LOG_LEVEL_DEBUG, drop_debug, NULL);
         g_test_add_func("/hotplug/driver-by-hand", test_driver_by_hand);
         g_test_add_func("/hotplug/add-remove", test_add_remove);
+        g_test_add_func("/hotplug/change", test_change);
         g_test_add_func("/hotplug/identity-change", test_identity_change);
         g_test_add_func("/hotplug/burst", test_burst);
         g_test_add_func("/hotplug/monitor-json", test_monitor_json);
