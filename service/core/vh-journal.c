@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "vh-journal.h"
+#include "vh-json-read.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 
@@ -193,73 +194,11 @@ int vh_journal_add_note(VhJournal *j, const char *address, const char *text) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-/* Every field is checked: present with the wrong type is damage, as is a
- * value out of range. Absent optional fields take their defaults. */
-
-/* A string, or NULL for JSON null or absent. -EBADMSG for any other type. */
-static int get_string(json_object *o, const char *key, const char **ret) {
-        json_object *v;
-
-        *ret = NULL;
-        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-                return 0;
-        if (!json_object_is_type(v, json_type_string))
-                return -EBADMSG;
-        *ret = json_object_get_string(v);
-        return 0;
-}
-
-/* A non-negative integer up to max; absent gives def (-EBADMSG when the
- * field is required, def < 0). */
-static int get_uint(json_object *o, const char *key, int64_t max, int64_t def, uint64_t *ret) {
-        json_object *v;
-        int64_t i;
-
-        if (!json_object_object_get_ex(o, key, &v)) {
-                if (def < 0)
-                        return -EBADMSG;
-                *ret = (uint64_t) def;
-                return 0;
-        }
-        if (!json_object_is_type(v, json_type_int))
-                return -EBADMSG;
-        errno = 0;
-        i = json_object_get_int64(v);
-        /* json-c clamps what does not fit in an int64 and says so in errno. */
-        if (errno != 0 || i < 0 || i > max)
-                return -EBADMSG;
-        *ret = (uint64_t) i;
-        return 0;
-}
-
-static int get_bool(json_object *o, const char *key, bool def, bool *ret) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v)) {
-                *ret = def;
-                return 0;
-        }
-        if (!json_object_is_type(v, json_type_boolean))
-                return -EBADMSG;
-        *ret = json_object_get_boolean(v);
-        return 0;
-}
-
-/* "10de": four hex digits, as sysfs prints them without the 0x. */
-static int get_id(json_object *o, const char *key, uint16_t *ret) {
-        const char *s;
-
-        if (get_string(o, key, &s) < 0 || !s || strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4)
-                return -EBADMSG;
-        *ret = (uint16_t) strtoul(s, NULL, 16);
-        return 0;
-}
-
 static int parse_identity(json_object *o, VhJournalIdentity *ret) {
         if (!json_object_is_type(o, json_type_object) ||
-            get_id(o, "vendor", &ret->vendor) < 0 || get_id(o, "device", &ret->device) < 0 ||
-            get_id(o, "subsystem_vendor", &ret->subsystem_vendor) < 0 ||
-            get_id(o, "subsystem_device", &ret->subsystem_device) < 0)
+            vh_json_get_pci_id(o, "vendor", &ret->vendor) < 0 || vh_json_get_pci_id(o, "device", &ret->device) < 0 ||
+            vh_json_get_pci_id(o, "subsystem_vendor", &ret->subsystem_vendor) < 0 ||
+            vh_json_get_pci_id(o, "subsystem_device", &ret->subsystem_device) < 0)
                 return -EBADMSG;
         return 0;
 }
@@ -280,22 +219,22 @@ static int parse_entry(VhJournal *j, json_object *o) {
 
         if (!json_object_is_type(o, json_type_object))
                 return -EBADMSG;
-        if (get_string(o, "address", &address) < 0 || !address || vh_address_normalize(address, canonical) < 0)
+        if (vh_json_get_string(o, "address", &address) < 0 || !address || vh_address_normalize(address, canonical) < 0)
                 return -EBADMSG;
         /* Two entries for one function (in any spelling): which is true? */
         if (vh_journal_find(j, canonical))
                 return -EBADMSG;
-        if (get_string(o, "state", &state) < 0 || (s = vh_journal_state_from_string(state)) < 0)
+        if (vh_json_get_string(o, "state", &state) < 0 || (s = vh_journal_state_from_string(state)) < 0)
                 return -EBADMSG;
-        if (get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
-            get_uint(o, "attempts", 1000, 0, &attempts) < 0 ||
-            get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
+        if (vh_json_get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
+            vh_json_get_uint(o, "attempts", 1000, 0, &attempts) < 0 ||
+            vh_json_get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
                 return -EBADMSG;
         /* Absent means known: entries are written with it since version 1. */
-        if (get_bool(o, "original_known", true, &known) < 0)
+        if (vh_json_get_bool(o, "original_known", true, &known) < 0)
                 return -EBADMSG;
-        if (get_string(o, "original_driver", &driver) < 0 || (driver && !vh_journal_driver_name_is_valid(driver)) ||
-            get_string(o, "original_override", &override) < 0 ||
+        if (vh_json_get_string(o, "original_driver", &driver) < 0 || (driver && !vh_journal_driver_name_is_valid(driver)) ||
+            vh_json_get_string(o, "original_override", &override) < 0 ||
             (override && !vh_journal_driver_name_is_valid(override)))
                 return -EBADMSG;
         has_identity = json_object_object_get_ex(o, "identity", &v);
@@ -318,9 +257,9 @@ static int parse_note(VhJournal *j, json_object *o) {
         uint64_t timestamp;
 
         if (!json_object_is_type(o, json_type_object) ||
-            get_string(o, "address", &address) < 0 || !address || !vh_address_is_valid(address) ||
-            get_string(o, "note", &text) < 0 || !text ||
-            get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
+            vh_json_get_string(o, "address", &address) < 0 || !address || !vh_address_is_valid(address) ||
+            vh_json_get_string(o, "note", &text) < 0 || !text ||
+            vh_json_get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
                 return -EBADMSG;
         return add_note_at(j, address, text, timestamp);
 }
@@ -398,7 +337,7 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
                 }
         }
 
-        if (get_uint(root, "next_txn", JOURNAL_UINT_MAX, 1, &next_txn) < 0)
+        if (vh_json_get_uint(root, "next_txn", JOURNAL_UINT_MAX, 1, &next_txn) < 0)
                 return log_error_errno(EBADMSG, "The journal %s/%s has a damaged next_txn.", state_dir, VH_JOURNAL_FILE);
         j->next_txn = next_txn ?: 1;
         for (size_t i = 0; i < j->n_entries; i++)
