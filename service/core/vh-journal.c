@@ -266,29 +266,6 @@ static int parse_note(VhJournal *j, json_object *o) {
 
 /* One JSON value and nothing after it but whitespace: two journals run
  * together, or a truncated rewrite, are damage, not the first half. */
-static json_object *parse_whole(const char *content) {
-        json_tokener *tok = json_tokener_new();
-        json_object *o;
-        const char *rest;
-        size_t len = strlen(content);
-
-        if (!tok)
-                return NULL;
-        o = json_tokener_parse_ex(tok, content, (int) len);
-        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
-                json_object_put(o);
-                json_tokener_free(tok);
-                return NULL;
-        }
-        rest = content + json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (rest[strspn(rest, " \t\r\n")]) {
-                json_object_put(o);
-                return NULL;
-        }
-        return o;
-}
-
 int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) {
         _cleanup_(vh_journal_freep) VhJournal *j = NULL;
         _cleanup_(json_object_putp) json_object *root = NULL;
@@ -312,7 +289,7 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
                 return log_error_errno(r, "Cannot read the journal %s/%s: %m", state_dir, VH_JOURNAL_FILE);
 
         /* A NUL inside is damage too: json-c would stop reading there. */
-        root = strlen(content) == size ? parse_whole(content) : NULL;
+        root = strlen(content) == size ? vh_json_parse_whole(content) : NULL;
         if (!root || !json_object_is_type(root, json_type_object) ||
             !json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
             json_object_get_int64(v) != JOURNAL_VERSION ||

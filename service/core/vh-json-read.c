@@ -64,3 +64,27 @@ int vh_json_get_pci_id(json_object *o, const char *key, uint16_t *ret) {
         return 0;
 }
 
+
+/* The whole text must be one JSON value: trailing bytes are damage. */
+json_object *vh_json_parse_whole(const char *content) {
+        json_tokener *tok = json_tokener_new();
+        json_object *o;
+        const char *rest;
+        size_t len = strlen(content);
+
+        if (!tok)
+                return NULL;
+        o = json_tokener_parse_ex(tok, content, (int) len);
+        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+                json_object_put(o);
+                json_tokener_free(tok);
+                return NULL;
+        }
+        rest = content + json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (rest[strspn(rest, " \t\r\n")]) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}

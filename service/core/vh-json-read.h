@@ -19,3 +19,6 @@ int vh_json_get_uint(json_object *o, const char *key, int64_t max, int64_t def, 
 int vh_json_get_bool(json_object *o, const char *key, bool def, bool *ret);
 /* "10de": four hex digits, as sysfs prints them without the 0x. */
 int vh_json_get_pci_id(json_object *o, const char *key, uint16_t *ret);
+/* content (NUL-terminated) parsed as exactly one JSON value, trailing
+ * whitespace allowed; NULL otherwise. */
+json_object *vh_json_parse_whole(const char *content);

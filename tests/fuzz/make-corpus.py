@@ -135,6 +135,34 @@ def journal():
     yield "edge-not-object", b'"journal"'
 
 
+ASSIGNMENT = (b'{"address":"%s","name":%s,"driver":"%s","group":%s,"identity":{"vendor":"10de","device":"2684",'
+              b'"subsystem_vendor":"1043","subsystem_device":"889d","class":"%s"%s},"time":%s}')
+
+
+def assignment(address=b"0000:01:00.0", name=b'"gpu"', driver=b"vfio-pci", group=b"false", class_code=b"030000",
+               dsn=b',"dsn":"0123456789abcdef"', time=b"1764633600000000"):
+    return ASSIGNMENT % (address, name, driver, group, class_code, dsn, time)
+
+
+def assignments_doc(*entries, version=b"1"):
+    return b'{"version":%s,"assignments":[%s]}\n' % (version, b",".join(entries))
+
+
+def assignments():
+    yield "edge-empty", assignments_doc()
+    yield "edge-one", assignments_doc(assignment())
+    yield "edge-two", assignments_doc(assignment(), assignment(address=b"0000:06:00.0", name=b"null", dsn=b""))
+    yield "edge-group-no-dsn", assignments_doc(assignment(group=b"true", dsn=b""))
+    yield "edge-same-name", assignments_doc(assignment(), assignment(address=b"0000:06:00.0"))
+    yield "edge-same-address", assignments_doc(assignment(), assignment(name=b'"other"'))
+    yield "edge-bad-name", assignments_doc(assignment(name=b'"-x"'))
+    yield "edge-bad-dsn", assignments_doc(assignment(dsn=b',"dsn":"0123"'))
+    yield "edge-big-time", assignments_doc(assignment(time=b"9223372036854775807"))
+    yield "edge-version-2", assignments_doc(version=b"2")
+    yield "edge-trailing", assignments_doc(assignment()) + b"{}"
+    yield "edge-truncated", assignments_doc(assignment())[:70]
+
+
 def kconfig():
     for h in hosts():
         d = os.path.join(HOSTS, h, "boot")
@@ -315,6 +343,7 @@ def combine(*gens):
 TARGETS = {
     "address": address,
     "journal": journal,
+    "assignments": assignments,
     "kconfig": kconfig,
     "kconfig-gz": kconfig_gz,
     "mounts": combine(host_seeds("proc/mounts"), single_values(

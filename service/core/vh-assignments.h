@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vh-address.h"
+#include "vh-hostfs.h"
+
+/* Persistent assignments: functions to put on a driver (vfio-pci) whenever
+ * they are there, keyed by address *and* identity, so that a card moved or
+ * a slot renumbered is never taken for the one that was meant. Stored in
+ * the state directory (assignments.json), versioned, written atomically.
+ * docs/persistence.md. */
+
+typedef struct VhIdentity {
+        uint16_t vendor;
+        uint16_t device;
+        uint16_t subsystem_vendor;
+        uint16_t subsystem_device;
+        uint32_t class_code;            /* 24 bits */
+        bool has_dsn;                   /* the PCIe Device Serial Number capability */
+        uint64_t dsn;
+} VhIdentity;
+
+typedef enum VhIdentityMatch {
+        VH_IDENTITY_SAME,               /* the function that was meant */
+        VH_IDENTITY_OTHER_CARD,         /* other ids, or the same ids with another serial number */
+} VhIdentityMatch;
+
+/* recorded against present. Ids and class must be equal; a serial number
+ * counts when both have one (one without a DSN is judged by its ids). */
+VhIdentityMatch vh_identity_compare(const VhIdentity *recorded, const VhIdentity *present);
+/* Every field the same, the serial number's presence included. */
+bool vh_identity_equal(const VhIdentity *a, const VhIdentity *b);
+
+typedef struct VhAssignment {
+        char address[VH_ADDRESS_MAX];   /* canonical */
+        char *name;                     /* NULL: none; vh_assignment_name_is_valid() */
+        char *driver;                   /* never NULL: "vfio-pci" unless asked otherwise */
+        bool group;                     /* the whole IOMMU group */
+        VhIdentity identity;
+        uint64_t created_usec;          /* CLOCK_REALTIME */
+} VhAssignment;
+
+typedef struct VhAssignments {
+        VhAssignment *entries;          /* sorted by address */
+        size_t n;
+} VhAssignments;
+
+#define VH_ASSIGNMENTS_FILE "assignments.json"
+
+/* ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$, at most 64 bytes; without a colon it is
+ * never a PCI address. */
+bool vh_assignment_name_is_valid(const char *name);
+
+/* Empty when the file does not exist. -EBADMSG when it is damaged (any
+ * field of the wrong type or out of range, two entries for one address or
+ * one name), -EPROTONOSUPPORT for an unknown version: never guessed at. */
+int vh_assignments_load(const VhHostFs *fs, const char *state_dir, VhAssignments **ret);
+/* Atomically (a temporary file renamed over the old one). */
+int vh_assignments_save(const VhHostFs *fs, const char *state_dir, const VhAssignments *a);
+VhAssignments *vh_assignments_free(VhAssignments *a);
+static inline void vh_assignments_freep(VhAssignments **a) {
+        vh_assignments_free(*a);
+}
+
+/* By canonical address or by name; NULL when none. */
+const VhAssignment *vh_assignments_find(const VhAssignments *a, const char *address_or_name);
+
+/* Adds an assignment, or replaces the one at its address. -EINVAL for an
+ * invalid address, name or driver; -EEXIST when another address has that
+ * name. Copies what it keeps. */
+int vh_assignments_set(VhAssignments *a, const VhAssignment *assignment);
+/* -ENOENT when nothing is assigned by that address or name. */
+int vh_assignments_remove(VhAssignments *a, const char *address_or_name);
