@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Hotplug: uevents from the one udev monitor mark the model stale; after a
- * short settle window (a burst, such as 1,024 VFs appearing, becomes one
- * refresh) the model is re-read and every difference becomes its signal
- * (vh_daemon_refresh_host). Lost events (ENOBUFS) lead to the same
- * refresh: the diff against sysfs finds whatever they said. */
+/* Hotplug (docs/hotplug.md): uevents from the one udev monitor note the
+ * functions they name; after a short settle window (a burst becomes one
+ * refresh) those functions are read again and every difference becomes
+ * its signal (vh_daemon_refresh_functions). Lost events (ENOBUFS), or too
+ * many functions, re-read the whole host (vh_daemon_refresh_host): the
+ * diff against sysfs finds whatever the events said. */
 
 #include <errno.h>
-
-#include "vh-strv.h"
 
 #include "vh-bus-hotplug.h"
 #include "vh-bus-readiness.h"
 #include "vh-log.h"
+#include "vh-strv.h"
 #include "vh-udev-monitor.h"
 
 /* udevd, libvirt and bolt ask for 128 MiB; without CAP_NET_ADMIN the
