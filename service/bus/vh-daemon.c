@@ -17,11 +17,13 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 
-static int daemon_annotate_host(VhDaemon *d, VhHost *h) {
+/* Original drivers from the journal; functions shared with the current
+ * model (a partial refresh) keep theirs. */
+static int daemon_annotate_host(VhDaemon *d, VhHost *h, const VhHost *shared) {
         int r;
 
         pthread_mutex_lock(&d->binder->lock);
-        r = vh_host_set_original_drivers(h, d->binder->journal);
+        r = vh_host_set_original_drivers(h, d->binder->journal, shared);
         pthread_mutex_unlock(&d->binder->lock);
         return r;
 }
@@ -70,7 +72,7 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         r = vh_host_load(d->fs, d->names, &d->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the host's PCI devices beneath %s: %m", vh_hostfs_root(d->fs));
-        r = daemon_annotate_host(d, d->host);
+        r = daemon_annotate_host(d, d->host, NULL);
         if (r < 0)
                 return log_oom();
 
@@ -490,7 +492,7 @@ int vh_daemon_refresh_host(VhDaemon *d) {
         r = vh_host_load(d->fs, d->names, &new);
         if (r < 0)
                 return log_warning_errno(r, "Cannot re-read the host: %m");
-        r = daemon_annotate_host(d, new);
+        r = daemon_annotate_host(d, new, NULL);
         if (r < 0) {
                 vh_host_free(new);
                 return log_oom();
@@ -507,20 +509,8 @@ int vh_daemon_refresh_functions(VhDaemon *d, char *const *addresses, bool host_w
                 log_debug_errno(r, "Cannot re-read the changed functions (%m), re-reading the host.");
                 return vh_daemon_refresh_host(d);
         }
-        /* Original drivers for the functions read again; the shared ones
-         * keep theirs (an operation's own refresh re-reads everything). */
-        pthread_mutex_lock(&d->binder->lock);
-        for (size_t i = 0; i < new->n_devices && r >= 0; i++) {
-                VhPciDevice *n = new->devices[i];
-                const VhJournalEntry *e;
-
-                if (vh_host_find_device(d->host, n->address) == n)
-                        continue;
-                e = vh_journal_find(d->binder->journal, n->address);
-                if (e && e->original_driver && !(n->original_driver = strdup(e->original_driver)))
-                        r = -ENOMEM;
-        }
-        pthread_mutex_unlock(&d->binder->lock);
+        /* An operation's own refresh re-reads everything, journal too. */
+        r = daemon_annotate_host(d, new, d->host);
         if (r < 0) {
                 vh_host_free(new);
                 return log_oom();

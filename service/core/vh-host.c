@@ -168,10 +168,14 @@ int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret) {
         return 0;
 }
 
-int vh_host_set_original_drivers(VhHost *h, VhJournal *journal) {
+int vh_host_set_original_drivers(VhHost *h, VhJournal *journal, const VhHost *shared) {
         for (size_t i = 0; i < h->n_devices; i++) {
                 VhPciDevice *d = h->devices[i];
-                VhJournalEntry *e = vh_journal_find(journal, d->address);
+                VhJournalEntry *e;
+
+                if (shared && vh_host_find_device(shared, d->address) == d)
+                        continue;
+                e = vh_journal_find(journal, d->address);
 
                 free(d->original_driver);
                 d->original_driver = NULL;

@@ -49,8 +49,10 @@ static inline void vh_host_freep(VhHost **h) {
 VhPciDevice *vh_host_find_device(const VhHost *h, const char *address);
 VhIommuGroup *vh_host_find_group(const VhHost *h, unsigned id);
 
-/* Sets every device's original_driver from the journal. */
-int vh_host_set_original_drivers(VhHost *h, VhJournal *journal);
+/* Sets every device's original_driver from the journal, except the ones
+ * h shares with shared (NULL: none), which keep theirs: a snapshot that
+ * is still in use must not change under its readers. */
+int vh_host_set_original_drivers(VhHost *h, VhJournal *journal, const VhHost *shared);
 
 /* Whether vfio-pci is registered (sys/bus/pci/drivers/vfio-pci), loaded
  * (sys/module/vfio_pci) or installed for the running kernel

@@ -210,18 +210,7 @@ static void test_readiness(void) {
         check = judge_json(sc, "check");
         if (!check)
                 return;
-        if (g_strcmp0(judge_json_str(check, "verdict"), "ready") != 0) {
-                struct json_object *checks = judge_json_get(check, "checks");
-
-                judge_fail("check --json: verdict %s, expected ready", judge_json_str(check, "verdict"));
-                for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
-                        struct json_object *k = json_object_array_get_idx(checks, i);
-
-                        if (g_strcmp0(judge_json_str(k, "result"), "fail") == 0)
-                                judge_msg("FAIL %s: %s — %s", judge_json_str(k, "id"), judge_json_str(k, "summary"),
-                                               judge_json_str(k, "remedy"));
-                }
-        }
+        judge_assert_ready(check, "check --json");
         if (judge_rc(sc, "check") != 0)
                 judge_fail("check exited %d on a ready host", judge_rc(sc, "check"));
         /* READY without vfio-pci preloaded: the first bind loads it. */

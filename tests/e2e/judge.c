@@ -256,3 +256,18 @@ gboolean judge_module_loaded(const char *proc_modules, const char *module) {
                         return TRUE;
         return FALSE;
 }
+
+void judge_assert_ready(struct json_object *check, const char *what) {
+        struct json_object *checks = judge_json_get(check, "checks");
+
+        if (!check || g_strcmp0(judge_json_str(check, "verdict"), "ready") == 0)
+                return;
+        judge_fail("%s: verdict %s, expected ready", what, judge_json_str(check, "verdict"));
+        for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
+                struct json_object *k = json_object_array_get_idx(checks, i);
+
+                if (g_strcmp0(judge_json_str(k, "result"), "fail") == 0)
+                        judge_msg("FAIL %s: %s — %s", judge_json_str(k, "id"), judge_json_str(k, "summary"),
+                                  judge_json_str(k, "remedy"));
+        }
+}

@@ -62,3 +62,7 @@ void judge_assert_driver(GHashTable *state, const char *state_name, const char *
 gboolean judge_word_in(const char *list, const char *word);
 /* Whether /proc/modules's text lists module. */
 gboolean judge_module_loaded(const char *proc_modules, const char *module);
+
+/* check --json's output says "ready"; otherwise fails as what, naming each
+ * failing check with its summary and remedy. */
+void judge_assert_ready(struct json_object *check, const char *what);
