@@ -21,22 +21,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-VhIdentityMatch vh_identity_compare(const VhIdentity *recorded, const VhIdentity *present) {
-        if (recorded->vendor != present->vendor || recorded->device != present->device ||
-            recorded->subsystem_vendor != present->subsystem_vendor ||
-            recorded->subsystem_device != present->subsystem_device || recorded->class_code != present->class_code)
-                return VH_IDENTITY_OTHER_CARD;
-        /* Two identical cards differ only here. */
-        if (recorded->has_dsn && present->has_dsn && recorded->dsn != present->dsn)
-                return VH_IDENTITY_OTHER_CARD;
-        return VH_IDENTITY_SAME;
-}
-
-bool vh_identity_equal(const VhIdentity *a, const VhIdentity *b) {
-        return vh_identity_compare(a, b) == VH_IDENTITY_SAME && a->has_dsn == b->has_dsn &&
-               (!a->has_dsn || a->dsn == b->dsn);
-}
-
 bool vh_assignment_name_is_valid(const char *name) {
         size_t n;
 

@@ -7,33 +7,13 @@
 
 #include "vh-address.h"
 #include "vh-hostfs.h"
+#include "vh-identity.h"
 
 /* Persistent assignments: functions to put on a driver (vfio-pci) whenever
  * they are there, keyed by address *and* identity, so that a card moved or
  * a slot renumbered is never taken for the one that was meant. Stored in
  * the state directory (assignments.json), versioned, written atomically.
  * docs/persistence.md. */
-
-typedef struct VhIdentity {
-        uint16_t vendor;
-        uint16_t device;
-        uint16_t subsystem_vendor;
-        uint16_t subsystem_device;
-        uint32_t class_code;            /* 24 bits */
-        bool has_dsn;                   /* the PCIe Device Serial Number capability */
-        uint64_t dsn;
-} VhIdentity;
-
-typedef enum VhIdentityMatch {
-        VH_IDENTITY_SAME,               /* the function that was meant */
-        VH_IDENTITY_OTHER_CARD,         /* other ids, or the same ids with another serial number */
-} VhIdentityMatch;
-
-/* recorded against present. Ids and class must be equal; a serial number
- * counts when both have one (one without a DSN is judged by its ids). */
-VhIdentityMatch vh_identity_compare(const VhIdentity *recorded, const VhIdentity *present);
-/* Every field the same, the serial number's presence included. */
-bool vh_identity_equal(const VhIdentity *a, const VhIdentity *b);
 
 typedef struct VhAssignment {
         char address[VH_ADDRESS_MAX];   /* canonical */
