@@ -18,6 +18,7 @@
 #include "vh-bus-errors.h"
 #include "vh-bus-objects.h"
 #include "vh-bus-options.h"
+#include "vh-bus-persistence.h"
 #include "vh-bus-polkit.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -25,13 +26,18 @@
 #include "vh-strv.h"
 #include "vh-utf8.h"
 
-/* A Bind or Unbind (call and plan set), or the reconcile at start (no
- * call; the groups it touches in groups). */
+/* A Bind, Unbind or SetPersistent (call and plan set; persist: the
+ * assignment SetPersistent saves once the bind is done), a persistent
+ * assignment being applied (plan, no call; its address in assignment), or
+ * the reconcile at start (neither; the groups it touches in groups). */
 struct VhOperation {
         VhDaemon *daemon;
         VhOperation *next;              /* in daemon->operations or the done list */
         sd_bus_message *call;
         VhBindPlan *plan;
+        VhAssignment persist;
+        bool has_persist;
+        char assignment[VH_ADDRESS_MAX];
         unsigned *groups;
         size_t n_groups;
         VhError error;
@@ -46,6 +52,7 @@ static void operation_free(VhOperation *op) {
                 return;
         sd_bus_message_unref(op->call);
         vh_bind_plan_free(op->plan);
+        vh_assignment_clear(&op->persist);
         free(op->groups);
         vh_error_clear(&op->error);
         free(op);
@@ -72,7 +79,9 @@ static int append_string(sd_bus_message *m, const char *key, const char *value) 
         return sd_bus_message_append(m, "{sv}", key, "s", strempty(value));
 }
 
-static int reply_with_plan(sd_bus_message *call, const VhBindPlan *p) {
+/* assignment: the address whose persistent assignment joins the reply
+ * (SetPersistent), NULL for none. */
+static int reply_with_plan(VhDaemon *d, sd_bus_message *call, const VhBindPlan *p, const char *assignment) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
@@ -138,6 +147,8 @@ static int reply_with_plan(sd_bus_message *call, const VhBindPlan *p) {
                 r = sd_bus_message_close_container(reply);      /* v */
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);      /* e */
+        if (r >= 0 && assignment)
+                r = vh_bus_persistence_append_entry(d, reply, assignment);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);      /* a{sv} */
         if (r < 0)
@@ -182,6 +193,21 @@ static void set_reconciling(VhDaemon *d, bool reconciling) {
                 (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "Reconciling", NULL);
 }
 
+/* SetPersistent's bind is done: save, then reply with both. */
+static int reply_persisted(VhDaemon *d, VhOperation *op) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = vh_bus_persistence_commit(d, &op->persist, &error);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        (void) sd_bus_error_set_errno(&error, r);
+                log_error("%s was bound but its assignment was not saved: %s", op->persist.address, error.message);
+                return sd_bus_reply_method_error(op->call, &error);
+        }
+        return reply_with_plan(d, op->call, op->plan, op->persist.address);
+}
+
 /* Replies to (or, for reconcile, logs) every finished operation and frees
  * it. Returns whether any that may have written finished. */
 static bool complete_done_operations(VhDaemon *d) {
@@ -204,6 +230,11 @@ static bool complete_done_operations(VhDaemon *d) {
                         (void) pthread_join(op->thread, NULL);
                 operations_unlink(d, op);
 
+                if (!op->call && op->assignment[0]) {
+                        vh_bus_persistence_applied(d, op->assignment, op->result, &op->error);
+                        operation_free(op);
+                        continue;
+                }
                 if (!op->call) {
                         if (op->result < 0)
                                 log_error_errno(op->result, "Cannot reconcile the journal: %m");
@@ -218,8 +249,10 @@ static bool complete_done_operations(VhDaemon *d) {
                         r = vh_bus_reply_error(op->call, &op->error);
                 else if (op->result < 0)
                         r = sd_bus_reply_method_errno(op->call, op->result, NULL);
+                else if (op->has_persist)
+                        r = reply_persisted(d, op);
                 else
-                        r = reply_with_plan(op->call, op->plan);
+                        r = reply_with_plan(d, op->call, op->plan, NULL);
                 if (r < 0)
                         log_warning_errno(r, "Cannot send the reply of an operation: %m");
 
@@ -241,6 +274,8 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
         /* The host changed: new snapshot, PropertiesChanged for what moved. */
         (void) vh_daemon_refresh_host(d);
         vh_daemon_touch(d);
+        /* Assignments that waited for a group this one held. */
+        vh_bus_persistence_apply(d);
 
         if (d->exit_when_idle && !d->operations)
                 return sd_event_exit(d->event, EXIT_SUCCESS);
@@ -272,6 +307,91 @@ static int start_operation(VhDaemon *d, VhOperation *op) {
         op->next = d->operations;
         d->operations = op;
         return 0;
+}
+
+int vh_bus_binding_start(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, VhAssignment *persist,
+                         const char *assignment) {
+        VhOperation *op;
+        int r;
+
+        op = calloc(1, sizeof(*op));
+        if (!op) {
+                vh_bind_plan_free(plan);
+                return -ENOMEM;
+        }
+        op->daemon = d;
+        op->call = call ? sd_bus_message_ref(call) : NULL;
+        op->plan = plan;
+        if (persist) {
+                op->persist = *persist;
+                *persist = (VhAssignment) {};
+                op->has_persist = true;
+        }
+        if (assignment)
+                memcpy(op->assignment, assignment, sizeof(op->assignment));
+
+        r = start_operation(d, op);
+        if (r < 0) {
+                operation_free(op);
+                return r;
+        }
+        return 0;
+}
+
+int vh_bus_binding_start_check(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, sd_bus_error *error) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *p = plan;
+        VhError e = VH_ERROR_NULL;
+        VhOperation *op;
+        int r;
+
+        /* The holder scan reads every process's fds: off the loop,
+         * answered when done. It holds no group (it writes nothing). */
+        if (p->n_holder_checks > 0) {
+                op = calloc(1, sizeof(*op));
+                if (!op)
+                        return -ENOMEM;
+                op->daemon = d;
+                op->call = sd_bus_message_ref(call);
+                op->plan = TAKE_PTR(p);
+                op->check_only = true;
+                r = start_operation(d, op);
+                if (r < 0) {
+                        operation_free(op);
+                        return sd_bus_error_set_errnof(error, -r, "Cannot start the check: %m");
+                }
+                return 1;
+        }
+        r = vh_binder_execute(d->binder, p, &e);
+        if (r < 0) {
+                r = vh_bus_error_set(error, &e);
+                vh_error_clear(&e);
+                return r;
+        }
+        return reply_with_plan(d, call, p, NULL);
+}
+
+int vh_bus_binding_reply(VhDaemon *d, sd_bus_message *call, const VhBindPlan *plan, const char *assignment) {
+        return reply_with_plan(d, call, plan, assignment);
+}
+
+int vh_bus_binding_check_busy(const VhDaemon *d, unsigned group, bool writes, sd_bus_error *error) {
+        const VhOperation *busy = operation_on_group(d, group);
+
+        if (!busy)
+                return 0;
+        /* A reconcile, or an assignment being applied: the group is in flux. */
+        /* Under reconcile the group is in flux: not even a dry run or a
+         * no-op answer would be true. */
+        if (!busy->call && !busy->plan)
+                return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                         "vfiohostd is finishing an operation an earlier run left unfinished on "
+                                         "IOMMU group %u; try again when the Reconciling property is false.",
+                                         group);
+        if (!writes && busy->call)
+                return 0;
+        return sd_bus_error_setf(error, VH_ERROR_BUSY,
+                                 "Another operation on IOMMU group %u is running; try again when it has finished.",
+                                 group);
 }
 
 int vh_bus_binding_start_reconcile(VhDaemon *d) {
@@ -348,20 +468,19 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
         VhBindOptions options = {};
         VhError e = VH_ERROR_NULL;
-        char quoted[VH_EXCERPT_SIZE];
-        const char *address;
+        char address[VH_ADDRESS_MAX];
+        const char *arg;
         const char *verb_name = verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
-        VhOperation *op;
         int r;
 
-        r = sd_bus_message_read(m, "s", &address);
+        r = sd_bus_message_read(m, "s", &arg);
         if (r < 0)
                 return r;
         /* The address first: it costs nothing, and a bad one must not cost
          * a re-read of the host. vh_binder_plan() checks it again. */
-        if (!vh_address_is_valid(address))
-                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
-                                         vh_utf8_excerpt(address, quoted));
+        r = vh_bus_resolve_address(d, arg, address, error);
+        if (r < 0)
+                return r;
         r = parse_options(m, &options, error);
         if (r < 0)
                 return r;
@@ -380,54 +499,21 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                 return r;
         }
 
-        /* Under reconcile the group is in flux: not even a dry run or a
-         * no-op answer would be true. */
-        {
-                const VhOperation *busy = operation_on_group(d, plan->group);
-
-                if (busy && !busy->call)
-                        return sd_bus_error_setf(error, VH_ERROR_BUSY,
-                                                 "vfiohostd is finishing an operation an earlier run left unfinished on "
-                                                 "IOMMU group %u; try again when the Reconciling property is false.",
-                                                 plan->group);
-        }
+        r = vh_bus_binding_check_busy(d, plan->group, false, error);
+        if (r < 0)
+                return r;
 
         /* Nothing to change, or only asked what would happen: no polkit. */
-        if (options.dry_run || vh_bind_plan_is_noop(plan)) {
-                /* The holder scan reads every process's fds: off the loop,
-                 * answered when done. It holds no group (it writes nothing). */
-                if (plan->n_holder_checks > 0) {
-                        op = calloc(1, sizeof(*op));
-                        if (!op)
-                                return -ENOMEM;
-                        op->daemon = d;
-                        op->call = sd_bus_message_ref(m);
-                        op->plan = TAKE_PTR(plan);
-                        op->check_only = true;
-                        r = start_operation(d, op);
-                        if (r < 0) {
-                                operation_free(op);
-                                return sd_bus_error_set_errnof(error, -r, "Cannot start the check: %m");
-                        }
-                        return 1;
-                }
-                r = vh_binder_execute(d->binder, plan, &e);
-                if (r < 0) {
-                        r = vh_bus_error_set(error, &e);
-                        vh_error_clear(&e);
-                        return r;
-                }
-                return reply_with_plan(m, plan);
-        }
+        if (options.dry_run || vh_bind_plan_is_noop(plan))
+                return vh_bus_binding_start_check(d, m, TAKE_PTR(plan), error);
 
         if (vh_hostfs_is_read_only(d->fs))
                 return sd_bus_error_setf(error, VH_ERROR_FAILED,
                                          "vfiohostd runs with --read-only; it does not change the host. Nothing was changed.");
 
-        if (vh_bus_binding_group_busy(d, plan->group))
-                return sd_bus_error_setf(error, VH_ERROR_BUSY,
-                                         "Another operation on IOMMU group %u is running; try again when it has finished.",
-                                         plan->group);
+        r = vh_bus_binding_check_busy(d, plan->group, true, error);
+        if (r < 0)
+                return r;
 
         {
                 const char *details[] = { "device", plan->address, "verb", verb_name, NULL };
@@ -440,21 +526,11 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
                         return 1;
         }
 
-        op = calloc(1, sizeof(*op));
-        if (!op)
-                return -ENOMEM;
-        op->daemon = d;
-        op->call = sd_bus_message_ref(m);
-        op->plan = TAKE_PTR(plan);
-
-        r = start_operation(d, op);
-        if (r < 0) {
-                operation_free(op);
-                return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
-        }
-
         log_info("%s of %s (IOMMU group %u) started.", verb == VH_BIND_VERB_BIND ? "Bind" : "Unbind",
-                 address, op->plan->group);
+                 address, plan->group);
+        r = vh_bus_binding_start(d, m, TAKE_PTR(plan), NULL, NULL);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
         /* Replied from on_operations_done(). */
         return 1;
 }

@@ -5,8 +5,31 @@
 
 #include "vh-daemon.h"
 
+#include "vh-assignments.h"
+#include "vh-binder.h"
+
 int vh_bus_binding_setup(VhDaemon *d);
 bool vh_bus_binding_group_busy(const VhDaemon *d, unsigned group);
+
+/* Busy, saying why, while an operation holds group: any while the
+ * reconcile at start or an assignment being applied holds it; with writes
+ * (the caller would change it) also a Bind, Unbind or SetPersistent. */
+int vh_bus_binding_check_busy(const VhDaemon *d, unsigned group, bool writes, sd_bus_error *error);
+
+/* Runs plan (taken) on a worker thread. With call: replies when done —
+ * with persist (taken) saved first and its entry in the reply. Without:
+ * the persistent assignment at assignment is being applied, and
+ * vh_bus_persistence_applied() hears how it went. */
+int vh_bus_binding_start(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, VhAssignment *persist,
+                         const char *assignment);
+
+/* A dry run or a no-op (plan taken): the holder check off the loop when it
+ * has one, then the reply. Returns 1 when the reply comes later. */
+int vh_bus_binding_start_check(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, sd_bus_error *error);
+
+/* Bind's reply for plan, with the persistent assignment of address (NULL:
+ * none). */
+int vh_bus_binding_reply(VhDaemon *d, sd_bus_message *call, const VhBindPlan *plan, const char *assignment);
 
 /* Starts reconciling the journal on a worker thread (after the name is
  * taken, so activation never waits for it); Reconciling is true meanwhile

@@ -28,6 +28,11 @@ static const VhBusRule rules[] = {
         READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness", "a{sv}"),
         POLKIT(VH_MANAGER_INTERFACE, "Bind", "sa{sv}", VH_ACTION_BIND),
         POLKIT(VH_MANAGER_INTERFACE, "Unbind", "sa{sv}", VH_ACTION_UNBIND),
+        POLKIT(VH_MANAGER_INTERFACE, "SetPersistent", "sa{sv}", VH_ACTION_MANAGE),
+        POLKIT(VH_MANAGER_INTERFACE, "ClearPersistent", "s", VH_ACTION_MANAGE),
+        /* What is persisted is no secret: anyone may list it, as anyone
+         * may list the devices. */
+        READ_ONLY(VH_MANAGER_INTERFACE, "ListPersistent", ""),
         READ_ONLY(VH_MANAGER_INTERFACE, "Subscribe", ""),
         READ_ONLY(VH_MANAGER_INTERFACE, "Unsubscribe", ""),
 

@@ -68,6 +68,8 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("SriovTotalVfs", "u", NULL, offsetof(VhPciDevice, sriov_totalvfs), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VfioGroupPath", "s", NULL, offsetof(VhPciDevice, vfio_group_path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VfioDevicePath", "s", NULL, offsetof(VhPciDevice, vfio_device_path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(VhPciDevice, assignment_name), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PersistentState", "s", NULL, offsetof(VhPciDevice, assignment_state), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 

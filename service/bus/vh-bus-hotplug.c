@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "vh-bus-hotplug.h"
+#include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
 #include "vh-log.h"
 #include "vh-strv.h"
@@ -55,6 +56,8 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
         /* VfioAvailable may have changed the verdict. */
         if (host_wide)
                 (void) vh_bus_readiness_update(d);
+        /* A function that appeared may be persisted. */
+        vh_bus_persistence_apply(d);
         return 0;
 }
 

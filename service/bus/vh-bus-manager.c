@@ -7,6 +7,7 @@
 #include "vh-bus-binding.h"
 #include "vh-bus-hotplug.h"
 #include "vh-bus-objects.h"
+#include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -14,7 +15,7 @@
 
 static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
-        char address[VH_ADDRESS_MAX], quoted[VH_EXCERPT_SIZE];
+        char address[VH_ADDRESS_MAX];
         VhDaemon *d = userdata;
         const char *arg;
         int r;
@@ -24,9 +25,9 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
                 return r;
 
         /* Validate before anything is built from the string. */
-        if (vh_address_normalize(arg, address) < 0)
-                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS,
-                                         VH_ADDRESS_INVALID_FMT, vh_utf8_excerpt(arg, quoted));
+        r = vh_bus_resolve_address(d, arg, address, error);
+        if (r < 0)
+                return r;
 
         if (!vh_host_find_device(d->host, address))
                 return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
@@ -93,6 +94,21 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", address, "a{sv}", options),
                                 SD_BUS_RESULT("a{sv}", result),
                                 vh_bus_method_unbind,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPersistent",
+                                SD_BUS_ARGS("s", address, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", result),
+                                vh_bus_method_set_persistent,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClearPersistent",
+                                SD_BUS_ARGS("s", address_or_name),
+                                SD_BUS_NO_RESULT,
+                                vh_bus_method_clear_persistent,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPersistent",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("aa{sv}", assignments),
+                                vh_bus_method_list_persistent,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Subscribe", "", "", vh_bus_method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unsubscribe", "", "", vh_bus_method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),

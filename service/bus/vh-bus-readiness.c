@@ -11,6 +11,7 @@
 
 #include "vh-address.h"
 #include "vh-bus-options.h"
+#include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -46,8 +47,8 @@ int vh_bus_readiness_setup(VhDaemon *d) {
         return vh_bus_readiness_update(d);
 }
 
-static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device, sd_bus_error *error) {
-        char quoted[VH_EXCERPT_SIZE];
+static int parse_options(VhDaemon *d, sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *have_device,
+                         sd_bus_error *error) {
         const char *value = NULL;
         const VhBusOption table[] = {
                 { "device", 's', &value },
@@ -57,9 +58,9 @@ static int parse_options(sd_bus_message *m, char device[VH_ADDRESS_MAX], bool *h
         r = vh_bus_read_options(m, table, ELEMENTSOF(table), error);
         if (r < 0 || !value)
                 return r;
-        if (vh_address_normalize(value, device) < 0)
-                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
-                                         vh_utf8_excerpt(value, quoted));
+        r = vh_bus_resolve_address(d, value, device, error);
+        if (r < 0)
+                return r;
         *have_device = true;
         return 0;
 }
@@ -72,7 +73,7 @@ int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error 
         VhDaemon *d = userdata;
         int r;
 
-        r = parse_options(m, device, &have_device, error);
+        r = parse_options(d, m, device, &have_device, error);
         if (r < 0)
                 return r;
 
@@ -85,6 +86,9 @@ int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error 
                                          device);
 
         r = vh_readiness_run(d->fs, d->host, have_device ? device : NULL, &report);
+        if (r < 0)
+                return r;
+        r = vh_bus_persistence_add_check(d, report);
         if (r < 0)
                 return r;
 

@@ -8,6 +8,7 @@
 #include "vh-bus-bouncer.h"
 #include "vh-bus-errors.h"
 #include "vh-bus-hotplug.h"
+#include "vh-bus-persistence.h"
 #include "vh-bus-polkit.h"
 #include "vh-bus-readiness.h"
 #include "vh-strv.h"
@@ -76,6 +77,13 @@ int vh_daemon_new(const VhDaemonOptions *options, VhDaemon **ret) {
         if (r < 0)
                 return log_oom();
 
+        r = vh_bus_persistence_new(d, &d->persistence);
+        if (r < 0)
+                return r;
+        r = vh_bus_persistence_update(d, d->host);
+        if (r < 0)
+                return r;
+
         log_info("Serving %zu PCI functions and %zu IOMMU groups from %s%s.",
                  d->host->n_devices, d->host->n_groups, vh_hostfs_root(d->fs),
                  options->read_only ? " (read-only)" : "");
@@ -106,6 +114,7 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
         pthread_mutex_destroy(&d->done_lock);
         sd_event_unref(d->event);
 
+        vh_bus_persistence_free(d->persistence);
         vh_binder_free(d->binder);
         vh_host_free(d->host);
         vh_pci_names_free(d->names);
@@ -299,6 +308,9 @@ int vh_daemon_run(VhDaemon *d) {
                 if (r < 0)
                         return r;
         }
+        /* What is persisted and not applied yet; groups the reconcile
+         * holds wait until it is done. */
+        vh_bus_persistence_apply(d);
 
         r = sd_event_loop(d->event);
         if (r < 0)
@@ -331,6 +343,10 @@ static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciD
                 r = vh_strv_extend(&changed, "VfioGroupPath");
         if (r >= 0 && !vh_streq_null(old->vfio_device_path, new->vfio_device_path))
                 r = vh_strv_extend(&changed, "VfioDevicePath");
+        if (r >= 0 && !vh_streq_null(old->assignment_name, new->assignment_name))
+                r = vh_strv_extend(&changed, "Name");
+        if (r >= 0 && !vh_streq_null(old->assignment_state, new->assignment_state))
+                r = vh_strv_extend(&changed, "PersistentState");
         if (r < 0)
                 return r;
         if (!changed[0])
@@ -424,12 +440,21 @@ static int swap_and_emit(VhDaemon *d, VhHost *new) {
         _cleanup_(vh_host_freep) VhHost *old = NULL;
         int r;
 
+        /* Where each persistent assignment stands in the new snapshot:
+         * its functions' Name and PersistentState come with them. */
+        r = vh_bus_persistence_update(d, new);
+        if (r < 0) {
+                vh_host_free(new);
+                return r;
+        }
+
         /* Swap first: the emitted values are read from the new snapshot.
          * Objects that vanish are announced while the old one still
          * resolves them. */
         old = d->host;
         if (!d->bus) {
                 d->host = new;
+                vh_bus_persistence_emit_changes(d);
                 return 0;
         }
 
@@ -465,6 +490,7 @@ static int swap_and_emit(VhDaemon *d, VhHost *new) {
                         continue;
                 if (!o || !same_function(o, new->devices[i])) {
                         emit_device_object(d, new->devices[i]->address, true);
+                        vh_bus_persistence_appeared(d, new->devices[i]->address);
                         continue;
                 }
                 r = emit_device_changes(d, o, new->devices[i]);
@@ -482,6 +508,7 @@ static int swap_and_emit(VhDaemon *d, VhHost *new) {
         if (old->iommu_enabled != new->iommu_enabled || old->vfio_available != new->vfio_available)
                 (void) sd_bus_emit_properties_changed(d->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
                                                       "IommuEnabled", "VfioAvailable", NULL);
+        vh_bus_persistence_emit_changes(d);
         return 0;
 }
 

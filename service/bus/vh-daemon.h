@@ -19,6 +19,7 @@
 typedef struct VhOperation VhOperation;
 typedef struct VhUdevMonitor VhUdevMonitor;
 typedef struct VhPolkitRegistry VhPolkitRegistry;
+typedef struct VhPersistence VhPersistence;
 
 typedef struct VhDaemon {
         sd_event *event;
@@ -28,6 +29,7 @@ typedef struct VhDaemon {
         VhPciNames *names;
         VhHost *host;
         VhBinder *binder;
+        VhPersistence *persistence;     /* persistent assignments (vh-bus-persistence.c) */
         VhPolkitRegistry *polkit;
         sd_bus_slot *bouncer;           /* the authorization filter (vh-bus-bouncer.c) */
 

@@ -36,7 +36,7 @@ bool vh_assignment_name_is_valid(const char *name) {
         return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
-static void assignment_done(VhAssignment *e) {
+void vh_assignment_clear(VhAssignment *e) {
         free(e->name);
         free(e->driver);
 }
@@ -45,7 +45,7 @@ VhAssignments *vh_assignments_free(VhAssignments *a) {
         if (!a)
                 return NULL;
         for (size_t i = 0; i < a->n; i++)
-                assignment_done(&a->entries[i]);
+                vh_assignment_clear(&a->entries[i]);
         free(a->entries);
         free(a);
         return NULL;
@@ -86,17 +86,17 @@ int vh_assignments_set(VhAssignments *a, const VhAssignment *assignment) {
         copy.name = assignment->name ? strdup(assignment->name) : NULL;
         copy.driver = strdup(assignment->driver);
         if ((assignment->name && !copy.name) || !copy.driver) {
-                assignment_done(&copy);
+                vh_assignment_clear(&copy);
                 return -ENOMEM;
         }
         if (slot) {
-                assignment_done(slot);
+                vh_assignment_clear(slot);
                 *slot = copy;
                 return 0;
         }
         entries = realloc(a->entries, (a->n + 1) * sizeof(*entries));
         if (!entries) {
-                assignment_done(&copy);
+                vh_assignment_clear(&copy);
                 return -ENOMEM;
         }
         a->entries = entries;
@@ -112,7 +112,7 @@ int vh_assignments_remove(VhAssignments *a, const char *address_or_name) {
         if (!e)
                 return -ENOENT;
         i = (size_t) (e - a->entries);
-        assignment_done(&a->entries[i]);
+        vh_assignment_clear(&a->entries[i]);
         memmove(&a->entries[i], &a->entries[i + 1], (a->n - i - 1) * sizeof(*a->entries));
         a->n--;
         return 0;

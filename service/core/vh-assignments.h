@@ -29,6 +29,9 @@ typedef struct VhAssignments {
         size_t n;
 } VhAssignments;
 
+/* Frees what an assignment owns (not the struct). */
+void vh_assignment_clear(VhAssignment *e);
+
 #define VH_ASSIGNMENTS_FILE "assignments.json"
 
 /* ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$, at most 64 bytes; without a colon it is

@@ -31,6 +31,7 @@ VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
         free(d->vfio_group_path);
         free(d->vfio_device_path);
         free(d->original_driver);
+        free(d->assignment_name);
         free(d);
         return NULL;
 }

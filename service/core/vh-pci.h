@@ -41,6 +41,11 @@ typedef struct VhPciDevice {
         /* Not from sysfs: the driver vfiohostd's journal recorded when it
          * bound the function (vh_host_set_original_drivers). */
         char *original_driver;
+        /* Nor this: the persistent assignment that covers the function
+         * (the daemon's, docs/persistence.md). Name NULL when it has none;
+         * state a static string ("applied", ...), NULL when not covered. */
+        char *assignment_name;
+        const char *assignment_state;
 
         unsigned n_ref;                 /* snapshots share unchanged functions (vh_host_refresh) */
 } VhPciDevice;

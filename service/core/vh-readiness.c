@@ -278,3 +278,38 @@ int vh_readiness_run(const VhHostFs *fs, const VhHost *host, const char *device,
         *ret = TAKE_PTR(report);
         return 0;
 }
+
+int vh_report_add_host_check(VhReport *r, const char *id, const char *category, VhCheckResult result,
+                             const char *summary, const char *detail, const char *remedy, const char *source) {
+        VhCheck check = {
+                .id = id,
+                .category = category,
+                .result = result,
+                .summary = strdup(strempty(summary)),
+                .detail = strdup(strempty(detail)),
+                .remedy = strdup(strempty(remedy)),
+                .source = strdup(strempty(source)),
+        };
+        VhCheck *a;
+
+        if (!check.summary || !check.detail || !check.remedy || !check.source)
+                goto oom;
+        a = realloc(r->checks, sizeof(VhCheck) * (r->n_checks + 1));
+        if (!a)
+                goto oom;
+        r->checks = a;
+        /* After the host's checks, before the device's. */
+        memmove(&a[r->n_host_checks + 1], &a[r->n_host_checks], sizeof(VhCheck) * (r->n_checks - r->n_host_checks));
+        a[r->n_host_checks] = check;
+        r->n_checks++;
+        r->n_host_checks++;
+        if (result == VH_CHECK_FAIL)
+                r->ready = r->host_ready = false;
+        return 0;
+oom:
+        free(check.summary);
+        free(check.detail);
+        free(check.remedy);
+        free(check.source);
+        return -ENOMEM;
+}

@@ -50,6 +50,11 @@ const char *vh_check_result_to_string(VhCheckResult r);
  * function's checks (-ENODEV when the host has no such function). */
 int vh_readiness_run(const VhHostFs *fs, const VhHost *host, const char *device, VhReport **ret);
 VhReport *vh_report_free(VhReport *r);
+
+/* A host check from outside the core's own (the daemon's persistent
+ * assignments): placed after the host's checks, the verdicts kept true. */
+int vh_report_add_host_check(VhReport *r, const char *id, const char *category, VhCheckResult result,
+                             const char *summary, const char *detail, const char *remedy, const char *source);
 static inline void vh_report_freep(VhReport **r) {
         vh_report_free(*r);
 }

@@ -1121,7 +1121,7 @@ static void assert_refusal(Fx *fx, const Refusal *r) {
 
 static const char *const bad_addresses[] = {
         "", "0000:01:00", "0000:01:00.0/../../x", "../../../etc/passwd", "0000:01:20.0", "0000:01:00.8",
-        "zzzz:01:00.0", "0000:01:00.0 ", "0000:01:00.0\n", "01:00.0", "0000-01-00.0", "0000:01:00.0/",
+        "zzzz:01:00.0", "0000:01:00.0 ", "0000:01:00.0\n", "01:00.0", "0000:01:00.0/",
         "/sys/bus/pci/devices/0000:01:00.0", "0000:01:00.0/driver", "..", "*", "%s%n",
 };
 
@@ -1163,6 +1163,12 @@ static void test_refusals_desktop(void) {
         }
         for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
                 assert_refusal(fx, &refusals[i]);
+        /* No colon: it could be the name of a persistent assignment, and
+         * none is so named. */
+        {
+                Refusal r = { "Bind", "0000-01-00.0", { NULL }, "NotFound", "persistent assignment" };
+                assert_refusal(fx, &r);
+        }
         assert_tree_is(fx, fx->initial, NULL);
         fx_free(fx);
 }

@@ -1,0 +1,784 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Persistent assignments on the bus: the store, where each assignment
+ * stands (docs/persistence.md), and applying them without anyone acting —
+ * at start and when a covered function appears — through the binder, with
+ * every refusal Bind has. Refused assignments are reported, never forced. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vh-address.h"
+#include "vh-assignment-match.h"
+#include "vh-bus-binding.h"
+#include "vh-bus-bouncer.h"
+#include "vh-bus-errors.h"
+#include "vh-bus-objects.h"
+#include "vh-bus-options.h"
+#include "vh-bus-persistence.h"
+#include "vh-bus-polkit.h"
+#include "vh-kernel.h"
+#include "vh-log.h"
+#include "vh-macro.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+#include "vh-utf8.h"
+
+/* What the file does not say: where an assignment stands now. */
+typedef struct Runtime {
+        char address[VH_ADDRESS_MAX];
+        VhAssignmentMatch match;
+        bool evaluated;
+        bool tried;                     /* since the start, or since its function appeared */
+        bool applying;                  /* a background bind is running */
+        char *refusal;                  /* why the last try was refused; NULL */
+} Runtime;
+
+struct VhPersistence {
+        VhAssignments *store;
+        char *load_error;               /* the file could not be read: nothing is applied or changed */
+        Runtime *runtime;
+        size_t n_runtime;
+        char **announce;                /* functions of the model whose Name or PersistentState changed */
+};
+
+VhPersistence *vh_bus_persistence_free(VhPersistence *p) {
+        if (!p)
+                return NULL;
+        vh_assignments_free(p->store);
+        free(p->load_error);
+        for (size_t i = 0; i < p->n_runtime; i++)
+                free(p->runtime[i].refusal);
+        free(p->runtime);
+        vh_strv_free(p->announce);
+        free(p);
+        return NULL;
+}
+
+int vh_bus_persistence_new(VhDaemon *d, VhPersistence **ret) {
+        _cleanup_free_ VhPersistence *p = NULL;
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return log_oom();
+
+        r = vh_assignments_load(d->fs, d->binder->state_dir, &p->store);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                /* Never overwritten: it may be the only record of what the
+                 * admin meant. */
+                if (asprintf(&p->load_error,
+                             "The persistent assignments in %s/%s cannot be read (%s); nothing is applied and "
+                             "nothing can be persisted until the file is repaired or moved aside.",
+                             d->binder->state_dir, VH_ASSIGNMENTS_FILE,
+                             r == -EPROTONOSUPPORT ? "a newer vfiohost wrote it" : "it is damaged") < 0)
+                        return log_oom();
+                log_error("%s", p->load_error);
+                p->store = calloc(1, sizeof(VhAssignments));
+                if (!p->store)
+                        return log_oom();
+        } else if (p->store->n > 0)
+                log_info("%zu persistent assignment(s) loaded.", p->store->n);
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static Runtime *runtime_get(VhPersistence *p, const char *address) {
+        Runtime *a;
+
+        for (size_t i = 0; i < p->n_runtime; i++)
+                if (strcmp(p->runtime[i].address, address) == 0)
+                        return &p->runtime[i];
+        a = realloc(p->runtime, sizeof(Runtime) * (p->n_runtime + 1));
+        if (!a)
+                return NULL;
+        p->runtime = a;
+        a = &p->runtime[p->n_runtime++];
+        *a = (Runtime) {};
+        memcpy(a->address, address, sizeof(a->address));
+        return a;
+}
+
+static void runtime_set_refusal(Runtime *rt, char *refusal) {
+        free(rt->refusal);
+        rt->refusal = refusal;
+}
+
+static const char *state_of(const Runtime *rt) {
+        if (rt->applying)
+                return "applying";
+        if (rt->match.state == VH_ASSIGNMENT_NOT_APPLIED && rt->refusal)
+                return "refused";
+        return vh_assignment_state_to_string(rt->match.state);
+}
+
+/* Says why the state is what it is, and what to do. */
+static char *reason_of(VhDaemon *d, const VhAssignment *a, const Runtime *rt) {
+        char recorded[VH_IDENTITY_STRING_MAX], present[VH_IDENTITY_STRING_MAX];
+        _cleanup_free_ char *moved = NULL;
+        const VhPciDevice *dev = vh_host_find_device(d->host, a->address);
+        char *s = NULL;
+        int r = 0;
+
+        if (rt->match.moved_to[0] &&
+            asprintf(&moved, " Its serial number is at %s now: if the card moved, persist it there "
+                     "(vfiohostctl persist %s) and unpersist %s; nothing is done to %s meanwhile.",
+                     rt->match.moved_to, rt->match.moved_to, a->address, rt->match.moved_to) < 0)
+                return NULL;
+
+        if (rt->applying)
+                r = asprintf(&s, "Being bound to %s.", a->driver);
+        else if (rt->match.state == VH_ASSIGNMENT_WAITING)
+                r = asprintf(&s, "No PCI function at %s; applied when it appears.%s", a->address, strempty(moved));
+        else if (rt->match.state == VH_ASSIGNMENT_MISMATCH)
+                r = asprintf(&s, "%s holds %s, not the card persisted (%s); it is left alone.%s", a->address,
+                             vh_identity_format(&rt->match.present, present), vh_identity_format(&a->identity, recorded),
+                             strempty(moved));
+        else if (rt->match.state == VH_ASSIGNMENT_APPLIED)
+                r = asprintf(&s, "On %s.", a->driver);
+        else if (rt->refusal)
+                r = asprintf(&s, "%s", rt->refusal);
+        else if (vh_hostfs_is_read_only(d->fs))
+                r = asprintf(&s, "On %s: vfiohostd runs with --read-only and applies nothing.",
+                             dev && dev->driver ? dev->driver : "no driver");
+        else
+                r = asprintf(&s, "On %s: applied when the function appears and when vfiohostd starts; "
+                             "'vfiohostctl bind %s%s' applies it now.", dev && dev->driver ? dev->driver : "no driver",
+                             a->name ?: a->address, a->group ? " --group" : "");
+        return r < 0 ? NULL : s;
+}
+
+/* ---- Judging and annotating ------------------------------------------- */
+
+static void log_transition(const VhAssignment *a, const Runtime *rt, const VhAssignmentMatch *was) {
+        char recorded[VH_IDENTITY_STRING_MAX], present[VH_IDENTITY_STRING_MAX];
+
+        if (rt->evaluated && was->state == rt->match.state && strcmp(was->moved_to, rt->match.moved_to) == 0)
+                return;
+        if (rt->match.state == VH_ASSIGNMENT_MISMATCH)
+                log_warning("Persistent assignment %s%s%s%s: the function there is %s, not the card persisted (%s); "
+                            "leaving it alone.%s%s", a->address, a->name ? " (" : "", strempty(a->name),
+                            a->name ? ")" : "", vh_identity_format(&rt->match.present, present),
+                            vh_identity_format(&a->identity, recorded),
+                            rt->match.moved_to[0] ? " Its serial number is at " : "", rt->match.moved_to);
+        else if (rt->match.state == VH_ASSIGNMENT_WAITING && rt->match.moved_to[0])
+                log_warning("Persistent assignment %s: no function there; the card's serial number is at %s "
+                            "(not acted on).", a->address, rt->match.moved_to);
+}
+
+static int announce(VhPersistence *p, const char *address) {
+        if (vh_strv_contains(p->announce, address))
+                return 0;
+        return vh_strv_extend(&p->announce, address);
+}
+
+int vh_bus_persistence_update(VhDaemon *d, VhHost *h) {
+        VhPersistence *p = d->persistence;
+
+        if (!p)
+                return 0;
+
+        for (size_t i = 0; i < p->store->n; i++) {
+                const VhAssignment *a = &p->store->entries[i];
+                Runtime *rt = runtime_get(p, a->address);
+                VhAssignmentMatch was;
+
+                if (!rt)
+                        return log_oom();
+                was = rt->match;
+                vh_assignment_match(d->fs, h, a, &rt->match);
+                log_transition(a, rt, &was);
+                rt->evaluated = true;
+        }
+
+        for (size_t i = 0; i < h->n_devices; i++) {
+                VhPciDevice *dev = h->devices[i];
+                const VhAssignment *a = vh_assignments_covering(p->store, h, dev->address);
+                const char *state = NULL;
+                bool shared = d->host && vh_host_find_device(d->host, dev->address) == dev;
+
+                if (a) {
+                        Runtime *rt = runtime_get(p, a->address);
+
+                        if (!rt)
+                                return log_oom();
+                        state = state_of(rt);
+                }
+                if (vh_streq_null(dev->assignment_state, state) &&
+                    vh_streq_null(dev->assignment_name, a ? a->name : NULL))
+                        continue;
+                /* A function the model shares changes in place: nothing
+                 * else compares it, so announce it here. */
+                if (shared && announce(p, dev->address) < 0)
+                        return log_oom();
+                free(dev->assignment_name);
+                dev->assignment_name = NULL;
+                if (a && a->name && !(dev->assignment_name = strdup(a->name)))
+                        return log_oom();
+                dev->assignment_state = state;
+        }
+        return 0;
+}
+
+void vh_bus_persistence_emit_changes(VhDaemon *d) {
+        VhPersistence *p = d->persistence;
+        _cleanup_strv_free_ char **l = NULL;
+
+        if (!p || !p->announce)
+                return;
+        l = TAKE_PTR(p->announce);
+        if (!d->bus)
+                return;
+        STRV_FOREACH(a, l) {
+                _cleanup_free_ char *path = NULL;
+
+                if (vh_host_find_device(d->host, *a) && vh_bus_device_path(*a, &path) >= 0)
+                        (void) sd_bus_emit_properties_changed(d->bus, path, VH_DEVICE_INTERFACE, "Name",
+                                                              "PersistentState", NULL);
+        }
+}
+
+/* After the store or a runtime state changed, with the model as it is. */
+static void reannotate(VhDaemon *d) {
+        (void) vh_bus_persistence_update(d, d->host);
+        vh_bus_persistence_emit_changes(d);
+}
+
+/* ---- Applying --------------------------------------------------------- */
+
+void vh_bus_persistence_appeared(VhDaemon *d, const char *address) {
+        VhPersistence *p = d->persistence;
+
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->store->n; i++) {
+                Runtime *rt;
+
+                if (!vh_assignment_covers(d->host, &p->store->entries[i], address))
+                        continue;
+                rt = runtime_get(p, p->store->entries[i].address);
+                if (!rt)
+                        continue;
+                /* A new card, a re-plug: the last refusal was about another
+                 * moment; try again. */
+                rt->tried = false;
+                runtime_set_refusal(rt, NULL);
+        }
+}
+
+static char *refusal_text(const char *error_name, const char *message) {
+        char *s;
+
+        if (asprintf(&s, "Refused (%s): %s", error_name, message) < 0)
+                return NULL;
+        return s;
+}
+
+static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+        VhBindOptions options = { .group = a->group };
+        VhError e = VH_ERROR_NULL;
+        int r;
+
+        r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, a->address, &options, &plan, &e);
+        if (r < 0) {
+                rt->tried = true;
+                runtime_set_refusal(rt, refusal_text(vh_bus_error_name(vh_error_is_set(&e) ? e.code : VH_ERROR_CODE_FAILED),
+                                                     e.message ?: strerror(-r)));
+                log_warning("Persistent assignment %s not applied: %s", a->address, e.message ?: strerror(-r));
+                vh_error_clear(&e);
+                return;
+        }
+        if (vh_bind_plan_is_noop(plan)) {
+                rt->tried = true;
+                return;
+        }
+        /* Tried again when the operation holding the group is done. */
+        if (vh_bus_binding_group_busy(d, plan->group))
+                return;
+
+        r = vh_bus_binding_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot start applying the persistent assignment of %s: %m", a->address);
+                return;
+        }
+        rt->tried = true;
+        rt->applying = true;
+        log_info("Applying the persistent assignment of %s%s%s%s.", a->address, a->name ? " (" : "",
+                 strempty(a->name), a->name ? ")" : "");
+}
+
+void vh_bus_persistence_apply(VhDaemon *d) {
+        VhPersistence *p = d->persistence;
+        bool any = false, disabled = false, checked = false;
+
+        if (!p || p->load_error || vh_hostfs_is_read_only(d->fs))
+                return;
+
+        for (size_t i = 0; i < p->store->n; i++) {
+                const VhAssignment *a = &p->store->entries[i];
+                Runtime *rt = runtime_get(p, a->address);
+
+                if (!rt || rt->tried || rt->applying || rt->match.state != VH_ASSIGNMENT_NOT_APPLIED)
+                        continue;
+                if (!checked) {
+                        disabled = vh_kernel_assignments_disabled(d->fs);
+                        checked = true;
+                }
+                if (disabled) {
+                        rt->tried = true;
+                        runtime_set_refusal(rt, strdup("Not applied: " VH_KERNEL_ASSIGN_DISABLE_WORD " is on the "
+                                                       "kernel command line. Boot without it to apply, or "
+                                                       "'vfiohostctl bind' the device by hand."));
+                        any = true;
+                        continue;
+                }
+                apply_one(d, a, rt);
+                any = true;
+        }
+        if (any)
+                reannotate(d);
+}
+
+void vh_bus_persistence_applied(VhDaemon *d, const char *address, int result, const VhError *error) {
+        VhPersistence *p = d->persistence;
+        Runtime *rt = p ? runtime_get(p, address) : NULL;
+
+        if (!rt)
+                return;
+        rt->applying = false;
+        if (result < 0) {
+                const char *message = error && error->message ? error->message : strerror(-result);
+
+                runtime_set_refusal(rt, refusal_text(vh_bus_error_name(vh_error_is_set(error) ? error->code
+                                                                                              : VH_ERROR_CODE_FAILED),
+                                                     message));
+                log_warning("Persistent assignment %s not applied: %s", address, message);
+        } else {
+                runtime_set_refusal(rt, NULL);
+                log_notice("Persistent assignment %s applied.", address);
+        }
+        /* The caller re-reads the host, which annotates again. */
+}
+
+/* ---- Names ------------------------------------------------------------ */
+
+int vh_bus_resolve_address(VhDaemon *d, const char *arg, char ret[VH_ADDRESS_MAX], sd_bus_error *error) {
+        char quoted[VH_EXCERPT_SIZE];
+        const VhAssignment *a;
+
+        if (vh_address_normalize(arg, ret) >= 0)
+                return 0;
+        if (!vh_assignment_name_is_valid(arg))
+                return sd_bus_error_setf(error, VH_ERROR_INVALID_ADDRESS, VH_ADDRESS_INVALID_FMT,
+                                         vh_utf8_excerpt(arg, quoted));
+        a = d->persistence ? vh_assignments_find(d->persistence->store, arg) : NULL;
+        if (!a)
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
+                                         "'%s' is neither a PCI address nor the name of a persistent assignment; "
+                                         "'vfiohostctl persisted' lists the names.", arg);
+        memcpy(ret, a->address, VH_ADDRESS_MAX);
+        return 0;
+}
+
+/* ---- Entries ---------------------------------------------------------- */
+
+static int append_entry(VhDaemon *d, sd_bus_message *m, const VhAssignment *a) {
+        char recorded[VH_IDENTITY_STRING_MAX], present[VH_IDENTITY_STRING_MAX], serial[24] = "";
+        _cleanup_free_ char *reason = NULL;
+        Runtime *rt = runtime_get(d->persistence, a->address);
+        int r;
+
+        if (!rt)
+                return -ENOMEM;
+        reason = reason_of(d, a, rt);
+        if (!reason)
+                return -ENOMEM;
+        if (a->identity.has_dsn)
+                snprintf(serial, sizeof(serial), "%016" PRIx64, a->identity.dsn);
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                  "address", "s", a->address,
+                                  "name", "s", strempty(a->name),
+                                  "driver", "s", a->driver,
+                                  "group", "b", (int) a->group,
+                                  "vendor-id", "q", a->identity.vendor,
+                                  "device-id", "q", a->identity.device,
+                                  "subsystem-vendor-id", "q", a->identity.subsystem_vendor,
+                                  "subsystem-device-id", "q", a->identity.subsystem_device,
+                                  "class", "u", a->identity.class_code,
+                                  "serial", "s", serial,
+                                  "identity", "s", vh_identity_format(&a->identity, recorded),
+                                  "time", "t", a->created_usec,
+                                  "state", "s", state_of(rt),
+                                  "reason", "s", reason,
+                                  "present-identity", "s",
+                                  rt->match.state == VH_ASSIGNMENT_MISMATCH ? vh_identity_format(&rt->match.present, present) : "",
+                                  "moved-to", "s", rt->match.moved_to);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+int vh_bus_persistence_append_entry(VhDaemon *d, sd_bus_message *m, const char *address) {
+        const VhAssignment *a = vh_assignments_find(d->persistence->store, address);
+        int r;
+
+        if (!a)
+                return 0;
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "assignment");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a{sv}");
+        if (r >= 0)
+                r = append_entry(d, m, a);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* ---- Readiness -------------------------------------------------------- */
+
+int vh_bus_persistence_add_check(VhDaemon *d, VhReport *report) {
+        VhPersistence *p = d->persistence;
+        _cleanup_free_ char *detail = NULL, *source = NULL;
+        size_t n_bad = 0;
+        FILE *f;
+        size_t size = 0;
+        int r;
+
+        if (!p)
+                return 0;
+        if (asprintf(&source, "%s/%s", d->binder->state_dir, VH_ASSIGNMENTS_FILE) < 0)
+                return -ENOMEM;
+        if (p->load_error)
+                return vh_report_add_host_check(report, "persistence.assignments", "persistence", VH_CHECK_WARN,
+                                                "The persistent assignments cannot be read", p->load_error,
+                                                "Repair the file or move it aside, then restart vfiohostd "
+                                                "(its errors are in the journal: journalctl -u vfiohostd).",
+                                                source);
+        if (p->store->n == 0)
+                return 0;
+
+        f = open_memstream(&detail, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->store->n; i++) {
+                const VhAssignment *a = &p->store->entries[i];
+                Runtime *rt = runtime_get(p, a->address);
+                _cleanup_free_ char *reason = NULL;
+                const char *state;
+
+                if (!rt)
+                        continue;
+                state = state_of(rt);
+                reason = reason_of(d, a, rt);
+                if (strcmp(state, "mismatch") == 0 || strcmp(state, "refused") == 0)
+                        n_bad++;
+                fprintf(f, "%s%s%s%s: %s. %s\n", a->address, a->name ? " (" : "", strempty(a->name),
+                        a->name ? ")" : "", state, strempty(reason));
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        /* The report's lines end without a newline. */
+        if (size > 0 && detail[size - 1] == '\n')
+                detail[size - 1] = '\0';
+
+        if (n_bad == 0)
+                r = vh_report_add_host_check(report, "persistence.assignments", "persistence", VH_CHECK_PASS,
+                                             "Every persistent assignment matches the card at its address", detail, "",
+                                             source);
+        else
+                r = vh_report_add_host_check(report, "persistence.assignments", "persistence", VH_CHECK_WARN,
+                                             n_bad == 1 ? "A persistent assignment is not applied: another card, or refused"
+                                                        : "Persistent assignments are not applied: other cards, or refused",
+                                             detail,
+                                             "For another card at the address: persist the card where it is now and "
+                                             "unpersist the old address (vfiohostctl persisted shows both). For a "
+                                             "refusal: fix what it names, then re-plug the device or restart vfiohostd.",
+                                             source);
+        return r;
+}
+
+/* ---- Methods ---------------------------------------------------------- */
+
+static int check_store(VhDaemon *d, sd_bus_error *error) {
+        if (d->persistence->load_error)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "%s", d->persistence->load_error);
+        if (vh_hostfs_is_read_only(d->fs))
+                return sd_bus_error_setf(error, VH_ERROR_FAILED,
+                                         "vfiohostd runs with --read-only; it does not change the host or its "
+                                         "assignments. Nothing was changed.");
+        return 0;
+}
+
+static int save(VhDaemon *d, sd_bus_error *error) {
+        int r = vh_assignments_save(d->fs, d->binder->state_dir, d->persistence->store);
+
+        if (r < 0)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot write %s/%s: %s.", d->binder->state_dir,
+                                         VH_ASSIGNMENTS_FILE, strerror(-r));
+        return 0;
+}
+
+int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *error) {
+        VhPersistence *p = d->persistence;
+        _cleanup_(vh_assignments_freep) VhAssignments *before = NULL;
+        Runtime *rt;
+        int r;
+
+        /* Kept to undo a failed save: memory and file agree. */
+        before = calloc(1, sizeof(*before));
+        if (!before)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->store->n; i++)
+                if (vh_assignments_set(before, &p->store->entries[i]) < 0)
+                        return -ENOMEM;
+
+        r = vh_assignments_set(p->store, a);
+        if (r == -EEXIST)
+                /* Another SetPersistent took the name meanwhile. */
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The name '%s' was given to another assignment meanwhile; nothing was "
+                                         "persisted (the device stays where the bind left it).", a->name);
+        if (r < 0)
+                return r;
+        r = save(d, error);
+        if (r < 0) {
+                vh_assignments_free(p->store);
+                p->store = TAKE_PTR(before);
+                return r;
+        }
+        rt = runtime_get(p, a->address);
+        if (rt) {
+                rt->tried = true;
+                runtime_set_refusal(rt, NULL);
+        }
+        log_notice("Persistent assignment of %s%s%s%s to %s%s saved.", a->address, a->name ? " (" : "",
+                   strempty(a->name), a->name ? ")" : "", a->driver, a->group ? " with its IOMMU group" : "");
+        reannotate(d);
+        return 0;
+}
+
+typedef struct SetOptions {
+        const char *driver;
+        const char *name;
+        bool group;
+        bool dry_run;
+} SetOptions;
+
+static int parse_set_options(sd_bus_message *m, SetOptions *o, sd_bus_error *error) {
+        const VhBusOption table[] = {
+                { "driver",  's', &o->driver  },
+                { "name",    's', &o->name    },
+                { "group",   'b', &o->group   },
+                { "dry-run", 'b', &o->dry_run },
+        };
+        char quoted[VH_EXCERPT_SIZE];
+        int r;
+
+        r = vh_bus_read_options(m, table, ELEMENTSOF(table), error);
+        if (r < 0)
+                return r;
+        if (o->driver && strcmp(o->driver, VH_DRIVER_VFIO_PCI) != 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "driver '%s' is not supported: vfiohost binds through vfio-pci only "
+                                         "(omit the option, or pass \"vfio-pci\").", vh_utf8_excerpt(o->driver, quoted));
+        if (o->name && *o->name && !vh_assignment_name_is_valid(o->name))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "name '%s' is not valid: 2 to 64 characters, letters, digits, '_', '.' "
+                                         "and '-', starting with a letter or digit.", vh_utf8_excerpt(o->name, quoted));
+        return 0;
+}
+
+int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+        _cleanup_(vh_assignment_clear) VhAssignment a = {};
+        char address[VH_ADDRESS_MAX];
+        VhBindOptions bind_options = {};
+        SetOptions o = {};
+        VhError e = VH_ERROR_NULL;
+        VhDaemon *d = userdata;
+        const VhPciDevice *dev;
+        const VhAssignment *named;
+        const char *arg;
+        struct timespec now;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+        r = vh_bus_resolve_address(d, arg, address, error);
+        if (r < 0)
+                return r;
+        r = parse_set_options(m, &o, error);
+        if (r < 0)
+                return r;
+        if (d->persistence->load_error)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "%s", d->persistence->load_error);
+
+        named = o.name && *o.name ? vh_assignments_find(d->persistence->store, o.name) : NULL;
+        if (named && strcmp(named->address, address) != 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The name '%s' belongs to the assignment of %s; choose another, or "
+                                         "unpersist that one first. Nothing was changed.", o.name, named->address);
+
+        /* Plan against what the host is now: the same refusals as Bind. */
+        r = vh_daemon_refresh_host(d);
+        if (r < 0)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
+        bind_options = (VhBindOptions) { .group = o.group, .dry_run = o.dry_run };
+        r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, address, &bind_options, &plan, &e);
+        if (r < 0) {
+                if (!vh_error_is_set(&e))
+                        return r;
+                r = vh_bus_error_set(error, &e);
+                vh_error_clear(&e);
+                return r;
+        }
+        r = vh_bus_binding_check_busy(d, plan->group, !o.dry_run, error);
+        if (r < 0)
+                return r;
+
+        /* A dry run says what the bind would do, as Bind's does. */
+        if (o.dry_run)
+                return vh_bus_binding_start_check(d, m, TAKE_PTR(plan), error);
+
+        r = check_store(d, error);
+        if (r < 0)
+                return r;
+
+        {
+                const char *details[] = { "device", address, "verb", "persist", NULL };
+
+                r = vh_bus_authorize(d->polkit, m, details, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 1;
+        }
+
+        dev = vh_host_find_device(d->host, address);
+        if (!dev)
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND, VH_ADDRESS_NOT_FOUND_FMT, address);
+        memcpy(a.address, address, sizeof(a.address));
+        a.group = o.group;
+        a.name = o.name && *o.name ? strdup(o.name) : NULL;
+        a.driver = strdup(VH_DRIVER_VFIO_PCI);
+        if ((o.name && *o.name && !a.name) || !a.driver)
+                return -ENOMEM;
+        vh_identity_read(d->fs, dev, &a.identity);
+        (void) clock_gettime(CLOCK_REALTIME, &now);
+        a.created_usec = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
+
+        /* On vfio-pci already: only the store changes. */
+        if (vh_bind_plan_is_noop(plan)) {
+                r = vh_bus_persistence_commit(d, &a, error);
+                if (r < 0)
+                        return r;
+                return vh_bus_binding_reply(d, m, plan, address);
+        }
+
+        r = vh_bus_binding_start(d, m, TAKE_PTR(plan), &a, NULL);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
+        /* Replied when the bind is done and the assignment saved. */
+        return 1;
+}
+
+int vh_bus_method_clear_persistent(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        char address[VH_ADDRESS_MAX];
+        VhDaemon *d = userdata;
+        const VhAssignment *a;
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+        r = vh_bus_resolve_address(d, arg, address, error);
+        if (r < 0)
+                return r;
+        r = check_store(d, error);
+        if (r < 0)
+                return r;
+        a = vh_assignments_find(d->persistence->store, address);
+        if (!a)
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
+                                         "Nothing is persisted for %s; 'vfiohostctl persisted' lists the assignments.",
+                                         address);
+
+        {
+                const char *details[] = { "device", address, "verb", "unpersist", NULL };
+
+                r = vh_bus_authorize(d->polkit, m, details, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 1;
+        }
+
+        {
+                _cleanup_(vh_assignment_clear) VhAssignment kept = { .group = a->group, .identity = a->identity,
+                                                                     .created_usec = a->created_usec };
+
+                memcpy(kept.address, a->address, sizeof(kept.address));
+                kept.name = a->name ? strdup(a->name) : NULL;
+                kept.driver = strdup(a->driver);
+                if ((a->name && !kept.name) || !kept.driver)
+                        return -ENOMEM;
+
+                r = vh_assignments_remove(d->persistence->store, address);
+                if (r < 0)
+                        return r;
+                r = save(d, error);
+                if (r < 0) {
+                        (void) vh_assignments_set(d->persistence->store, &kept);
+                        return r;
+                }
+        }
+        log_notice("Persistent assignment of %s removed; the device stays where it is until unbound or the "
+                   "next boot.", address);
+        reannotate(d);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+int vh_bus_method_list_persistent(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        VhDaemon *d = userdata;
+        int r;
+
+        if (d->persistence->load_error)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "%s", d->persistence->load_error);
+
+        /* Judge against the host as it is now. */
+        (void) vh_daemon_refresh_host(d);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->persistence->store->n; i++) {
+                r = append_entry(d, reply, &d->persistence->store->entries[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
