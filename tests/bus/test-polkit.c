@@ -410,6 +410,34 @@ static void test_real_bind(Fixture *fx, gconstpointer data) {
         assert_daemon_answers(fx);
 }
 
+/* SetPersistent is org.vfiohost.manage, not bind: A, whom the rules let
+ * bind, still has to authenticate as an admin (auth_admin_keep); B is
+ * refused; nothing is bound or saved on any refusal. */
+static void test_real_manage(Fixture *fx, gconstpointer data) {
+        g_autofree char *before = NULL, *after = NULL;
+
+        SKIP_UNLESS_READY(fx);
+        before = vh_test_polkit_snapshot(fx->root);
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_b, FALSE, "SetPersistent", BIND_DEV,
+                                                                BIND_OPTS);
+                assert_client_error(c, VH_TEST_ERROR_ACCESS_DENIED, VH_ACTION_MANAGE);
+        }
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_a, FALSE, "SetPersistent", BIND_DEV,
+                                                                BIND_OPTS);
+                assert_client_error(c, VH_TEST_ERROR_INTERACTIVE, VH_ACTION_MANAGE);
+        }
+        {
+                g_autoptr(VhTestClient) c = vh_test_client_call(fx->bus, fx->uid_nobody, TRUE, "SetPersistent",
+                                                                BIND_DEV, BIND_OPTS);
+                assert_client_error(c, VH_TEST_ERROR_INTERACTIVE, VH_ACTION_MANAGE);
+        }
+        after = vh_test_polkit_snapshot(fx->root);
+        vh_test_polkit_snapshot_assert_equal(before, after);
+        assert_daemon_answers(fx);
+}
+
 static void test_real_unbind(Fixture *fx, gconstpointer data) {
         g_autofree char *before = NULL, *after = NULL;
 
@@ -987,6 +1015,7 @@ int main(int argc, char **argv) {
         g_test_add("/polkit/real/actions", Fixture, &real_bind, fixture_setup, test_real_actions, fixture_teardown);
         g_test_add("/polkit/real/bind", Fixture, &real_bind, fixture_setup, test_real_bind, fixture_teardown);
         g_test_add("/polkit/real/unbind", Fixture, &real_unbind, fixture_setup, test_real_unbind, fixture_teardown);
+        g_test_add("/polkit/real/manage", Fixture, &real_bind, fixture_setup, test_real_manage, fixture_teardown);
         g_test_add("/polkit/real/root-without-polkit", Fixture, &real_bind, fixture_setup,
                    test_real_root_without_polkit, fixture_teardown);
         g_test_add("/polkit/mock/allowed", Fixture, &mock, fixture_setup, test_mock_allowed, fixture_teardown);
