@@ -41,36 +41,6 @@ static int json_add_array(struct json_object *a, struct json_object *v) {
         return 0;
 }
 
-/* "previous-driver" → "previous_driver". */
-static char *key_to_snake(const char *key) {
-        char *s = strdup(key);
-
-        if (s)
-                for (char *p = s; *p; p++)
-                        if (*p == '-')
-                                *p = '_';
-        return s;
-}
-
-/* Entries a newer daemon added, under snake_case keys, after the known
- * ones; never replaces a key set already. */
-static int json_add_others(struct json_object *j, const CtlObject *o) {
-        for (size_t i = 0; i < o->n_properties; i++) {
-                const CtlProperty *p = &o->properties[i];
-                _cleanup_free_ char *key = NULL;
-
-                if (p->type == '\0')
-                        continue;
-                key = key_to_snake(p->name);
-                if (!key)
-                        return -ENOMEM;
-                if (json_object_object_get_ex(j, key, NULL))
-                        continue;
-                if (json_add(j, key, ctl_property_to_json(p)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
 
 static struct json_object *device_to_json(const CtlObject *d) {
         _cleanup_(json_object_putp) struct json_object *j = NULL;
@@ -80,14 +50,14 @@ static struct json_object *device_to_json(const CtlObject *d) {
                 return NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(device_string_keys); i++) {
-                _cleanup_free_ char *key = key_to_snake(device_string_keys[i]);
+                _cleanup_free_ char *key = ctl_kebab_to_snake(device_string_keys[i]);
 
                 if (!key ||
                     json_add(j, key, json_object_new_string(ctl_object_get_string(d, device_string_keys[i]))) < 0)
                         return NULL;
         }
         if (json_add(j, "changed", json_object_new_boolean(ctl_object_get_bool(d, "changed"))) < 0 ||
-            json_add_others(j, d) < 0)
+            ctl_json_add_properties(j, d) < 0)
                 return NULL;
 
         return TAKE_PTR(j);
@@ -129,8 +99,14 @@ static struct json_object *result_to_json(const CtlBindResult *res) {
                 if (json_add_array(devices, device_to_json(res->devices[i])) < 0)
                         return NULL;
         if (json_add(j, "devices", TAKE_PTR(devices)) < 0 ||
-            json_add_others(j, res->result) < 0)
+            ctl_json_add_properties(j, res->result) < 0)
                 return NULL;
+        if (res->assignment) {
+                struct json_object *a = json_object_new_object();
+
+                if (json_add(j, "assignment", a) < 0 || ctl_json_add_properties(a, res->assignment) < 0)
+                        return NULL;
+        }
 
         return TAKE_PTR(j);
 }
@@ -156,16 +132,16 @@ static void print_device(CtlBindVerb verb, bool dry_run, const CtlObject *d) {
                 node_text = NULL;
 
         if (!ctl_object_get_bool(d, "changed")) {
-                if (verb == CTL_BIND_VERB_BIND)
+                if (verb != CTL_BIND_VERB_UNBIND)
                         printf("%s: already on %s%s\n", address, driver_or(after, "no driver"), strempty(node_text));
                 else
                         printf("%s: not on %s (%s)\n", address, VH_DRIVER_VFIO_PCI, driver_or(after, "no driver"));
         } else if (dry_run)
                 printf("%s: would %s: %s -> %s\n", address,
-                       verb == CTL_BIND_VERB_BIND ? "bind" : "unbind",
+                       verb == CTL_BIND_VERB_UNBIND ? "unbind" : "bind",
                        driver_or(before, "no driver"),
                        /* Unbind of a function vfiohostd did not bind: the kernel picks. */
-                       driver_or(after, verb == CTL_BIND_VERB_BIND ? "no driver" : "whatever driver claims it"));
+                       driver_or(after, verb != CTL_BIND_VERB_UNBIND ? "no driver" : "whatever driver claims it"));
         else
                 printf("%s: %s -> %s%s\n", address,
                        driver_or(before, "no driver"), driver_or(after, "no driver"), strempty(node_text));
@@ -188,6 +164,7 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
                 .group = options->group,
                 .force = options->force,
                 .dry_run = options->dry_run,
+                .name = verb == CTL_BIND_VERB_PERSIST ? options->name : NULL,
                 .interactive = options->ask_password,
         };
 
@@ -214,6 +191,15 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
         for (size_t i = 0; i < res->n_devices; i++)
                 print_device(verb, ctl_object_get_bool(res->result, "dry-run"), res->devices[i]);
 
+        if (res->assignment) {
+                const char *name = ctl_object_get_string(res->assignment, "name");
+
+                printf("%s: persisted%s%s%s: on %s whenever this card is there, also after a reboot%s\n",
+                       ctl_object_get_string(res->assignment, "address"), *name ? " as '" : "", name,
+                       *name ? "'" : "", ctl_object_get_string(res->assignment, "driver"),
+                       ctl_object_get_bool(res->assignment, "group") ? " (with its IOMMU group)" : "");
+        }
+
         /* What --force overrode, so that nobody forgets the host needed it. */
         STRV_FOREACH(reason, ctl_object_get_strv(res->result, "forced"))
                 ctl_report_warning("--force %s: %s",
@@ -229,4 +215,8 @@ int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
 
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         return bind_or_unbind(bus, CTL_BIND_VERB_UNBIND, argv[1], options);
+}
+
+int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
+        return bind_or_unbind(bus, CTL_BIND_VERB_PERSIST, argv[1], options);
 }

@@ -46,7 +46,7 @@ CtlObject *ctl_object_free(CtlObject *o) {
         return NULL;
 }
 
-static void ctl_object_array_free(CtlObject **a, size_t n) {
+void ctl_object_array_free(CtlObject **a, size_t n) {
         for (size_t i = 0; i < n; i++)
                 ctl_object_free(a[i]);
         free(a);
@@ -69,6 +69,7 @@ CtlBindResult *ctl_bind_result_free(CtlBindResult *r) {
 
         ctl_object_free(r->result);
         ctl_object_array_free(r->devices, r->n_devices);
+        ctl_object_free(r->assignment);
         free(r);
         return NULL;
 }
@@ -645,7 +646,13 @@ static int read_bind_result(sd_bus_message *m, CtlBindResult *res) {
 
                 if (strcmp(name, "devices") == 0 && strcmp(contents, "aa{sv}") == 0)
                         r = read_bind_devices(m, res);
-                else {
+                else if (strcmp(name, "assignment") == 0 && strcmp(contents, "a{sv}") == 0 && !res->assignment) {
+                        r = sd_bus_message_enter_container(m, 'v', "a{sv}");
+                        if (r >= 0)
+                                r = read_properties(m, "", &res->assignment);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else {
                         r = object_add_property(res->result, name, &p);
                         if (r < 0)
                                 return r;
@@ -676,14 +683,29 @@ static int append_option(sd_bus_message *m, const char *key, bool value) {
         return sd_bus_message_append(m, "{sv}", key, "b", 1);
 }
 
+static int append_string_option(sd_bus_message *m, const char *key, const char *value) {
+        if (!value)
+                return 0;
+        return sd_bus_message_append(m, "{sv}", key, "s", value);
+}
+
+static const char *bind_verb_name(CtlBindVerb verb) {
+        return verb == CTL_BIND_VERB_BIND ? "bind" : verb == CTL_BIND_VERB_UNBIND ? "unbind" : "persist";
+}
+
+static const char *bind_verb_action(CtlBindVerb verb) {
+        return verb == CTL_BIND_VERB_BIND ? VH_ACTION_BIND : verb == CTL_BIND_VERB_UNBIND ? VH_ACTION_UNBIND
+                                                                                          : VH_ACTION_MANAGE;
+}
+
 #define ACCESS_DENIED_PREFIX "Access denied: "
 
 /* Errors of Bind/Unbind that need the request to be explained: who may
  * do it, how to get asked for a password, what a timeout means here. */
 static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *req, bool timed_out) {
         _cleanup_(sd_bus_error_free) sd_bus_error explained = SD_BUS_ERROR_NULL;
-        const char *verb = req->verb == CTL_BIND_VERB_BIND ? "bind" : "unbind";
-        const char *action = req->verb == CTL_BIND_VERB_BIND ? VH_ACTION_BIND : VH_ACTION_UNBIND;
+        const char *verb = bind_verb_name(req->verb);
+        const char *action = bind_verb_action(req->verb);
         _cleanup_free_ char *what = NULL;
 
         if (asprintf(&what, "%s %s%s", verb, req->group ? "the IOMMU group of " : "", req->address) < 0)
@@ -745,7 +767,8 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         assert(ret);
 
         r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
-                                           req->verb == CTL_BIND_VERB_BIND ? "Bind" : "Unbind");
+                                           req->verb == CTL_BIND_VERB_BIND ? "Bind" :
+                                           req->verb == CTL_BIND_VERB_UNBIND ? "Unbind" : "SetPersistent");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", req->address);
         if (r >= 0)
@@ -756,6 +779,8 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
                 r = append_option(m, "force", req->force);
         if (r >= 0)
                 r = append_option(m, "dry-run", req->dry_run);
+        if (r >= 0)
+                r = append_string_option(m, "name", req->name);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -881,4 +906,37 @@ int ctl_bus_error_explain(sd_bus_error *error, int r, const char *action) {
         *error = explained;
         explained = SD_BUS_ERROR_NULL;
         return r;
+}
+
+int ctl_bus_clear_persistent(sd_bus *bus, const char *address_or_name, bool interactive, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        CtlBindRequest req = { .verb = CTL_BIND_VERB_PERSIST, .address = address_or_name, .interactive = interactive };
+        int r;
+
+        r = sd_bus_call_method(bus, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "ClearPersistent", error,
+                               &reply, "s", address_or_name);
+        if (r < 0)
+                /* The same advice as persist's: the action is manage. */
+                return bind_error_explain(error, r, &req, false);
+        return 0;
+}
+
+int ctl_bus_list_persistent(sd_bus *bus, CtlObject ***ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        CtlObject **objects = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "ListPersistent", error,
+                               &reply, NULL);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "list the persistent assignments");
+        r = read_object_array(reply, &objects, &n);
+        if (r < 0) {
+                ctl_object_array_free(objects, n);
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+        }
+        *ret = objects;
+        *ret_n = n;
+        return 0;
 }

@@ -94,6 +94,7 @@ char *ctl_address_expand(const char *s);
 typedef enum CtlBindVerb {
         CTL_BIND_VERB_BIND,
         CTL_BIND_VERB_UNBIND,
+        CTL_BIND_VERB_PERSIST,          /* Manager1.SetPersistent: a bind, then saved */
 } CtlBindVerb;
 
 typedef struct CtlBindRequest {
@@ -102,6 +103,7 @@ typedef struct CtlBindRequest {
         bool group;                     /* options, as in dbus/org.vfiohost.xml */
         bool force;
         bool dry_run;
+        const char *name;               /* persist: the assignment's name; NULL for none */
         bool interactive;               /* whether a password could be asked for; for messages */
 } CtlBindRequest;
 
@@ -114,7 +116,16 @@ typedef struct CtlBindResult {
         CtlObject *result;
         CtlObject **devices;
         size_t n_devices;
+        CtlObject *assignment;          /* persist: the saved assignment, as ListPersistent's entries */
 } CtlBindResult;
+
+/* Manager1.ClearPersistent. */
+int ctl_bus_clear_persistent(sd_bus *bus, const char *address_or_name, bool interactive, sd_bus_error *error);
+
+/* Manager1.ListPersistent: one object per assignment, with whatever keys
+ * the daemon sent ("address", "name", "state", "reason", ...). */
+int ctl_bus_list_persistent(sd_bus *bus, CtlObject ***ret, size_t *ret_n, sd_bus_error *error);
+void ctl_object_array_free(CtlObject **a, size_t n);
 
 CtlBindResult *ctl_bind_result_free(CtlBindResult *r);
 static inline void ctl_bind_result_freep(CtlBindResult **r) {

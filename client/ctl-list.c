@@ -49,10 +49,22 @@ static int add_row(CtlTable *t, const CtlObject *d) {
         if (asprintf(&name, "%s %s", ctl_object_get_string(d, "VendorName"),
                      ctl_object_get_string(d, "DeviceName")) < 0)
                 return -ENOMEM;
-        /* Bound by vfiohostd: say what unbind gives it back to. */
-        if (strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 && *original &&
-            asprintf(&driver_text, "%s (was %s)", driver, original) < 0)
-                return -ENOMEM;
+        /* Bound by vfiohostd: say what unbind gives it back to; persisted:
+         * its name, and its state unless applied. */
+        {
+                const char *persisted = ctl_object_get_string(d, "PersistentState");
+                const char *pname = ctl_object_get_string(d, "Name");
+                bool applied = strcmp(persisted, "applied") == 0;
+                _cleanup_free_ char *mark = NULL;
+
+                if (*persisted && asprintf(&mark, " [%s%s%s]", *pname ? pname : "persisted",
+                                           applied ? "" : ": ", applied ? "" : persisted) < 0)
+                        return -ENOMEM;
+                if (((strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 && *original) || mark) &&
+                    asprintf(&driver_text, "%s%s%s%s%s", driver, *original ? " (was " : "", original,
+                             *original ? ")" : "", strempty(mark)) < 0)
+                        return -ENOMEM;
+        }
 
         r = ctl_table_add_cell(t, ctl_object_get_string(d, "Address"), NULL);
         if (r >= 0)

@@ -312,6 +312,16 @@ int ctl_table_print(CtlTable *t) {
         return 0;
 }
 
+char *ctl_kebab_to_snake(const char *key) {
+        char *s = strdup(key);
+
+        if (s)
+                for (char *p = s; *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+        return s;
+}
+
 char *ctl_camel_to_snake(const char *name) {
         char *ret, *p;
 
@@ -566,4 +576,28 @@ int ctl_report_errno(int r, const char *format, ...) {
 
         (void) ctl_report_error(&error);
         return CTL_EXIT_FAILURE;
+}
+
+/* Entries a newer daemon added, under snake_case keys, after the known
+ * ones; never replaces a key set already. */
+int ctl_json_add_properties(struct json_object *j, const CtlObject *o) {
+        for (size_t i = 0; i < o->n_properties; i++) {
+                const CtlProperty *p = &o->properties[i];
+                _cleanup_free_ char *key = NULL;
+                struct json_object *v;
+
+                if (p->type == '\0')
+                        continue;
+                key = ctl_kebab_to_snake(p->name);
+                if (!key)
+                        return -ENOMEM;
+                if (json_object_object_get_ex(j, key, NULL))
+                        continue;
+                v = ctl_property_to_json(p);
+                if (!v || json_object_object_add(j, key, v) < 0) {
+                        json_object_put(v);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
 }

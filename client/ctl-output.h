@@ -67,6 +67,8 @@ void ctl_print_wrapped(size_t column, const char *indent, const char *text);
 
 /* "SriovNumVfs" → "sriov_num_vfs". */
 char *ctl_camel_to_snake(const char *name);
+/* "previous-driver" → "previous_driver": keys of method results in JSON. */
+char *ctl_kebab_to_snake(const char *key);
 
 /* A property's value as text: ids in hex ("10de", "a1", "030000"),
  * booleans "yes"/"no", vectors joined with ", ", "" for unknown types. */
@@ -75,6 +77,10 @@ char *ctl_property_to_string(const CtlProperty *p);
 struct json_object *ctl_property_to_json(const CtlProperty *p);
 /* All properties of an object as one JSON object with snake_case keys. */
 struct json_object *ctl_object_to_json(const CtlObject *o);
+/* Adds o's properties to j under snake_case keys ("previous-driver" →
+ * "previous_driver"), skipping keys j has already: the entries of method
+ * results, a newer daemon's included. */
+int ctl_json_add_properties(struct json_object *j, const CtlObject *o);
 
 /* Prints o pretty-printed to stdout, then drops the reference. */
 int ctl_json_print(struct json_object *o);

@@ -18,6 +18,7 @@ typedef struct CtlOptions {
         bool force;                     /* --force */
         bool dry_run;                   /* --dry-run */
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
+        const char *name;               /* --name NAME (persist) */
 } CtlOptions;
 
 int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
@@ -28,3 +29,6 @@ int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

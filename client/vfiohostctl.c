@@ -26,6 +26,7 @@ typedef enum VerbOption {
         VERB_OPTION_FORCE   = 1 << 1,
         VERB_OPTION_DRY_RUN = 1 << 2,
         VERB_OPTION_DEVICE  = 1 << 3,
+        VERB_OPTION_NAME    = 1 << 4,
 } VerbOption;
 
 typedef struct Verb {
@@ -53,6 +54,12 @@ static const Verb verbs[] = {
         { "check",  0, 0, verb_check,  NULL,      VERB_OPTION_DEVICE,
           "Check whether the host is ready for VFIO passthrough" },
         { "monitor", 0, 0, verb_monitor, NULL,    0, "Print devices added, removed and changing driver, as it happens" },
+        { "persist", 1, 1, verb_persist, "ADDRESS",
+          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME,
+          "Bind now and after every boot, while the same card is there" },
+        { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
+          "Forget a persistent assignment (the device stays bound until unbind)" },
+        { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands" },
 };
 
 static const struct {
@@ -63,6 +70,7 @@ static const struct {
         { VERB_OPTION_FORCE,   "--force"   },
         { VERB_OPTION_DRY_RUN, "--dry-run" },
         { VERB_OPTION_DEVICE,  "--device"  },
+        { VERB_OPTION_NAME,    "--name"    },
 };
 
 static bool arg_json = false;
@@ -98,9 +106,18 @@ static void help(void) {
                "     --dry-run           bind, unbind: check and report, change nothing\n"
                "     --device ADDRESS    check: also run the checks of this PCI function\n"
                "                         (IOMMU group, reset, boot display, D3cold)\n"
+               "     --name NAME         persist: a name for the assignment, accepted\n"
+               "                         wherever an ADDRESS is\n"
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
-               "(\"01:00.0\", domain 0000).\n"
+               "(\"01:00.0\", domain 0000), or the name of a persistent assignment.\n"
+               "\n"
+               "persist binds as bind does and records the address and the card there\n"
+               "(ids, class, serial number): at every boot and re-plug the function goes\n"
+               "to vfio-pci again, but only while it is that card. It needs the polkit\n"
+               "action org.vfiohost.manage. persisted shows each assignment's state:\n"
+               "applied, not-applied, waiting (nothing at the address), mismatch\n"
+               "(another card there: left alone) or refused, and why.\n"
                "\n"
                "bind and unbind need the polkit actions org.vfiohost.bind and\n"
                "org.vfiohost.unbind (root needs none); on a terminal the password is asked\n"
@@ -170,6 +187,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_FORCE,
                 ARG_DRY_RUN,
                 ARG_DEVICE,
+                ARG_NAME,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
@@ -180,6 +198,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "force",           no_argument, NULL, ARG_FORCE           },
                 { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
                 { "device",          required_argument, NULL, ARG_DEVICE    },
+                { "name",            required_argument, NULL, ARG_NAME      },
                 {}
         };
         _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL;
@@ -219,6 +238,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_DEVICE:
                         arg_options.device = optarg;
                         arg_verb_options |= VERB_OPTION_DEVICE;
+                        break;
+                case ARG_NAME:
+                        arg_options.name = optarg;
+                        arg_verb_options |= VERB_OPTION_NAME;
                         break;
                 case ':':
                         /* Only long options take arguments: argv names the one. */

@@ -471,6 +471,67 @@ static void test_damaged_store_kept(void) {
         fx_free(fx);
 }
 
+static json_object *parse_run(VhTestRun *run, const char *what) {
+        json_object *j;
+
+        if (run->status != 0)
+                vh_test_run_print(run, what);
+        g_assert_cmpint(run->status, ==, 0);
+        j = json_tokener_parse(run->out);
+        g_assert_nonnull(j);
+        return j;
+}
+
+/* The client: persist prints the bind and the assignment, persisted lists
+ * it, list marks the device, unpersist forgets it. */
+static void test_ctl(void) {
+        Fx *fx = fx_new();
+        json_object *j, *v, *e;
+
+        if (!fx)
+                return;
+        fx_start(fx);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "--json", "persist", "--group", "--name", "gpu",
+                                                               "01:00.0", NULL);
+
+                j = parse_run(run, "persist");
+                g_assert_true(json_object_object_get_ex(j, "assignment", &e));
+                g_assert_true(json_object_object_get_ex(e, "name", &v));
+                g_assert_cmpstr(json_object_get_string(v), ==, "gpu");
+                g_assert_true(json_object_object_get_ex(e, "vendor_id", &v));
+                g_assert_cmpint(json_object_get_int(v), ==, 0x10de);
+                json_object_put(j);
+        }
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "--json", "persisted", NULL);
+
+                j = parse_run(run, "persisted");
+                g_assert_cmpuint(json_object_array_length(j), ==, 1);
+                e = json_object_array_get_idx(j, 0);
+                g_assert_true(json_object_object_get_ex(e, "state", &v));
+                g_assert_cmpstr(json_object_get_string(v), ==, "applied");
+                json_object_put(j);
+        }
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "list", NULL);
+
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_nonnull(strstr(run->out, "[gpu]"));
+        }
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unpersist", "gpu", NULL);
+                g_autoptr(VhTestRun) again = NULL;
+
+                g_assert_cmpint(run->status, ==, 0);
+                again = vh_test_bus_run_ctl(fx->bus, "unpersist", "gpu", NULL);
+                /* Not found: exit status 3. */
+                g_assert_cmpint(again->status, ==, 3);
+        }
+        assert_tree_driver(fx, GPU, "vfio-pci");
+        fx_free(fx);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persistence/set-and-clear", test_set_and_clear);
@@ -478,5 +539,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/persistence/applied-at-start", test_applied_at_start);
         g_test_add_func("/persistence/mismatch-untouched", test_mismatch_untouched);
         g_test_add_func("/persistence/damaged-store-kept", test_damaged_store_kept);
+        g_test_add_func("/persistence/ctl", test_ctl);
         return g_test_run();
 }
