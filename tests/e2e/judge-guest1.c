@@ -379,6 +379,61 @@ static void test_twice(void) {
         }
 }
 
+/* The one entry of a ListPersistent --json array. */
+static struct json_object *only_assignment(struct json_object *list, const char *what) {
+        if (!list || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1) {
+                judge_fail("%s: expected one persistent assignment, got %s", what,
+                           list ? json_object_to_json_string(list) : "nothing");
+                return NULL;
+        }
+        return json_object_array_get_idx(list, 0);
+}
+
+/* Persisted, removed, rescanned: back on vfio-pci with nobody calling. */
+static void test_persist_replug(void) {
+        const char *sc = "persist-replug";
+        g_autoptr(GHashTable) persisted = NULL, removed = NULL, replugged = NULL, restored = NULL;
+        g_autoptr(json_object) show = NULL, waiting = NULL, applied = NULL;
+        g_autofree char *latency = NULL;
+        struct json_object *e, *d;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "persist");
+        persisted = judge_state(sc, "persisted");
+        judge_assert_driver(persisted, "persisted", EDU, "vfio-pci");
+
+        /* The name is an address. */
+        judge_assert_ok(sc, "show-name");
+        show = judge_json(sc, "show-name");
+        d = show && json_object_is_type(show, json_type_array) ? json_object_array_get_idx(show, 0) : show;
+        if (g_strcmp0(judge_json_str(d, "address"), EDU) != 0 || g_strcmp0(judge_json_str(d, "name"), "edu") != 0)
+                judge_fail("show edu: address %s, name %s", judge_json_str(d, "address"), judge_json_str(d, "name"));
+
+        removed = judge_state(sc, "removed");
+        if (judge_state_get(removed, EDU, "driver"))
+                judge_fail("%s is still there after remove", EDU);
+        waiting = judge_json(sc, "persisted-removed");
+        e = only_assignment(waiting, "persisted after remove");
+        if (e && g_strcmp0(judge_json_str(e, "state"), "waiting") != 0)
+                judge_fail("after remove the assignment is %s, expected waiting", judge_json_str(e, "state"));
+
+        replugged = judge_state(sc, "replugged");
+        judge_assert_driver(replugged, "replugged", EDU, "vfio-pci");
+        latency = judge_read(sc, "replug.latency");
+        judge_msg("rescan -> %s on vfio-pci: %s ms", EDU, g_strstrip(latency ?: g_strdup("?")));
+        applied = judge_json(sc, "persisted");
+        e = only_assignment(applied, "persisted after rescan");
+        if (e && (g_strcmp0(judge_json_str(e, "state"), "applied") != 0 ||
+                  g_strcmp0(judge_json_str(e, "name"), "edu") != 0))
+                judge_fail("after rescan: state %s, name %s", judge_json_str(e, "state"), judge_json_str(e, "name"));
+
+        judge_assert_ok(sc, "unpersist");
+        judge_assert_ok(sc, "unbind");
+        restored = judge_state(sc, "restored");
+        judge_assert_driver(restored, "restored", EDU, "-");
+}
+
 static void test_idle_exit(void) {
         const char *sc = "idle-exit";
         g_autoptr(GHashTable) idle = NULL, restored = NULL;
@@ -684,6 +739,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest1/kill-mid-bind", test_kill_mid_bind);
         g_test_add_func("/e2e/guest1/unprivileged", test_unprivileged);
         g_test_add_func("/e2e/guest1/hotplug", test_hotplug);
+        g_test_add_func("/e2e/guest1/persist-replug", test_persist_replug);
         g_test_add_func("/e2e/guest1/final", test_final);
         g_test_add_func("/e2e/guest1/readiness-off", test_readiness_off);
         r = g_test_run();

@@ -10,6 +10,7 @@ committed by hand and never touched here.
 """
 
 import gzip
+import glob
 import hashlib
 import os
 import struct
@@ -340,10 +341,31 @@ def combine(*gens):
     return gen
 
 
+def dsn():
+    """Config spaces: the fixtures' 256 bytes, and 4096 with a capability
+    list (AER then DSN), a DSN first, a loop, and one cut short."""
+    for h in hosts():
+        for cfg in sorted(glob.glob(os.path.join(HOSTS, h, "sys/bus/pci/devices/*/config")))[:2]:
+            with open(cfg, "rb") as f:
+                yield "host-%s-%s" % (h, os.path.basename(os.path.dirname(cfg)).replace(":", "_")), f.read()
+    base = bytearray(4096)
+    base[0x100:0x104] = struct.pack("<I", 0x0001 | 2 << 16 | 0x148 << 20)
+    base[0x148:0x154] = struct.pack("<IQ", 0x0003 | 1 << 16, 0x0123456789ABCDEF)
+    yield "edge-aer-then-dsn", bytes(base)
+    first = bytearray(4096)
+    first[0x100:0x10c] = struct.pack("<IQ", 0x0003 | 1 << 16, 42)
+    yield "edge-dsn-first", bytes(first)
+    loop = bytearray(4096)
+    loop[0x100:0x104] = struct.pack("<I", 0x0001 | 0x100 << 20)
+    yield "edge-loop", bytes(loop)
+    yield "edge-cut", bytes(base[:0x150])
+
+
 TARGETS = {
     "address": address,
     "journal": journal,
     "assignments": assignments,
+    "dsn": dsn,
     "kconfig": kconfig,
     "kconfig-gz": kconfig_gz,
     "mounts": combine(host_seeds("proc/mounts"), single_values(

@@ -188,6 +188,7 @@ main() {
         scenario_end
 
         hotplug
+        persist_replug
 
         scenario final
         snap final
@@ -266,6 +267,53 @@ hotplug() {
         echo $? >"$S/monitor.rc"
         kill "$dmon"
         wait "$dmon" 2>/dev/null
+        scenario_end
+}
+
+driver_of() {
+        basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null
+}
+
+# A persisted function comes back on vfio-pci after a remove and rescan,
+# with nobody calling anything: the daemon (kept running by a subscribed
+# monitor) sees udev's add and applies the assignment. No udev rule of
+# vfiohost's is installed in this guest, so it is the daemon's doing.
+persist_replug() {
+        scenario persist-replug
+        vfiohostctl --json monitor >"$S/monitor.jsonl" 2>"$S/monitor.err" &
+        mon=$!
+        n=0
+        while [ "$n" -lt 100 ] && ! vfiohostctl status --json >/dev/null 2>&1; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        sleep 1
+        step persist ctl persist "$EDU" --name edu --json
+        snap persisted
+        step show-name ctl show edu --json
+        echo 1 >"/sys/bus/pci/devices/$EDU/remove"
+        n=0
+        while [ "$n" -lt 100 ] && [ -e "/sys/bus/pci/devices/$EDU" ]; do
+                sleep 0.05
+                n=$((n + 1))
+        done
+        snap removed
+        step persisted-removed ctl persisted --json
+        t0=$(now_ms)
+        echo 1 >/sys/bus/pci/rescan
+        n=0
+        while [ "$n" -lt 400 ] && [ "$(driver_of "$EDU")" != vfio-pci ]; do
+                sleep 0.05
+                n=$((n + 1))
+        done
+        echo $(($(now_ms) - t0)) >"$S/replug.latency"
+        snap replugged
+        step persisted ctl persisted --json
+        step unpersist ctl unpersist edu --json
+        step unbind ctl unbind "$EDU" --json
+        snap restored
+        kill -INT "$mon"
+        wait "$mon"
         scenario_end
 }
 
