@@ -1227,3 +1227,21 @@ fail:
         (void) unlinkat(dir_fd, tmp, 0);
         return r;
 }
+
+int vh_hostfs_remove(const VhHostFs *fs, const char *first, ...) {
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int dir_fd = -1;
+        const char *name;
+
+        if (fs->read_only)
+                return -EROFS;
+
+        JOIN_OR_RETURN(rel, fs, first);
+
+        /* Like the atomic write: a symlinked directory on the way is
+         * resolved beneath the root, the name itself is never followed. */
+        dir_fd = open_parent(fs, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &name);
+        if (dir_fd < 0)
+                return dir_fd;
+        return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
+}

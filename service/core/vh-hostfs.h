@@ -116,5 +116,9 @@ int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) __attribute__(
  * either the old or the new content. Refused with -EROFS in read-only mode. */
 int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t size, const char *first, ...) __attribute__((sentinel));
 
+/* Removes a file (not a directory) in its directory, opened beneath the
+ * root; -ENOENT when there is none. Refused with -EROFS in read-only mode. */
+int vh_hostfs_remove(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
+
 /* Writes value in one write() call (sysfs attributes need that). */
 int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) __attribute__((sentinel));
