@@ -58,9 +58,8 @@ int main(int argc, char *argv[]) {
                         root = optarg;
                         break;
                 case ARG_STATE_DIR:
-                        /* A host path: beneath the root like every other. */
-                        state_dir = optarg + strspn(optarg, "/");
-                        if (!*state_dir) {
+                        state_dir = vh_hostfs_relative(optarg);
+                        if (!state_dir) {
                                 log_error("Invalid --state-dir '%s'.", optarg);
                                 return EXIT_FAILURE;
                         }
