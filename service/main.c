@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "vh-daemon.h"
+#include "vh-hostfs.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 
@@ -117,9 +118,8 @@ int main(int argc, char *argv[]) {
                         vh_log_set_max_level(r);
                         break;
                 case ARG_STATE_DIR:
-                        /* A host path: beneath the root like every other. */
-                        opts.state_dir = optarg + strspn(optarg, "/");
-                        if (!*opts.state_dir) {
+                        opts.state_dir = vh_hostfs_relative(optarg);
+                        if (!opts.state_dir) {
                                 log_error("Invalid --state-dir '%s'.", optarg);
                                 return EXIT_FAILURE;
                         }

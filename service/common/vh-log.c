@@ -10,6 +10,7 @@
 
 static int max_level = LOG_INFO;
 static const char *program = "vfiohost";
+static bool to_syslog = false;
 
 static const char * const level_names[] = {
         [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -24,6 +25,10 @@ void vh_log_set_max_level(int level) {
 
 void vh_log_set_program(const char *name) {
         program = name;
+}
+
+void vh_log_set_syslog(bool on) {
+        to_syslog = on;
 }
 
 int vh_log_level_from_string(const char *s) {
@@ -81,6 +86,13 @@ int vh_log_internal(int level, int error, const char *file, int line, const char
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+
+        if (to_syslog) {
+                errno = error;
+                va_start(ap, fmt);
+                vsyslog(level, fmt, ap);
+                va_end(ap);
+        }
 
 finish:
         errno = saved_errno;

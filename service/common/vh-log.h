@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "vh-macro.h"
@@ -14,6 +15,9 @@ void vh_log_set_max_level(int level);
 /* Parses "err", "warning", "notice", "info", "debug" or a number 0-7. */
 int vh_log_level_from_string(const char *s);
 void vh_log_set_program(const char *name);
+/* Every line goes to syslog(3) too (the caller has called openlog()): for
+ * programs whose stderr nobody reads, such as a udev helper. */
+void vh_log_set_syslog(bool on);
 
 /* Logs and returns -abs(error) (or 0 when error is 0), so callers can
  * "return log_error_errno(r, ...)". %m expands to strerror(error). */

@@ -81,6 +81,9 @@
 #define VH_DEV_DRI                  "dev/dri"
 #define VH_PROC_OSRELEASE           "proc/sys/kernel/osrelease"
 #define VH_LIB_MODULES              "lib/modules"
+/* What boot-time assignment wrote (docs/boot.md): /run is a tmpfs that
+ * the initramfs hands over to the root file system. */
+#define VH_RUN_BOOT_RECORDS         "run/vfiohost/boot"
 
 /* PCI device attributes (Documentation/ABI/testing/sysfs-bus-pci) */
 #define VH_ATTR_VENDOR              "vendor"
@@ -108,5 +111,7 @@
 #define VH_ATTR_GROUP_TYPE          "type"
 
 #define VH_DRIVER_VFIO_PCI          "vfio-pci"
+/* vfiohost.assign=0 on the kernel command line: no boot-time assignment */
+#define VH_CMDLINE_ASSIGN           "vfiohost.assign"
 #define VH_DRIVER_PCIEPORT          "pcieport"
 #define VH_DRIVER_VMD               "vmd"

@@ -1160,6 +1160,19 @@ int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) {
         }
 }
 
+/* The directory a file is replaced or removed in, opened beneath the root
+ * (after the read-only check): everything then happens in it, so a
+ * symlinked state directory cannot move the file out of it. */
+#define OPEN_PARENT_FOR_WRITE_OR_RETURN(dir_fd, rel, name, fs, first)                   \
+        do {                                                                            \
+                if ((fs)->read_only)                                                    \
+                        return -EROFS;                                                  \
+                JOIN_OR_RETURN(rel, fs, first);                                         \
+                dir_fd = open_parent(fs, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &name); \
+                if (dir_fd < 0)                                                         \
+                        return dir_fd;                                                  \
+        } while (0)
+
 /* "journal.json.tmp-1a2b3c4d5e6f": unpredictable enough that a second
  * writer (there is none: the binder serialises) never takes the same. */
 static void temp_name(char *buf, size_t size, const char *name, unsigned attempt) {
@@ -1177,16 +1190,7 @@ int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t 
         size_t done = 0;
         int r;
 
-        if (fs->read_only)
-                return -EROFS;
-
-        JOIN_OR_RETURN(rel, fs, first);
-
-        /* Everything happens in the directory, opened beneath the root:
-         * a symlinked state directory cannot move the file out of it. */
-        dir_fd = open_parent(fs, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &name);
-        if (dir_fd < 0)
-                return dir_fd;
+        OPEN_PARENT_FOR_WRITE_OR_RETURN(dir_fd, rel, name, fs, first);
         if (strlen(name) + 32 > sizeof(tmp))
                 return -ENAMETOOLONG;
 
@@ -1226,4 +1230,14 @@ int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t 
 fail:
         (void) unlinkat(dir_fd, tmp, 0);
         return r;
+}
+
+int vh_hostfs_remove(const VhHostFs *fs, const char *first, ...) {
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int dir_fd = -1;
+        const char *name;
+
+        /* The name itself is never followed. */
+        OPEN_PARENT_FOR_WRITE_OR_RETURN(dir_fd, rel, name, fs, first);
+        return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* The one module that touches the host's /sys, /proc, /dev, /boot (and
  * /lib/modules). Every path is given relative to the host root as
@@ -67,6 +68,15 @@ bool vh_hostfs_is_read_only(const VhHostFs *fs);
  * match. Refused (-EPERM) on the real host root: faults are for test trees. */
 int vh_hostfs_set_faults(VhHostFs *fs, const char *spec);
 
+/* A host path from the command line ("/var/lib/vfiohost") as the relative
+ * path the calls here take ("var/lib/vfiohost"): beneath the root like
+ * every other. NULL when nothing is left ("/", ""). */
+static inline const char *vh_hostfs_relative(const char *host_path) {
+        const char *p = host_path + strspn(host_path, "/");
+
+        return *p ? p : NULL;
+}
+
 /* Absolute path of a host path beneath the root; NULL on bad components or OOM. */
 char *vh_hostfs_path(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 
@@ -115,6 +125,10 @@ int vh_hostfs_mkdir_p(const VhHostFs *fs, const char *first, ...) __attribute__(
  * write, fsync, rename over the target, fsync the directory. A crash leaves
  * either the old or the new content. Refused with -EROFS in read-only mode. */
 int vh_hostfs_write_file_atomic(const VhHostFs *fs, const char *content, size_t size, const char *first, ...) __attribute__((sentinel));
+
+/* Removes a file (not a directory) in its directory, opened beneath the
+ * root; -ENOENT when there is none. Refused with -EROFS in read-only mode. */
+int vh_hostfs_remove(const VhHostFs *fs, const char *first, ...) __attribute__((sentinel));
 
 /* Writes value in one write() call (sysfs attributes need that). */
 int vh_hostfs_write_string(const VhHostFs *fs, const char *value, const char *first, ...) __attribute__((sentinel));

@@ -6,6 +6,27 @@
 #include "vh-kernel.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+#include "vh-strv.h"
+
+int vh_kernel_cmdline(const VhHostFs *fs, char ***ret) {
+        _cleanup_free_ char *cmdline = NULL;
+        int r;
+
+        r = vh_hostfs_read_string(fs, &cmdline, VH_PROC_CMDLINE, NULL);
+        if (r < 0)
+                return r;
+        return vh_strv_split(cmdline, " \t\n", ret);
+}
+
+const char *vh_kernel_cmdline_value(char * const *words, const char *key) {
+        size_t n = strlen(key);
+        const char *value = NULL;
+
+        for (char * const *w = words; w && *w; w++)
+                if (strncmp(*w, key, n) == 0 && (*w)[n] == '=')
+                        value = *w + n + 1;
+        return value;
+}
 
 int vh_kernel_release(const VhHostFs *fs, char **ret) {
         _cleanup_free_ char *release = NULL;

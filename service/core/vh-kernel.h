@@ -13,6 +13,12 @@
  * cannot be read, -EINVAL when it is empty, ".", ".." or holds a '/'. */
 int vh_kernel_release(const VhHostFs *fs, char **ret);
 
+/* The words of proc/cmdline. ret is left alone when it cannot be read. */
+int vh_kernel_cmdline(const VhHostFs *fs, char ***ret);
+/* The value of the last KEY=VALUE among words, as the kernel takes the
+ * last; NULL when none. */
+const char *vh_kernel_cmdline_value(char * const *words, const char *key);
+
 /* Whether lib/modules/<release>/<file> (modules.dep, modules.builtin)
  * lists the module: "/<name>.ko" followed by ':', '.', ' ', a newline or the
  * end, '-' and '_' alike (file names use both). */

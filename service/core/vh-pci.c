@@ -164,26 +164,26 @@ static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
         return 0;
 }
 
-static int read_iommu_group(const VhHostFs *fs, VhPciDevice *d) {
+int vh_pci_read_iommu_group(const VhHostFs *fs, const char *address, int *ret) {
         _cleanup_free_ char *name = NULL;
         unsigned long v;
         char *end;
         int r;
 
-        d->iommu_group = -1;
+        *ret = -1;
 
-        r = vh_hostfs_read_link_name(fs, &name, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_IOMMU_GROUP, NULL);
+        r = vh_hostfs_read_link_name(fs, &name, VH_SYSFS_PCI_DEVICES, address, VH_ATTR_IOMMU_GROUP, NULL);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return log_debug_errno(r, "%s: cannot read iommu_group link: %m", d->address);
+                return log_debug_errno(r, "%s: cannot read iommu_group link: %m", address);
 
         errno = 0;
         v = strtoul(name, &end, 10);
         if (errno != 0 || *end || end == name || v > INT32_MAX)
-                return log_debug_errno(EINVAL, "%s: iommu_group link names '%s', not a group number.", d->address, name);
+                return log_debug_errno(EINVAL, "%s: iommu_group link names '%s', not a group number.", address, name);
 
-        d->iommu_group = (int) v;
+        *ret = (int) v;
         return 0;
 }
 
@@ -311,7 +311,7 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_driver(fs, d);
         if (r < 0)
                 return r;
-        r = read_iommu_group(fs, d);
+        r = vh_pci_read_iommu_group(fs, d->address, &d->iommu_group);
         if (r < 0)
                 return r;
 

@@ -72,6 +72,10 @@ int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret);
 /* driver_override, NULL when unset ("(null)") or absent. Safe from any thread. */
 int vh_pci_read_driver_override(const VhHostFs *fs, const char *address, char **ret);
 
+/* The IOMMU group's number from the iommu_group link; -1 when the
+ * function has none. Safe from any thread. */
+int vh_pci_read_iommu_group(const VhHostFs *fs, const char *address, int *ret);
+
 /* "/dev/vfio/N" (or "noiommu-N") and "/dev/vfio/devices/vfioX" when those
  * nodes exist, else NULL. Safe from any thread. */
 int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_group,

@@ -75,13 +75,7 @@ void vh_check_set(VhReadinessContext *c, char **field, const char *fmt, ...) {
 }
 
 const char *vh_cmdline_value(const VhReadinessContext *c, const char *key) {
-        size_t n = strlen(key);
-        const char *value = NULL;
-
-        STRV_FOREACH(w, c->cmdline)
-                if (strncmp(*w, key, n) == 0 && (*w)[n] == '=')
-                        value = *w + n + 1;
-        return value;
+        return vh_kernel_cmdline_value(c->cmdline, key);
 }
 
 bool vh_cmdline_has(const VhReadinessContext *c, const char *word) {
@@ -180,10 +174,9 @@ static void context_load_iommu(VhReadinessContext *c) {
 }
 
 static void context_load(VhReadinessContext *c) {
-        _cleanup_free_ char *cmdline = NULL, *cpuinfo = NULL;
+        _cleanup_free_ char *cpuinfo = NULL;
 
-        if (vh_hostfs_read_string(c->fs, &cmdline, VH_PROC_CMDLINE, NULL) >= 0)
-                (void) vh_strv_split(cmdline, " \t\n", &c->cmdline);
+        (void) vh_kernel_cmdline(c->fs, &c->cmdline);
 
         if (vh_hostfs_read_file(c->fs, &cpuinfo, NULL, VH_PROC_CPUINFO, NULL) >= 0) {
                 char *line, *save = NULL;

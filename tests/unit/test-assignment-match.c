@@ -18,34 +18,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHost, vh_host_free)
 #define NVME "0000:02:00.0"
 #define SERIAL 0x0123456789abcdefULL
 
-/* 4096 bytes of config space: the 64-byte header of the fixture, then an
- * AER capability at 0x100 pointing to a serial number at 0x148. */
-static GBytes *config_with_serial(const char *root, const char *address, uint64_t serial) {
-        g_autofree char *path = g_build_filename(root, "sys/bus/pci/devices", address, "config", NULL);
-        g_autofree char *old = NULL;
-        gsize size = 0;
-        guint8 *c = g_malloc0(4096);
-
-        g_assert_true(g_file_get_contents(path, &old, &size, NULL));
-        memcpy(c, old, MIN(size, 256));
-        /* AER (id 1, version 2), next 0x148. */
-        c[0x100] = 0x01; c[0x101] = 0x00; c[0x102] = 0x82; c[0x103] = 0x14;
-        /* DSN (id 3, version 1), last. */
-        c[0x148] = 0x03; c[0x149] = 0x00; c[0x14a] = 0x01; c[0x14b] = 0x00;
-        for (int i = 0; i < 8; i++)
-                c[0x14c + i] = (guint8) (serial >> (8 * i));
-        return g_bytes_new_take(c, 4096);
-}
-
-static void write_config(const char *root, const char *address, uint64_t serial) {
-        g_autoptr(GBytes) b = config_with_serial(root, address, serial);
-        g_autofree char *path = g_build_filename(root, "sys/bus/pci/devices", address, "config", NULL);
-        gsize n;
-        const char *data = g_bytes_get_data(b, &n);
-
-        g_assert_true(g_file_set_contents(path, data, (gssize) n, NULL));
-}
-
 static void test_dsn_parse(void) {
         guint8 c[4096] = {};
         uint64_t v = 0;
@@ -86,7 +58,7 @@ static void load(Fixture *f) {
 static void fixture_setup(Fixture *f, gconstpointer data) {
         f->root = vh_unit_copy_host("desktop-intel");
         g_assert_cmpint(vh_hostfs_new(f->root, &f->fs), ==, 0);
-        write_config(f->root, GPU, SERIAL);
+        vh_unit_write_config_with_serial(f->root, GPU, SERIAL);
         load(f);
 }
 
@@ -153,7 +125,7 @@ static void test_same_ids_other_serial(Fixture *f, gconstpointer data) {
         VhAssignment a = assignment_for(f, GPU, false);
         VhAssignmentMatch m;
 
-        write_config(f->root, GPU, SERIAL + 1);
+        vh_unit_write_config_with_serial(f->root, GPU, SERIAL + 1);
         vh_assignment_match(f->fs, f->host, &a, &m);
         g_assert_cmpint(m.state, ==, VH_ASSIGNMENT_MISMATCH);
         g_assert_cmphex(m.present.dsn, ==, SERIAL + 1);

@@ -310,6 +310,26 @@ static inline GHashTable *vh_unit_lspci(const char *root) {
         return all;
 }
 
+/* Gives the function at address in a copy 4096 bytes of config space: its
+ * fixture's header, then an AER capability at 0x100 pointing to a PCIe
+ * Device Serial Number at 0x148 holding serial. */
+static inline void vh_unit_write_config_with_serial(const char *root, const char *address, guint64 serial) {
+        g_autofree char *path = g_build_filename(root, "sys/bus/pci/devices", address, "config", NULL);
+        g_autofree char *old = NULL;
+        g_autofree guint8 *c = g_malloc0(4096);
+        gsize size = 0;
+
+        g_assert_true(g_file_get_contents(path, &old, &size, NULL));
+        memcpy(c, old, MIN(size, 256));
+        /* AER (id 1, version 2), next 0x148. */
+        c[0x100] = 0x01; c[0x101] = 0x00; c[0x102] = 0x82; c[0x103] = 0x14;
+        /* DSN (id 3, version 1), last. */
+        c[0x148] = 0x03; c[0x149] = 0x00; c[0x14a] = 0x01; c[0x14b] = 0x00;
+        for (int i = 0; i < 8; i++)
+                c[0x14c + i] = (guint8) (serial >> (8 * i));
+        g_assert_true(g_file_set_contents(path, (const char *) c, 4096, NULL));
+}
+
 /* The fixture hosts (tests/data/README.md). */
 static const char *const vh_unit_hosts[] = {
         "amd-desktop",
