@@ -34,18 +34,6 @@ void vh_boot_assign_result_done(VhBootAssignResult *r) {
         *r = (VhBootAssignResult) {};
 }
 
-/* vfiohost.assign=0 (or no, off, false): the way back when a device the
- * file assigns is needed by the host, without editing the file first. */
-static bool assign_disabled(const VhHostFs *fs) {
-        _cleanup_strv_free_ char **words = NULL;
-        const char *v;
-
-        if (vh_kernel_cmdline(fs, &words) < 0)
-                return false;
-        v = vh_kernel_cmdline_value(words, VH_CMDLINE_ASSIGN);
-        return v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
-                     strcmp(v, "false") == 0);
-}
 
 /* ---------- the record of what was written (run/vfiohost/boot) ---------- */
 
@@ -264,7 +252,7 @@ int vh_boot_assign(const VhHostFs *fs, const char *state_dir, const char *addres
         if (vh_address_normalize(address, canonical) < 0)
                 return log_error_errno(EINVAL, "'%s' is not a PCI address.", address);
 
-        if (assign_disabled(fs)) {
+        if (vh_kernel_assignments_disabled(fs)) {
                 log_debug("%s: %s=0 on the kernel command line: left alone.", canonical, VH_CMDLINE_ASSIGN);
                 ret->state = VH_BOOT_ASSIGN_DISABLED;
                 return 0;

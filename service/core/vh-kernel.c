@@ -103,14 +103,12 @@ const char *vh_kernel_firmware_framebuffer_in_iomem(const char *iomem) {
 }
 
 bool vh_kernel_assignments_disabled(const VhHostFs *fs) {
-        _cleanup_free_ char *cmdline = NULL;
-        const size_t n = strlen(VH_KERNEL_ASSIGN_DISABLE_WORD);
+        _cleanup_strv_free_ char **words = NULL;
+        const char *v;
 
-        if (vh_hostfs_read_string(fs, &cmdline, VH_PROC_CMDLINE, NULL) < 0)
+        if (vh_kernel_cmdline(fs, &words) < 0)
                 return false;
-        /* A whole word: "xvfiohost.assign=0" or "vfiohost.assign=01" is not it. */
-        for (const char *p = cmdline; (p = strstr(p, VH_KERNEL_ASSIGN_DISABLE_WORD)); p += n)
-                if ((p == cmdline || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-                        return true;
-        return false;
+        v = vh_kernel_cmdline_value(words, VH_CMDLINE_ASSIGN);
+        return v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+                     strcmp(v, "false") == 0);
 }

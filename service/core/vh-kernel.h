@@ -37,9 +37,9 @@ bool vh_kernel_framebuffer_is_firmware(const char *name, bool in_iomem);
 /* The first firmware framebuffer named in a proc/iomem text, or NULL. */
 const char *vh_kernel_firmware_framebuffer_in_iomem(const char *iomem);
 
-/* "vfiohost.assign=0" is on the kernel command line (proc/cmdline): the
- * escape hatch that keeps persistent assignments from being applied at
- * boot, when a persisted device is needed by the host after all
- * (docs/persistence.md). */
+/* "vfiohost.assign=0" (or no, off, false) is on the kernel command line
+ * (proc/cmdline): the escape hatch that keeps persistent assignments from
+ * being applied — by udev at boot and by the daemon — when a persisted
+ * device is needed by the host after all (docs/boot.md). */
 #define VH_KERNEL_ASSIGN_DISABLE_WORD "vfiohost.assign=0"
 bool vh_kernel_assignments_disabled(const VhHostFs *fs);
