@@ -14,9 +14,10 @@
 #include "judge.h"
 
 #define RNG "0000:01:00.0"
+#define NIC "0000:00:02.0"
 #define POLKIT_CHALLENGE "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
-static char *results_dir, *main_dir, *reboot_dir;
+static char *results_dir, *main_dir, *reboot_dir, *unpersisted_dir;
 
 static void log_lines_with(const char *text, const char *needle) {
         g_auto(GStrv) lines = g_strsplit(text ?: "", "\n", -1);
@@ -710,10 +711,88 @@ static void test_reboot(void) {
         judge_init(main_dir);
 }
 
-/* Both boots: no unit failed, nothing at priority err or worse in the
+/* The one entry of a ListPersistent --json array, or NULL (judged). */
+static struct json_object *only_assignment(struct json_object *list, const char *what) {
+        if (!list || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1) {
+                judge_fail("%s: expected one persistent assignment, got %s", what,
+                           list ? json_object_to_json_string(list) : "nothing");
+                return NULL;
+        }
+        return json_object_array_get_idx(list, 0);
+}
+
+/* Persist in boot 1 → boot 2: on vfio-pci before anyone called, because
+ * udev set driver_override before e1000e loaded; unpersist → boot 3: on
+ * e1000e again. */
+static void test_persist_reboot(void) {
+        g_autoptr(GHashTable) before = NULL, persisted = NULL, boot2 = NULL, unpersisted = NULL, boot3 = NULL;
+        g_autoptr(json_object) list1 = NULL, list2 = NULL, list3 = NULL;
+        g_autofree char *udev_log = NULL, *record = NULL, *store2 = NULL;
+        struct json_object *e;
+
+        if (!judge_scenario_ran("persist"))
+                return;
+        before = judge_state("persist", "before");
+        judge_assert_driver(before, "before persist", NIC, "e1000e");
+        judge_assert_ok("persist", "persist");
+        persisted = judge_state("persist", "persisted");
+        assert_bound(persisted, "persisted", NIC);
+        list1 = judge_json("persist", "persisted");
+        e = only_assignment(list1, "boot 1");
+        if (e && (g_strcmp0(judge_json_str(e, "state"), "applied") != 0 || g_strcmp0(judge_json_str(e, "name"), "nic")))
+                judge_fail("boot 1: the assignment is %s", json_object_to_json_string(e));
+
+        judge_init(reboot_dir);
+        if (!judge_scenario_ran("persist-reboot")) {
+                judge_fail("boot 2 did not run the persist-reboot scenario");
+                judge_init(main_dir);
+                return;
+        }
+        boot2 = judge_state("persist-reboot", "boot");
+        assert_bound(boot2, "boot 2, before any call", NIC);
+        if (g_strcmp0(judge_state_get(boot2, NIC, "driver_override"), "vfio-pci") != 0)
+                judge_fail("boot 2: %s's driver_override is %s, expected vfio-pci", NIC,
+                           judge_state_get(boot2, NIC, "driver_override"));
+        /* udev did it, not the daemon: nothing had started it. */
+        if (judge_rc("reboot-after", "pid-before") == 0)
+                judge_fail("vfiohostd was running at boot 2 before any call: the assignment was not udev's doing");
+        udev_log = judge_read("persist-reboot", "udev-log.out");
+        if (!udev_log || !strstr(udev_log, NIC ": driver_override set to vfio-pci"))
+                judge_fail("the udev helper's journal does not show the override of %s: %s", NIC, udev_log);
+        record = judge_read("persist-reboot", "record.out");
+        if (!record || !strstr(record, "vfio-pci"))
+                judge_fail("/run/vfiohost/boot/%s does not record the override: %s", NIC, record);
+        list2 = judge_json("persist-reboot", "persisted");
+        e = only_assignment(list2, "boot 2");
+        if (e && g_strcmp0(judge_json_str(e, "state"), "applied") != 0)
+                judge_fail("boot 2: the assignment is %s", json_object_to_json_string(e));
+        judge_assert_ok("persist-reboot", "unpersist");
+        unpersisted = judge_state("persist-reboot", "unpersisted");
+        assert_bound(unpersisted, "unpersisted (until the next boot)", NIC);
+        store2 = judge_read("persist-reboot", "store.out");
+        if (store2 && strstr(store2, NIC))
+                judge_fail("boot 2: the store still has %s after unpersist: %s", NIC, store2);
+
+        judge_init(unpersisted_dir);
+        if (!judge_scenario_ran("unpersisted")) {
+                judge_fail("boot 3 did not run");
+                judge_init(main_dir);
+                return;
+        }
+        boot3 = judge_state("unpersisted", "boot");
+        judge_assert_driver(boot3, "boot 3", NIC, "e1000e");
+        if (judge_rc("unpersisted", "record") == 0)
+                judge_fail("boot 3: /run/vfiohost/boot exists: something set an override");
+        list3 = judge_json("unpersisted", "persisted");
+        if (!list3 || json_object_array_length(list3) != 0)
+                judge_fail("boot 3: assignments remain: %s", list3 ? json_object_to_json_string(list3) : "none");
+        judge_init(main_dir);
+}
+
+/* Every boot: no unit failed, nothing at priority err or worse in the
  * journal, no kernel warning. */
 static void test_health(void) {
-        const char *dirs[] = { main_dir, reboot_dir };
+        const char *dirs[] = { main_dir, reboot_dir, unpersisted_dir };
 
         for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
                 g_autofree char *exit_code = judge_file_in(dirs[i], "exit"), *failed = judge_file_in(dirs[i], "failed-units"),
@@ -753,6 +832,7 @@ int main(int argc, char **argv) {
         results_dir = g_strdup(results);
         main_dir = g_build_filename(results, "main", NULL);
         reboot_dir = g_build_filename(results, "reboot", NULL);
+        unpersisted_dir = g_build_filename(results, "unpersisted", NULL);
         judge_init(main_dir);
 
         g_test_add_func("/e2e/guest2/activation", test_activation);
@@ -765,10 +845,12 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest2/overflow", test_overflow);
         g_test_add_func("/e2e/guest2/final", test_final);
         g_test_add_func("/e2e/guest2/reboot", test_reboot);
+        g_test_add_func("/e2e/guest2/persist-reboot", test_persist_reboot);
         g_test_add_func("/e2e/guest2/health", test_health);
         r = g_test_run();
         g_free(results_dir);
         g_free(main_dir);
         g_free(reboot_dir);
+        g_free(unpersisted_dir);
         return r;
 }

@@ -71,8 +71,11 @@ boot() {
 }
 
 boot main
-# The same disk again: what boot 1 left bound is on its driver again.
+# The same disk again: what boot 1 left bound is on its driver again, and
+# what it persisted is on vfio-pci; boot 2 unpersists it.
 boot reboot
+# Nothing persisted: the NIC is on e1000e again.
+boot unpersisted
 
 e2e_phase_start "judge"
 rc=0

@@ -7,6 +7,7 @@
 . /usr/lib/vh-e2e/guest-lib.sh
 
 RNG=0000:01:00.0        # virtio-rng behind root port rp1
+NIC=0000:00:02.0        # e1000e, not configured: the persisted device (its driver is a module udev loads)
 
 ctl() {
         vfiohostctl --no-ask-password "$@"
@@ -134,6 +135,15 @@ main() {
         snap final
         scenario_end
 
+        # Persisted now; boot 2 must find it on vfio-pci with nobody calling.
+        scenario persist
+        snap before
+        step persist ctl persist "$NIC" --name nic --json
+        snap persisted
+        step persisted ctl persisted --json
+        step store cat /var/lib/vfiohost/assignments.json
+        scenario_end
+
         # The last thing before the power goes: bound, as the journal says.
         scenario reboot-before
         step bind ctl bind "$RNG" --json
@@ -194,8 +204,34 @@ after_reboot() {
         scenario_end
 }
 
+# Boot 2, after the reboot check: the persisted NIC came up on vfio-pci —
+# udev set its driver_override before e1000e loaded — and then it is
+# unpersisted (it stays on vfio-pci until boot 3).
+persist_after_reboot() {
+        scenario persist-reboot
+        snap boot
+        step pid-before pidof vfiohostd
+        step udev-log journalctl -b -o cat --no-pager -t vfiohost-udev-assign
+        step record cat "/run/vfiohost/boot/$NIC"
+        step persisted ctl persisted --json
+        step unpersist ctl unpersist nic --json
+        snap unpersisted
+        step store cat /var/lib/vfiohost/assignments.json
+        scenario_end
+}
+
+# Boot 3: nothing persisted, so the NIC is on its own driver again.
+after_unpersist() {
+        scenario unpersisted
+        snap boot
+        step record ls /run/vfiohost/boot
+        step persisted ctl persisted --json
+        scenario_end
+}
+
 case ${1:-main} in
 main) main ;;
-reboot) after_reboot ;;
+reboot) after_reboot; persist_after_reboot ;;
+unpersisted) after_unpersist ;;
 *) echo "unknown mode $1" >&2; exit 2 ;;
 esac
