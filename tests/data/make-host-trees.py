@@ -3261,6 +3261,11 @@ def write_readiness(t, name, host, devs, rd, loaded):
 
     for p, v in sorted(rd['vulns'].items()):
         t.write('sys/devices/system/cpu/vulnerabilities/' + p, v + '\n')
+    # The CPU masks as cpumap_print_list_to_buf() prints them: every CPU
+    # here is possible, present and online (the static setup's isolcpus=
+    # is checked against possible).
+    for mask in ('possible', 'present', 'online'):
+        t.write('sys/devices/system/cpu/' + mask, '0-%d\n' % (n - 1) if n > 1 else '0\n')
     if rd['cgroup'] is not None:
         t.write('sys/fs/cgroup/cgroup.controllers', rd['cgroup'] + '\n')
         t.write('sys/fs/cgroup/cgroup.subtree_control', rd['cgroup'].replace(' hugetlb', '').replace(
