@@ -3080,7 +3080,8 @@ def kernel_config(name, host, rd):
         ('General setup', [
             ('INIT_ENV_ARG_LIMIT', '32'), ('COMPILE_TEST', None), ('WERROR', None), ('LOCALVERSION', '""'),
             ('LOCALVERSION_AUTO', None), ('DEFAULT_HOSTNAME', '"(none)"'), ('SYSVIPC', 'y'),
-            ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('BPF_SYSCALL', 'y'),
+            ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('NO_HZ_FULL', on(not guest)),
+            ('BPF_SYSCALL', 'y'), ('RCU_NOCB_CPU', on(not guest)),
             ('PREEMPT_VOLUNTARY', on(not arch)), ('PREEMPT', on(arch)),
             ('PREEMPT_DYNAMIC', on(v >= (5, 12) and not guest)),
             ('IKCONFIG', 'y' if rd['config'] == 'proc' else None),
