@@ -567,3 +567,59 @@ int ctl_report_errno(int r, const char *format, ...) {
         (void) ctl_report_error(&error);
         return CTL_EXIT_FAILURE;
 }
+
+int ctl_json_add(struct json_object *j, const char *key, struct json_object *v) {
+        if (!v || json_object_object_add(j, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int ctl_json_add_array(struct json_object *a, struct json_object *v) {
+        if (!v || json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+char *ctl_key_to_snake(const char *key) {
+        char *s = strdup(key);
+
+        if (s)
+                for (char *p = s; *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+        return s;
+}
+
+int ctl_json_add_others(struct json_object *j, const CtlObject *o) {
+        for (size_t i = 0; i < o->n_properties; i++) {
+                const CtlProperty *p = &o->properties[i];
+                _cleanup_free_ char *key = NULL;
+
+                if (p->type == '\0')
+                        continue;
+                key = ctl_key_to_snake(p->name);
+                if (!key)
+                        return -ENOMEM;
+                if (json_object_object_get_ex(j, key, NULL))
+                        continue;
+                if (ctl_json_add(j, key, ctl_property_to_json(p)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+struct json_object *ctl_strv_to_json(char **l) {
+        _cleanup_(json_object_putp) struct json_object *a = NULL;
+
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (ctl_json_add_array(a, json_object_new_string(*s)) < 0)
+                        return NULL;
+        return TAKE_PTR(a);
+}

@@ -76,6 +76,18 @@ struct json_object *ctl_property_to_json(const CtlProperty *p);
 /* All properties of an object as one JSON object with snake_case keys. */
 struct json_object *ctl_object_to_json(const CtlObject *o);
 
+/* Adds v under key (to an array); takes v, also on failure (-ENOMEM, also
+ * for v NULL), so calls chain: r = ctl_json_add(j, "k", json_object_new_…()). */
+int ctl_json_add(struct json_object *j, const char *key, struct json_object *v);
+int ctl_json_add_array(struct json_object *a, struct json_object *v);
+/* A bus key as a JSON key: "previous-driver" → "previous_driver". */
+char *ctl_key_to_snake(const char *key);
+/* The entries of o a newer daemon added, under snake_case keys, after the
+ * known ones; never replaces a key set already. */
+int ctl_json_add_others(struct json_object *j, const CtlObject *o);
+/* A JSON array of strings; NULL gives []. NULL on OOM. */
+struct json_object *ctl_strv_to_json(char **l);
+
 /* Prints o pretty-printed to stdout, then drops the reference. */
 int ctl_json_print(struct json_object *o);
 

@@ -18,6 +18,9 @@ typedef struct CtlOptions {
         bool force;                     /* --force */
         bool dry_run;                   /* --dry-run */
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
+        char **devices;                 /* every --device, in order (config takes several); NULL when none */
+        const char *hugepages;          /* --hugepages SIZE:COUNT */
+        const char *isolate_cpus;       /* --isolate-cpus LIST */
 } CtlOptions;
 
 int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
@@ -28,3 +31,4 @@ int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

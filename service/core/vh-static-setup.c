@@ -243,7 +243,7 @@ static void note_incomplete_groups(Context *c) {
                 }
                 if (missing)
                         note(c, "IOMMU group %u also holds %s, not selected: VFIO hands out whole groups, so it must "
-                             "leave its host driver too. Select it as well, or persist the assignment with its group.",
+                             "leave its host driver too: every function named here. Select them as well, or persist the assignment with its group.",
                              g->id, missing);
         }
 }
