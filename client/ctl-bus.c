@@ -794,6 +794,35 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
 }
 
 
+/* A Manager1 call whose one argument is an a{sv} of options: the message,
+ * open inside the dictionary for the caller to append to. */
+static int options_call_new(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* Closes the options (r: how appending them went) and makes the call;
+ * action completes "failed to ..." in the error. */
+static int options_call(sd_bus *bus, sd_bus_message *m, int r, const char *action, sd_bus_message **reply,
+                        sd_bus_error *error) {
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
+        r = sd_bus_call(bus, m, 0, error, reply);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, action);
+        return 0;
+}
+
 int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(ctl_readiness_freep) CtlReadiness *res = NULL;
@@ -803,22 +832,14 @@ int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, s
         assert(bus);
         assert(ret);
 
-        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
-                                           "GetReadiness");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        r = options_call_new(bus, "GetReadiness", &m);
         if (r >= 0 && device)
                 r = sd_bus_message_append(m, "{sv}", "device", "s", device);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
-
         /* The daemon validates the address (InvalidAddress) and looks it up
          * (NotFound); its messages say so already. */
-        r = sd_bus_call(bus, m, 0, error, &reply);
+        r = options_call(bus, m, r, "run the readiness checks", &reply, error);
         if (r < 0)
-                return ctl_bus_error_explain(error, r, "run the readiness checks");
+                return r;
 
         res = calloc(1, sizeof(*res));
         if (!res)
@@ -849,10 +870,7 @@ int ctl_bus_get_static_setup(sd_bus *bus, const CtlStaticSetupRequest *req, CtlS
         assert(req);
         assert(ret);
 
-        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
-                                           "GetStaticSetup");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        r = options_call_new(bus, "GetStaticSetup", &m);
         /* Only what was asked for: absent devices mean "the persisted ones". */
         if (r >= 0 && req->devices) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
@@ -871,15 +889,10 @@ int ctl_bus_get_static_setup(sd_bus *bus, const CtlStaticSetupRequest *req, CtlS
                 r = sd_bus_message_append(m, "{sv}", "hugepages", "s", req->hugepages);
         if (r >= 0 && req->isolate_cpus)
                 r = sd_bus_message_append(m, "{sv}", "isolate-cpus", "s", req->isolate_cpus);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
-
         /* The daemon validates everything; its messages say what to do. */
-        r = sd_bus_call(bus, m, 0, error, &reply);
+        r = options_call(bus, m, r, "generate the static setup", &reply, error);
         if (r < 0)
-                return ctl_bus_error_explain(error, r, "generate the static setup");
+                return r;
 
         res = calloc(1, sizeof(*res));
         if (!res)

@@ -161,16 +161,8 @@ int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         if (r < 0)
                 return ctl_report_error(&error);
 
-        if (ctl_output_json()) {
-                struct json_object *j = setup_to_json(res);
-
-                if (!j)
-                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
-                r = ctl_json_print(j);
-                if (r < 0)
-                        return ctl_report_errno(r, "failed to print JSON: %m");
-        } else
-                print_setup(res);
-
+        if (ctl_output_json())
+                return ctl_json_output(setup_to_json(res));
+        print_setup(res);
         return CTL_EXIT_SUCCESS;
 }

@@ -623,3 +623,14 @@ struct json_object *ctl_strv_to_json(char **l) {
                         return NULL;
         return TAKE_PTR(a);
 }
+
+int ctl_json_output(struct json_object *j) {
+        int r;
+
+        if (!j)
+                return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+        r = ctl_json_print(j);
+        if (r < 0)
+                return ctl_report_errno(r, "failed to print JSON: %m");
+        return 0;
+}

@@ -88,6 +88,10 @@ int ctl_json_add_others(struct json_object *j, const CtlObject *o);
 /* A JSON array of strings; NULL gives []. NULL on OOM. */
 struct json_object *ctl_strv_to_json(char **l);
 
+/* A verb's --json result: prints j (NULL: it could not be built) and
+ * drops it; 0, or the exit code of the failure it reported. */
+int ctl_json_output(struct json_object *j);
+
 /* Prints o pretty-printed to stdout, then drops the reference. */
 int ctl_json_print(struct json_object *o);
 

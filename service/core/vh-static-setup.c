@@ -34,14 +34,20 @@ typedef struct Context {
         bool oom;
 } Context;
 
+static char *vformat(const char *fmt, va_list ap) _printf_(1, 0);
+static char *vformat(const char *fmt, va_list ap) {
+        char *s;
+
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
 static void note(Context *c, const char *fmt, ...) _printf_(2, 3);
 static void note(Context *c, const char *fmt, ...) {
         va_list ap;
         char *s;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        s = vformat(fmt, ap);
         va_end(ap);
         if (!s || vh_strv_push(&c->setup->notes, s) < 0) {
                 free(s);
@@ -57,8 +63,7 @@ static void add_parameter(Context *c, const char *parameter, const char *reason_
         char *reason;
 
         va_start(ap, reason_fmt);
-        if (vasprintf(&reason, reason_fmt, ap) < 0)
-                reason = NULL;
+        reason = vformat(reason_fmt, ap);
         va_end(ap);
         a = reason ? realloc(s->parameters, sizeof(*a) * (s->n_parameters + 1)) : NULL;
         if (!a) {
@@ -242,9 +247,9 @@ static void note_incomplete_groups(Context *c) {
                         missing = s;
                 }
                 if (missing)
-                        note(c, "IOMMU group %u also holds %s, not selected: VFIO hands out whole groups, so it must "
-                             "leave its host driver too: every function named here. Select them as well, or persist the assignment with its group.",
-                             g->id, missing);
+                        note(c, "IOMMU group %u also holds %s, not selected: VFIO hands out whole groups, so each "
+                             "must leave its host driver too. Select them as well, or persist the assignment with "
+                             "its group.", g->id, missing);
         }
 }
 

@@ -80,6 +80,19 @@ static GVariant *devices_option(const char *const *devices) {
         return g_variant_builder_end(&b);
 }
 
+/* {key: value}, value floating; twice: the key given twice. */
+static GVariant *option(const char *key, GVariant *value, gboolean twice) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_ref_sink(value);
+        g_variant_builder_add(&b, "{sv}", key, value);
+        if (twice)
+                g_variant_builder_add(&b, "{sv}", key, value);
+        g_variant_unref(value);
+        return g_variant_builder_end(&b);
+}
+
 static void assert_error(Fixture *fx, GVariant *options, const char *name, const char *in_message) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) setup = get_static_setup(fx, options, &error);
@@ -201,33 +214,24 @@ static void test_named(Fixture *fx, gconstpointer data) {
 }
 
 static void test_refusals(Fixture *fx, gconstpointer data) {
-        GVariantBuilder b;
-
         SKIP_IF_NO_BUS(fx);
         assert_error(fx, devices_option((const char *[]) { "gpu2", NULL }), VH_ERROR_NOT_FOUND, "'gpu2'");
         assert_error(fx, devices_option((const char *[]) { "0000:09:00.0", NULL }), VH_ERROR_NOT_FOUND, NULL);
         assert_error(fx, devices_option((const char *[]) { "01:00.0/..", NULL }), VH_ERROR_INVALID_ADDRESS, NULL);
 
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "hugepages", g_variant_new_string("3M:4"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "SIZE:COUNT");
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "isolate-cpus", g_variant_new_string("0-3"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "CPU 0");
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "isolate-cpus", g_variant_new_string("30"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "does not exist");
+        assert_error(fx, option("hugepages", g_variant_new_string("3M:4"), FALSE), DBUS_ERROR_INVALID_ARGS,
+                     "SIZE:COUNT");
+        assert_error(fx, option("isolate-cpus", g_variant_new_string("0-3"), FALSE), DBUS_ERROR_INVALID_ARGS,
+                     "CPU 0");
+        assert_error(fx, option("isolate-cpus", g_variant_new_string("30"), FALSE), DBUS_ERROR_INVALID_ARGS,
+                     "does not exist");
         /* The option table: unknown, wrong type, twice. */
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "device", g_variant_new_string("gpu"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "devices (as)");
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "devices", g_variant_new_string("gpu"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "array of strings");
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "hugepages", g_variant_new_string("1G:4"));
-        g_variant_builder_add(&b, "{sv}", "hugepages", g_variant_new_string("1G:4"));
-        assert_error(fx, g_variant_builder_end(&b), DBUS_ERROR_INVALID_ARGS, "more than once");
+        assert_error(fx, option("device", g_variant_new_string("gpu"), FALSE), DBUS_ERROR_INVALID_ARGS,
+                     "devices (as)");
+        assert_error(fx, option("devices", g_variant_new_string("gpu"), FALSE), DBUS_ERROR_INVALID_ARGS,
+                     "array of strings");
+        assert_error(fx, option("hugepages", g_variant_new_string("1G:4"), TRUE), DBUS_ERROR_INVALID_ARGS,
+                     "more than once");
 }
 
 static void test_damaged_assignments(Fixture *fx, gconstpointer data) {

@@ -185,6 +185,18 @@ static void assert_commented(const char *text) {
         }
 }
 
+/* Replaces text in a file of the copy (at least once). */
+static void edit_copy(const Run *r, const char *path, const char *from, const char *to) {
+        g_autofree char *file = g_build_filename(r->copy, path, NULL), *text = NULL;
+        g_autoptr(GString) edited = NULL;
+
+        g_assert_nonnull(r->copy);
+        g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+        edited = g_string_new(text);
+        g_assert_cmpuint(g_string_replace(edited, from, to, 0), >, 0);
+        g_assert_true(g_file_set_contents(file, edited->str, -1, NULL));
+}
+
 static void assert_devices(const Run *r, const char *const *expected) {
         g_assert_cmpuint(vh_strv_length(r->setup->devices), ==, g_strv_length((char **) expected));
         for (size_t i = 0; expected[i]; i++)
@@ -213,15 +225,9 @@ static void test_intel(void) {
 
 static void test_intel_default_on(void) {
         g_autoptr(Run) r = run_open_copy("server-sriov");
-        g_autofree char *config = g_build_filename(r->copy, "boot", "config-5.14.0-427.13.1.el9_4.x86_64", NULL);
-        g_autofree char *text = NULL;
-        g_autoptr(GString) edited = NULL;
 
-        g_assert_true(g_file_get_contents(config, &text, NULL, NULL));
-        edited = g_string_new(text);
-        g_assert_cmpuint(g_string_replace(edited, "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set",
-                                          "CONFIG_INTEL_IOMMU_DEFAULT_ON=y", 1), ==, 1);
-        g_assert_true(g_file_set_contents(config, edited->str, -1, NULL));
+        edit_copy(r, "boot/config-5.14.0-427.13.1.el9_4.x86_64", "# CONFIG_INTEL_IOMMU_DEFAULT_ON is not set",
+                  "CONFIG_INTEL_IOMMU_DEFAULT_ON=y");
 
         generate_ok(r, NULL, NULL, NULL);
         g_assert_cmpstr(r->setup->parameters[0].parameter, ==, "intel_iommu=on");
@@ -445,14 +451,8 @@ static void test_hugepages(void) {
 
 static void test_hugepages_without_pdpe1gb(void) {
         g_autoptr(Run) r = run_open_copy("amd-desktop");
-        g_autofree char *cpuinfo = g_build_filename(r->copy, "proc", "cpuinfo", NULL);
-        g_autofree char *text = NULL;
-        g_autoptr(GString) edited = NULL;
 
-        g_assert_true(g_file_get_contents(cpuinfo, &text, NULL, NULL));
-        edited = g_string_new(text);
-        g_assert_cmpuint(g_string_replace(edited, " pdpe1gb", "", 0), >, 0);
-        g_assert_true(g_file_set_contents(cpuinfo, edited->str, -1, NULL));
+        edit_copy(r, "proc/cpuinfo", " pdpe1gb", "");
 
         expect_refused(r, NULL, "1G:4", NULL, VH_ERROR_CODE_INVALID_ARGS, "pdpe1gb");
         generate_ok(r, NULL, "2M:2048", NULL);
