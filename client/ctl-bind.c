@@ -25,23 +25,6 @@ static const char * const device_string_keys[] = {
         "vfio-device-path",
 };
 
-static int json_add(struct json_object *j, const char *key, struct json_object *v) {
-        if (!v || json_object_object_add(j, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int json_add_array(struct json_object *a, struct json_object *v) {
-        if (!v || json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-
 static struct json_object *device_to_json(const CtlObject *d) {
         _cleanup_(json_object_putp) struct json_object *j = NULL;
 
@@ -50,29 +33,17 @@ static struct json_object *device_to_json(const CtlObject *d) {
                 return NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(device_string_keys); i++) {
-                _cleanup_free_ char *key = ctl_kebab_to_snake(device_string_keys[i]);
+                _cleanup_free_ char *key = ctl_key_to_snake(device_string_keys[i]);
 
                 if (!key ||
-                    json_add(j, key, json_object_new_string(ctl_object_get_string(d, device_string_keys[i]))) < 0)
+                    ctl_json_add(j, key, json_object_new_string(ctl_object_get_string(d, device_string_keys[i]))) < 0)
                         return NULL;
         }
-        if (json_add(j, "changed", json_object_new_boolean(ctl_object_get_bool(d, "changed"))) < 0 ||
-            ctl_json_add_properties(j, d) < 0)
+        if (ctl_json_add(j, "changed", json_object_new_boolean(ctl_object_get_bool(d, "changed"))) < 0 ||
+            ctl_json_add_others(j, d) < 0)
                 return NULL;
 
         return TAKE_PTR(j);
-}
-
-static struct json_object *strv_to_json(char **l) {
-        _cleanup_(json_object_putp) struct json_object *a = NULL;
-
-        a = json_object_new_array();
-        if (!a)
-                return NULL;
-        STRV_FOREACH(s, l)
-                if (json_add_array(a, json_object_new_string(*s)) < 0)
-                        return NULL;
-        return TAKE_PTR(a);
 }
 
 /* {"group": 2, "dry_run": false, "forced": [], "devices": [{...}]} */
@@ -89,22 +60,22 @@ static struct json_object *result_to_json(const CtlBindResult *res) {
         /* json-c stores a NULL value as null: a daemon that sent no group. */
         r = json_object_object_add(j, "group", group >= 0 ? json_object_new_int64(group) : NULL);
         if (r >= 0)
-                r = json_add(j, "dry_run", json_object_new_boolean(ctl_object_get_bool(res->result, "dry-run")));
+                r = ctl_json_add(j, "dry_run", json_object_new_boolean(ctl_object_get_bool(res->result, "dry-run")));
         if (r >= 0)
-                r = json_add(j, "forced", strv_to_json(ctl_object_get_strv(res->result, "forced")));
+                r = ctl_json_add(j, "forced", ctl_strv_to_json(ctl_object_get_strv(res->result, "forced")));
         if (r < 0)
                 return NULL;
 
         for (size_t i = 0; i < res->n_devices; i++)
-                if (json_add_array(devices, device_to_json(res->devices[i])) < 0)
+                if (ctl_json_add_array(devices, device_to_json(res->devices[i])) < 0)
                         return NULL;
-        if (json_add(j, "devices", TAKE_PTR(devices)) < 0 ||
-            ctl_json_add_properties(j, res->result) < 0)
+        if (ctl_json_add(j, "devices", TAKE_PTR(devices)) < 0 ||
+            ctl_json_add_others(j, res->result) < 0)
                 return NULL;
         if (res->assignment) {
                 struct json_object *a = json_object_new_object();
 
-                if (json_add(j, "assignment", a) < 0 || ctl_json_add_properties(a, res->assignment) < 0)
+                if (ctl_json_add(j, "assignment", a) < 0 || ctl_json_add_others(a, res->assignment) < 0)
                         return NULL;
         }
 

@@ -74,6 +74,16 @@ CtlBindResult *ctl_bind_result_free(CtlBindResult *r) {
         return NULL;
 }
 
+CtlStaticSetup *ctl_static_setup_free(CtlStaticSetup *s) {
+        if (!s)
+                return NULL;
+
+        ctl_object_free(s->result);
+        ctl_object_array_free(s->parameters, s->n_parameters);
+        free(s);
+        return NULL;
+}
+
 CtlReadiness *ctl_readiness_free(CtlReadiness *r) {
         if (!r)
                 return NULL;
@@ -601,25 +611,28 @@ static int read_object_array(sd_bus_message *m, CtlObject ***objects, size_t *n_
         return sd_bus_message_exit_container(m);
 }
 
-/* The "devices" entry of a Bind/Unbind result, positioned on its variant. */
-static int read_bind_devices(sd_bus_message *m, CtlBindResult *res) {
+/* The entry of a result that holds its records, positioned on its variant. */
+static int read_records(sd_bus_message *m, CtlObject ***records, size_t *n_records) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'v', "aa{sv}");
         if (r < 0)
                 return r;
-        r = read_object_array(m, &res->devices, &res->n_devices);
+        r = read_object_array(m, records, n_records);
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
 }
 
-/* The a{sv} a Bind/Unbind call answers: "devices" as one object per entry,
- * every other key, known or added later, as a property of res->result. */
-static int read_bind_result(sd_bus_message *m, CtlBindResult *res) {
+/* An a{sv} result: the aa{sv} under records_key as one object per entry
+ * (Bind's "devices", GetStaticSetup's "kernel-parameters"), the a{sv} under
+ * object_key (SetPersistent's "assignment"; NULL: none) as *object, every
+ * other key, known or added later, as a property of *result. */
+static int read_result(sd_bus_message *m, const char *records_key, CtlObject **result, CtlObject ***records,
+                       size_t *n_records, const char *object_key, CtlObject **object) {
         int r;
 
-        r = object_new("", &res->result);
+        r = object_new("", result);
         if (r < 0)
                 return r;
 
@@ -644,16 +657,16 @@ static int read_bind_result(sd_bus_message *m, CtlBindResult *res) {
                 if (r < 0)
                         return r;
 
-                if (strcmp(name, "devices") == 0 && strcmp(contents, "aa{sv}") == 0)
-                        r = read_bind_devices(m, res);
-                else if (strcmp(name, "assignment") == 0 && strcmp(contents, "a{sv}") == 0 && !res->assignment) {
+                if (strcmp(name, records_key) == 0 && strcmp(contents, "aa{sv}") == 0)
+                        r = read_records(m, records, n_records);
+                else if (object && !*object && strcmp(name, object_key) == 0 && strcmp(contents, "a{sv}") == 0) {
                         r = sd_bus_message_enter_container(m, 'v', "a{sv}");
                         if (r >= 0)
-                                r = read_properties(m, "", &res->assignment);
+                                r = read_properties(m, "", object);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(m);
                 } else {
-                        r = object_add_property(res->result, name, &p);
+                        r = object_add_property(*result, name, &p);
                         if (r < 0)
                                 return r;
                         r = read_property_value(m, p);
@@ -798,7 +811,7 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         if (!res)
                 return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
 
-        r = read_bind_result(reply, res);
+        r = read_result(reply, "devices", &res->result, &res->devices, &res->n_devices, "assignment", &res->assignment);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 
@@ -806,6 +819,35 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         return 0;
 }
 
+
+/* A Manager1 call whose one argument is an a{sv} of options: the message,
+ * open inside the dictionary for the caller to append to. */
+static int options_call_new(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* Closes the options (r: how appending them went) and makes the call;
+ * action completes "failed to ..." in the error. */
+static int options_call(sd_bus *bus, sd_bus_message *m, int r, const char *action, sd_bus_message **reply,
+                        sd_bus_error *error) {
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
+        r = sd_bus_call(bus, m, 0, error, reply);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, action);
+        return 0;
+}
 
 int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -816,22 +858,14 @@ int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, s
         assert(bus);
         assert(ret);
 
-        r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
-                                           "GetReadiness");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        r = options_call_new(bus, "GetReadiness", &m);
         if (r >= 0 && device)
                 r = sd_bus_message_append(m, "{sv}", "device", "s", device);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return ctl_bus_error_explain(error, r, "build the call to vfiohostd");
-
         /* The daemon validates the address (InvalidAddress) and looks it up
          * (NotFound); its messages say so already. */
-        r = sd_bus_call(bus, m, 0, error, &reply);
+        r = options_call(bus, m, r, "run the readiness checks", &reply, error);
         if (r < 0)
-                return ctl_bus_error_explain(error, r, "run the readiness checks");
+                return r;
 
         res = calloc(1, sizeof(*res));
         if (!res)
@@ -845,6 +879,51 @@ int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, s
         }
         if (r >= 0)
                 r = read_object_array(reply, &res->checks, &res->n_checks);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+int ctl_bus_get_static_setup(sd_bus *bus, const CtlStaticSetupRequest *req, CtlStaticSetup **ret,
+                             sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(ctl_static_setup_freep) CtlStaticSetup *res = NULL;
+        int r;
+
+        assert(bus);
+        assert(req);
+        assert(ret);
+
+        r = options_call_new(bus, "GetStaticSetup", &m);
+        /* Only what was asked for: absent devices mean "the persisted ones". */
+        if (r >= 0 && req->devices) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "devices");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, req->devices);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0 && req->hugepages)
+                r = sd_bus_message_append(m, "{sv}", "hugepages", "s", req->hugepages);
+        if (r >= 0 && req->isolate_cpus)
+                r = sd_bus_message_append(m, "{sv}", "isolate-cpus", "s", req->isolate_cpus);
+        /* The daemon validates everything; its messages say what to do. */
+        r = options_call(bus, m, r, "generate the static setup", &reply, error);
+        if (r < 0)
+                return r;
+
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+        r = read_result(reply, "kernel-parameters", &res->result, &res->parameters, &res->n_parameters, NULL, NULL);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 

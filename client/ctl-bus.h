@@ -156,6 +156,32 @@ static inline void ctl_readiness_freep(CtlReadiness **r) {
  * adds that function's checks, NULL runs the host checks only. */
 int ctl_bus_get_readiness(sd_bus *bus, const char *device, CtlReadiness **ret, sd_bus_error *error);
 
+/* What Manager1.GetStaticSetup answered: result holds the top-level
+ * entries ("kernel-command-line", "modprobe-d", "initramfs-tools-modules",
+ * "dracut-conf", "devices", "notes", and any a newer daemon adds) under
+ * their bus names, parameters one object per "kernel-parameters" entry
+ * ("parameter", "reason"), in command-line order. */
+typedef struct CtlStaticSetup {
+        CtlObject *result;
+        CtlObject **parameters;
+        size_t n_parameters;
+} CtlStaticSetup;
+
+CtlStaticSetup *ctl_static_setup_free(CtlStaticSetup *s);
+static inline void ctl_static_setup_freep(CtlStaticSetup **s) {
+        ctl_static_setup_free(*s);
+}
+
+typedef struct CtlStaticSetupRequest {
+        char **devices;                 /* addresses (see ctl_address_expand()) or names; NULL: the persisted ones */
+        const char *hugepages;          /* "SIZE:COUNT"; NULL: none */
+        const char *isolate_cpus;       /* a CPU list; NULL: none */
+} CtlStaticSetupRequest;
+
+/* Manager1.GetStaticSetup. */
+int ctl_bus_get_static_setup(sd_bus *bus, const CtlStaticSetupRequest *req, CtlStaticSetup **ret,
+                             sd_bus_error *error);
+
 /* Rewrites a failed call's error (or a bare errno r when error is unset)
  * into a message that says what went wrong and what to do, keeping the
  * error name. action completes "failed to ...". Returns r. */

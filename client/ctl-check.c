@@ -276,13 +276,9 @@ int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         ready = strcmp(res->verdict, VERDICT_READY) == 0;
 
         if (ctl_output_json()) {
-                struct json_object *j = readiness_to_json(res, ready);
-
-                if (!j)
-                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
-                r = ctl_json_print(j);
-                if (r < 0)
-                        return ctl_report_errno(r, "failed to print JSON: %m");
+                r = ctl_json_output(readiness_to_json(res, ready));
+                if (r != 0)
+                        return r;
         } else
                 print_readiness(res, ready, device);
 

@@ -312,16 +312,6 @@ int ctl_table_print(CtlTable *t) {
         return 0;
 }
 
-char *ctl_kebab_to_snake(const char *key) {
-        char *s = strdup(key);
-
-        if (s)
-                for (char *p = s; *p; p++)
-                        if (*p == '-')
-                                *p = '_';
-        return s;
-}
-
 char *ctl_camel_to_snake(const char *name) {
         char *ret, *p;
 
@@ -578,26 +568,69 @@ int ctl_report_errno(int r, const char *format, ...) {
         return CTL_EXIT_FAILURE;
 }
 
-/* Entries a newer daemon added, under snake_case keys, after the known
- * ones; never replaces a key set already. */
-int ctl_json_add_properties(struct json_object *j, const CtlObject *o) {
+int ctl_json_add(struct json_object *j, const char *key, struct json_object *v) {
+        if (!v || json_object_object_add(j, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int ctl_json_add_array(struct json_object *a, struct json_object *v) {
+        if (!v || json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+char *ctl_key_to_snake(const char *key) {
+        char *s = strdup(key);
+
+        if (s)
+                for (char *p = s; *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+        return s;
+}
+
+int ctl_json_add_others(struct json_object *j, const CtlObject *o) {
         for (size_t i = 0; i < o->n_properties; i++) {
                 const CtlProperty *p = &o->properties[i];
                 _cleanup_free_ char *key = NULL;
-                struct json_object *v;
 
                 if (p->type == '\0')
                         continue;
-                key = ctl_kebab_to_snake(p->name);
+                key = ctl_key_to_snake(p->name);
                 if (!key)
                         return -ENOMEM;
                 if (json_object_object_get_ex(j, key, NULL))
                         continue;
-                v = ctl_property_to_json(p);
-                if (!v || json_object_object_add(j, key, v) < 0) {
-                        json_object_put(v);
+                if (ctl_json_add(j, key, ctl_property_to_json(p)) < 0)
                         return -ENOMEM;
-                }
         }
+        return 0;
+}
+
+struct json_object *ctl_strv_to_json(char **l) {
+        _cleanup_(json_object_putp) struct json_object *a = NULL;
+
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (ctl_json_add_array(a, json_object_new_string(*s)) < 0)
+                        return NULL;
+        return TAKE_PTR(a);
+}
+
+int ctl_json_output(struct json_object *j) {
+        int r;
+
+        if (!j)
+                return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+        r = ctl_json_print(j);
+        if (r < 0)
+                return ctl_report_errno(r, "failed to print JSON: %m");
         return 0;
 }

@@ -67,8 +67,6 @@ void ctl_print_wrapped(size_t column, const char *indent, const char *text);
 
 /* "SriovNumVfs" → "sriov_num_vfs". */
 char *ctl_camel_to_snake(const char *name);
-/* "previous-driver" → "previous_driver": keys of method results in JSON. */
-char *ctl_kebab_to_snake(const char *key);
 
 /* A property's value as text: ids in hex ("10de", "a1", "030000"),
  * booleans "yes"/"no", vectors joined with ", ", "" for unknown types. */
@@ -77,10 +75,22 @@ char *ctl_property_to_string(const CtlProperty *p);
 struct json_object *ctl_property_to_json(const CtlProperty *p);
 /* All properties of an object as one JSON object with snake_case keys. */
 struct json_object *ctl_object_to_json(const CtlObject *o);
-/* Adds o's properties to j under snake_case keys ("previous-driver" →
- * "previous_driver"), skipping keys j has already: the entries of method
- * results, a newer daemon's included. */
-int ctl_json_add_properties(struct json_object *j, const CtlObject *o);
+
+/* Adds v under key (to an array); takes v, also on failure (-ENOMEM, also
+ * for v NULL), so calls chain: r = ctl_json_add(j, "k", json_object_new_…()). */
+int ctl_json_add(struct json_object *j, const char *key, struct json_object *v);
+int ctl_json_add_array(struct json_object *a, struct json_object *v);
+/* A bus key as a JSON key: "previous-driver" → "previous_driver". */
+char *ctl_key_to_snake(const char *key);
+/* The entries of o a newer daemon added, under snake_case keys, after the
+ * known ones; never replaces a key set already. */
+int ctl_json_add_others(struct json_object *j, const CtlObject *o);
+/* A JSON array of strings; NULL gives []. NULL on OOM. */
+struct json_object *ctl_strv_to_json(char **l);
+
+/* A verb's --json result: prints j (NULL: it could not be built) and
+ * drops it; 0, or the exit code of the failure it reported. */
+int ctl_json_output(struct json_object *j);
 
 /* Prints o pretty-printed to stdout, then drops the reference. */
 int ctl_json_print(struct json_object *o);

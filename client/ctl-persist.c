@@ -81,7 +81,7 @@ int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options
                 for (size_t i = 0; a && i < n; i++) {
                         struct json_object *o = json_object_new_object();
 
-                        if (!o || ctl_json_add_properties(o, entries[i]) < 0 || json_object_array_add(a, o) < 0) {
+                        if (!o || ctl_json_add_others(o, entries[i]) < 0 || json_object_array_add(a, o) < 0) {
                                 json_object_put(o);
                                 json_object_put(a);
                                 a = NULL;

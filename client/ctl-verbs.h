@@ -19,6 +19,9 @@ typedef struct CtlOptions {
         bool dry_run;                   /* --dry-run */
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
         const char *name;               /* --name NAME (persist) */
+        char **devices;                 /* every --device, in order (config takes several); NULL when none */
+        const char *hugepages;          /* --hugepages SIZE:COUNT */
+        const char *isolate_cpus;       /* --isolate-cpus LIST */
 } CtlOptions;
 
 int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
@@ -32,3 +35,4 @@ int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

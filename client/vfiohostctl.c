@@ -19,6 +19,7 @@
 #include "ctl-verbs.h"
 #include "vh-log.h"
 #include "vh-macro.h"
+#include "vh-strv.h"
 
 /* The options only some verbs take. */
 typedef enum VerbOption {
@@ -26,7 +27,10 @@ typedef enum VerbOption {
         VERB_OPTION_FORCE   = 1 << 1,
         VERB_OPTION_DRY_RUN = 1 << 2,
         VERB_OPTION_DEVICE  = 1 << 3,
-        VERB_OPTION_NAME    = 1 << 4,
+        VERB_OPTION_NAME    = 1 << 7,
+        VERB_OPTION_DEVICES = 1 << 4,   /* --device, more than once */
+        VERB_OPTION_HUGEPAGES = 1 << 5,
+        VERB_OPTION_ISOLATE_CPUS = 1 << 6,
 } VerbOption;
 
 typedef struct Verb {
@@ -60,6 +64,9 @@ static const Verb verbs[] = {
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
           "Forget a persistent assignment (the device stays bound until unbind)" },
         { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands" },
+        { "config", 0, 0, verb_config, NULL,
+          VERB_OPTION_DEVICE | VERB_OPTION_DEVICES | VERB_OPTION_HUGEPAGES | VERB_OPTION_ISOLATE_CPUS,
+          "Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing" },
 };
 
 static const struct {
@@ -71,6 +78,8 @@ static const struct {
         { VERB_OPTION_DRY_RUN, "--dry-run" },
         { VERB_OPTION_DEVICE,  "--device"  },
         { VERB_OPTION_NAME,    "--name"    },
+        { VERB_OPTION_HUGEPAGES, "--hugepages" },
+        { VERB_OPTION_ISOLATE_CPUS, "--isolate-cpus" },
 };
 
 static bool arg_json = false;
@@ -78,6 +87,7 @@ static CtlOptions arg_options = {
         .ask_password = true,
 };
 static unsigned arg_verb_options = 0;   /* VerbOption flags given */
+static char **arg_devices = NULL;       /* arg_options.devices, owned here */
 
 static void help(void) {
         printf("%s [OPTIONS...] [COMMAND] [ARGS...]\n\n"
@@ -104,10 +114,18 @@ static void help(void) {
                "     --force             bind: go on although the host uses the device (a\n"
                "                         mounted disk, the default route, the boot display)\n"
                "     --dry-run           bind, unbind: check and report, change nothing\n"
-               "     --device ADDRESS    check: also run the checks of this PCI function\n"
-               "                         (IOMMU group, reset, boot display, D3cold)\n"
                "     --name NAME         persist: a name for the assignment, accepted\n"
                "                         wherever an ADDRESS is\n"
+               "     --device ADDRESS    check: also run the checks of this PCI function\n"
+               "                         (IOMMU group, reset, boot display, D3cold);\n"
+               "                         config: a device to cover (an address or the name\n"
+               "                         of a persistent assignment), may be repeated;\n"
+               "                         without it, every persisted assignment\n"
+               "     --hugepages SIZE:COUNT\n"
+               "                         config: huge pages to reserve at boot, SIZE 2M or\n"
+               "                         1G (\"1G:16\")\n"
+               "     --isolate-cpus LIST config: CPUs to keep for the VMs' vCPUs (\"2-7,10\");\n"
+               "                         CPU 0 and one more stay with the host\n"
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
                "(\"01:00.0\", domain 0000), or the name of a persistent assignment.\n"
@@ -123,6 +141,9 @@ static void help(void) {
                "org.vfiohost.unbind (root needs none); on a terminal the password is asked\n"
                "for there. Binding what is on vfio-pci already, or unbinding what is not,\n"
                "changes nothing and succeeds. A refused bind or unbind changes nothing.\n"
+               "\n"
+               "config prints what a boot-time VFIO setup needs and why, for you to review\n"
+               "and apply: vfiohost never edits the boot loader or /etc.\n"
                "\n"
                "check prints each check (PASS, FAIL, WARN, RISK, INFO) by category, what\n"
                "to do about each one that did not pass, and last READY or NOT READY: the\n"
@@ -150,6 +171,11 @@ static void help(void) {
                "  {\"verdict\": \"not-ready\", \"checks\": [{\"id\": \"iommu.kernel\",\n"
                "   \"category\": \"iommu\", \"result\": \"fail\", \"summary\": \"...\",\n"
                "   \"detail\": \"...\", \"remedy\": \"...\", \"source\": \"...\"}]}\n"
+               "and config prints the setup, every key always there, as\n"
+               "  {\"kernel_command_line\": \"intel_iommu=on iommu=pt ...\",\n"
+               "   \"kernel_parameters\": [{\"parameter\": \"intel_iommu=on\", \"reason\": \"...\"}],\n"
+               "   \"modprobe_d\": \"...\", \"initramfs_tools_modules\": \"...\", \"dracut_conf\": \"...\",\n"
+               "   \"devices\": [\"0000:01:00.0\"], \"notes\": [\"...\"]}\n"
                "and monitor prints one object per line and event until interrupted,\n"
                "  {\"event\": \"driver-changed\", \"time\": \"...Z\", \"address\": \"0000:01:00.0\",\n"
                "   \"vendor_name\": \"...\", \"device_name\": \"...\", \"iommu_group\": 2,\n"
@@ -188,6 +214,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_DRY_RUN,
                 ARG_DEVICE,
                 ARG_NAME,
+                ARG_HUGEPAGES,
+                ARG_ISOLATE_CPUS,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
@@ -199,6 +227,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
                 { "device",          required_argument, NULL, ARG_DEVICE    },
                 { "name",            required_argument, NULL, ARG_NAME      },
+                { "hugepages",       required_argument, NULL, ARG_HUGEPAGES },
+                { "isolate-cpus",    required_argument, NULL, ARG_ISOLATE_CPUS },
                 {}
         };
         _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL;
@@ -237,7 +267,18 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_DEVICE:
                         arg_options.device = optarg;
-                        arg_verb_options |= VERB_OPTION_DEVICE;
+                        if (vh_strv_extend(&arg_devices, optarg) < 0)
+                                return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+                        arg_options.devices = arg_devices;
+                        arg_verb_options |= vh_strv_length(arg_devices) > 1 ? VERB_OPTION_DEVICES : VERB_OPTION_DEVICE;
+                        break;
+                case ARG_HUGEPAGES:
+                        arg_options.hugepages = optarg;
+                        arg_verb_options |= VERB_OPTION_HUGEPAGES;
+                        break;
+                case ARG_ISOLATE_CPUS:
+                        arg_options.isolate_cpus = optarg;
+                        arg_verb_options |= VERB_OPTION_ISOLATE_CPUS;
                         break;
                 case ARG_NAME:
                         arg_options.name = optarg;
@@ -316,6 +357,9 @@ static int run_verb(int argc, char *argv[]) {
                 if ((arg_verb_options & verb_option_names[i].flag) && !(verb->options & verb_option_names[i].flag))
                         return ctl_report_usage("'%s' does not take %s; see '%s --help'",
                                                 verb->name, verb_option_names[i].name, CTL_PROGRAM_NAME);
+        /* A second --device is never dropped silently. */
+        if ((arg_verb_options & VERB_OPTION_DEVICES) && !(verb->options & VERB_OPTION_DEVICES))
+                return ctl_report_usage("'%s' takes one --device; see '%s --help'", verb->name, CTL_PROGRAM_NAME);
 
         r = ctl_bus_connect(arg_options.ask_password, &bus, &error);
         if (r < 0)
@@ -340,6 +384,7 @@ int main(int argc, char *argv[]) {
                 return r;
 
         r = run_verb(argc - optind, argv + optind);
+        arg_devices = vh_strv_free(arg_devices);
 
         /* A result that did not reach stdout (full disk, closed pipe) is a failure. */
         if (fflush(stdout) != 0 || ferror(stdout)) {

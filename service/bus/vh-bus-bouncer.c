@@ -26,6 +26,13 @@ static const VhBusRule rules[] = {
         /* org.vfiohost.Manager1 */
         READ_ONLY(VH_MANAGER_INTERFACE, "GetDevice", "s"),
         READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness", "a{sv}"),
+        /* Read-only although it is about persistent configuration: it
+         * writes nothing (the texts are for a person to apply), and all it
+         * shows — devices, drivers, assignments, kernel facts — is open to
+         * every caller already (ListPersistent, the Device1 properties,
+         * GetReadiness). Asking for a password to print text would only
+         * train people to type it. docs/dbus-api.md. */
+        READ_ONLY(VH_MANAGER_INTERFACE, "GetStaticSetup", "a{sv}"),
         POLKIT(VH_MANAGER_INTERFACE, "Bind", "sa{sv}", VH_ACTION_BIND),
         POLKIT(VH_MANAGER_INTERFACE, "Unbind", "sa{sv}", VH_ACTION_UNBIND),
         POLKIT(VH_MANAGER_INTERFACE, "SetPersistent", "sa{sv}", VH_ACTION_MANAGE),

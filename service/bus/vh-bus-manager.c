@@ -9,6 +9,7 @@
 #include "vh-bus-objects.h"
 #include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
+#include "vh-bus-static-setup.h"
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-utf8.h"
@@ -83,6 +84,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("s", verdict, "aa{sv}", checks),
                                 vh_bus_method_get_readiness,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStaticSetup",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", setup),
+                                vh_bus_method_get_static_setup,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         /* Unprivileged at the bus level: polkit decides (vh-bus-polkit.c). */
         SD_BUS_METHOD_WITH_ARGS("Bind",

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vh-bus-options.h"
@@ -10,7 +11,11 @@
 #include "vh-utf8.h"
 
 static const char *type_name(char type) {
-        return type == 'b' ? "a boolean (b)" : "a string (s)";
+        return type == 'b' ? "a boolean (b)" : type == 'a' ? "an array of strings (as)" : "a string (s)";
+}
+
+static const char *type_signature(char type) {
+        return type == 'b' ? "b" : type == 'a' ? "as" : "s";
 }
 
 static int unknown_option(const char *key, const VhBusOption *options, size_t n, sd_bus_error *error) {
@@ -18,8 +23,8 @@ static int unknown_option(const char *key, const VhBusOption *options, size_t n,
         size_t used = 0;
 
         for (size_t i = 0; i < n && used < sizeof(known); i++)
-                used += (size_t) snprintf(known + used, sizeof(known) - used, "%s%s (%c)", i > 0 ? ", " : "",
-                                          options[i].key, options[i].type);
+                used += (size_t) snprintf(known + used, sizeof(known) - used, "%s%s (%s)", i > 0 ? ", " : "",
+                                          options[i].key, type_signature(options[i].type));
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'; known options: %s.",
                                  vh_utf8_excerpt(key, quoted), known);
 }
@@ -37,7 +42,6 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
                 const VhBusOption *o = NULL;
                 const char *key;
-                char signature[2];
                 size_t index = 0;
 
                 r = sd_bus_message_read(m, "s", &key);
@@ -55,9 +59,7 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
                                                  "Option '%s' is given more than once; give each option once.", o->key);
                 seen |= UINT64_C(1) << index;
 
-                signature[0] = o->type;
-                signature[1] = 0;
-                r = sd_bus_message_enter_container(m, 'v', signature);
+                r = sd_bus_message_enter_container(m, 'v', type_signature(o->type));
                 if (r == -ENXIO || r == -EINVAL)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' must be %s.",
                                                  o->key, type_name(o->type));
@@ -70,6 +72,13 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
                         r = sd_bus_message_read(m, "b", &v);
                         if (r >= 0)
                                 *(bool *) o->value = v;
+                } else if (o->type == 'a') {
+                        char ***l = o->value;
+
+                        r = sd_bus_message_read_strv(m, l);
+                        /* An empty array reads as NULL: given is given. */
+                        if (r >= 0 && !*l && !(*l = calloc(1, sizeof(char *))))
+                                r = -ENOMEM;
                 } else
                         r = sd_bus_message_read(m, "s", (const char **) o->value);
                 if (r < 0)

@@ -367,6 +367,14 @@ void vh_bus_persistence_applied(VhDaemon *d, const char *address, int result, co
         /* The caller re-reads the host, which annotates again. */
 }
 
+const VhAssignments *vh_bus_persistence_store(VhDaemon *d, const char **ret_error) {
+        if (d->persistence->load_error) {
+                *ret_error = d->persistence->load_error;
+                return NULL;
+        }
+        return d->persistence->store;
+}
+
 /* ---- Names ------------------------------------------------------------ */
 
 int vh_bus_resolve_address(VhDaemon *d, const char *arg, char ret[VH_ADDRESS_MAX], sd_bus_error *error) {

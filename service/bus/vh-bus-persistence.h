@@ -52,6 +52,10 @@ int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *
 /* Appends {sv} "assignment" → the entry of ListPersistent for address. */
 int vh_bus_persistence_append_entry(VhDaemon *d, sd_bus_message *m, const char *address);
 
+/* The assignments as saved, or NULL with *ret_error saying why the file
+ * cannot be read. */
+const VhAssignments *vh_bus_persistence_store(VhDaemon *d, const char **ret_error);
+
 /* An address argument: a PCI address, or the name of an assignment.
  * InvalidAddress when it is neither, NotFound for an unknown name. */
 int vh_bus_resolve_address(VhDaemon *d, const char *arg, char ret[VH_ADDRESS_MAX], sd_bus_error *error);

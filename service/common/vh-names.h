@@ -51,6 +51,7 @@
 #define VH_PROC_MEMINFO             "proc/meminfo"
 #define VH_SYSFS_ACPI_TABLES        "sys/firmware/acpi/tables"
 #define VH_SYSFS_CPU_VULNERABILITIES "sys/devices/system/cpu/vulnerabilities"
+#define VH_SYSFS_CPU_POSSIBLE       "sys/devices/system/cpu/possible"
 #define VH_SYSFS_CGROUP             "sys/fs/cgroup"
 #define VH_SYSFS_DEBUG_KVM          "sys/kernel/debug/kvm"
 #define VH_DEV_KVM                  "dev/kvm"

@@ -335,7 +335,7 @@ static bool iommu_cmdline_off(const VhReadinessContext *c, const char *param, co
 
 /* intel_iommu=on is needed unless the kernel enables VT-d by default. */
 static bool intel_iommu_default_on(const VhReadinessContext *c) {
-        return c->kconfig && vh_kconfig_get(c->kconfig, "INTEL_IOMMU_DEFAULT_ON") == VH_KCONFIG_BUILTIN;
+        return vh_iommu_intel_default_on(c->kconfig);
 }
 
 /* Off on the command line: taking the word away is not enough where VT-d

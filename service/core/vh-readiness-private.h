@@ -3,6 +3,7 @@
 
 /* Shared by the readiness framework and its check tables. */
 
+#include "vh-iommu-kind.h"
 #include "vh-kconfig.h"
 #include "vh-macro.h"
 #include "vh-readiness.h"
@@ -13,24 +14,6 @@ typedef enum VhCpuVendor {
         VH_CPU_AMD,
 } VhCpuVendor;
 
-/* The IOMMU the platform has, whatever the CPU: a QEMU guest may pair any
- * vCPU model with any emulated IOMMU, so the CPU vendor does not tell. */
-typedef enum VhIommuKind {
-        VH_IOMMU_NONE,                  /* none described, none recognised */
-        VH_IOMMU_INTEL,                 /* VT-d: ACPI DMAR, units dmarN */
-        VH_IOMMU_AMD,                   /* AMD-Vi: ACPI IVRS, units ivhdN */
-        VH_IOMMU_ARM,                   /* SMMU: ACPI IORT, units smmu* */
-        VH_IOMMU_VIRTIO,                /* virtio-iommu: ACPI VIOT */
-        _VH_IOMMU_KIND_MAX,
-} VhIommuKind;
-
-typedef struct VhIommuKindInfo {
-        const char *name;               /* "Intel VT-d"; NULL for VH_IOMMU_NONE */
-        const char *table;              /* the ACPI table that describes it */
-        const char *unit_prefix;        /* its sys/class/iommu entries; NULL: not recognisable by name */
-        const char *param;              /* its kernel parameter; NULL: none */
-        const char *kconfig;            /* its driver's symbol; NULL: none or several */
-} VhIommuKindInfo;
 
 /* What many checks read, read once per report. */
 typedef struct VhReadinessContext {
@@ -71,8 +54,6 @@ bool vh_cpu_has_flag(const VhReadinessContext *c, const char *flag);
 bool vh_module_loaded(const VhReadinessContext *c, const char *name);
 /* Listed in modules.dep or modules.builtin for the running release. */
 bool vh_module_available(const VhReadinessContext *c, const char *name);
-/* Names, table, parameter and driver of a kind; all NULL for VH_IOMMU_NONE. */
-const VhIommuKindInfo *vh_iommu_kind_info(VhIommuKind kind);
 /* The IOMMU remedies speak of: the platform's; only when it describes none,
  * the one that goes with the CPU (the firmware switch to turn on, the
  * vIOMMU to add). VH_IOMMU_NONE when neither tells. */

@@ -91,18 +91,6 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
-static const VhIommuKindInfo iommu_kinds[_VH_IOMMU_KIND_MAX] = {
-        [VH_IOMMU_INTEL]  = { "Intel VT-d", "DMAR", "dmar", "intel_iommu", "INTEL_IOMMU" },
-        [VH_IOMMU_AMD]    = { "AMD-Vi", "IVRS", "ivhd", "amd_iommu", "AMD_IOMMU" },
-        /* arm-smmu names its units "smmu.0x...", arm-smmu-v3 "smmu3.0x..." */
-        [VH_IOMMU_ARM]    = { "Arm SMMU", "IORT", "smmu", NULL, NULL },
-        [VH_IOMMU_VIRTIO] = { "virtio-iommu", "VIOT", NULL, NULL, "VIRTIO_IOMMU" },
-};
-
-const VhIommuKindInfo *vh_iommu_kind_info(VhIommuKind kind) {
-        return &iommu_kinds[kind < _VH_IOMMU_KIND_MAX ? kind : VH_IOMMU_NONE];
-}
-
 VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c) {
         if (c->iommu_kind != VH_IOMMU_NONE)
                 return c->iommu_kind;
@@ -137,40 +125,17 @@ bool vh_module_available(const VhReadinessContext *c, const char *name) {
                 vh_kernel_module_file_lists(c->fs, c->release, "modules.builtin", name);
 }
 
-/* Which IOMMU the platform has. The kernel's active units say what it
- * drives; the ACPI tables what the firmware (or the hypervisor's) describes,
- * also when the kernel left it off. */
+/* Which IOMMU the platform has (vh-iommu-kind.c). */
 static void context_load_iommu(VhReadinessContext *c) {
-        _cleanup_strv_free_ char **units = NULL;
+        VhIommuPlatform p = {};
 
-        for (VhIommuKind k = VH_IOMMU_NONE + 1; k < _VH_IOMMU_KIND_MAX; k++)
-                if (vh_hostfs_exists(c->fs, VH_SYSFS_ACPI_TABLES, iommu_kinds[k].table, NULL)) {
-                        c->firmware_iommu_kind = k;
-                        break;
-                }
-
-        if (vh_hostfs_list_dir(c->fs, &units, VH_SYSFS_CLASS_IOMMU, NULL) >= 0)
-                STRV_FOREACH(u, units)
-                        for (VhIommuKind k = VH_IOMMU_NONE + 1; k < _VH_IOMMU_KIND_MAX; k++) {
-                                const char *prefix = iommu_kinds[k].unit_prefix;
-
-                                if (!prefix || strncmp(*u, prefix, strlen(prefix)) != 0)
-                                        continue;
-                                c->iommu_kind = k;
-                                if (asprintf(&c->iommu_source, "/" VH_SYSFS_CLASS_IOMMU "/%s", *u) < 0) {
-                                        c->iommu_source = NULL;
-                                        c->oom = true;
-                                }
-                                return;
-                        }
-
-        if (c->firmware_iommu_kind == VH_IOMMU_NONE)
-                return;
-        c->iommu_kind = c->firmware_iommu_kind;
-        if (asprintf(&c->iommu_source, "/" VH_SYSFS_ACPI_TABLES "/%s", iommu_kinds[c->iommu_kind].table) < 0) {
-                c->iommu_source = NULL;
+        if (vh_iommu_platform_detect(c->fs, &p) < 0) {
                 c->oom = true;
+                return;
         }
+        c->iommu_kind = p.kind;
+        c->iommu_source = TAKE_PTR(p.source);
+        c->firmware_iommu_kind = p.firmware_kind;
 }
 
 static void context_load(VhReadinessContext *c) {

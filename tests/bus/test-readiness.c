@@ -23,6 +23,7 @@
 
 #include "vh-names.h"
 #include "vh-test-bus.h"
+#include "vh-test-ctl.h"
 #include "vh-test-polkit.h"
 
 #define DBUS_ERROR_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
@@ -207,36 +208,13 @@ static char *readiness_property(VhTestBus *bus) {
 
 /* ---------- JSON from vfiohostctl ---------- */
 
-static json_object *parse_pure_json(const VhTestRun *run, const char *what) {
-        json_tokener *tok = json_tokener_new();
-        size_t len = strlen(run->out), end;
-        json_object *j = json_tokener_parse_ex(tok, run->out, (int) len);
-
-        end = json_tokener_get_parse_end(tok);
-        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
-                vh_test_run_print(run, what);
-                g_error("%s: stdout is not JSON", what);
-        }
-        for (size_t i = end; i < len; i++)
-                if (!g_ascii_isspace(run->out[i])) {
-                        vh_test_run_print(run, what);
-                        g_error("%s: something after the JSON: \"%s\"", what, run->out + i);
-                }
-        json_tokener_free(tok);
-        return j;
-}
-
 static const char *jstr(json_object *o, const char *key) {
-        json_object *v = NULL;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                g_error("JSON key %s missing or not a string in %s", key, json_object_to_json_string(o));
-        return json_object_get_string(v);
+        return json_object_get_string(vh_test_json_get(o, key, json_type_string));
 }
 
 /* {"verdict": ..., "checks": [{7 string keys}]} → Report. */
 static Report *report_from_json(const VhTestRun *run, const char *what) {
-        json_object *j = parse_pure_json(run, what);
+        json_object *j = vh_test_run_json(run, what);
         json_object *checks = NULL;
         Report *r = g_new0(Report, 1);
 
@@ -264,13 +242,6 @@ static Report *report_from_json(const VhTestRun *run, const char *what) {
         json_object_put(j);
         report_assert_valid(r);
         return r;
-}
-
-static void assert_exit(const VhTestRun *run, const char *what, int status) {
-        if (run->status != status) {
-                vh_test_run_print(run, what);
-                g_error("%s: exit status %d, expected %d", what, run->status, status);
-        }
 }
 
 /* The last non-empty line of text. */
@@ -606,13 +577,13 @@ static void test_ctl_json(Fixture *fx, gconstpointer data) {
         SKIP_IF_NO_HOST(fx);
         {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "check", "--json", NULL);
-                assert_exit(run, "vfiohostctl check --json", ready ? 0 : 1);
+                vh_test_run_assert_status(run, "vfiohostctl check --json", ready ? 0 : 1);
                 json = report_from_json(run, "vfiohostctl check --json");
         }
         {
                 /* the global option before the verb: the same */
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "--json", "check", NULL);
-                assert_exit(run, "vfiohostctl --json check", ready ? 0 : 1);
+                vh_test_run_assert_status(run, "vfiohostctl --json check", ready ? 0 : 1);
                 json2 = report_from_json(run, "vfiohostctl --json check");
         }
         g_assert_cmpstr(json->verdict, ==, hc->verdict);
@@ -656,7 +627,7 @@ static void test_ctl_text(Fixture *fx, gconstpointer data) {
 
         SKIP_IF_NO_HOST(fx);
         run = vh_test_bus_run_ctl(fx->bus, "check", NULL);
-        assert_exit(run, "vfiohostctl check", ready ? 0 : 1);
+        vh_test_run_assert_status(run, "vfiohostctl check", ready ? 0 : 1);
         last = last_line(run->out);
         if (ready)
                 g_assert_true(g_str_has_prefix(last, "READY"));
@@ -685,7 +656,7 @@ static void test_ctl_device(Fixture *fx, gconstpointer data) {
                 /* the chipset function: the host passes, the device fails */
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "check", "--device", "0000:00:1f.3", NULL);
                 g_autofree char *last = last_line(run->out);
-                assert_exit(run, "vfiohostctl check --device 0000:00:1f.3", 1);
+                vh_test_run_assert_status(run, "vfiohostctl check --device 0000:00:1f.3", 1);
                 g_assert_true(g_str_has_prefix(last, "NOT READY"));
                 g_assert_nonnull(strstr(run->out, "0000:00:1f.3"));
                 g_assert_null(strchr(run->out, '\033'));
@@ -693,7 +664,7 @@ static void test_ctl_device(Fixture *fx, gconstpointer data) {
         {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "check", "--json", "--device", "0000:01:00.0", NULL);
                 g_autoptr(Report) r = NULL;
-                assert_exit(run, "vfiohostctl check --json --device 0000:01:00.0", 0);
+                vh_test_run_assert_status(run, "vfiohostctl check --json --device 0000:01:00.0", 0);
                 r = report_from_json(run, "check --json --device");
                 g_assert_nonnull(report_find(r, "device.group-isolation"));
         }
@@ -701,7 +672,7 @@ static void test_ctl_device(Fixture *fx, gconstpointer data) {
                 /* the short form, domain 0000 */
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "check", "--json", "--device", "01:00.0", NULL);
                 g_autoptr(Report) r = NULL;
-                assert_exit(run, "vfiohostctl check --json --device 01:00.0", 0);
+                vh_test_run_assert_status(run, "vfiohostctl check --json --device 01:00.0", 0);
                 r = report_from_json(run, "check --json --device 01:00.0");
                 g_assert_nonnull(strstr(report_find(r, "device.reset")->source, "0000:01:00.0"));
         }
@@ -709,8 +680,8 @@ static void test_ctl_device(Fixture *fx, gconstpointer data) {
                 /* no such function: 3, a JSON error on stdout */
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "check", "--json", "--device", "0000:09:00.0", NULL);
                 json_object *j = NULL, *e = NULL;
-                assert_exit(run, "vfiohostctl check --json --device 0000:09:00.0", 3);
-                j = parse_pure_json(run, "check --device 0000:09:00.0");
+                vh_test_run_assert_status(run, "vfiohostctl check --json --device 0000:09:00.0", 3);
+                j = vh_test_run_json(run, "check --device 0000:09:00.0");
                 g_assert_true(json_object_object_get_ex(j, "error", &e));
                 g_assert_cmpstr(jstr(e, "name"), ==, VH_ERROR_NOT_FOUND);
                 json_object_put(j);
@@ -843,14 +814,14 @@ static void test_real_machine(void) {
 
         {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "check", "--json", NULL);
-                assert_exit(run, "vfiohostctl check --json (this machine)",
+                vh_test_run_assert_status(run, "vfiohostctl check --json (this machine)",
                             g_str_equal(r->verdict, "ready") ? 0 : 1);
                 json = report_from_json(run, "vfiohostctl check --json (this machine)");
                 assert_same_ids(r, json);
         }
         {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "check", NULL);
-                assert_exit(run, "vfiohostctl check (this machine)", g_str_equal(r->verdict, "ready") ? 0 : 1);
+                vh_test_run_assert_status(run, "vfiohostctl check (this machine)", g_str_equal(r->verdict, "ready") ? 0 : 1);
                 last = last_line(run->out);
                 g_assert_true(g_str_has_prefix(last, g_str_equal(r->verdict, "ready") ? "READY" : "NOT READY"));
                 g_assert_null(strchr(run->out, '\033'));

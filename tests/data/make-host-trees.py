@@ -3080,7 +3080,8 @@ def kernel_config(name, host, rd):
         ('General setup', [
             ('INIT_ENV_ARG_LIMIT', '32'), ('COMPILE_TEST', None), ('WERROR', None), ('LOCALVERSION', '""'),
             ('LOCALVERSION_AUTO', None), ('DEFAULT_HOSTNAME', '"(none)"'), ('SYSVIPC', 'y'),
-            ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('BPF_SYSCALL', 'y'),
+            ('POSIX_MQUEUE', 'y'), ('AUDIT', on(not guest)), ('HIGH_RES_TIMERS', 'y'), ('NO_HZ_FULL', on(not guest)),
+            ('BPF_SYSCALL', 'y'), ('RCU_NOCB_CPU', on(not guest)),
             ('PREEMPT_VOLUNTARY', on(not arch)), ('PREEMPT', on(arch)),
             ('PREEMPT_DYNAMIC', on(v >= (5, 12) and not guest)),
             ('IKCONFIG', 'y' if rd['config'] == 'proc' else None),
@@ -3261,6 +3262,11 @@ def write_readiness(t, name, host, devs, rd, loaded):
 
     for p, v in sorted(rd['vulns'].items()):
         t.write('sys/devices/system/cpu/vulnerabilities/' + p, v + '\n')
+    # The CPU masks as cpumap_print_list_to_buf() prints them: every CPU
+    # here is possible, present and online (the static setup's isolcpus=
+    # is checked against possible).
+    for mask in ('possible', 'present', 'online'):
+        t.write('sys/devices/system/cpu/' + mask, '0-%d\n' % (n - 1) if n > 1 else '0\n')
     if rd['cgroup'] is not None:
         t.write('sys/fs/cgroup/cgroup.controllers', rd['cgroup'] + '\n')
         t.write('sys/fs/cgroup/cgroup.subtree_control', rd['cgroup'].replace(' hugetlb', '').replace(

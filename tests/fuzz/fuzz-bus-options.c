@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A caller's a{sv} options (Bind/Unbind's group, force, dry-run;
- * GetReadiness's device) through vh_bus_read_options(). sd-bus checks the
+ * GetReadiness's device; GetStaticSetup's devices, hugepages,
+ * isolate-cpus) through vh_bus_read_options(). sd-bus checks the
  * message itself; what a caller controls is which keys come, how often, and
  * what each variant holds. The input is decoded into such a dictionary:
  * byte 0 picks the table, then per entry a type byte, a key (length byte +
@@ -17,6 +18,7 @@
 #include "vh-bus-options.h"
 #include "vh-fuzz.h"
 #include "vh-macro.h"
+#include "vh-strv.h"
 
 static sd_bus *bus;
 
@@ -133,7 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const VhBusOption readiness[] = {
                 { "device", 's', &device },
         };
-        bool use_bind = next_byte(&reader) & 1;
+        _cleanup_strv_free_ char **devices = NULL;
+        const char *hugepages = NULL, *isolate_cpus = NULL;
+        const VhBusOption static_setup[] = {
+                { "devices", 'a', &devices },
+                { "hugepages", 's', &hugepages },
+                { "isolate-cpus", 's', &isolate_cpus },
+        };
+        uint8_t table = next_byte(&reader) % 3;
         int r;
 
         if (sd_bus_message_new_method_call(bus, &m, "org.vfiohost", "/org/vfiohost", "org.vfiohost.Manager1",
@@ -151,8 +160,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             sd_bus_message_rewind(m, true) < 0)
                 abort();
 
-        r = use_bind ? vh_bus_read_options(m, bind, ELEMENTSOF(bind), &error)
-                     : vh_bus_read_options(m, readiness, ELEMENTSOF(readiness), &error);
+        r = table == 0 ? vh_bus_read_options(m, bind, ELEMENTSOF(bind), &error)
+          : table == 1 ? vh_bus_read_options(m, readiness, ELEMENTSOF(readiness), &error)
+                       : vh_bus_read_options(m, static_setup, ELEMENTSOF(static_setup), &error);
         /* Success sets no error; an error a caller caused names it. */
         if (r >= 0 && sd_bus_error_is_set(&error))
                 abort();
@@ -160,5 +170,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (r >= 0 && device)
                 (void) strlen(device);
+        /* An array given is a vector, empty or not, of valid strings. */
+        if (r >= 0 && devices)
+                STRV_FOREACH(d, devices)
+                        (void) strlen(*d);
         return 0;
 }

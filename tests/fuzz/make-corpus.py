@@ -384,6 +384,10 @@ TARGETS = {
     "iomem": combine(host_seeds("proc/iomem", head), single_values(
         ("bootfb", b"80000000-8fffffff : PCI Bus 0000:00\n  80000000-8fffffff : 0000:00:02.0\n"
                    b"    80000000-807fffff : BOOTFB\n"),)),
+    "setup-specs": combine(host_seeds("sys/devices/system/cpu/possible"), single_values(
+        ("list", b"2-7,10"), ("unsorted", b"10,3,2-5"), ("max", b"8191"), ("over", b"8192"),
+        ("reversed", b"7-2"), ("empty-item", b"1,,2"), ("hugepages-1g", b"1G:16"), ("hugepages-2m", b"2m:1024"),
+        ("hugepages-zero", b"1G:0"), ("hugepages-big", b"2M:99999999999999999999"))),
     "pci-device": pci_device,
     "nvidia-information": nvidia_information,
     "object-path": object_path,
