@@ -175,8 +175,8 @@ static int select_named(Context *c, const char *arg, VhError *error) {
         a = vh_assignments_find(c->assignments, arg);
         if (!a)
                 return vh_error_set(error, VH_ERROR_CODE_NOT_FOUND,
-                                    "No persistent assignment is named '%s'. Give a PCI address, or the name of an "
-                                    "assignment that is set.", arg);
+                                    "No persistent assignment is named '%s'. Give a PCI address, or one of the names "
+                                    "'vfiohostctl persisted' lists.", arg);
         select_assignment(c, a);
         return 0;
 }
