@@ -464,40 +464,43 @@ static int parse_options(sd_bus_message *m, VhBindOptions *o, sd_bus_error *erro
         return vh_bus_read_options(m, table, ELEMENTSOF(table), error);
 }
 
-static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb, sd_bus_error *error) {
-        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
-        VhBindOptions options = {};
+int vh_bus_binding_plan(VhDaemon *d, VhBindVerb verb, const char *address, const VhBindOptions *options,
+                        VhBindPlan **ret, sd_bus_error *error) {
         VhError e = VH_ERROR_NULL;
-        char address[VH_ADDRESS_MAX];
-        const char *arg;
-        const char *verb_name = verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
         int r;
-
-        r = sd_bus_message_read(m, "s", &arg);
-        if (r < 0)
-                return r;
-        /* The address first: it costs nothing, and a bad one must not cost
-         * a re-read of the host. vh_binder_plan() checks it again. */
-        r = vh_bus_resolve_address(d, arg, address, error);
-        if (r < 0)
-                return r;
-        r = parse_options(m, &options, error);
-        if (r < 0)
-                return r;
 
         /* Plan against what the host is now, not the last snapshot. */
         r = vh_daemon_refresh_host(d);
         if (r < 0)
                 return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
 
-        r = vh_binder_plan(d->binder, d->host, verb, address, &options, &plan, &e);
-        if (r < 0) {
-                if (!vh_error_is_set(&e))
-                        return r;
+        r = vh_binder_plan(d->binder, d->host, verb, address, options, ret, &e);
+        if (r < 0 && vh_error_is_set(&e)) {
                 r = vh_bus_error_set(error, &e);
                 vh_error_clear(&e);
-                return r;
         }
+        return r;
+}
+
+static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb, sd_bus_error *error) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+        VhBindOptions options = {};
+        char address[VH_ADDRESS_MAX];
+        const char *verb_name = verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
+        int r;
+
+        /* The address first: it costs nothing, and a bad one must not cost
+         * a re-read of the host. vh_binder_plan() checks it again. */
+        r = vh_bus_read_address(d, m, address, error);
+        if (r < 0)
+                return r;
+        r = parse_options(m, &options, error);
+        if (r < 0)
+                return r;
+
+        r = vh_bus_binding_plan(d, verb, address, &options, &plan, error);
+        if (r < 0)
+                return r;
 
         r = vh_bus_binding_check_busy(d, plan->group, false, error);
         if (r < 0)

@@ -11,6 +11,11 @@
 int vh_bus_binding_setup(VhDaemon *d);
 bool vh_bus_binding_group_busy(const VhDaemon *d, unsigned group);
 
+/* Re-reads the host and plans the operation: on refusal error is set from
+ * the binder's (InvalidAddress, GroupNotViable, HostCritical, ...). */
+int vh_bus_binding_plan(VhDaemon *d, VhBindVerb verb, const char *address, const VhBindOptions *options,
+                        VhBindPlan **ret, sd_bus_error *error);
+
 /* Busy, saying why, while an operation holds group: any while the
  * reconcile at start or an assignment being applied holds it; with writes
  * (the caller would change it) also a Bind, Unbind or SetPersistent. */

@@ -18,15 +18,10 @@ static int method_get_device(sd_bus_message *m, void *userdata, sd_bus_error *er
         _cleanup_free_ char *path = NULL;
         char address[VH_ADDRESS_MAX];
         VhDaemon *d = userdata;
-        const char *arg;
         int r;
 
-        r = sd_bus_message_read(m, "s", &arg);
-        if (r < 0)
-                return r;
-
         /* Validate before anything is built from the string. */
-        r = vh_bus_resolve_address(d, arg, address, error);
+        r = vh_bus_read_address(d, m, address, error);
         if (r < 0)
                 return r;
 

@@ -395,6 +395,16 @@ int vh_bus_resolve_address(VhDaemon *d, const char *arg, char ret[VH_ADDRESS_MAX
         return 0;
 }
 
+int vh_bus_read_address(VhDaemon *d, sd_bus_message *m, char ret[VH_ADDRESS_MAX], sd_bus_error *error) {
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+        return vh_bus_resolve_address(d, arg, ret, error);
+}
+
 /* ---- Entries ---------------------------------------------------------- */
 
 static int append_entry(VhDaemon *d, sd_bus_message *m, const VhAssignment *a) {
@@ -617,18 +627,13 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
         char address[VH_ADDRESS_MAX];
         VhBindOptions bind_options = {};
         SetOptions o = {};
-        VhError e = VH_ERROR_NULL;
         VhDaemon *d = userdata;
         const VhPciDevice *dev;
         const VhAssignment *named;
-        const char *arg;
         struct timespec now;
         int r;
 
-        r = sd_bus_message_read(m, "s", &arg);
-        if (r < 0)
-                return r;
-        r = vh_bus_resolve_address(d, arg, address, error);
+        r = vh_bus_read_address(d, m, address, error);
         if (r < 0)
                 return r;
         r = parse_set_options(m, &o, error);
@@ -643,19 +648,11 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
                                          "The name '%s' belongs to the assignment of %s; choose another, or "
                                          "unpersist that one first. Nothing was changed.", o.name, named->address);
 
-        /* Plan against what the host is now: the same refusals as Bind. */
-        r = vh_daemon_refresh_host(d);
-        if (r < 0)
-                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
+        /* The same plan, and so the same refusals, as Bind. */
         bind_options = (VhBindOptions) { .group = o.group, .dry_run = o.dry_run };
-        r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, address, &bind_options, &plan, &e);
-        if (r < 0) {
-                if (!vh_error_is_set(&e))
-                        return r;
-                r = vh_bus_error_set(error, &e);
-                vh_error_clear(&e);
+        r = vh_bus_binding_plan(d, VH_BIND_VERB_BIND, address, &bind_options, &plan, error);
+        if (r < 0)
                 return r;
-        }
         r = vh_bus_binding_check_busy(d, plan->group, !o.dry_run, error);
         if (r < 0)
                 return r;
@@ -710,13 +707,9 @@ int vh_bus_method_clear_persistent(sd_bus_message *m, void *userdata, sd_bus_err
         char address[VH_ADDRESS_MAX];
         VhDaemon *d = userdata;
         const VhAssignment *a;
-        const char *arg;
         int r;
 
-        r = sd_bus_message_read(m, "s", &arg);
-        if (r < 0)
-                return r;
-        r = vh_bus_resolve_address(d, arg, address, error);
+        r = vh_bus_read_address(d, m, address, error);
         if (r < 0)
                 return r;
         r = check_store(d, error);

@@ -59,6 +59,8 @@ const VhAssignments *vh_bus_persistence_store(VhDaemon *d, const char **ret_erro
 /* An address argument: a PCI address, or the name of an assignment.
  * InvalidAddress when it is neither, NotFound for an unknown name. */
 int vh_bus_resolve_address(VhDaemon *d, const char *arg, char ret[VH_ADDRESS_MAX], sd_bus_error *error);
+/* Reads a method's address argument ("s") and resolves it. */
+int vh_bus_read_address(VhDaemon *d, sd_bus_message *m, char ret[VH_ADDRESS_MAX], sd_bus_error *error);
 
 /* The readiness report's "persistence.assignments" check (a warning for
  * mismatches, refusals and a damaged store), among the host's checks. */

@@ -379,16 +379,6 @@ static void test_twice(void) {
         }
 }
 
-/* The one entry of a ListPersistent --json array. */
-static struct json_object *only_assignment(struct json_object *list, const char *what) {
-        if (!list || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1) {
-                judge_fail("%s: expected one persistent assignment, got %s", what,
-                           list ? json_object_to_json_string(list) : "nothing");
-                return NULL;
-        }
-        return json_object_array_get_idx(list, 0);
-}
-
 /* Persisted, removed, rescanned: back on vfio-pci with nobody calling. */
 static void test_persist_replug(void) {
         const char *sc = "persist-replug";
@@ -414,7 +404,7 @@ static void test_persist_replug(void) {
         if (judge_state_get(removed, EDU, "driver"))
                 judge_fail("%s is still there after remove", EDU);
         waiting = judge_json(sc, "persisted-removed");
-        e = only_assignment(waiting, "persisted after remove");
+        e = judge_only_assignment(waiting, "persisted after remove");
         if (e && g_strcmp0(judge_json_str(e, "state"), "waiting") != 0)
                 judge_fail("after remove the assignment is %s, expected waiting", judge_json_str(e, "state"));
 
@@ -423,7 +413,7 @@ static void test_persist_replug(void) {
         latency = judge_read(sc, "replug.latency");
         judge_msg("rescan -> %s on vfio-pci: %s ms", EDU, g_strstrip(latency ?: g_strdup("?")));
         applied = judge_json(sc, "persisted");
-        e = only_assignment(applied, "persisted after rescan");
+        e = judge_only_assignment(applied, "persisted after rescan");
         if (e && (g_strcmp0(judge_json_str(e, "state"), "applied") != 0 ||
                   g_strcmp0(judge_json_str(e, "name"), "edu") != 0))
                 judge_fail("after rescan: state %s, name %s", judge_json_str(e, "state"), judge_json_str(e, "name"));

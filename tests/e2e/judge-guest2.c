@@ -711,16 +711,6 @@ static void test_reboot(void) {
         judge_init(main_dir);
 }
 
-/* The one entry of a ListPersistent --json array, or NULL (judged). */
-static struct json_object *only_assignment(struct json_object *list, const char *what) {
-        if (!list || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1) {
-                judge_fail("%s: expected one persistent assignment, got %s", what,
-                           list ? json_object_to_json_string(list) : "nothing");
-                return NULL;
-        }
-        return json_object_array_get_idx(list, 0);
-}
-
 /* Persist in boot 1 → boot 2: on vfio-pci before anyone called, because
  * udev set driver_override before e1000e loaded; unpersist → boot 3: on
  * e1000e again. */
@@ -738,7 +728,7 @@ static void test_persist_reboot(void) {
         persisted = judge_state("persist", "persisted");
         assert_bound(persisted, "persisted", NIC);
         list1 = judge_json("persist", "persisted");
-        e = only_assignment(list1, "boot 1");
+        e = judge_only_assignment(list1, "boot 1");
         if (e && (g_strcmp0(judge_json_str(e, "state"), "applied") != 0 || g_strcmp0(judge_json_str(e, "name"), "nic")))
                 judge_fail("boot 1: the assignment is %s", json_object_to_json_string(e));
 
@@ -763,7 +753,7 @@ static void test_persist_reboot(void) {
         if (!record || !strstr(record, "vfio-pci"))
                 judge_fail("/run/vfiohost/boot/%s does not record the override: %s", NIC, record);
         list2 = judge_json("persist-reboot", "persisted");
-        e = only_assignment(list2, "boot 2");
+        e = judge_only_assignment(list2, "boot 2");
         if (e && g_strcmp0(judge_json_str(e, "state"), "applied") != 0)
                 judge_fail("boot 2: the assignment is %s", json_object_to_json_string(e));
         judge_assert_ok("persist-reboot", "unpersist");

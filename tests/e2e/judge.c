@@ -271,3 +271,12 @@ void judge_assert_ready(struct json_object *check, const char *what) {
                                   judge_json_str(k, "remedy"));
         }
 }
+
+struct json_object *judge_only_assignment(struct json_object *list, const char *what) {
+        if (!list || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1) {
+                judge_fail("%s: expected one persistent assignment, got %s", what,
+                           list ? json_object_to_json_string(list) : "nothing");
+                return NULL;
+        }
+        return json_object_array_get_idx(list, 0);
+}

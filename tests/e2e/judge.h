@@ -66,3 +66,7 @@ gboolean judge_module_loaded(const char *proc_modules, const char *module);
 /* check --json's output says "ready"; otherwise fails as what, naming each
  * failing check with its summary and remedy. */
 void judge_assert_ready(struct json_object *check, const char *what);
+
+/* The one entry of a `persisted --json` array; NULL (and judged failed)
+ * when there is not exactly one. */
+struct json_object *judge_only_assignment(struct json_object *list, const char *what);
