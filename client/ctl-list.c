@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* vfiohostctl list: every PCI function, one row each, in address order,
- * from a single GetManagedObjects call. */
+ * from a single GetManagedObjects call; SR-IOV VFs follow their PF,
+ * indented, in the order of their index. */
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl-bus.h"
@@ -31,12 +33,12 @@ static const char * const headers[_COLUMN_MAX] = {
         [COLUMN_GROUP]   = "GROUP",
 };
 
-static int add_row(CtlTable *t, const CtlObject *d) {
+static int add_row(CtlTable *t, const CtlObject *d, bool indent) {
         const char *driver = ctl_object_get_string(d, "Driver");
         const char *original = ctl_object_get_string(d, "OriginalDriver");
         int64_t group = ctl_object_get_int(d, "IommuGroup", -1);
         char class[8], ids[16], group_text[24] = "";
-        _cleanup_free_ char *name = NULL, *driver_text = NULL;
+        _cleanup_free_ char *name = NULL, *driver_text = NULL, *address_text = NULL;
         int r;
 
         /* Base class and subclass, as lspci -n shows them: "0300". */
@@ -66,7 +68,9 @@ static int add_row(CtlTable *t, const CtlObject *d) {
                         return -ENOMEM;
         }
 
-        r = ctl_table_add_cell(t, ctl_object_get_string(d, "Address"), NULL);
+        if (indent && asprintf(&address_text, "  %s", ctl_object_get_string(d, "Address")) < 0)
+                return -ENOMEM;
+        r = ctl_table_add_cell(t, address_text ?: ctl_object_get_string(d, "Address"), NULL);
         if (r >= 0)
                 r = ctl_table_add_cell(t, class, NULL);
         if (r >= 0)
@@ -79,6 +83,55 @@ static int add_row(CtlTable *t, const CtlObject *d) {
         if (r >= 0)
                 r = ctl_table_add_cell(t, group_text, NULL);
         return r;
+}
+
+static const CtlObject *find_device(const CtlHost *h, const char *address) {
+        for (size_t i = 0; i < h->n_devices; i++)
+                if (strcmp(ctl_object_get_string(h->devices[i], "Address"), address) == 0)
+                        return h->devices[i];
+        return NULL;
+}
+
+/* A VF whose PF is listed goes under it, not in its own place. */
+static bool listed_under_pf(const CtlHost *h, const CtlObject *d) {
+        const char *pf = ctl_object_get_string(d, "PhysicalFunction");
+
+        return *pf && find_device(h, pf);
+}
+
+/* Unknown indexes (-1) last; the devices come in address order. */
+static int64_t sort_index(const CtlObject *vf) {
+        int64_t index = ctl_object_get_int(vf, "VirtualFunctionIndex", -1);
+
+        return index < 0 ? INT64_MAX : index;
+}
+
+static int add_virtfns(CtlTable *t, const CtlHost *h, const CtlObject *pf) {
+        const char *address = ctl_object_get_string(pf, "Address");
+        _cleanup_free_ const CtlObject **vfs = NULL;
+        size_t n = 0;
+        int r;
+
+        vfs = calloc(h->n_devices + 1, sizeof(CtlObject *));
+        if (!vfs)
+                return -ENOMEM;
+        /* Insertion by index, stable: the address breaks ties. */
+        for (size_t i = 0; i < h->n_devices; i++) {
+                size_t k;
+
+                if (strcmp(ctl_object_get_string(h->devices[i], "PhysicalFunction"), address) != 0)
+                        continue;
+                for (k = n; k > 0 && sort_index(vfs[k - 1]) > sort_index(h->devices[i]); k--)
+                        vfs[k] = vfs[k - 1];
+                vfs[k] = h->devices[i];
+                n++;
+        }
+        for (size_t k = 0; k < n; k++) {
+                r = add_row(t, vfs[k], true);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
@@ -119,7 +172,11 @@ int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         ctl_table_set_ellipsize_column(t, COLUMN_NAME);
 
         for (size_t i = 0; i < h->n_devices; i++) {
-                r = add_row(t, h->devices[i]);
+                if (listed_under_pf(h, h->devices[i]))
+                        continue;
+                r = add_row(t, h->devices[i], false);
+                if (r >= 0)
+                        r = add_virtfns(t, h, h->devices[i]);
                 if (r < 0)
                         return ctl_report_errno(r, "failed to build the table: %m");
         }

@@ -8,6 +8,26 @@
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
+#include "vh-names.h"
+#include "vh-strv.h"
+
+/* Device object paths (VirtualFunctions) as the addresses they encode. */
+static char *device_paths_to_string(char **paths) {
+        _cleanup_strv_free_ char **addresses = NULL;
+
+        addresses = calloc(1, sizeof(char *));
+        if (!addresses)
+                return NULL;
+        STRV_FOREACH(path, paths) {
+                _cleanup_free_ char *address = NULL;
+
+                if (sd_bus_path_decode(*path, VH_DEVICE_PATH_PREFIX, &address) <= 0)
+                        address = strdup(*path);
+                if (!address || vh_strv_push(&addresses, TAKE_PTR(address)) < 0)
+                        return NULL;
+        }
+        return vh_strv_join(addresses, ", ");
+}
 
 int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -45,7 +65,7 @@ int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 if (p->type == '\0')
                         continue;
 
-                value = ctl_property_to_string(p);
+                value = strcmp(p->signature, "ao") == 0 ? device_paths_to_string(p->strv) : ctl_property_to_string(p);
                 if (!value)
                         return ctl_report_errno(-ENOMEM, "failed to format %s: %m", p->name);
 

@@ -40,6 +40,27 @@ static int property_get_group(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append(reply, "o", group);
 }
 
+static int property_get_virtual_functions(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const VhPciDevice *d = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->n_virtfns; i++) {
+                _cleanup_free_ char *vf = NULL;
+
+                r = vh_bus_device_path(d->virtfns[i].address, &vf);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "o", vf);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Address", "s", property_get_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -66,6 +87,10 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("PhysicalFunction", "s", NULL, offsetof(VhPciDevice, physfn), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SriovNumVfs", "u", NULL, offsetof(VhPciDevice, sriov_numvfs), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SriovTotalVfs", "u", NULL, offsetof(VhPciDevice, sriov_totalvfs), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VirtualFunctions", "ao", property_get_virtual_functions, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VirtualFunctionIndex", "i", NULL, offsetof(VhPciDevice, vf_index), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SriovDriversAutoprobe", "b", property_get_bool, offsetof(VhPciDevice, sriov_drivers_autoprobe),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VfioGroupPath", "s", NULL, offsetof(VhPciDevice, vfio_group_path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VfioDevicePath", "s", NULL, offsetof(VhPciDevice, vfio_device_path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(VhPciDevice, assignment_name), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

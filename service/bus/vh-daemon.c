@@ -318,6 +318,15 @@ int vh_daemon_run(VhDaemon *d) {
         return r;
 }
 
+static bool same_virtfns(const VhPciDevice *a, const VhPciDevice *b) {
+        if (a->n_virtfns != b->n_virtfns)
+                return false;
+        for (size_t i = 0; i < a->n_virtfns; i++)
+                if (a->virtfns[i].index != b->virtfns[i].index || strcmp(a->virtfns[i].address, b->virtfns[i].address) != 0)
+                        return false;
+        return true;
+}
+
 static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciDevice *new) {
         _cleanup_strv_free_ char **changed = NULL;
         _cleanup_free_ char *path = NULL;
@@ -339,6 +348,10 @@ static int emit_device_changes(VhDaemon *d, const VhPciDevice *old, const VhPciD
                 r = vh_strv_extend(&changed, "D3coldAllowed");
         if (r >= 0 && old->sriov_numvfs != new->sriov_numvfs)
                 r = vh_strv_extend(&changed, "SriovNumVfs");
+        if (r >= 0 && !same_virtfns(old, new))
+                r = vh_strv_extend(&changed, "VirtualFunctions");
+        if (r >= 0 && old->sriov_drivers_autoprobe != new->sriov_drivers_autoprobe)
+                r = vh_strv_extend(&changed, "SriovDriversAutoprobe");
         if (r >= 0 && !vh_streq_null(old->vfio_group_path, new->vfio_group_path))
                 r = vh_strv_extend(&changed, "VfioGroupPath");
         if (r >= 0 && !vh_streq_null(old->vfio_device_path, new->vfio_device_path))
@@ -430,7 +443,7 @@ static bool same_function(const VhPciDevice *a, const VhPciDevice *b) {
         return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
                a->subsystem_vendor_id == b->subsystem_vendor_id && a->subsystem_device_id == b->subsystem_device_id &&
                a->class_code == b->class_code && a->revision == b->revision &&
-               vh_streq_null(a->physfn, b->physfn) && a->iommu_group == b->iommu_group &&
+               vh_streq_null(a->physfn, b->physfn) && a->vf_index == b->vf_index && a->iommu_group == b->iommu_group &&
                a->sriov_totalvfs == b->sriov_totalvfs;
 }
 

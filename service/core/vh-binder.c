@@ -41,8 +41,11 @@ VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
                 target_clear(&p->targets[i]);
         free(p->targets);
         vh_strv_free(p->forced);
-        for (size_t i = 0; i < p->n_holder_checks; i++)
+        for (size_t i = 0; i < p->n_holder_checks; i++) {
                 vh_strv_free(p->holder_checks[i].nodes);
+                vh_strv_free(p->holder_checks[i].node_vfs);
+                free(p->holder_checks[i].refusal);
+        }
         free(p->holder_checks);
         free(p);
         return NULL;
@@ -321,23 +324,71 @@ static bool plan_has_target(const VhBindPlan *p, const char *address) {
         return false;
 }
 
-/* Processes holding nodes of the given kind, as a refusal. */
-static int check_holders(const VhHostFs *fs, char **nodes, const char *address, const char *what, VhError *error) {
+/* "0000:3b:02.1 (pid 4242 (qemu-system-x86) holds /dev/vfio/24), ...": the
+ * holders sorted by the VF whose node they hold. */
+static char *describe_vf_holders(const VhHolderCheck *c, const VhHolder *holders, size_t n) {
+        _cleanup_strv_free_ char **vfs = NULL;
+        _cleanup_free_ VhHolder *of_vf = NULL;
+        bool first = true;
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        of_vf = calloc(n + 1, sizeof(VhHolder));
+        if (!of_vf)
+                return NULL;
+        f = open_memstream(&s, &size);
+        if (!f)
+                return NULL;
+        STRV_FOREACH(vf, c->node_vfs) {
+                _cleanup_free_ char *description = NULL;
+                size_t m = 0;
+
+                if (vh_strv_contains(vfs, *vf))
+                        continue;
+                if (vh_strv_extend(&vfs, *vf) < 0)
+                        break;
+                /* Views of the holders, not copies: the strings stay theirs. */
+                for (size_t i = 0; i < n; i++)
+                        for (size_t k = 0; c->nodes[k] && c->node_vfs[k]; k++)
+                                if (strcmp(c->node_vfs[k], *vf) == 0 && strcmp(c->nodes[k], holders[i].node) == 0) {
+                                        of_vf[m++] = holders[i];
+                                        break;
+                                }
+                if (m == 0)
+                        continue;
+                description = vh_holders_describe(of_vf, m);
+                fprintf(f, "%s%s (%s)", first ? "" : ", ", *vf, strempty(description));
+                first = false;
+        }
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* Processes holding the nodes of one check, as a refusal. */
+static int check_holders(const VhHostFs *fs, const VhHolderCheck *c, VhError *error) {
         _cleanup_free_ char *description = NULL;
         VhHolder *holders = NULL;
         size_t n = 0;
         int r;
 
-        r = vh_holders_find(fs, nodes, &holders, &n);
+        r = vh_holders_find(fs, c->nodes, &holders, &n);
         if (r < 0)
-                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Cannot scan processes for users of %s: %s", address, strerror(-r));
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Cannot scan processes for users of %s: %s", c->address,
+                                    strerror(-r));
         if (n == 0)
                 return 0;
 
-        description = vh_holders_describe(holders, n);
+        description = c->node_vfs ? describe_vf_holders(c, holders, n) : vh_holders_describe(holders, n);
         vh_holders_free(holders, n);
+        if (c->node_vfs)
+                return vh_error_set(error, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                                    "%s. In use: %s. %s", c->refusal, strempty(description), c->advice);
         return vh_error_set(error, VH_ERROR_CODE_IN_USE,
-                            "%s is in use: %s. %s", address, strempty(description), what);
+                            "%s is in use: %s. %s", c->address, strempty(description), c->advice);
 }
 
 /* Takes nodes. */
@@ -354,10 +405,127 @@ static int plan_add_holder_check(VhBindPlan *p, const char *address, char **node
         return 0;
 }
 
+/* The nodes through which a process can hold a VF: its host driver's
+ * (DRM, NVIDIA) and its VFIO group and device nodes. Appends them to
+ * nodes, and the VF's address for each to node_vfs. */
+static int add_vf_nodes(VhBinder *b, const VhHost *host, const char *vf, char ***nodes, char ***node_vfs) {
+        _cleanup_strv_free_ char **driver_nodes = NULL;
+        _cleanup_free_ char *group_path = NULL, *device_path = NULL;
+        const VhPciDevice *d = vh_host_find_device(host, vf);
+        int group = -1, r;
+
+        if (d) {
+                r = vh_holders_driver_nodes(b->fs, d, &driver_nodes);
+                if (r < 0)
+                        return r;
+                group = d->iommu_group;
+        } else
+                (void) vh_pci_read_iommu_group(b->fs, vf, &group);
+        r = vh_pci_read_vfio_nodes(b->fs, vf, group, &group_path, &device_path);
+        if (r < 0)
+                return r;
+        if ((group_path && vh_strv_push(&driver_nodes, TAKE_PTR(group_path)) < 0) ||
+            (device_path && vh_strv_push(&driver_nodes, TAKE_PTR(device_path)) < 0))
+                return -ENOMEM;
+        STRV_FOREACH(n, driver_nodes)
+                if (vh_strv_extend(nodes, *n) < 0 || vh_strv_extend(node_vfs, vf) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* "0000:3b:02.0 on iavf, 0000:3b:02.1 on vfio-pci" */
+static char *describe_virtfns(const VhHost *host, const VhPciDevice *pf) {
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&s, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < pf->n_virtfns; i++) {
+                const VhPciDevice *vf = vh_host_find_device(host, pf->virtfns[i].address);
+
+                fprintf(f, "%s%s %s%s", i > 0 ? ", " : "", pf->virtfns[i].address, vf && vf->driver ? "on " : "",
+                        vf && vf->driver ? vf->driver : "without a driver");
+        }
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* A PF's driver disables SR-IOV when it lets go of the PF (a host driver's
+ * remove, and vfio-pci's too), and every VF vanishes: removing one that a
+ * VM holds blocks until the VM lets go, for ever if it never does. So a
+ * bind or unbind of a PF with VFs enabled is refused unless forced, and
+ * the VFs' holders refuse it even then (checked off the loop). */
+static int plan_check_virtfns(VhBinder *b, const VhHost *host, VhBindPlan *p, VhError *error) {
+        const char *verb = p->verb == VH_BIND_VERB_BIND ? "bind" : "unbind";
+        int r;
+
+        for (size_t i = 0; i < p->n_targets; i++) {
+                const VhBindTarget *t = &p->targets[i];
+                const VhPciDevice *pf = vh_host_find_device(host, t->address);
+                _cleanup_strv_free_ char **nodes = NULL, **node_vfs = NULL;
+                _cleanup_free_ char *vfs = NULL, *refusal = NULL, *reason = NULL;
+                size_t count;
+
+                if (t->noop || !pf || (pf->n_virtfns == 0 && pf->sriov_numvfs == 0))
+                        continue;
+                count = pf->n_virtfns > 0 ? pf->n_virtfns : pf->sriov_numvfs;
+                vfs = describe_virtfns(host, pf);
+                if (!vfs)
+                        return -ENOMEM;
+                if (asprintf(&refusal, "Refusing to %s %s: it has %zu virtual function%s enabled (%s), and %s%s%s "
+                             "disables SR-IOV, which removes %s",
+                             verb, pf->address, count, count == 1 ? "" : "s", *vfs ? vfs : "not listed",
+                             p->verb == VH_BIND_VERB_BIND ? "unbinding its driver" : "unbinding vfio-pci from it",
+                             p->verb == VH_BIND_VERB_BIND && t->driver_before ? " " : "",
+                             p->verb == VH_BIND_VERB_BIND ? strempty(t->driver_before) : "",
+                             count == 1 ? "it" : "them all") < 0)
+                        return -ENOMEM;
+
+                if (!p->options.force)
+                        return vh_error_set(error, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                                            "%s. Stop the virtual machines that use them, then set the VF count to 0 "
+                                            "first (echo 0 > /" VH_SYSFS_PCI_DEVICES "/%s/" VH_ATTR_SRIOV_NUMVFS
+                                            ") and try again. Pass force=true (vfiohostctl %s --force) only if losing "
+                                            "them is what you want; it is refused while a process holds one.",
+                                            refusal, pf->address, verb);
+
+                if (asprintf(&reason, "%s has %zu virtual function%s (%s), which the %s removes", pf->address, count,
+                             count == 1 ? "" : "s", *vfs ? vfs : "not listed", verb) < 0)
+                        return -ENOMEM;
+                r = vh_strv_push(&p->forced, reason);
+                if (r < 0)
+                        return r;
+                reason = NULL;
+
+                nodes = calloc(1, sizeof(char *));
+                node_vfs = calloc(1, sizeof(char *));
+                if (!nodes || !node_vfs)
+                        return -ENOMEM;
+                for (size_t k = 0; k < pf->n_virtfns; k++) {
+                        r = add_vf_nodes(b, host, pf->virtfns[k].address, &nodes, &node_vfs);
+                        if (r < 0)
+                                return r;
+                }
+                r = plan_add_holder_check(p, pf->address, TAKE_PTR(nodes),
+                                          "A virtual function that a process holds cannot be removed: the removal "
+                                          "blocks until that process lets go, so force does not override this. Stop "
+                                          "those virtual machines, then set the VF count to 0 first (sriov_numvfs).");
+                if (r < 0)
+                        return r;
+                p->holder_checks[p->n_holder_checks - 1].node_vfs = TAKE_PTR(node_vfs);
+                p->holder_checks[p->n_holder_checks - 1].refusal = TAKE_PTR(refusal);
+        }
+        return 0;
+}
+
 int vh_binder_check_holders(VhBinder *b, const VhBindPlan *p, VhError *error) {
         for (size_t i = 0; i < p->n_holder_checks; i++) {
-                int r = check_holders(b->fs, p->holder_checks[i].nodes, p->holder_checks[i].address,
-                                      p->holder_checks[i].advice, error);
+                int r = check_holders(b->fs, &p->holder_checks[i], error);
                 if (r < 0)
                         return r;
         }
@@ -474,6 +642,10 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 reason = NULL;
         }
 
+        r = plan_check_virtfns(b, host, p, error);
+        if (r < 0)
+                return r;
+
         /* A driver cannot let go of a device someone has open: the unbind
          * would hang in its remove path. Not overridable. */
         for (size_t i = 0; i < p->n_targets; i++) {
@@ -532,8 +704,11 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
         if (r < 0)
                 return r;
 
-        if (vh_bind_plan_is_noop(p) || d->iommu_group < 0)
+        if (vh_bind_plan_is_noop(p))
                 return 0;
+        r = plan_check_virtfns(b, host, p, error);
+        if (r < 0 || d->iommu_group < 0)
+                return r;
 
         /* A VM (or any VFIO user) with the group open keeps vfio-pci busy. */
         {

@@ -73,6 +73,11 @@ typedef struct VhHolderCheck {
         char address[VH_ADDRESS_MAX];
         char **nodes;
         const char *advice;             /* what to do, static */
+        /* The VFs of a PF the operation would remove (HasVirtualFunctions,
+         * never overridable: removing a held VF blocks until its user lets
+         * go): for each node the VF it belongs to, and what is refused. */
+        char **node_vfs;                /* NULL for a plain check (InUse) */
+        char *refusal;
 } VhHolderCheck;
 
 typedef struct VhBindPlan {
@@ -83,7 +88,7 @@ typedef struct VhBindPlan {
         uint64_t txn;                   /* the journal transaction of this operation */
         VhBindTarget *targets;
         size_t n_targets;
-        char **forced;                  /* host-critical reasons overridden by force */
+        char **forced;                  /* host-critical and VF reasons overridden by force */
         VhHolderCheck *holder_checks;
         size_t n_holder_checks;
 } VhBindPlan;
@@ -113,12 +118,15 @@ static inline void vh_binder_freep(VhBinder **b) {
 
 /* Every check but the holders, no write; cheap enough for the event loop.
  * On refusal returns a negative errno and sets error (InvalidAddress,
- * NotFound, VfioUnavailable, GroupNotViable, HostCritical, InvalidArgs). */
+ * NotFound, VfioUnavailable, GroupNotViable, HostCritical,
+ * HasVirtualFunctions, InvalidArgs). A PF with VFs enabled is refused
+ * unless forced (docs/sriov.md); its VFs' nodes join the holder checks. */
 int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
                    const VhBindOptions *options, VhBindPlan **ret, VhError *error);
 
 /* Whether a process holds a node of the plan's functions: InUse, naming
- * the processes. Reads every process's fds (run it off the event loop). */
+ * the processes; or of a VF the plan would remove: HasVirtualFunctions,
+ * force or not. Reads every process's fds (run it off the event loop). */
 int vh_binder_check_holders(VhBinder *b, const VhBindPlan *plan, VhError *error);
 
 /* Carries a plan out — the holder check first, for dry runs too, so that

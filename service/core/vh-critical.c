@@ -237,15 +237,41 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
         return r < 0 ? -ENOMEM : 1;
 }
 
+/* What the host needs of one function's own devices (disks, interfaces). */
+static int needed_at(const VhHostFs *fs, const char *address, char **ret) {
+        int r = vh_critical_backs_mount(fs, address, ret);
+
+        if (r != 0)
+                return r;
+        return vh_critical_carries_default_route(fs, address, ret);
+}
+
 int vh_critical_check(const VhHostFs *fs, const VhPciDevice *d, char **ret) {
         int r;
 
         *ret = NULL;
-        r = vh_critical_backs_mount(fs, d->address, ret);
+        r = needed_at(fs, d->address, ret);
         if (r != 0)
                 return r;
-        r = vh_critical_carries_default_route(fs, d->address, ret);
+        r = vh_critical_active_framebuffer(fs, d, ret);
         if (r != 0)
                 return r;
-        return vh_critical_active_framebuffer(fs, d, ret);
+
+        /* A PF's driver takes its VFs with it when it goes (it disables
+         * SR-IOV), and their disks and interfaces with them. */
+        for (size_t i = 0; i < d->n_virtfns; i++) {
+                _cleanup_free_ char *why = NULL;
+
+                r = needed_at(fs, d->virtfns[i].address, &why);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                /* "it carries ..." becomes "0000:3b:02.0 (VF 0 of this PF) carries ..." */
+                if (asprintf(ret, "%s (VF %u of this PF) %s", d->virtfns[i].address, d->virtfns[i].index,
+                             strncmp(why, "it ", 3) == 0 ? why + 3 : why) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        return 0;
 }

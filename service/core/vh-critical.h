@@ -12,7 +12,8 @@
  * and routes as init (PID 1) sees them, falling back to the daemon's own. */
 
 /* Returns 1 and sets *ret to a sentence saying why (and what to do), or 0
- * when the host does not need the function. */
+ * when the host does not need the function. A PF is needed when one of its
+ * VFs is: its driver's remove disables SR-IOV and the VFs vanish. */
 int vh_critical_check(const VhHostFs *fs, const VhPciDevice *d, char **ret);
 
 /* The parts, for tests and for readiness checks. Each returns 1 with a

@@ -22,6 +22,8 @@ int vh_error_code_to_errno(VhErrorCode code) {
                 [VH_ERROR_CODE_GROUP_NOT_VIABLE] = EXDEV,
                 [VH_ERROR_CODE_IN_USE] = EBUSY,
                 [VH_ERROR_CODE_HOST_CRITICAL] = EPERM,
+                /* a PF's VFs are its dependents, as a directory's entries */
+                [VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS] = ENOTEMPTY,
                 [VH_ERROR_CODE_VFIO_UNAVAILABLE] = ENOPKG,
                 [VH_ERROR_CODE_BUSY] = EAGAIN,
                 [VH_ERROR_CODE_TIMEOUT] = ETIMEDOUT,

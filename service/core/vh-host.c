@@ -222,6 +222,39 @@ static bool group_listed(const int *ids, size_t n, int id) {
         return false;
 }
 
+static int touch_address(char ***touched, const char *address) {
+        return vh_strv_contains(*touched, address) ? 0 : vh_strv_extend(touched, address);
+}
+
+/* Adds the VFs of pf (as the model had it) that are no longer linked, and
+ * the ones linked now that it did not have. */
+static int touch_changed_virtfns(const VhHostFs *fs, const VhPciDevice *pf, char ***touched) {
+        _cleanup_free_ VhVirtfn *now = NULL;
+        size_t n_now = 0;
+        int r;
+
+        r = vh_pci_read_virtfns(fs, pf->address, &now, &n_now);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        for (size_t i = 0; i < pf->n_virtfns; i++) {
+                bool kept = false;
+
+                for (size_t k = 0; k < n_now && !kept; k++)
+                        kept = strcmp(now[k].address, pf->virtfns[i].address) == 0;
+                if (!kept && (r = touch_address(touched, pf->virtfns[i].address)) < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < n_now; k++) {
+                bool had = false;
+
+                for (size_t i = 0; i < pf->n_virtfns && !had; i++)
+                        had = strcmp(now[k].address, pf->virtfns[i].address) == 0;
+                if (!had && (r = touch_address(touched, now[k].address)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int vh_host_refresh(const VhHost *old, const VhHostFs *fs, VhPciNames *names, char *const *addresses, bool host_wide,
                     VhHost **ret) {
         _cleanup_(vh_host_freep) VhHost *h = NULL;
@@ -241,6 +274,11 @@ int vh_host_refresh(const VhHost *old, const VhHostFs *fs, VhPciNames *names, ch
                 const VhPciDevice *o = vh_host_find_device(old, touched[i]);
 
                 if (o && o->physfn && !vh_strv_contains(touched, o->physfn) && (r = vh_strv_extend(&touched, o->physfn)) < 0)
+                        return r;
+                /* And the other way: a PF whose VFs came or went (its
+                 * sriov_numvfs changed, its driver left) takes them along,
+                 * should their own events be late or lost. */
+                if (o && o->sriov_totalvfs > 0 && (r = touch_changed_virtfns(fs, o, &touched)) < 0)
                         return r;
         }
 

@@ -31,7 +31,8 @@ typedef struct VhHost {
 int vh_host_load(const VhHostFs *fs, VhPciNames *names, VhHost **ret);
 
 /* A new snapshot from old after changes to a few functions (hotplug): the
- * functions at addresses — and the PFs of VFs among them — are read again
+ * functions at addresses — the PFs of VFs among them, and the VFs that
+ * came or went of PFs among them — are read again
  * (a gone one leaves the model, a new one joins it), and so are the IOMMU
  * groups they were and are in, which are evaluated again. Everything else
  * is shared with old (references), so the cost is the changed functions',

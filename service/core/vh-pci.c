@@ -28,6 +28,7 @@ VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
         free(d->driver_override);
         vh_strv_free(d->reset_methods);
         free(d->physfn);
+        free(d->virtfns);
         free(d->vfio_group_path);
         free(d->vfio_device_path);
         free(d->original_driver);
@@ -200,12 +201,78 @@ static int read_reset_methods(const VhHostFs *fs, VhPciDevice *d) {
         return vh_strv_split(s ?: "", " \t\n", &d->reset_methods);
 }
 
+static int compare_virtfns(const void *a, const void *b) {
+        unsigned x = ((const VhVirtfn *) a)->index, y = ((const VhVirtfn *) b)->index;
+
+        return (x > y) - (x < y);
+}
+
+int vh_pci_read_virtfns(const VhHostFs *fs, const char *address, VhVirtfn **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL, **targets = NULL;
+        _cleanup_free_ VhVirtfn *l = NULL;
+        size_t n = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        r = vh_hostfs_list_links(fs, &names, &targets, VH_SYSFS_PCI_DEVICES, address, NULL);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+
+        l = calloc(vh_strv_length(names) + 1, sizeof(VhVirtfn));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; names[i] && targets[i]; i++) {
+                const char *vf = strrchr(targets[i], '/');
+                unsigned index;
+                int consumed = 0;
+
+                vf = vf ? vf + 1 : targets[i];
+                if (sscanf(names[i], VH_ATTR_VIRTFN_PREFIX "%u%n", &index, &consumed) != 1 || names[i][consumed] ||
+                    !vh_address_is_valid(vf))
+                        continue;
+                l[n].index = index;
+                (void) vh_address_normalize(vf, l[n].address);
+                n++;
+        }
+        if (n == 0)
+                return 0;
+        /* Directory order is no order: VirtualFunctions lists them by N. */
+        qsort(l, n, sizeof(VhVirtfn), compare_virtfns);
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+/* A VF's N: the virtfnN link of its PF that points to it. */
+static int read_vf_index(const VhHostFs *fs, const char *pf, const char *vf) {
+        _cleanup_free_ VhVirtfn *l = NULL;
+        size_t n = 0;
+
+        if (vh_pci_read_virtfns(fs, pf, &l, &n) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(l[i].address, vf) == 0)
+                        return (int) l[i].index;
+        return -1;
+}
+
 static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
         _cleanup_free_ char *physfn = NULL;
         int r;
 
         d->sriov_totalvfs = (unsigned) read_long_or(fs, d->address, VH_ATTR_SRIOV_TOTALVFS, 0);
         d->sriov_numvfs = (unsigned) read_long_or(fs, d->address, VH_ATTR_SRIOV_NUMVFS, 0);
+        /* Kernels before 4.12 lack the file and always probe new VFs. */
+        d->sriov_drivers_autoprobe = d->sriov_totalvfs > 0 &&
+                read_long_or(fs, d->address, VH_ATTR_SRIOV_DRIVERS_AUTOPROBE, 1) != 0;
+        d->vf_index = -1;
+
+        if (d->sriov_totalvfs > 0) {
+                r = vh_pci_read_virtfns(fs, d->address, &d->virtfns, &d->n_virtfns);
+                if (r < 0)
+                        return r;
+        }
 
         r = vh_hostfs_read_link_name(fs, &physfn, VH_SYSFS_PCI_DEVICES, d->address, VH_ATTR_PHYSFN, NULL);
         if (r >= 0 && vh_address_is_valid(physfn)) {
@@ -213,6 +280,7 @@ static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
                 if (!d->physfn)
                         return -ENOMEM;
                 (void) vh_address_normalize(physfn, d->physfn);
+                d->vf_index = read_vf_index(fs, d->physfn, d->address);
         }
         return 0;
 }

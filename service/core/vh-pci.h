@@ -8,6 +8,12 @@
 #include "vh-hostfs.h"
 #include "vh-pci-names.h"
 
+/* A PF's virtual function: sys/bus/pci/devices/PF/virtfnN -> ../VF. */
+typedef struct VhVirtfn {
+        unsigned index;                 /* N */
+        char address[VH_ADDRESS_MAX];
+} VhVirtfn;
+
 /* One PCI function, read from sysfs beneath the host root. Optional values
  * are NULL (strings) or -1 (numbers) when the kernel does not provide them. */
 typedef struct VhPciDevice {
@@ -33,8 +39,12 @@ typedef struct VhPciDevice {
         char **reset_methods;           /* never NULL; empty when none */
         bool d3cold_allowed;
         char *physfn;                   /* address of the PF for an SR-IOV VF */
+        int vf_index;                   /* a VF's N in its PF's virtfnN; -1 for others */
         unsigned sriov_numvfs;
         unsigned sriov_totalvfs;
+        bool sriov_drivers_autoprobe;   /* a PF's; false for functions without SR-IOV */
+        VhVirtfn *virtfns;              /* a PF's enabled VFs, by index; NULL when none */
+        size_t n_virtfns;
         char *vfio_group_path;          /* "/dev/vfio/N" (host path) while bound and present */
         char *vfio_device_path;         /* "/dev/vfio/devices/vfioX" while bound and present */
 
@@ -80,6 +90,10 @@ int vh_pci_read_iommu_group(const VhHostFs *fs, const char *address, int *ret);
  * nodes exist, else NULL. Safe from any thread. */
 int vh_pci_read_vfio_nodes(const VhHostFs *fs, const char *address, int iommu_group,
                            char **ret_group_path, char **ret_device_path);
+
+/* The virtfnN links of the function at address, sorted by N; none (0) when
+ * it is no PF or has no VFs enabled. Safe from any thread. */
+int vh_pci_read_virtfns(const VhHostFs *fs, const char *address, VhVirtfn **ret, size_t *ret_n);
 
 /* Every function under sys/bus/pci/devices, sorted by address.
  * Functions whose attributes cannot be read are skipped with a warning. */

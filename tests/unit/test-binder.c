@@ -188,6 +188,7 @@ static const char *code_name(VhErrorCode c) {
                 [VH_ERROR_CODE_GROUP_NOT_VIABLE] = "GroupNotViable",
                 [VH_ERROR_CODE_IN_USE] = "InUse",
                 [VH_ERROR_CODE_HOST_CRITICAL] = "HostCritical",
+                [VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS] = "HasVirtualFunctions",
                 [VH_ERROR_CODE_VFIO_UNAVAILABLE] = "VfioUnavailable",
                 [VH_ERROR_CODE_BUSY] = "Busy",
                 [VH_ERROR_CODE_TIMEOUT] = "Timeout",
@@ -512,8 +513,10 @@ static void test_force_server(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(n_forced(nvme), ==, 1);
         g_assert_nonnull(strstr(nvme->forced[0], "/dev/mapper/rhel-root"));
         nic = planned(f, BIND, "0000:3b:00.0", (Opts) { .force = true, .dry_run = true });
-        g_assert_cmpuint(n_forced(nic), ==, 1);
+        /* the default route, and its two VFs, which the bind removes */
+        g_assert_cmpuint(n_forced(nic), ==, 2);
         g_assert_nonnull(strstr(nic->forced[0], "bond0"));
+        g_assert_nonnull(strstr(nic->forced[1], "2 virtual functions"));
         g_assert_cmpstr(target(nic, "0000:3b:00.0")->driver_after, ==, "vfio-pci");
 }
 
@@ -907,6 +910,125 @@ static void test_execute_read_only(Fixture *f, gconstpointer data) {
         }
 }
 
+/* ---- SR-IOV: a PF's driver takes its VFs with it (docs/sriov.md) */
+
+/* server-sriov without its default route on bond0 (the PFs' bond), so
+ * that the PF is refused for its VFs alone. */
+#define ROUTE_HEADER "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+
+static void sriov_routes(Fixture *f, const char *default_iface) {
+        g_autofree char *route = NULL;
+
+        route = default_iface ? g_strdup_printf(ROUTE_HEADER "%s\t00000000\t0100280A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n",
+                                                default_iface)
+                              : g_strdup(ROUTE_HEADER);
+        vh_unit_write_file(f->copy, "proc/net/route", route);
+        vh_unit_write_file(f->copy, "proc/net/ipv6_route", "");
+}
+
+/* A VM (pid 4242) that has VF1's group open. */
+static void sriov_vm_holds_vf1(Fixture *f) {
+        vh_unit_write_file(f->copy, "proc/4242/comm", "qemu-system-x86\n");
+        vh_unit_symlink(f->copy, "proc/4242/fd/20", "/dev/vfio/24");
+}
+
+static void sriov_reload(Fixture *f) {
+        load_host(f);
+        snapshot(f);
+}
+
+#define PF_DRIVER "sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/driver"
+
+static void test_sriov_bind(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) forced = NULL, idle = NULL, dry = NULL;
+        VhError e = VH_ERROR_NULL;
+
+        sriov_routes(f, NULL);
+        sriov_reload(f);
+
+        refused(f, BIND, "0000:3b:00.0", (Opts) {}, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                NEEDLES("Refusing to bind 0000:3b:00.0", "2 virtual functions enabled",
+                        "0000:3b:02.0 on iavf, 0000:3b:02.1 on vfio-pci", "unbinding its driver i40e",
+                        "set the VF count to 0 first", "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", "force"));
+        refused(f, BIND, "0000:3b:00.0", (Opts) { .group = true, .dry_run = true },
+                VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS, NEEDLES("2 virtual functions"));
+
+        /* force, nobody holds a VF: allowed, and said so */
+        forced = planned(f, BIND, "0000:3b:00.0", (Opts) { .force = true });
+        g_assert_cmpuint(n_forced(forced), ==, 1);
+        g_assert_nonnull(strstr(forced->forced[0], "0000:3b:00.0 has 2 virtual functions"));
+        g_assert_nonnull(strstr(forced->forced[0], "0000:3b:02.1 on vfio-pci"));
+        g_assert_cmpint(vh_binder_check_holders(f->binder, forced, &e), ==, 0);
+        g_assert_false(vh_error_is_set(&e));
+        dry = planned(f, BIND, "0000:3b:00.0", (Opts) { .force = true, .dry_run = true });
+        g_assert_cmpint(vh_binder_execute(f->binder, dry, &e), ==, 0);
+        g_assert_cmpstr(target(dry, "0000:3b:00.0")->driver_after, ==, "vfio-pci");
+
+        /* a PF that can have VFs and has none is no PF with VFs */
+        idle = planned(f, BIND, "0000:3b:00.1", (Opts) {});
+        g_assert_cmpuint(n_forced(idle), ==, 0);
+        g_assert_false(vh_bind_plan_is_noop(idle));
+
+        /* a VF a VM holds is never torn down, force or not */
+        sriov_vm_holds_vf1(f);
+        sriov_reload(f);
+        refused(f, BIND, "0000:3b:00.0", (Opts) { .force = true }, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                NEEDLES("2 virtual functions enabled", "0000:3b:02.1 (pid 4242 (qemu-system-x86) holds /dev/vfio/24)",
+                        "force does not override", "VF count to 0"));
+        refused(f, BIND, "0000:3b:00.0", (Opts) { .force = true, .dry_run = true },
+                VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS, NEEDLES("pid 4242"));
+        refused(f, BIND, "0000:3b:00.0", (Opts) {}, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS, NEEDLES("2 virtual functions"));
+        /* the VF itself is a plain function: binding VF0 is untouched by the VM on VF1 */
+        g_clear_pointer(&idle, vh_bind_plan_free);
+        idle = planned(f, BIND, "0000:3b:02.0", (Opts) {});
+        g_assert_cmpint(vh_binder_check_holders(f->binder, idle, &e), ==, 0);
+}
+
+/* The PF on vfio-pci: unbinding vfio-pci disables SR-IOV as well. */
+static void test_sriov_unbind(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) forced = NULL;
+        VhError e = VH_ERROR_NULL;
+
+        vh_unit_symlink(f->copy, PF_DRIVER, "../../../../bus/pci/drivers/vfio-pci");
+        sriov_reload(f);
+
+        refused(f, UNBIND, "0000:3b:00.0", (Opts) {}, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                NEEDLES("Refusing to unbind 0000:3b:00.0", "2 virtual functions enabled", "unbinding vfio-pci from it",
+                        "0000:3b:02.0 on iavf", "VF count to 0"));
+        refused(f, UNBIND, "0000:3b:00.0", (Opts) { .dry_run = true }, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS, NULL);
+        forced = planned(f, UNBIND, "0000:3b:00.0", (Opts) { .force = true });
+        g_assert_cmpuint(n_forced(forced), ==, 1);
+        g_assert_nonnull(strstr(forced->forced[0], "which the unbind removes"));
+        g_assert_cmpint(vh_binder_check_holders(f->binder, forced, &e), ==, 0);
+
+        sriov_vm_holds_vf1(f);
+        sriov_reload(f);
+        refused(f, UNBIND, "0000:3b:00.0", (Opts) { .force = true }, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
+                NEEDLES("pid 4242 (qemu-system-x86)", "0000:3b:02.1"));
+        /* unbinding the held VF itself is InUse, as ever */
+        refused(f, UNBIND, "0000:3b:02.1", (Opts) { .force = true }, VH_ERROR_CODE_IN_USE, NEEDLES("pid 4242"));
+}
+
+/* VF0's interface carries the default route: its PF is host-critical. */
+static void test_sriov_critical(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) forced = NULL, other = NULL;
+
+        sriov_routes(f, "ens1f0v0");
+        sriov_reload(f);
+
+        refused(f, BIND, "0000:3b:00.0", (Opts) {}, VH_ERROR_CODE_HOST_CRITICAL,
+                NEEDLES("0000:3b:02.0 (VF 0 of this PF) carries the default route (interface ens1f0v0)"));
+        /* VF0 itself, of course */
+        refused(f, BIND, "0000:3b:02.0", (Opts) {}, VH_ERROR_CODE_HOST_CRITICAL, NEEDLES("ens1f0v0"));
+        /* the other PF has no VFs: nothing of VF0 is its */
+        other = planned(f, BIND, "0000:3b:00.1", (Opts) {});
+        g_assert_cmpuint(n_forced(other), ==, 0);
+        forced = planned(f, BIND, "0000:3b:00.0", (Opts) { .force = true });
+        g_assert_cmpuint(n_forced(forced), ==, 2);
+        g_assert_nonnull(strstr(forced->forced[0], "VF 0 of this PF"));
+        g_assert_nonnull(strstr(forced->forced[1], "2 virtual functions"));
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -940,6 +1062,9 @@ int main(int argc, char *argv[]) {
         ADD("/binder/plan/dry-run/bind", "desktop-intel", test_dry_run);
         ADD_COPY("/binder/plan/dry-run/unbind", "desktop-vfio-bound", test_dry_run_unbind);
         ADD("/binder/plan/dry-run/unbind-unknown", "server-sriov", test_dry_run_unbind_unknown);
+        ADD_COPY("/binder/plan/sriov/bind", "server-sriov", test_sriov_bind);
+        ADD_COPY("/binder/plan/sriov/unbind", "server-sriov", test_sriov_unbind);
+        ADD_COPY("/binder/plan/sriov/host-critical", "server-sriov", test_sriov_critical);
         ADD_COPY("/binder/execute/not-loaded", "amd-desktop", test_execute_not_loaded);
         ADD_COPY("/binder/execute/read-only", "desktop-intel", test_execute_read_only);
         ADD_COPY("/binder/execute/unbind-eio", "desktop-intel", test_execute_unbind_eio);

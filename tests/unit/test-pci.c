@@ -394,6 +394,72 @@ static void add_per_host(const char *prefix, void (*fn)(Fixture *, gconstpointer
         }
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhPciDevice, vh_pci_device_free)
+
+static VhPciDevice *load(Fixture *f, const char *address) {
+        VhPciDevice *d = NULL;
+
+        g_assert_cmpint(vh_pci_device_load(f->fs, f->names, address, &d), ==, 0);
+        return d;
+}
+
+/* server-sriov: PF 3b:00.0 has VFs 3b:02.0 (virtfn0) and 3b:02.1
+ * (virtfn1); PF 3b:00.1 can have 8 and has none. */
+static void test_sriov_model(Fixture *f, gconstpointer data) {
+        g_autoptr(VhPciDevice) pf = load(f, "0000:3b:00.0"), idle = load(f, "0000:3b:00.1");
+        g_autoptr(VhPciDevice) vf0 = load(f, "0000:3b:02.0"), vf1 = load(f, "0000:3b:02.1");
+        g_autoptr(VhPciDevice) nvme = load(f, "0000:af:00.0");
+
+        g_assert_cmpuint(pf->n_virtfns, ==, 2);
+        g_assert_cmpuint(pf->virtfns[0].index, ==, 0);
+        g_assert_cmpstr(pf->virtfns[0].address, ==, "0000:3b:02.0");
+        g_assert_cmpuint(pf->virtfns[1].index, ==, 1);
+        g_assert_cmpstr(pf->virtfns[1].address, ==, "0000:3b:02.1");
+        g_assert_true(pf->sriov_drivers_autoprobe);
+        g_assert_cmpint(pf->vf_index, ==, -1);
+
+        g_assert_cmpuint(idle->n_virtfns, ==, 0);
+        g_assert_null(idle->virtfns);
+        g_assert_true(idle->sriov_drivers_autoprobe);
+
+        g_assert_cmpint(vf0->vf_index, ==, 0);
+        g_assert_cmpint(vf1->vf_index, ==, 1);
+        g_assert_cmpuint(vf0->n_virtfns, ==, 0);
+        g_assert_false(vf0->sriov_drivers_autoprobe);
+
+        g_assert_cmpint(nvme->vf_index, ==, -1);
+        g_assert_cmpuint(nvme->n_virtfns, ==, 0);
+        g_assert_false(nvme->sriov_drivers_autoprobe);
+}
+
+/* VirtualFunctions go by N, not by directory or text order (virtfn10
+ * after virtfn9); autoprobe off reads as off. */
+static void test_sriov_order(Fixture *f, gconstpointer data) {
+        const char *pf_dir = "sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0";
+        g_autofree char *v0 = g_build_filename(pf_dir, "virtfn0", NULL), *v1 = g_build_filename(pf_dir, "virtfn1", NULL);
+        g_autofree char *v9 = g_build_filename(pf_dir, "virtfn9", NULL), *v10 = g_build_filename(pf_dir, "virtfn10", NULL);
+        g_autofree char *ap = g_build_filename(pf_dir, "sriov_drivers_autoprobe", NULL);
+        g_autoptr(VhPciDevice) pf = NULL, vf0 = NULL, vf1 = NULL;
+
+        vh_unit_unlink(f->copy, v0);
+        vh_unit_unlink(f->copy, v1);
+        vh_unit_symlink(f->copy, v10, "../0000:3b:02.0");
+        vh_unit_symlink(f->copy, v9, "../0000:3b:02.1");
+        vh_unit_write_file(f->copy, ap, "0\n");
+
+        pf = load(f, "0000:3b:00.0");
+        vf0 = load(f, "0000:3b:02.0");
+        vf1 = load(f, "0000:3b:02.1");
+        g_assert_cmpuint(pf->n_virtfns, ==, 2);
+        g_assert_cmpstr(pf->virtfns[0].address, ==, "0000:3b:02.1");
+        g_assert_cmpuint(pf->virtfns[0].index, ==, 9);
+        g_assert_cmpstr(pf->virtfns[1].address, ==, "0000:3b:02.0");
+        g_assert_cmpuint(pf->virtfns[1].index, ==, 10);
+        g_assert_false(pf->sriov_drivers_autoprobe);
+        g_assert_cmpint(vf0->vf_index, ==, 10);
+        g_assert_cmpint(vf1->vf_index, ==, 9);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -408,6 +474,8 @@ int main(int argc, char **argv) {
         g_test_add("/pci/vfio/not-bound", Fixture, "desktop-intel", fixture_setup_copy, test_vfio_nodes_not_bound, fixture_teardown);
         g_test_add("/pci/scan/skips-broken", Fixture, "server-sriov", fixture_setup_copy, test_scan_skips_broken, fixture_teardown);
         g_test_add_func("/pci/scan/no-bus", test_scan_no_bus);
+        g_test_add("/pci/sriov/model", Fixture, "server-sriov", fixture_setup, test_sriov_model, fixture_teardown);
+        g_test_add("/pci/sriov/order", Fixture, "server-sriov", fixture_setup_copy, test_sriov_order, fixture_teardown);
         g_test_add_func("/pci/predicates", test_predicates);
 
         return g_test_run();
