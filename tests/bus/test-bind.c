@@ -1483,6 +1483,7 @@ static void test_concurrent_hang(void) {
 
 #define VF0 "0000:3b:02.0"
 #define VF1 "0000:3b:02.1"
+#define PF0 "0000:3b:00.0"
 
 static void test_sriov(void) {
         Fx *fx = fx_new("server-sriov");
@@ -1539,6 +1540,102 @@ static void test_sriov(void) {
         g_assert_false(tree_exists(fx, "dev/vfio/24"));
         assert_journal_empty(fx);
         assert_device(fx, VF1, "iavf", "", "");
+        fx_free(fx);
+}
+
+static GVariant *device_prop(Fx *fx, const char *address, const char *name) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = device_path(address);
+        GVariant *v = vh_test_bus_get_property(fx->bus, path, VH_DEVICE_INTERFACE, name, &error);
+
+        g_assert_no_error(error);
+        return v;
+}
+
+static void tree_write(Fx *fx, const char *rel, const char *content) {
+        g_autofree char *path = tree_path(fx, rel);
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(path, content, -1, &error));
+        g_assert_no_error(error);
+}
+
+/* The PF 3b:00.0 with its VFs: the model over the bus, and Bind refused
+ * with HasVirtualFunctions; force goes through only while no process
+ * holds a VF. The default route is taken off the PFs' bond first, so that
+ * nothing but the VFs refuses. */
+static void test_sriov_pf(void) {
+        Fx *fx = fx_new("server-sriov");
+        g_autofree char *vf0_path = device_path(VF0), *vf1_path = device_path(VF1);
+
+        if (!fx)
+                return;
+        tree_write(fx, "proc/net/route",
+                   "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
+        tree_write(fx, "proc/net/ipv6_route", "");
+        fx_start(fx, NULL);
+
+        {
+                g_autoptr(GVariant) vfs = device_prop(fx, PF0, "VirtualFunctions");
+                g_autoptr(GVariant) none = device_prop(fx, "0000:3b:00.1", "VirtualFunctions");
+                g_autoptr(GVariant) i0 = device_prop(fx, VF0, "VirtualFunctionIndex");
+                g_autoptr(GVariant) i1 = device_prop(fx, VF1, "VirtualFunctionIndex");
+                g_autoptr(GVariant) ipf = device_prop(fx, PF0, "VirtualFunctionIndex");
+                g_autoptr(GVariant) ap = device_prop(fx, PF0, "SriovDriversAutoprobe");
+                g_autoptr(GVariant) ap_vf = device_prop(fx, VF0, "SriovDriversAutoprobe");
+                g_autofree const char **paths = g_variant_get_objv(vfs, NULL);
+
+                g_assert_cmpstr(g_variant_get_type_string(vfs), ==, "ao");
+                g_assert_cmpuint(g_strv_length((char **) paths), ==, 2);
+                g_assert_cmpstr(paths[0], ==, vf0_path);
+                g_assert_cmpstr(paths[1], ==, vf1_path);
+                g_assert_cmpuint(g_variant_n_children(none), ==, 0);
+                g_assert_cmpint(g_variant_get_int32(i0), ==, 0);
+                g_assert_cmpint(g_variant_get_int32(i1), ==, 1);
+                g_assert_cmpint(g_variant_get_int32(ipf), ==, -1);
+                g_assert_true(g_variant_get_boolean(ap));
+                g_assert_false(g_variant_get_boolean(ap_vf));
+                assert_prop(fx, VF1, "PhysicalFunction", PF0);
+        }
+
+        {
+                static const Refusal refusals[] = {
+                        { "Bind", PF0, { NULL }, "HasVirtualFunctions", "2 virtual functions enabled" },
+                        { "Bind", PF0, { "group" }, "HasVirtualFunctions", "0000:3b:02.1 on vfio-pci" },
+                        { "Bind", PF0, { "dry-run" }, "HasVirtualFunctions", "VF count to 0" },
+                };
+
+                for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+                        assert_refusal(fx, &refusals[i]);
+        }
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Bind", PF0, options("force", "dry-run", NULL));
+                g_auto(GStrv) forced = result_forced(r);
+
+                g_assert_cmpuint(g_strv_length(forced), ==, 1);
+                g_assert_nonnull(strstr(forced[0], "2 virtual functions"));
+        }
+
+        /* A VM opens VF1's group: never, force or not. */
+        tree_write(fx, "proc/4242/comm", "qemu-system-x86\n");
+        {
+                g_autofree char *fd = tree_path(fx, "proc/4242/fd/20");
+                g_autofree char *fd_dir = g_path_get_dirname(fd);
+
+                g_assert_cmpint(g_mkdir_with_parents(fd_dir, 0755), ==, 0);
+                g_assert_cmpint(symlink("/dev/vfio/24", fd), ==, 0);
+        }
+        {
+                static const Refusal held[] = {
+                        { "Bind", PF0, { "force" }, "HasVirtualFunctions", "pid 4242 (qemu-system-x86) holds /dev/vfio/24" },
+                        { "Bind", PF0, { "force", "dry-run" }, "HasVirtualFunctions", "force does not override" },
+                };
+
+                for (size_t i = 0; i < G_N_ELEMENTS(held); i++)
+                        assert_refusal(fx, &held[i]);
+        }
         fx_free(fx);
 }
 
@@ -2273,6 +2370,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bind/concurrent/slow", test_concurrent_slow);
         g_test_add_func("/bind/concurrent/hang", test_concurrent_hang);
         g_test_add_func("/bind/sriov", test_sriov);
+        g_test_add_func("/bind/sriov/pf", test_sriov_pf);
         g_test_add_func("/bind/ctl", test_ctl);
 
         return g_test_run();

@@ -180,7 +180,7 @@ static const char *const device_keys[] = {
         "class", "vendor_name", "device_name", "subsystem_vendor_name", "subsystem_name", "class_name",
         "driver", "driver_override", "iommu_group", "numa_node", "boot_vga", "reset_methods",
         "d3cold_allowed", "physical_function", "sriov_num_vfs", "sriov_total_vfs", "vfio_group_path",
-        "vfio_device_path",
+        "vfio_device_path", "virtual_functions", "virtual_function_index", "sriov_drivers_autoprobe",
 };
 
 static void check_device_json(Fixture *fx, json_object *d, GHashTable *lspci) {
@@ -305,14 +305,33 @@ static void test_list_human(Fixture *fx, gconstpointer data) {
                 const VhTestFunction *f = fx->host->functions->pdata[i];
                 g_autofree char *ids = g_strdup_printf("%04x:%04x", f->vendor, f->device);
                 const char *line = NULL;
+                size_t at = 0;
 
+                /* VFs are indented beneath their PF. */
                 for (size_t k = 1; lines[k] && !line; k++)
-                        if (g_str_has_prefix(lines[k], f->address))
+                        if (g_str_has_prefix(lines[k] + strspn(lines[k], " "), f->address)) {
                                 line = lines[k];
+                                at = k;
+                        }
                 if (!line) {
                         vh_test_run_print(run, "vfiohostctl list");
                         g_error("no line for %s", f->address);
                 }
+                if (*f->physfn && vh_test_host_find(fx->host, f->physfn)) {
+                        size_t pf_at = 0;
+
+                        for (size_t k = 1; lines[k] && !pf_at; k++)
+                                if (g_str_has_prefix(lines[k], f->physfn))
+                                        pf_at = k;
+                        if (!g_str_has_prefix(line, "  ") || pf_at == 0 || pf_at > at) {
+                                vh_test_run_print(run, "vfiohostctl list");
+                                g_error("VF %s is not listed indented beneath its PF %s", f->address, f->physfn);
+                        }
+                        /* beneath it: only its PF's other VFs in between */
+                        for (size_t k = pf_at + 1; k < at; k++)
+                                g_assert_true(g_str_has_prefix(lines[k], "  "));
+                } else
+                        g_assert_true(g_str_has_prefix(line, f->address));
                 g_assert_nonnull(strstr(line, ids));
                 if (*f->driver)
                         g_assert_nonnull(strstr(line, f->driver));
