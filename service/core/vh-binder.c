@@ -327,27 +327,22 @@ static bool plan_has_target(const VhBindPlan *p, const char *address) {
 /* "0000:3b:02.1 (pid 4242 (qemu-system-x86) holds /dev/vfio/24), ...": the
  * holders sorted by the VF whose node they hold. */
 static char *describe_vf_holders(const VhHolderCheck *c, const VhHolder *holders, size_t n) {
-        _cleanup_strv_free_ char **vfs = NULL;
+        _cleanup_strv_free_ char **vfs = NULL, **l = NULL;
         _cleanup_free_ VhHolder *of_vf = NULL;
-        bool first = true;
-        char *s = NULL;
-        size_t size = 0;
-        FILE *f;
 
         of_vf = calloc(n + 1, sizeof(VhHolder));
-        if (!of_vf)
-                return NULL;
-        f = open_memstream(&s, &size);
-        if (!f)
+        l = calloc(1, sizeof(char *));
+        if (!of_vf || !l)
                 return NULL;
         STRV_FOREACH(vf, c->node_vfs) {
                 _cleanup_free_ char *description = NULL;
+                char *item;
                 size_t m = 0;
 
                 if (vh_strv_contains(vfs, *vf))
                         continue;
                 if (vh_strv_extend(&vfs, *vf) < 0)
-                        break;
+                        return NULL;
                 /* Views of the holders, not copies: the strings stay theirs. */
                 for (size_t i = 0; i < n; i++)
                         for (size_t k = 0; c->nodes[k] && c->node_vfs[k]; k++)
@@ -358,14 +353,14 @@ static char *describe_vf_holders(const VhHolderCheck *c, const VhHolder *holders
                 if (m == 0)
                         continue;
                 description = vh_holders_describe(of_vf, m);
-                fprintf(f, "%s%s (%s)", first ? "" : ", ", *vf, strempty(description));
-                first = false;
+                if (!description || asprintf(&item, "%s (%s)", *vf, description) < 0)
+                        return NULL;
+                if (vh_strv_push(&l, item) < 0) {
+                        free(item);
+                        return NULL;
+                }
         }
-        if (fclose(f) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
+        return vh_strv_join(l, ", ");
 }
 
 /* Processes holding the nodes of one check, as a refusal. */
@@ -435,24 +430,24 @@ static int add_vf_nodes(VhBinder *b, const VhHost *host, const char *vf, char **
 
 /* "0000:3b:02.0 on iavf, 0000:3b:02.1 on vfio-pci" */
 static char *describe_virtfns(const VhHost *host, const VhPciDevice *pf) {
-        char *s = NULL;
-        size_t size = 0;
-        FILE *f;
+        _cleanup_strv_free_ char **l = NULL;
 
-        f = open_memstream(&s, &size);
-        if (!f)
+        l = calloc(1, sizeof(char *));
+        if (!l)
                 return NULL;
         for (size_t i = 0; i < pf->n_virtfns; i++) {
                 const VhPciDevice *vf = vh_host_find_device(host, pf->virtfns[i].address);
+                char *item;
 
-                fprintf(f, "%s%s %s%s", i > 0 ? ", " : "", pf->virtfns[i].address, vf && vf->driver ? "on " : "",
-                        vf && vf->driver ? vf->driver : "without a driver");
+                if (asprintf(&item, "%s %s%s", pf->virtfns[i].address, vf && vf->driver ? "on " : "",
+                             vf && vf->driver ? vf->driver : "without a driver") < 0)
+                        return NULL;
+                if (vh_strv_push(&l, item) < 0) {
+                        free(item);
+                        return NULL;
+                }
         }
-        if (fclose(f) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
+        return vh_strv_join(l, ", ");
 }
 
 /* A PF's driver disables SR-IOV when it lets go of the PF (a host driver's
