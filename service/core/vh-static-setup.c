@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh-assignment-match.h"
 #include "vh-iommu-kind.h"
 #include "vh-kconfig.h"
 #include "vh-kernel.h"
@@ -92,18 +93,6 @@ static void select_address(Context *c, const char *address) {
                 c->oom = true;
 }
 
-static VhIdentity identity_of(const VhPciDevice *d) {
-        /* No serial number: the model does not read it, and a card without
-         * one is judged by its ids (vh_identity_compare). */
-        return (VhIdentity) {
-                .vendor = d->vendor_id,
-                .device = d->device_id,
-                .subsystem_vendor = d->subsystem_vendor_id,
-                .subsystem_device = d->subsystem_device_id,
-                .class_code = d->class_code,
-        };
-}
-
 static const char *assignment_label(const VhAssignment *a, char buf[static 96]) {
         if (a->name)
                 snprintf(buf, 96, "%s ('%s')", a->address, a->name);
@@ -115,7 +104,7 @@ static const char *assignment_label(const VhAssignment *a, char buf[static 96]) 
 /* A persisted assignment: its function, and with group every non-bridge
  * member of its IOMMU group. Absent or another card: left out, said why. */
 static void select_assignment(Context *c, const VhAssignment *a) {
-        VhIdentity present;
+        VhAssignmentMatch match;
         const VhPciDevice *d;
         const VhIommuGroup *g;
         char label[96];
@@ -125,19 +114,20 @@ static void select_assignment(Context *c, const VhAssignment *a) {
                 note(c, "%s is assigned to %s, not vfio-pci: a VFIO boot setup does not cover it.", label, a->driver);
                 return;
         }
-        d = vh_host_find_device(c->host, a->address);
-        if (!d) {
+        /* The daemon's own judgement of the card, serial number included. */
+        vh_assignment_match(c->fs, c->host, a, &match);
+        if (match.state == VH_ASSIGNMENT_WAITING) {
                 note(c, "%s is persisted but not present on this host: left out. Run this again when it is there.",
                      label);
                 return;
         }
-        present = identity_of(d);
-        if (vh_identity_compare(&a->identity, &present) != VH_IDENTITY_SAME) {
+        if (match.state == VH_ASSIGNMENT_MISMATCH) {
                 note(c, "The function at %s is not the card the assignment %s recorded (%04x:%04x, now %04x:%04x): "
                      "left out. Set the assignment again if this is the card you mean.", a->address, label,
-                     a->identity.vendor, a->identity.device, d->vendor_id, d->device_id);
+                     a->identity.vendor, a->identity.device, match.present.vendor, match.present.device);
                 return;
         }
+        d = vh_host_find_device(c->host, a->address);
         select_address(c, d->address);
         if (!a->group)
                 return;

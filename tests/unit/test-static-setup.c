@@ -76,11 +76,7 @@ static void persist(Run *r, const char *address, const char *name, bool group) {
 
         g_assert_nonnull(d);
         g_strlcpy(a.address, address, sizeof(a.address));
-        a.identity = (VhIdentity) {
-                .vendor = d->vendor_id, .device = d->device_id,
-                .subsystem_vendor = d->subsystem_vendor_id, .subsystem_device = d->subsystem_device_id,
-                .class_code = d->class_code,
-        };
+        vh_identity_read(r->fs, d, &a.identity);
         g_assert_cmpint(vh_assignments_set(r->assignments, &a), ==, 0);
 }
 
@@ -399,6 +395,22 @@ static void test_persisted_absent_or_other(void) {
         g_assert_nonnull(note_with(r, "not present", NULL));
 }
 
+/* The twin of the card persisted (same ids, another serial number) is not
+ * the card: left out, as the daemon leaves it alone. */
+static void test_persisted_twin(void) {
+        g_autoptr(Run) r = run_open_copy("desktop-intel");
+
+        vh_unit_write_config_with_serial(r->copy, "0000:06:00.0", 0x1111);
+        persist(r, "0000:06:00.0", "nic", false);
+        generate_ok(r, NULL, NULL, NULL);
+        assert_devices(r, DEVICES("0000:06:00.0"));
+
+        vh_unit_write_config_with_serial(r->copy, "0000:06:00.0", 0x2222);
+        generate_ok(r, NULL, NULL, NULL);
+        assert_devices(r, (const char *const[]) { NULL });
+        g_assert_nonnull(note_with(r, "not the card the assignment 0000:06:00.0 ('nic') recorded", NULL));
+}
+
 static void test_refusals(void) {
         g_autoptr(Run) r = run_open("desktop-intel");
 
@@ -597,6 +609,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/static-setup/devices/persisted-group", test_persisted_group);
         g_test_add_func("/static-setup/devices/group-incomplete", test_group_incomplete);
         g_test_add_func("/static-setup/devices/absent-or-other", test_persisted_absent_or_other);
+        g_test_add_func("/static-setup/devices/twin", test_persisted_twin);
         g_test_add_func("/static-setup/devices/refusals", test_refusals);
         g_test_add_func("/static-setup/devices/none", test_nothing_selected);
         g_test_add_func("/static-setup/hugepages", test_hugepages);
