@@ -272,12 +272,16 @@ void vh_bus_persistence_appeared(VhDaemon *d, const char *address) {
         }
 }
 
-static char *refusal_text(const char *error_name, const char *message) {
+/* A try that was refused or failed: kept for ListPersistent, and logged. */
+static void record_refusal(Runtime *rt, int result, const VhError *error) {
+        const char *message = error && error->message ? error->message : strerror(-result);
         char *s;
 
-        if (asprintf(&s, "Refused (%s): %s", error_name, message) < 0)
-                return NULL;
-        return s;
+        if (asprintf(&s, "Refused (%s): %s",
+                     vh_bus_error_name(vh_error_is_set(error) ? error->code : VH_ERROR_CODE_FAILED), message) < 0)
+                s = NULL;
+        runtime_set_refusal(rt, s);
+        log_warning("Persistent assignment %s not applied: %s", rt->address, message);
 }
 
 static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
@@ -289,9 +293,7 @@ static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
         r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, a->address, &options, &plan, &e);
         if (r < 0) {
                 rt->tried = true;
-                runtime_set_refusal(rt, refusal_text(vh_bus_error_name(vh_error_is_set(&e) ? e.code : VH_ERROR_CODE_FAILED),
-                                                     e.message ?: strerror(-r)));
-                log_warning("Persistent assignment %s not applied: %s", a->address, e.message ?: strerror(-r));
+                record_refusal(rt, r, &e);
                 vh_error_clear(&e);
                 return;
         }
@@ -353,14 +355,9 @@ void vh_bus_persistence_applied(VhDaemon *d, const char *address, int result, co
         if (!rt)
                 return;
         rt->applying = false;
-        if (result < 0) {
-                const char *message = error && error->message ? error->message : strerror(-result);
-
-                runtime_set_refusal(rt, refusal_text(vh_bus_error_name(vh_error_is_set(error) ? error->code
-                                                                                              : VH_ERROR_CODE_FAILED),
-                                                     message));
-                log_warning("Persistent assignment %s not applied: %s", address, message);
-        } else {
+        if (result < 0)
+                record_refusal(rt, result, error);
+        else {
                 runtime_set_refusal(rt, NULL);
                 log_notice("Persistent assignment %s applied.", address);
         }
@@ -551,20 +548,48 @@ static int save(VhDaemon *d, sd_bus_error *error) {
         return 0;
 }
 
+/* A copy of the entry at address, to undo a change with; all zero when
+ * there is none. */
+static int copy_entry(const VhAssignments *store, const char *address, VhAssignment *ret) {
+        const VhAssignment *e = vh_assignments_find(store, address);
+
+        *ret = (VhAssignment) {};
+        if (!e)
+                return 0;
+        *ret = *e;
+        ret->name = e->name ? strdup(e->name) : NULL;
+        ret->driver = strdup(e->driver);
+        if ((e->name && !ret->name) || !ret->driver) {
+                vh_assignment_clear(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Saves the store after a change at address; when the file cannot be
+ * written, puts previous back (none: removes the entry), so that memory
+ * and file agree. */
+static int save_or_undo(VhDaemon *d, const char *address, const VhAssignment *previous, sd_bus_error *error) {
+        int r = save(d, error);
+
+        if (r < 0) {
+                if (previous->driver)
+                        (void) vh_assignments_set(d->persistence->store, previous);
+                else
+                        (void) vh_assignments_remove(d->persistence->store, address);
+        }
+        return r;
+}
+
 int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *error) {
         VhPersistence *p = d->persistence;
-        _cleanup_(vh_assignments_freep) VhAssignments *before = NULL;
+        _cleanup_(vh_assignment_clear) VhAssignment previous = {};
         Runtime *rt;
         int r;
 
-        /* Kept to undo a failed save: memory and file agree. */
-        before = calloc(1, sizeof(*before));
-        if (!before)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->store->n; i++)
-                if (vh_assignments_set(before, &p->store->entries[i]) < 0)
-                        return -ENOMEM;
-
+        r = copy_entry(p->store, a->address, &previous);
+        if (r < 0)
+                return r;
         r = vh_assignments_set(p->store, a);
         if (r == -EEXIST)
                 /* Another SetPersistent took the name meanwhile. */
@@ -573,12 +598,9 @@ int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *
                                          "persisted (the device stays where the bind left it).", a->name);
         if (r < 0)
                 return r;
-        r = save(d, error);
-        if (r < 0) {
-                vh_assignments_free(p->store);
-                p->store = TAKE_PTR(before);
+        r = save_or_undo(d, a->address, &previous, error);
+        if (r < 0)
                 return r;
-        }
         rt = runtime_get(p, a->address);
         if (rt) {
                 rt->tried = true;
@@ -732,23 +754,17 @@ int vh_bus_method_clear_persistent(sd_bus_message *m, void *userdata, sd_bus_err
         }
 
         {
-                _cleanup_(vh_assignment_clear) VhAssignment kept = { .group = a->group, .identity = a->identity,
-                                                                     .created_usec = a->created_usec };
+                _cleanup_(vh_assignment_clear) VhAssignment kept = {};
 
-                memcpy(kept.address, a->address, sizeof(kept.address));
-                kept.name = a->name ? strdup(a->name) : NULL;
-                kept.driver = strdup(a->driver);
-                if ((a->name && !kept.name) || !kept.driver)
-                        return -ENOMEM;
-
+                r = copy_entry(d->persistence->store, address, &kept);
+                if (r < 0)
+                        return r;
                 r = vh_assignments_remove(d->persistence->store, address);
                 if (r < 0)
                         return r;
-                r = save(d, error);
-                if (r < 0) {
-                        (void) vh_assignments_set(d->persistence->store, &kept);
+                r = save_or_undo(d, address, &kept, error);
+                if (r < 0)
                         return r;
-                }
         }
         log_notice("Persistent assignment of %s removed; the device stays where it is until unbound or the "
                    "next boot.", address);
