@@ -217,6 +217,17 @@ hand_change() {
         echo "$rc" >"$S/$name.rc"
 }
 
+# After starting "vfiohostctl monitor" in the background: the daemon is up
+# (activated) and the monitor subscribed before anything changes.
+wait_monitor_subscribed() {
+        n=0
+        while [ "$n" -lt 100 ] && ! vfiohostctl status --json >/dev/null 2>&1; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        sleep 1
+}
+
 # Changes made beneath the daemon, seen through udevd's events.
 hotplug() {
         scenario hotplug
@@ -225,13 +236,7 @@ hotplug() {
         mon=$!
         dbus-monitor --system "type='signal',sender='org.vfiohost'" >"$S/dbus-monitor.log" 2>&1 &
         dmon=$!
-        # Subscribed (and the daemon activated) before anything changes.
-        n=0
-        while [ "$n" -lt 100 ] && ! vfiohostctl status --json >/dev/null 2>&1; do
-                sleep 0.1
-                n=$((n + 1))
-        done
-        sleep 1
+        wait_monitor_subscribed
 
         hand_change unbind-by-hand "echo $RNG > /sys/bus/pci/drivers/virtio-pci/unbind" \
                 "\"driver-changed\".*\"address\":\"$RNG\".*\"new_driver\":\"\""
@@ -282,12 +287,7 @@ persist_replug() {
         scenario persist-replug
         vfiohostctl --json monitor >"$S/monitor.jsonl" 2>"$S/monitor.err" &
         mon=$!
-        n=0
-        while [ "$n" -lt 100 ] && ! vfiohostctl status --json >/dev/null 2>&1; do
-                sleep 0.1
-                n=$((n + 1))
-        done
-        sleep 1
+        wait_monitor_subscribed
         step persist ctl persist "$EDU" --name edu --json
         snap persisted
         step show-name ctl show edu --json
