@@ -28,7 +28,8 @@ static void help(void) {
                "When bus-activated (DBUS_STARTER_BUS_TYPE or INVOCATION_ID set) it exits\n"
                "after %d s idle; otherwise it runs until SIGTERM/SIGINT.\n"
                "VFIOHOST_TEST_FAULTS injects sysfs write failures (host trees only; see vh-hostfs.h).\n"
-               "VFIOHOST_TEST_RESOLVE=walk resolves paths beneath --root without openat2 (tests).\n",
+               "VFIOHOST_TEST_RESOLVE=walk resolves paths beneath --root without openat2 (tests).\n"
+               "VFIOHOST_TEST_UDEV=1 monitors udev beneath --root too (a umockdev testbed, tests).\n",
                "org.vfiohost", DEFAULT_IDLE_TIMEOUT_SEC);
 }
 

@@ -3,8 +3,11 @@
  * moved by hand, functions added and removed, a 1,024-function burst) with
  * uevents from the testbed, as the kernel and udevd would send them. Each
  * must reach the bus as its signals, once, and the model must agree with
- * the testbed afterwards. Also: Subscribe keeps an idle daemon alive, and
- * vfiohostctl monitor --json prints the events. docs/hotplug.md. */
+ * the testbed afterwards. A persisted card unplugged and plugged in again
+ * goes back to vfio-pci with nobody calling (a testbed copied from a host
+ * tree, the daemon writing beneath it, the fake kernel moving drivers).
+ * Also: Subscribe keeps an idle daemon alive, and vfiohostctl monitor
+ * --json prints the events. docs/hotplug.md. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 
+#include "vh-fake-kernel.h"
 #include "vh-names.h"
 #include "vh-test-bus.h"
 
@@ -455,6 +459,218 @@ static void test_subscribe_keeps_alive(void) {
         g_assert_true(vh_test_bus_wait_name(bus, VH_BUS_NAME, FALSE, 5));
 }
 
+/* ---------- a persisted card re-plugged (docs/persistence.md) ---------- */
+
+#define GPU "0000:01:00.0"              /* nvidia, group 2 with AUDIO */
+
+static const char *const card[] = { GPU, AUDIO };
+
+/* The "state" of address's entry in vfiohostctl --json persisted. */
+static char *persisted_state(VhTestBus *bus, const char *address) {
+        g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "persisted", NULL);
+        json_object *j, *e, *v;
+        char *state = NULL;
+
+        if (run->status != 0)
+                vh_test_run_print(run, "persisted");
+        g_assert_cmpint(run->status, ==, 0);
+        j = json_tokener_parse(run->out);
+        g_assert_true(json_object_is_type(j, json_type_array));
+        for (size_t i = 0; i < json_object_array_length(j) && !state; i++) {
+                e = json_object_array_get_idx(j, i);
+                if (json_object_object_get_ex(e, "address", &v) && g_str_equal(json_object_get_string(v), address) &&
+                    json_object_object_get_ex(e, "state", &v))
+                        state = g_strdup(json_object_get_string(v));
+        }
+        json_object_put(j);
+        return state;
+}
+
+static gboolean wait_persisted_state(VhTestBus *bus, const char *address, const char *want) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (10 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+
+        for (;;) {
+                g_autofree char *state = persisted_state(bus, address);
+
+                if (g_strcmp0(state, want) == 0)
+                        return TRUE;
+                if (g_get_monotonic_time() > deadline) {
+                        g_test_message("%s is %s, not %s", address, state, want);
+                        return FALSE;
+                }
+                g_usleep(50 * 1000);
+        }
+}
+
+static char *tb_driver(VhTestTestbed *tb, const char *address) {
+        g_autofree char *link = g_build_filename(tb->sys, "bus/pci/devices", address, "driver", NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+
+        return target ? g_path_get_basename(target) : NULL;
+}
+
+static gboolean wait_tb_driver(VhTestTestbed *tb, const char *address, const char *want) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (10 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+
+        for (;;) {
+                g_autofree char *got = tb_driver(tb, address);
+
+                if (g_strcmp0(got, want) == 0)
+                        return TRUE;
+                if (g_get_monotonic_time() > deadline) {
+                        g_test_message("%s is on %s, not %s", address, got, want);
+                        return FALSE;
+                }
+                g_usleep(20 * 1000);
+        }
+}
+
+static void unlink_or_die(const char *path) {
+        if (g_unlink(path) < 0)
+                g_error("unlink %s: %s", path, g_strerror(errno));
+}
+
+/* What the kernel does when a function goes (surprise removal): every
+ * link to it vanishes, then its directory; the "remove" uevent is sent in
+ * between, as umockdev reads the device it announces. The directory is
+ * kept aside in the testbed for the re-plug. */
+static void unplug_function(VhTestTestbed *tb, const char *address, const char *devpath) {
+        g_autofree char *dir = g_build_filename(tb->sys, devpath + strlen("/sys/"), NULL);
+        g_autofree char *aside = g_build_filename(tb->root, "unplugged", address, NULL);
+        g_autofree char *bus_link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *member = g_build_filename(tb->sys, "kernel/iommu_groups/2/devices", address, NULL);
+        g_autofree char *driver = tb_driver(tb, address);
+
+        if (driver) {
+                g_autofree char *back = g_build_filename(tb->sys, "bus/pci/drivers", driver, address, NULL);
+
+                unlink_or_die(back);
+        }
+        unlink_or_die(member);
+        unlink_or_die(bus_link);
+        umockdev_testbed_uevent(tb->testbed, devpath, "remove");
+        g_assert_cmpint(g_mkdir_with_parents(aside, 0755), ==, 0);
+        g_assert_cmpint(g_rmdir(aside), ==, 0);
+        g_assert_cmpint(g_rename(dir, aside), ==, 0);
+}
+
+/* The function is back, as after a rescan: the same card at the same
+ * address, no override (a new struct pci_dev), on its host driver. */
+static void replug_function(VhTestTestbed *tb, const char *address, const char *devpath, const char *host_driver) {
+        g_autofree char *dir = g_build_filename(tb->sys, devpath + strlen("/sys/"), NULL);
+        g_autofree char *aside = g_build_filename(tb->root, "unplugged", address, NULL);
+        g_autofree char *bus_link = g_build_filename(tb->sys, "bus/pci/devices", address, NULL);
+        g_autofree char *bus_target = g_strconcat("../../..", devpath + strlen("/sys"), NULL);
+        g_autofree char *member = g_build_filename(tb->sys, "kernel/iommu_groups/2/devices", address, NULL);
+        g_autofree char *member_target = g_strconcat("../../../..", devpath + strlen("/sys"), NULL);
+        g_autofree char *driver_link = g_build_filename(dir, "driver", NULL);
+        g_autofree char *override = g_build_filename(dir, "driver_override", NULL);
+
+        g_assert_cmpint(g_rename(aside, dir), ==, 0);
+        (void) g_unlink(driver_link);
+        /* A write the fake kernel handles ("\n" clears the override), made
+         * by a child without the umockdev preload: this process's preload
+         * holds its path lock across open(), and the fake kernel thread
+         * needs it to answer that open's permission event. */
+        {
+                const char *argv[] = { "/bin/sh", "-c", "printf '\\n' > \"$1\"", "sh", override, NULL };
+                g_auto(GStrv) envp = g_environ_unsetenv(g_get_environ(), "LD_PRELOAD");
+                g_autoptr(GError) error = NULL;
+                int status = -1;
+
+                g_spawn_sync(NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+                g_assert_no_error(error);
+                g_assert_cmpint(status, ==, 0);
+        }
+        g_assert_cmpint(symlink(bus_target, bus_link), ==, 0);
+        g_assert_cmpint(symlink(member_target, member), ==, 0);
+        vh_test_testbed_set_driver(tb, address, NULL, host_driver);
+}
+
+/* A persisted card that is unplugged and plugged in again goes back to
+ * vfio-pci with nobody calling: the daemon's udev monitor sees the "add"
+ * and applies the assignment through the binder. A daemon with --root on a
+ * testbed copied from desktop-intel, the fake kernel moving drivers. */
+static void test_persisted_replug(void) {
+        const char *host_drivers[] = { "nvidia", "snd_hda_intel" };
+        g_autoptr(VhTestTestbed) tb = NULL;
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(VhFakeKernel) kernel = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
+        char *devpaths[G_N_ELEMENTS(card)] = { NULL };
+        g_autofree char *vfio_node = NULL;
+
+        if (!vh_test_bus_requirements())
+                return;
+        if (!vh_test_umockdev_preload()) {
+                g_test_skip("umockdev is missing: libumockdev-preload.so.0 not found (install umockdev)");
+                return;
+        }
+        tb = vh_test_testbed_new_from_tree("desktop-intel");
+        kernel = vh_fake_kernel_new(tb->root);
+        if (!kernel)
+                return;
+        bus = vh_test_bus_new();
+        vh_test_testbed_start_daemon_beneath(tb, bus, NULL);
+        log = vh_test_signal_log_new(bus);
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++)
+                devpaths[i] = vh_test_testbed_devpath(tb, card[i]);
+        vfio_node = g_build_filename(tb->root, "dev/vfio/2", NULL);
+
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "persist", "--group", "--name", "gpu", GPU, NULL);
+
+                if (run->status != 0)
+                        vh_test_run_print(run, "persist");
+                g_assert_cmpint(run->status, ==, 0);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++)
+                g_assert_true(wait_tb_driver(tb, card[i], "vfio-pci"));
+        g_assert_true(wait_persisted_state(bus, GPU, "applied"));
+
+        /* Unplugged: nothing there, the assignment waits. */
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++)
+                unplug_function(tb, card[i], devpaths[i]);
+        (void) g_unlink(vfio_node);
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++) {
+                g_autofree char *line = NULL, *path = device_path(card[i]);
+
+                line = g_strdup_printf("DeviceRemoved %s", path);
+                g_assert_true(vh_test_signal_log_wait(log, line, 1, 5));
+        }
+        g_assert_true(wait_persisted_state(bus, GPU, "waiting"));
+
+        /* Plugged in again on the host drivers, as a rescan brings it. */
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++)
+                replug_function(tb, card[i], devpaths[i], host_drivers[i]);
+        g_assert_true(vh_fake_kernel_wait_idle(kernel, 5));
+        vh_fake_kernel_reset(kernel);
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++) {
+                umockdev_testbed_uevent(tb->testbed, devpaths[i], "add");
+                umockdev_testbed_uevent(tb->testbed, devpaths[i], "bind");
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++) {
+                g_autofree char *line = g_strdup_printf("+ %s vfio-pci", card[i]);
+
+                g_assert_true(vh_fake_kernel_wait_for(kernel, line, 10));
+                g_assert_true(wait_tb_driver(tb, card[i], "vfio-pci"));
+        }
+        g_assert_true(g_file_test(vfio_node, G_FILE_TEST_EXISTS));
+        g_assert_true(wait_persisted_state(bus, GPU, "applied"));
+        /* Through the binder: the override, then the host driver let go. */
+        {
+                g_auto(GStrv) writes = vh_fake_kernel_writes(kernel);
+                g_autofree char *override = g_strdup_printf("devices/%s/driver_override vfio-pci", GPU);
+                g_autofree char *unbind = g_strdup_printf("drivers/nvidia/unbind %s", GPU);
+
+
+                g_assert_true(g_strv_contains((const char *const *) writes, override));
+                g_assert_true(g_strv_contains((const char *const *) writes, unbind));
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(card); i++)
+                g_free(devpaths[i]);
+}
+
 static void drop_debug(const char *domain, GLogLevelFlags level, const char *message, gpointer data) {
 }
 
@@ -475,6 +691,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/hotplug/burst", test_burst);
         g_test_add_func("/hotplug/monitor-json", test_monitor_json);
         g_test_add_func("/hotplug/vfio-module", test_vfio_module);
+        g_test_add_func("/hotplug/persisted-replug", test_persisted_replug);
 #endif
         g_test_add_func("/hotplug/subscribe-keeps-alive", test_subscribe_keeps_alive);
         g_test_add_func("/hotplug/monitor-restart", test_monitor_restart);

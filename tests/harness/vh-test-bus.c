@@ -476,8 +476,10 @@ static gboolean is_below_tmpdir(const char *path) {
         if (!real || !tmp)
                 return FALSE;
         prefix = g_strconcat(tmp, "/", NULL);
-        /* Our own directories are named vh-*-XXXXXX below TMPDIR. */
-        return g_str_has_prefix(real, prefix) && strstr(real + strlen(prefix), "vh-") == real + strlen(prefix);
+        /* Our own directories are named vh-*-XXXXXX below TMPDIR, umockdev's
+         * testbeds umockdev.XXXXXX. */
+        return g_str_has_prefix(real, prefix) &&
+               (g_str_has_prefix(real + strlen(prefix), "vh-") || g_str_has_prefix(real + strlen(prefix), "umockdev."));
 }
 
 gboolean vh_test_is_temp_dir(const char *path) {

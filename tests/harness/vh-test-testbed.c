@@ -171,6 +171,42 @@ VhTestTestbed *vh_test_testbed_new(const char *host) {
         return tb;
 }
 
+VhTestTestbed *vh_test_testbed_new_from_tree(const char *host) {
+        VhTestTestbed *tb = g_new0(VhTestTestbed, 1);
+        g_autofree char *src = NULL;
+        g_autofree char *sys = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        tb->host_tree = g_build_filename(vh_test_env("VH_TEST_DATA"), "hosts", host, NULL);
+        tb->testbed = umockdev_testbed_new();
+        g_assert_nonnull(tb->testbed);
+        tb->root = umockdev_testbed_get_root_dir(tb->testbed);
+        g_assert_true(vh_test_is_temp_dir(tb->root));
+        g_test_message("testbed %s (a copy of %s)", tb->root, tb->host_tree);
+        src = g_strconcat(tb->host_tree, "/.", NULL);
+        {
+                const char *argv[] = { "cp", "-a", "--", src, tb->root, NULL };
+
+                g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                             &status, &error);
+        }
+        g_assert_no_error(error);
+        g_assert_cmpint(status, ==, 0);
+        sys = umockdev_testbed_get_sys_dir(tb->testbed);
+        tb->sys = realpath(sys, NULL);
+        g_assert_nonnull(tb->sys);
+        return tb;
+}
+
+void vh_test_testbed_start_daemon_beneath(VhTestTestbed *tb, VhTestBus *bus, const char *const *args) {
+        g_autofree char *env_preload = g_strdup_printf("LD_PRELOAD=%s", PRELOAD);
+        g_autofree char *env_dir = g_strdup_printf("UMOCKDEV_DIR=%s", tb->root);
+        const char *env[] = { env_preload, env_dir, "VFIOHOST_TEST_UDEV=1", NULL };
+
+        vh_test_bus_start_daemon_full(bus, tb->root, args, env);
+}
+
 void vh_test_testbed_free(VhTestTestbed *tb) {
         if (!tb)
                 return;

@@ -39,6 +39,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestTestbed, vh_test_testbed_free)
  * or NULL) and asserts the preload took. */
 void vh_test_testbed_start_daemon(VhTestTestbed *tb, VhTestBus *bus, const char *const *args);
 
+/* A testbed whose root is a copy of tests/data/hosts/<host> (not a
+ * recording): the fake kernel can move drivers in it, and a daemon started
+ * with vh_test_testbed_start_daemon_beneath() runs with --root on it, so
+ * every read and write stays in the testbed by construction (no module is
+ * ever loaded beneath a --root), while the preload feeds its udev monitor
+ * the testbed's uevents. */
+VhTestTestbed *vh_test_testbed_new_from_tree(const char *host);
+void vh_test_testbed_start_daemon_beneath(VhTestTestbed *tb, VhTestBus *bus, const char *const *args);
+
 /* "/sys/devices/..." of a function, as umockdev and the daemon name it. */
 char *vh_test_testbed_devpath(VhTestTestbed *tb, const char *address);
 /* What a driver switch does in sysfs: the function's driver link and the
