@@ -4,6 +4,16 @@
 
 R=${R:-/share/results}
 
+# vh_nvme_disk ADDRESS: the block device of the first namespace of the NVMe
+# controller at ADDRESS. Controllers are numbered in the order they probe
+# (asynchronously), so /dev/nvme0n1 may be another controller's.
+vh_nvme_disk() {
+        for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
+                [ -e "$c" ] && echo "/dev/${c##*/}n1" && return
+        done
+        echo /dev/null/no-nvme-at-"$1"
+}
+
 now_ms() {
         # /proc/uptime has centiseconds; busybox date has no %N.
         awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime

@@ -298,7 +298,7 @@ static void test_nvme_critical(void) {
         if (!judge_scenario_ran(sc))
                 return;
         mounted = judge_state(sc, "mounted");
-        if (!strstr(judge_state_get(mounted, "host", "mounts") ?: "", "nvme0n1"))
+        if (!strstr(judge_state_get(mounted, "host", "mounts") ?: "", ":/mnt/nvme"))
                 judge_fail("the NVMe was not mounted: the refusal proves nothing");
         judge_assert_refused(sc, "bind-mounted", ERR_PREFIX "HostCritical", "mounted", "after-refusal");
         bound = judge_state(sc, "bound");

@@ -82,7 +82,7 @@ main() {
 
         scenario nvme-critical
         mkdir -p /mnt/nvme
-        mount -t ext4 /dev/nvme0n1 /mnt/nvme
+        mount -t ext4 "$(vh_nvme_disk "$NVME")" /mnt/nvme
         snap mounted
         step bind-mounted ctl bind "$NVME" --json
         snap after-refusal
@@ -91,11 +91,11 @@ main() {
         snap bound
         step unbind ctl unbind "$NVME" --json
         n=0
-        while [ "$n" -lt 50 ] && [ ! -e /dev/nvme0n1 ]; do
+        while [ "$n" -lt 50 ] && [ ! -e "$(vh_nvme_disk "$NVME")" ]; do
                 sleep 0.1
                 n=$((n + 1))
         done
-        step mount mount -t ext4 /dev/nvme0n1 /mnt/nvme
+        step mount mount -t ext4 "$(vh_nvme_disk "$NVME")" /mnt/nvme
         step data cat /mnt/nvme/vfiohost-e2e.txt
         umount /mnt/nvme
         snap restored

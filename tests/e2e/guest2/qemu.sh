@@ -10,6 +10,9 @@
 # usage: qemu.sh VMLINUX INITRD ROOT_IMG SHARE_DIR [EXTRA_APPEND]
 # By hand: EXTRA_APPEND "vh.mode=shell" gives a root shell on the console
 # instead of the scenarios.
+# no_timer_check: under TCG on a loaded machine the kernel's boot-time
+# check of the IO-APIC timer can miss its ticks and panic ("timer doesn't
+# work through Interrupt-remapped IO-APIC"); seen with intel_iommu=off.
 set -eu
 KERNEL=$1 INITRD=$2 ROOT=$3 SHARE=$4
 APPEND=${5:-}
@@ -19,7 +22,7 @@ exec qemu-system-x86_64 \
         -nodefaults -nographic -serial stdio -no-reboot \
         -device intel-iommu,intremap=on \
         -kernel "$KERNEL" -initrd "$INITRD" \
-        -append "console=ttyS0 root=/dev/vda rw intel_iommu=on iommu=pt panic=-1 quiet loglevel=4 systemd.unit=multi-user.target $APPEND" \
+        -append "console=ttyS0 root=/dev/vda rw intel_iommu=on iommu=pt panic=-1 no_timer_check quiet loglevel=4 systemd.unit=multi-user.target $APPEND" \
         -netdev user,id=n0,ipv6=off -device e1000e,netdev=n0,romfile=,bus=pcie.0,addr=02.0 \
         -drive file="$ROOT",if=none,id=root,format=raw \
         -device virtio-blk-pci,drive=root,bus=pcie.0,addr=03.0 \
