@@ -1904,6 +1904,42 @@ static void assert_ctl_refusal(Fx *fx, const char *const *args, int status, cons
         assert_nothing_written(fx, before);
 }
 
+/* vfiohostctl bind --driver and unbind, in text: the variant named, its
+ * node shown; a refused driver exits 1 with the daemon's reason. */
+static void test_ctl_variant(void) {
+        Fx *fx = fx_new("server-variant");
+        const char *const not_vfio[] = { "bind", "--driver", "nvme", "--json", "3c:00.2", NULL };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        assert_ctl_refusal(fx, not_vfio, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "bind", "3c:00.2", "--driver", VARIANT, NULL);
+
+                vh_test_run_print(run, "vfiohostctl bind --driver");
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_cmpstr(run->out, ==, CX_VF0 ": mlx5_core -> " VARIANT " (/dev/vfio/32)\n");
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, CX_VF0, VARIANT);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unbind", "3c:00.2", NULL);
+
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_cmpstr(run->out, ==, CX_VF0 ": " VARIANT " -> mlx5_core\n");
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, CX_VF0, "mlx5_core");
+        /* unbind takes no --driver. */
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unbind", "3c:00.2", "--driver", VARIANT, NULL);
+
+                g_assert_cmpint(run->status, !=, 0);
+        }
+        fx_free(fx);
+}
+
 static void test_ctl(void) {
         Fx *fx = fx_new("desktop-intel");
         const Expect bound[] = {
@@ -2568,6 +2604,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bind/sriov", test_sriov);
         g_test_add_func("/bind/sriov/pf", test_sriov_pf);
         g_test_add_func("/bind/ctl", test_ctl);
+        g_test_add_func("/bind/ctl/variant", test_ctl_variant);
 
         return g_test_run();
 }
