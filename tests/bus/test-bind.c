@@ -742,6 +742,10 @@ static void test_noop_unbind(void) {
 #define CX_VF1 "0000:3c:00.3"          /* vfio-pci, group 33 */
 #define CX_VF2 "0000:3c:00.4"          /* mlx5_vfio_pci, group 33 */
 
+/* What a bind writes to move address from one driver to another. */
+#define MOVE_WRITES(address, from, to) \
+        "devices/" address "/driver_override " to, "drivers/" from "/unbind " address, "drivers_probe " address
+
 static GVariant *driver_option(const char *driver) {
         return g_variant_new_parsed("{'driver': <%s>}", driver);
 }
@@ -759,20 +763,23 @@ static void assert_journal_driver(Fx *fx, const char *address, const char *drive
         json_object_put(d);
 }
 
+/* Bind with driver=VARIANT: the reply, the writes, the driver link. */
+static void bind_to_variant(Fx *fx, const char *address, guint group, const Expect *expect,
+                            const char *const *writes) {
+        g_autoptr(GVariant) r = NULL;
+
+        vh_fake_kernel_reset(fx->kernel);
+        r = call_ok(fx, "Bind", address, driver_option(VARIANT));
+        assert_result(r, group, FALSE, expect, 1);
+        wait_kernel_idle(fx);
+        assert_writes(fx, writes);
+        assert_tree_driver(fx, address, VARIANT);
+}
+
 static void test_variant_bind_unbind(void) {
         Fx *fx = fx_new("server-variant");
-        static const char *const bind_writes[] = {
-                "devices/" CX_VF0 "/driver_override " VARIANT,
-                "drivers/mlx5_core/unbind " CX_VF0,
-                "drivers_probe " CX_VF0,
-                NULL
-        };
-        static const char *const unbind_writes[] = {
-                "devices/" CX_VF0 "/driver_override \\n",
-                "drivers/" VARIANT "/unbind " CX_VF0,
-                "drivers_probe " CX_VF0,
-                NULL
-        };
+        static const char *const bind_writes[] = { MOVE_WRITES(CX_VF0, "mlx5_core", VARIANT), NULL };
+        static const char *const unbind_writes[] = { MOVE_WRITES(CX_VF0, VARIANT, "\\n"), NULL };
         const Expect bound[] = { { CX_VF0, "mlx5_core", VARIANT, "/dev/vfio/32", "/dev/vfio/devices/vfio3", TRUE } };
         const Expect released[] = { { CX_VF0, VARIANT, "mlx5_core", "", "", TRUE } };
 
@@ -785,16 +792,7 @@ static void test_variant_bind_unbind(void) {
         assert_prop(fx, CX_VF2, "VfioDevicePath", "/dev/vfio/devices/vfio2");
         g_assert_true(group_viable(fx, 33));
 
-        {
-                g_autoptr(GVariant) r = NULL;
-
-                vh_fake_kernel_reset(fx->kernel);
-                r = call_ok(fx, "Bind", CX_VF0, driver_option(VARIANT));
-                assert_result(r, 32, FALSE, bound, 1);
-        }
-        wait_kernel_idle(fx);
-        assert_writes(fx, bind_writes);
-        assert_tree_driver(fx, CX_VF0, VARIANT);
+        bind_to_variant(fx, CX_VF0, 32, bound, bind_writes);
         assert_tree_override(fx, CX_VF0, VARIANT);
         g_assert_true(tree_exists(fx, "dev/vfio/32"));
         assert_journal_entry(fx, CX_VF0, "bound", "mlx5_core");
@@ -842,27 +840,13 @@ static void test_variant_bind_unbind(void) {
 /* From vfio-pci to the variant and back: not a no-op, a move. */
 static void test_variant_move(void) {
         Fx *fx = fx_new("server-variant");
-        static const char *const writes[] = {
-                "devices/" CX_VF1 "/driver_override " VARIANT,
-                "drivers/vfio-pci/unbind " CX_VF1,
-                "drivers_probe " CX_VF1,
-                NULL
-        };
+        static const char *const writes[] = { MOVE_WRITES(CX_VF1, "vfio-pci", VARIANT), NULL };
         const Expect moved[] = { { CX_VF1, "vfio-pci", VARIANT, "/dev/vfio/33", "/dev/vfio/devices/vfio1", TRUE } };
 
         if (!fx)
                 return;
         fx_start(fx, NULL);
-        {
-                g_autoptr(GVariant) r = NULL;
-
-                vh_fake_kernel_reset(fx->kernel);
-                r = call_ok(fx, "Bind", CX_VF1, driver_option(VARIANT));
-                assert_result(r, 33, FALSE, moved, 1);
-        }
-        wait_kernel_idle(fx);
-        assert_writes(fx, writes);
-        assert_tree_driver(fx, CX_VF1, VARIANT);
+        bind_to_variant(fx, CX_VF1, 33, moved, writes);
         /* The group node stayed: the group never left VFIO. */
         g_assert_true(tree_exists(fx, "dev/vfio/33"));
         assert_journal_entry(fx, CX_VF1, "bound", "vfio-pci");
