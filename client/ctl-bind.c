@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* vfiohostctl bind ADDRESS and vfiohostctl unbind ADDRESS: hand a PCI
- * function (with --group, its whole IOMMU group) to vfio-pci and back.
+ * function (with --group, its whole IOMMU group) to vfio-pci (or, with
+ * --driver, a variant of it) and back.
  * The daemon does the checks and the work; this prints what it answered,
  * one line per function, or the result as JSON. */
 
@@ -99,14 +100,15 @@ static void print_device(CtlBindVerb verb, bool dry_run, const CtlObject *d) {
 
         if (!*node)
                 node = ctl_object_get_string(d, "vfio-device-path");
-        if (*node && strcmp(after, VH_DRIVER_VFIO_PCI) == 0 && asprintf(&node_text, " (%s)", node) < 0)
+        /* The daemon sends a node only for a function on a VFIO driver. */
+        if (*node && asprintf(&node_text, " (%s)", node) < 0)
                 node_text = NULL;
 
         if (!ctl_object_get_bool(d, "changed")) {
                 if (verb != CTL_BIND_VERB_UNBIND)
                         printf("%s: already on %s%s\n", address, driver_or(after, "no driver"), strempty(node_text));
                 else
-                        printf("%s: not on %s (%s)\n", address, VH_DRIVER_VFIO_PCI, driver_or(after, "no driver"));
+                        printf("%s: not on a VFIO driver (%s)\n", address, driver_or(after, "no driver"));
         } else if (dry_run)
                 printf("%s: would %s: %s -> %s\n", address,
                        verb == CTL_BIND_VERB_UNBIND ? "unbind" : "bind",
@@ -136,6 +138,7 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
                 .force = options->force,
                 .dry_run = options->dry_run,
                 .name = verb == CTL_BIND_VERB_PERSIST ? options->name : NULL,
+                .driver = verb != CTL_BIND_VERB_UNBIND ? options->driver : NULL,
                 .interactive = options->ask_password,
         };
 

@@ -795,6 +795,8 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         if (r >= 0)
                 r = append_string_option(m, "name", req->name);
         if (r >= 0)
+                r = append_string_option(m, "driver", req->driver);
+        if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "build the call to vfiohostd");

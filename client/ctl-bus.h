@@ -104,6 +104,7 @@ typedef struct CtlBindRequest {
         bool force;
         bool dry_run;
         const char *name;               /* persist: the assignment's name; NULL for none */
+        const char *driver;             /* bind, persist: the VFIO driver; NULL: vfio-pci */
         bool interactive;               /* whether a password could be asked for; for messages */
 } CtlBindRequest;
 

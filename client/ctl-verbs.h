@@ -19,6 +19,7 @@ typedef struct CtlOptions {
         bool dry_run;                   /* --dry-run */
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
         const char *name;               /* --name NAME (persist) */
+        const char *driver;             /* --driver NAME (bind, persist); NULL: the daemon's default */
         char **devices;                 /* every --device, in order (config takes several); NULL when none */
         const char *hugepages;          /* --hugepages SIZE:COUNT */
         const char *isolate_cpus;       /* --isolate-cpus LIST */

@@ -31,6 +31,7 @@ typedef enum VerbOption {
         VERB_OPTION_DEVICES = 1 << 4,   /* --device, more than once */
         VERB_OPTION_HUGEPAGES = 1 << 5,
         VERB_OPTION_ISOLATE_CPUS = 1 << 6,
+        VERB_OPTION_DRIVER  = 1 << 8,
 } VerbOption;
 
 typedef struct Verb {
@@ -50,7 +51,7 @@ static const Verb verbs[] = {
         { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function" },
         { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members" },
         { "bind",   1, 1, verb_bind,   "ADDRESS",
-          VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN,
+          VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
           "Hand a PCI function to vfio-pci" },
         { "unbind", 1, 1, verb_unbind, "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN,
@@ -59,7 +60,7 @@ static const Verb verbs[] = {
           "Check whether the host is ready for VFIO passthrough" },
         { "monitor", 0, 0, verb_monitor, NULL,    0, "Print devices added, removed and changing driver, as it happens" },
         { "persist", 1, 1, verb_persist, "ADDRESS",
-          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME,
+          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME | VERB_OPTION_DRIVER,
           "Bind now and after every boot, while the same card is there" },
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
           "Forget a persistent assignment (the device stays bound until unbind)" },
@@ -78,6 +79,7 @@ static const struct {
         { VERB_OPTION_DRY_RUN, "--dry-run" },
         { VERB_OPTION_DEVICE,  "--device"  },
         { VERB_OPTION_NAME,    "--name"    },
+        { VERB_OPTION_DRIVER,  "--driver"  },
         { VERB_OPTION_HUGEPAGES, "--hugepages" },
         { VERB_OPTION_ISOLATE_CPUS, "--isolate-cpus" },
 };
@@ -116,6 +118,9 @@ static void help(void) {
                "     --dry-run           bind, unbind: check and report, change nothing\n"
                "     --name NAME         persist: a name for the assignment, accepted\n"
                "                         wherever an ADDRESS is\n"
+               "     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
+               "                         (the default) or a vfio-pci variant driver that\n"
+               "                         supports the device (mlx5_vfio_pci, ...)\n"
                "     --device ADDRESS    check: also run the checks of this PCI function\n"
                "                         (IOMMU group, reset, boot display, D3cold);\n"
                "                         config: a device to cover (an address or the name\n"
@@ -215,6 +220,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_DRY_RUN,
                 ARG_DEVICE,
                 ARG_NAME,
+                ARG_DRIVER,
                 ARG_HUGEPAGES,
                 ARG_ISOLATE_CPUS,
         };
@@ -228,6 +234,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
                 { "device",          required_argument, NULL, ARG_DEVICE    },
                 { "name",            required_argument, NULL, ARG_NAME      },
+                { "driver",          required_argument, NULL, ARG_DRIVER    },
                 { "hugepages",       required_argument, NULL, ARG_HUGEPAGES },
                 { "isolate-cpus",    required_argument, NULL, ARG_ISOLATE_CPUS },
                 {}
@@ -284,6 +291,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NAME:
                         arg_options.name = optarg;
                         arg_verb_options |= VERB_OPTION_NAME;
+                        break;
+                case ARG_DRIVER:
+                        arg_options.driver = optarg;
+                        arg_verb_options |= VERB_OPTION_DRIVER;
                         break;
                 case ':':
                         /* Only long options take arguments: argv names the one. */

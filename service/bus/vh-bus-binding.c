@@ -454,14 +454,17 @@ int vh_bus_binding_setup(VhDaemon *d) {
 
 /* ---- Methods ---------------------------------------------------------- */
 
-static int parse_options(sd_bus_message *m, VhBindOptions *o, sd_bus_error *error) {
+/* driver is Bind's alone: an unbind restores whatever VFIO driver the
+ * function is on. */
+static int parse_options(sd_bus_message *m, VhBindVerb verb, VhBindOptions *o, sd_bus_error *error) {
         const VhBusOption table[] = {
                 { "group",   'b', &o->group   },
                 { "force",   'b', &o->force   },
                 { "dry-run", 'b', &o->dry_run },
+                { "driver",  's', &o->driver  },
         };
 
-        return vh_bus_read_options(m, table, ELEMENTSOF(table), error);
+        return vh_bus_read_options(m, table, ELEMENTSOF(table) - (verb == VH_BIND_VERB_UNBIND), error);
 }
 
 int vh_bus_binding_plan(VhDaemon *d, VhBindVerb verb, const char *address, const VhBindOptions *options,
@@ -494,7 +497,7 @@ static int method_bind_or_unbind(sd_bus_message *m, VhDaemon *d, VhBindVerb verb
         r = vh_bus_read_address(d, m, address, error);
         if (r < 0)
                 return r;
-        r = parse_options(m, &options, error);
+        r = parse_options(m, verb, &options, error);
         if (r < 0)
                 return r;
 

@@ -286,7 +286,7 @@ static void record_refusal(Runtime *rt, int result, const VhError *error) {
 
 static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
         _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
-        VhBindOptions options = { .group = a->group };
+        VhBindOptions options = { .group = a->group, .driver = a->driver };
         VhError e = VH_ERROR_NULL;
         int r;
 
@@ -632,10 +632,7 @@ static int parse_set_options(sd_bus_message *m, SetOptions *o, sd_bus_error *err
         r = vh_bus_read_options(m, table, ELEMENTSOF(table), error);
         if (r < 0)
                 return r;
-        if (o->driver && strcmp(o->driver, VH_DRIVER_VFIO_PCI) != 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "driver '%s' is not supported: vfiohost binds through vfio-pci only "
-                                         "(omit the option, or pass \"vfio-pci\").", vh_utf8_excerpt(o->driver, quoted));
+        /* Which drivers are accepted is the binder's to say, as for Bind. */
         if (o->name && *o->name && !vh_assignment_name_is_valid(o->name))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "name '%s' is not valid: 2 to 64 characters, letters, digits, '_', '.' "
@@ -671,7 +668,7 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
                                          "unpersist that one first. Nothing was changed.", o.name, named->address);
 
         /* The same plan, and so the same refusals, as Bind. */
-        bind_options = (VhBindOptions) { .group = o.group, .dry_run = o.dry_run };
+        bind_options = (VhBindOptions) { .group = o.group, .dry_run = o.dry_run, .driver = o.driver };
         r = vh_bus_binding_plan(d, VH_BIND_VERB_BIND, address, &bind_options, &plan, error);
         if (r < 0)
                 return r;
@@ -703,14 +700,14 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
         memcpy(a.address, address, sizeof(a.address));
         a.group = o.group;
         a.name = o.name && *o.name ? strdup(o.name) : NULL;
-        a.driver = strdup(VH_DRIVER_VFIO_PCI);
+        a.driver = strdup(plan->driver);
         if ((o.name && *o.name && !a.name) || !a.driver)
                 return -ENOMEM;
         vh_identity_read(d->fs, dev, &a.identity);
         (void) clock_gettime(CLOCK_REALTIME, &now);
         a.created_usec = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
 
-        /* On vfio-pci already: only the store changes. */
+        /* On its VFIO driver already: only the store changes. */
         if (vh_bind_plan_is_noop(plan)) {
                 r = vh_bus_persistence_commit(d, &a, error);
                 if (r < 0)

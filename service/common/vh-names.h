@@ -115,6 +115,13 @@
 #define VH_ATTR_GROUP_TYPE          "type"
 
 #define VH_DRIVER_VFIO_PCI          "vfio-pci"
+/* vfio-pci's variant drivers are built on this module (docs/binding.md) */
+#define VH_MODULE_VFIO_PCI_CORE     "vfio_pci_core"
+#define VH_MODULE_HOLDERS           "holders"
+#define VH_DRIVER_MODULE_LINK       "module"
+#define VH_ATTR_MODALIAS            "modalias"
+#define VH_MODULES_DEP              "modules.dep"
+#define VH_MODULES_ALIAS            "modules.alias"
 /* vfiohost.assign=0 on the kernel command line: no boot-time assignment */
 #define VH_CMDLINE_ASSIGN           "vfiohost.assign"
 #define VH_DRIVER_PCIEPORT          "pcieport"

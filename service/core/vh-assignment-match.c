@@ -32,8 +32,10 @@ static bool applied(const VhHost *host, const VhAssignment *a, const VhPciDevice
         STRV_FOREACH(m, g->members) {
                 const VhPciDevice *member = vh_host_find_device(host, *m);
 
-                /* Bridges stay where they are, as the binder leaves them. */
-                if (member && !vh_pci_device_is_pci_bridge(member) && !on_driver(member, a->driver))
+                /* Bridges stay where they are, as the binder leaves them;
+                 * mates a variant driver does not list go to vfio-pci. */
+                if (member && !vh_pci_device_is_pci_bridge(member) && !on_driver(member, a->driver) &&
+                    !vh_pci_device_is_bound_to_vfio(member))
                         return false;
         }
         return true;

@@ -16,6 +16,7 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 #include "vh-utf8.h"
+#include "vh-vfio-driver.h"
 
 /* How long a VFIO node may take to appear after vfio-pci took the function,
  * and a driver to show up after drivers_probe or bind: drivers that probe
@@ -32,6 +33,7 @@ static void target_clear(VhBindTarget *t) {
         free(t->driver_after);
         free(t->vfio_group_path);
         free(t->vfio_device_path);
+        free(t->vfio_driver);
 }
 
 VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
@@ -47,6 +49,7 @@ VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
                 free(p->holder_checks[i].refusal);
         }
         free(p->holder_checks);
+        free(p->driver);
         free(p);
         return NULL;
 }
@@ -245,6 +248,8 @@ static int journal_record(VhBinder *b, VhBindPlan *p, VhJournalState state, VhEr
                         r = vh_journal_put(b->journal, t->address, state, p->txn, false, NULL, NULL);
                 if (r >= 0)
                         vh_journal_set_identity(b->journal, t->address, &t->identity);
+                if (r >= 0 && p->verb == VH_BIND_VERB_BIND)
+                        r = vh_journal_set_driver(b->journal, t->address, t->vfio_driver);
         }
         if (r >= 0)
                 r = journal_save_locked(b, error);
@@ -256,8 +261,8 @@ static int journal_record(VhBinder *b, VhBindPlan *p, VhJournalState state, VhEr
         return r;
 }
 
-/* After an operation, each function's entry says where it ended: on
- * vfio-pci ("bound"), released (no entry), or — when its own rollback
+/* After an operation, each function's entry says where it ended: on its
+ * VFIO driver ("bound"), released (no entry), or — when its own rollback
  * failed (restore_failed) — still marked by this transaction for the next
  * start to finish. on_vfio: where the operation left the functions that
  * did not fail (bind succeeded or unbind rolled back). */
@@ -527,6 +532,71 @@ int vh_binder_check_holders(VhBinder *b, const VhBindPlan *p, VhError *error) {
         return 0;
 }
 
+static int vfio_pci_unavailable(VhError *error) {
+        return vh_error_set(error, VH_ERROR_CODE_VFIO_UNAVAILABLE,
+                            "vfio-pci is not available: it is neither loaded nor installed for the running kernel. "
+                            "Install a kernel built with CONFIG_VFIO_PCI (module vfio-pci).");
+}
+
+/* The bind's driver: a VFIO driver the host has, and a variant only for a
+ * function it lists (docs/binding.md, "Variant drivers"). */
+static int plan_check_driver(VhBinder *b, const VhHost *host, const VhPciDevice *d, const VhBindPlan *p,
+                             VhError *error) {
+        char quoted[VH_EXCERPT_SIZE];
+
+        if (!vh_journal_driver_name_is_valid(p->driver))
+                return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
+                                    "driver '%s' is not a driver name (1 to 64 letters, digits, '_', '-', '.'). "
+                                    "Pass vfio-pci (the default) or a vfio-pci variant driver. Nothing was changed.",
+                                    vh_utf8_excerpt(p->driver, quoted));
+        if (strcmp(p->driver, VH_DRIVER_VFIO_PCI) == 0)
+                return host->vfio_available ? 0 : vfio_pci_unavailable(error);
+
+        switch (vh_vfio_driver_lookup(b->fs, p->driver)) {
+        case VH_VFIO_DRIVER_OTHER:
+                return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
+                                    "%s is not a VFIO driver: its module is not built on vfio_pci_core, so it would "
+                                    "not hand %s to VFIO. Pass vfio-pci (the default) or a vfio-pci variant driver "
+                                    "that supports the device (mlx5_vfio_pci, hisi_acc_vfio_pci, pds_vfio_pci, "
+                                    "nvgrace_gpu_vfio_pci, virtio_vfio_pci, qat_vfio_pci). Nothing was changed.",
+                                    p->driver, d->address);
+        case VH_VFIO_DRIVER_UNKNOWN:
+                return vh_error_set(error, VH_ERROR_CODE_VFIO_UNAVAILABLE,
+                                    "%s is not available: no PCI driver of that name is registered and no module of "
+                                    "that name is installed for the running kernel (modules.dep). Install the "
+                                    "kernel's modules package that has it, or pass vfio-pci. Nothing was changed.",
+                                    p->driver);
+        default:
+                break;
+        }
+        if (!vh_vfio_driver_supports(b->fs, p->driver, d->address))
+                return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
+                                    "%s does not support %s (%04x:%04x, %s): none of its vfio_pci: aliases in "
+                                    "modules.alias matches the device, and a variant driver's probe fails on devices "
+                                    "it does not list. Pass vfio-pci, or the variant driver made for this device. "
+                                    "Nothing was changed.",
+                                    p->driver, d->address, d->vendor_id, d->device_id, d->class_name);
+        return 0;
+}
+
+/* Each target's VFIO driver: the one asked for, except for group mates a
+ * variant does not list, which go to vfio-pci. */
+static int plan_set_drivers(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
+        for (size_t i = 0; i < p->n_targets; i++) {
+                VhBindTarget *t = &p->targets[i];
+                bool asked = strcmp(t->address, d->address) == 0 ||
+                        vh_vfio_driver_supports(b->fs, p->driver, t->address);
+
+                if (!asked && !host->vfio_available)
+                        return vfio_pci_unavailable(error);
+                if (set_string(&t->vfio_driver, asked ? p->driver : VH_DRIVER_VFIO_PCI) < 0)
+                        return -ENOMEM;
+                /* On another VFIO driver than asked: it moves. */
+                t->noop = vh_streq_null(t->driver_before, t->vfio_driver);
+        }
+        return 0;
+}
+
 static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBindPlan *p, VhError *error) {
         const VhIommuGroup *g;
         int r;
@@ -536,10 +606,9 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                                     "%s has no IOMMU group: the kernel has no active IOMMU, so VFIO cannot isolate it. "
                                     "Enable VT-d/AMD-Vi in the firmware and the IOMMU on the kernel command line "
                                     "(intel_iommu=on on Intel), then reboot.", d->address);
-        if (!host->vfio_available)
-                return vh_error_set(error, VH_ERROR_CODE_VFIO_UNAVAILABLE,
-                                    "vfio-pci is not available: it is neither loaded nor installed for the running kernel. "
-                                    "Install a kernel built with CONFIG_VFIO_PCI (module vfio-pci).");
+        r = plan_check_driver(b, host, d, p, error);
+        if (r < 0)
+                return r;
 
         g = vh_host_find_group(host, (unsigned) d->iommu_group);
         if (!g)
@@ -589,10 +658,12 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                                     md && md->driver ? md->driver : "a host driver", d->address, *m);
         }
 
+        r = plan_set_drivers(b, host, d, p, error);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < p->n_targets; i++) {
                 VhBindTarget *t = &p->targets[i];
 
-                t->noop = t->driver_before && strcmp(t->driver_before, VH_DRIVER_VFIO_PCI) == 0;
                 t->original_known = true;
                 if (set_string(&t->original_driver, t->driver_before) < 0 ||
                     set_string(&t->original_override, t->override_before) < 0)
@@ -606,7 +677,7 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
                 _cleanup_free_ char *reason = NULL;
 
-                if (!md || (md->driver && strcmp(md->driver, VH_DRIVER_VFIO_PCI) == 0))
+                if (!md || vh_pci_device_is_bound_to_vfio(md))
                         continue;
 
                 if (plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md)) {
@@ -652,9 +723,15 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 r = vh_holders_driver_nodes(b->fs, td, &nodes);
                 if (r < 0)
                         return r;
+                /* Moving from one VFIO driver to another: a VM may hold it. */
+                if ((td->vfio_group_path && vh_strv_extend(&nodes, td->vfio_group_path) < 0) ||
+                    (td->vfio_device_path && vh_strv_extend(&nodes, td->vfio_device_path) < 0)) {
+                        vh_strv_free(nodes);
+                        return -ENOMEM;
+                }
                 r = plan_add_holder_check(p, td->address, nodes,
-                                          "Stop these processes (a display server, nvidia-persistenced, a compute job) "
-                                          "and try again.");
+                                          "Stop these processes (a display server, nvidia-persistenced, a compute job, "
+                                          "a virtual machine) and try again.");
                 if (r < 0)
                         return r;
         }
@@ -682,9 +759,13 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
         for (size_t i = 0; i < p->n_targets && r >= 0; i++) {
                 VhBindTarget *t = &p->targets[i];
                 VhJournalEntry *e = vh_journal_find(b->journal, t->address);
-                bool on_vfio = t->driver_before && strcmp(t->driver_before, VH_DRIVER_VFIO_PCI) == 0;
-                bool override_vfio = t->override_before && strcmp(t->override_before, VH_DRIVER_VFIO_PCI) == 0;
+                bool on_vfio = vh_vfio_driver_is(b->fs, t->driver_before);
+                bool override_vfio = vh_vfio_driver_is(b->fs, t->override_before);
 
+                /* Where a failed unbind returns it: the VFIO driver it is on. */
+                if (set_string(&t->vfio_driver, on_vfio ? t->driver_before
+                                                        : e ? vh_journal_entry_driver(e) : VH_DRIVER_VFIO_PCI) < 0)
+                        r = -ENOMEM;
                 if (e) {
                         t->journaled_before = true;
                         t->original_known = e->original_known;
@@ -737,13 +818,13 @@ static int plan_unbind(VhBinder *b, const VhHost *host, const VhPciDevice *d, Vh
 }
 
 /* What a dry run or a no-op reports: where each function would end up,
- * and the VFIO nodes of those that are on vfio-pci already. */
+ * and the VFIO nodes of those that are on a VFIO driver already. */
 static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
         for (size_t i = 0; i < p->n_targets; i++) {
                 VhBindTarget *t = &p->targets[i];
                 const char *after;
 
-                if (t->noop && vh_streq_null(t->driver_before, VH_DRIVER_VFIO_PCI) && !t->vfio_group_path &&
+                if (t->noop && vh_vfio_driver_is(b->fs, t->driver_before) && !t->vfio_group_path &&
                     vh_pci_read_vfio_nodes(b->fs, t->address, (int) p->group, &t->vfio_group_path,
                                            &t->vfio_device_path) < 0)
                         return -ENOMEM;
@@ -751,7 +832,7 @@ static int plan_fill_expected(VhBinder *b, VhBindPlan *p) {
                 if (t->noop)
                         after = t->driver_before;
                 else if (p->verb == VH_BIND_VERB_BIND)
-                        after = VH_DRIVER_VFIO_PCI;
+                        after = t->vfio_driver;
                 else
                         after = t->original_known ? t->original_driver : NULL;
                 if (set_string(&t->driver_after, after) < 0)
@@ -783,6 +864,10 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
                 return -ENOMEM;
         p->verb = verb;
         p->options = *options;
+        p->driver = strdup(options->driver ?: VH_DRIVER_VFIO_PCI);
+        if (!p->driver)
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.");
+        p->options.driver = p->driver;
         memcpy(p->address, canonical, VH_ADDRESS_MAX);
 
         r = verb == VH_BIND_VERB_BIND ? plan_bind(b, host, d, p, error) : plan_unbind(b, host, d, p, error);
@@ -841,23 +926,26 @@ static int wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
         }
 }
 
-/* Takes a function to vfio-pci from wherever it is: a host driver, no
- * driver, or vfio-pci already (a rollback of an unbind that stopped
- * half-way). The driver is read now, not taken from the plan. */
+/* Takes a function to its VFIO driver (t->vfio_driver) from wherever it
+ * is: a host driver, no driver, another VFIO driver, or that one already (a
+ * rollback of an unbind that stopped half-way). The driver is read now,
+ * not taken from the plan. */
 static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error) {
-        _cleanup_free_ char *current = NULL;
+        _cleanup_free_ char *current = NULL, *step = NULL;
+        const char *want = t->vfio_driver;
         int r;
 
-        r = timed_write(b, VH_DRIVER_VFIO_PCI, VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
+        r = timed_write(b, want, VH_SYSFS_PCI_DEVICES, t->address, VH_ATTR_DRIVER_OVERRIDE);
         if (r < 0)
-                return step_failed(error, r, t->address, "writing vfio-pci to driver_override");
+                return step_failed(error, r, t->address,
+                                   asprintf(&step, "writing %s to driver_override", want) < 0 ? "driver_override" : step);
 
         (void) vh_pci_read_driver(b->fs, t->address, &current);
-        if (!vh_streq_null(current, VH_DRIVER_VFIO_PCI)) {
+        if (!vh_streq_null(current, want)) {
                 if (current) {
                         r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
                         if (r < 0)
-                                return step_failed(error, r, t->address, "unbinding the host driver");
+                                return step_failed(error, r, t->address, "unbinding the current driver");
                 }
 
                 r = timed_write(b, t->address, VH_SYSFS_PCI_BUS, VH_ATTR_DRIVERS_PROBE, NULL);
@@ -866,18 +954,18 @@ static int bind_one(VhBinder *b, VhBindTarget *t, unsigned group, VhError *error
         }
 
         /* drivers_probe succeeds even when nothing bound: look. */
-        wait_for_driver(b, t->address, VH_DRIVER_VFIO_PCI, false, &t->driver_after);
+        wait_for_driver(b, t->address, want, false, &t->driver_after);
         t->changed = true;
-        if (!vh_streq_null(t->driver_after, VH_DRIVER_VFIO_PCI))
+        if (!vh_streq_null(t->driver_after, want))
                 return vh_error_set(error, VH_ERROR_CODE_FAILED,
-                                    "%s did not bind to vfio-pci after drivers_probe (driver now: %s); "
-                                    "the kernel log (dmesg) has vfio-pci's reason.",
-                                    t->address, t->driver_after ?: "none");
+                                    "%s did not bind to %s after drivers_probe (driver now: %s); "
+                                    "the kernel log (dmesg) has %s's reason.",
+                                    t->address, want, t->driver_after ?: "none", want);
 
         if (wait_for_vfio_node(b, t, (int) group) < 0)
                 return vh_error_set(error, VH_ERROR_CODE_FAILED,
-                                    "vfio-pci took %s but neither /dev/vfio/%u nor a /dev/vfio/devices node appeared.",
-                                    t->address, group);
+                                    "%s took %s but neither /dev/vfio/%u nor a /dev/vfio/devices node appeared.",
+                                    want, t->address, group);
         return 0;
 }
 
@@ -910,7 +998,7 @@ static int restore_one(VhBinder *b, VhBindTarget *t, bool known, const char *wan
         if (current && (!known || !vh_streq_null(current, want_driver))) {
                 r = timed_write(b, t->address, VH_SYSFS_PCI_DRIVERS, current, VH_ATTR_UNBIND);
                 if (r < 0)
-                        return step_failed(error, r, t->address, "unbinding vfio-pci");
+                        return step_failed(error, r, t->address, "unbinding the VFIO driver");
                 free(current);
                 current = NULL;
         }
@@ -1002,9 +1090,18 @@ static int execute_bind(VhBinder *b, VhBindPlan *p, VhError *error) {
         size_t done = 0;
         int r;
 
-        r = vh_modules_ensure_vfio_pci(b->fs, error);
-        if (r < 0)
-                return r;
+        /* Every driver the targets go to, each once. */
+        for (size_t i = 0; i < p->n_targets; i++) {
+                bool seen = false;
+
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = !p->targets[k].noop && strcmp(p->targets[k].vfio_driver, p->targets[i].vfio_driver) == 0;
+                if (p->targets[i].noop || seen)
+                        continue;
+                r = vh_modules_ensure_driver(b->fs, p->targets[i].vfio_driver, error);
+                if (r < 0)
+                        return r;
+        }
 
         r = journal_record(b, p, VH_JOURNAL_BINDING, error);
         if (r < 0)
@@ -1082,7 +1179,7 @@ static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
                 if (t->noop)
                         continue;
                 if (bind_one(b, t, p->group, &e) < 0) {
-                        log_warning("Returning %s to vfio-pci failed: %s", t->address, e.message);
+                        log_warning("Returning %s to %s failed: %s", t->address, t->vfio_driver, e.message);
                         t->restore_failed = true;
                         restored = false;
                 }
@@ -1091,9 +1188,9 @@ static int execute_unbind(VhBinder *b, VhBindPlan *p, VhError *error) {
 
         journal_finish(b, p, true);
         if (restored)
-                log_info("Unbind of group %u failed; every function is back on vfio-pci: %s", p->group, error->message);
+                log_info("Unbind of group %u failed; every function is back on its VFIO driver: %s", p->group, error->message);
         else
-                log_error("Unbind of group %u failed and returning the functions to vfio-pci did not complete; "
+                log_error("Unbind of group %u failed and returning the functions to their VFIO driver did not complete; "
                           "the next start finishes the unbind: %s", p->group, error->message);
         error_append_final_state(b, error, p, restored, "Every function was returned to vfio-pci.");
         return r;
@@ -1321,8 +1418,8 @@ static int reconcile_one(VhBinder *b, const ReconcileItem *it) {
         return 1;
 }
 
-/* Entries marked bound whose function is gone or no longer on vfio-pci
- * (a reboot, someone else's unbind): bookkeeping only, no write. */
+/* Entries marked bound whose function is gone or no longer on the VFIO
+ * driver journaled (a reboot, someone else's unbind): bookkeeping only. */
 unsigned vh_binder_drop_stale(VhBinder *b) {
         unsigned dropped = 0;
 
@@ -1337,9 +1434,10 @@ unsigned vh_binder_drop_stale(VhBinder *b) {
                 }
                 if (!vh_hostfs_exists(b->fs, VH_SYSFS_PCI_DEVICES, e->address, NULL))
                         log_notice("%s is gone; dropping its journal entry.", e->address);
-                else if ((void) vh_pci_read_driver(b->fs, e->address, &driver), !vh_streq_null(driver, VH_DRIVER_VFIO_PCI))
-                        log_notice("%s is no longer on vfio-pci (now %s); dropping its journal entry.",
-                                   e->address, driver ?: "no driver");
+                else if ((void) vh_pci_read_driver(b->fs, e->address, &driver),
+                         !vh_streq_null(driver, vh_journal_entry_driver(e)))
+                        log_notice("%s is no longer on %s (now %s); dropping its journal entry.",
+                                   e->address, vh_journal_entry_driver(e), driver ?: "no driver");
                 else {
                         i++;
                         continue;

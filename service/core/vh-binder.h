@@ -44,6 +44,9 @@ typedef struct VhBindOptions {
         bool group;                     /* every non-bridge member of the IOMMU group */
         bool force;                     /* override host-critical refusals only */
         bool dry_run;                   /* check and report, change nothing */
+        const char *driver;             /* bind: the VFIO driver (vfio-pci or a variant,
+                                         * vh-vfio-driver.h); NULL: vfio-pci. Read during
+                                         * vh_binder_plan() only: the plan keeps a copy */
 } VhBindOptions;
 
 typedef struct VhBindTarget {
@@ -56,6 +59,8 @@ typedef struct VhBindTarget {
         VhJournalIdentity identity;     /* ids at planning time, journaled */
         bool journaled_before;          /* unbind: the journal had an entry for it */
         bool noop;                      /* already where the operation takes it */
+        char *vfio_driver;              /* bind: the VFIO driver it goes to; unbind: the one
+                                         * it is on, where a failed unbind returns it */
 
         /* Filled by execution (or by the plan for dry runs). */
         char *driver_after;
@@ -83,7 +88,8 @@ typedef struct VhHolderCheck {
 typedef struct VhBindPlan {
         char address[VH_ADDRESS_MAX];   /* the function asked for, canonical */
         VhBindVerb verb;
-        VhBindOptions options;
+        VhBindOptions options;          /* options.driver points at driver */
+        char *driver;                   /* bind: the VFIO driver asked for, never NULL */
         unsigned group;
         uint64_t txn;                   /* the journal transaction of this operation */
         VhBindTarget *targets;
@@ -97,7 +103,7 @@ VhBindPlan *vh_bind_plan_free(VhBindPlan *p);
 static inline void vh_bind_plan_freep(VhBindPlan **p) {
         vh_bind_plan_free(*p);
 }
-/* True when nothing would be written (binding what is on vfio-pci already). */
+/* True when nothing would be written (binding what is on its VFIO driver already). */
 bool vh_bind_plan_is_noop(const VhBindPlan *p);
 
 typedef struct VhBinder {
@@ -120,7 +126,11 @@ static inline void vh_binder_freep(VhBinder **b) {
  * On refusal returns a negative errno and sets error (InvalidAddress,
  * NotFound, VfioUnavailable, GroupNotViable, HostCritical,
  * HasVirtualFunctions, InvalidArgs). A PF with VFs enabled is refused
- * unless forced (docs/sriov.md); its VFs' nodes join the holder checks. */
+ * unless forced (docs/sriov.md); its VFs' nodes join the holder checks.
+ * A bind's driver must be a VFIO driver (else InvalidArgs), registered or
+ * installed (else VfioUnavailable), and a variant must list the function
+ * asked for (else InvalidArgs); with group, the members it does not list go
+ * to vfio-pci (docs/binding.md, "Variant drivers"). */
 int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char *address,
                    const VhBindOptions *options, VhBindPlan **ret, VhError *error);
 
@@ -141,7 +151,7 @@ int vh_binder_execute(VhBinder *b, VhBindPlan *plan, VhError *error);
 int vh_binder_unfinished(VhBinder *b, char ***ret);
 
 /* Drops the entries marked bound whose function is gone or no longer on
- * vfio-pci (after a reboot): no sysfs write, so it may run on the event
+ * the VFIO driver journaled (after a reboot): no sysfs write, so it may run on the event
  * loop, and it must run at every start, unfinished entries or not.
  * Returns how many it dropped. */
 unsigned vh_binder_drop_stale(VhBinder *b);

@@ -11,6 +11,7 @@
 #include "vh-json-read.h"
 #include "vh-log.h"
 #include "vh-macro.h"
+#include "vh-names.h"
 
 #define JOURNAL_VERSION 1
 
@@ -41,6 +42,7 @@ static uint64_t now_usec(void) {
 static void entry_clear(VhJournalEntry *e) {
         free(e->original_driver);
         free(e->original_override);
+        free(e->driver);
         memset(e, 0, sizeof(*e));
 }
 
@@ -142,6 +144,23 @@ void vh_journal_set_identity(VhJournal *j, const char *address, const VhJournalI
         }
 }
 
+int vh_journal_set_driver(VhJournal *j, const char *address, const char *driver) {
+        VhJournalEntry *e = vh_journal_find(j, address);
+        char *copy = NULL;
+
+        if (!e)
+                return -ENOENT;
+        if (driver && strcmp(driver, VH_DRIVER_VFIO_PCI) != 0 && !(copy = strdup(driver)))
+                return -ENOMEM;
+        free(e->driver);
+        e->driver = copy;
+        return 0;
+}
+
+const char *vh_journal_entry_driver(const VhJournalEntry *e) {
+        return e->driver ?: VH_DRIVER_VFIO_PCI;
+}
+
 void vh_journal_remove(VhJournal *j, const char *address) {
         VhJournalEntry *e = vh_journal_find(j, address);
         size_t i;
@@ -208,7 +227,7 @@ static int parse_identity(json_object *o, VhJournalIdentity *ret) {
 #define JOURNAL_UINT_MAX ((int64_t) 1 << 62)
 
 static int parse_entry(VhJournal *j, json_object *o) {
-        const char *address, *state, *driver, *override;
+        const char *address, *state, *driver, *override, *vfio_driver;
         char canonical[VH_ADDRESS_MAX];
         VhJournalIdentity identity = {};
         bool known, has_identity;
@@ -237,6 +256,10 @@ static int parse_entry(VhJournal *j, json_object *o) {
             vh_json_get_string(o, "original_override", &override) < 0 ||
             (override && !vh_journal_driver_name_is_valid(override)))
                 return -EBADMSG;
+        /* Absent: vfio-pci, as every entry before variant drivers meant. */
+        if (vh_json_get_string(o, "driver", &vfio_driver) < 0 ||
+            (vfio_driver && !vh_journal_driver_name_is_valid(vfio_driver)))
+                return -EBADMSG;
         has_identity = json_object_object_get_ex(o, "identity", &v);
         if (has_identity && parse_identity(v, &identity) < 0)
                 return -EBADMSG;
@@ -249,7 +272,7 @@ static int parse_entry(VhJournal *j, json_object *o) {
         e->identity = identity;
         e->attempts = (unsigned) attempts;
         e->timestamp_usec = timestamp;
-        return 0;
+        return vh_journal_set_driver(j, canonical, vfio_driver);
 }
 
 static int parse_note(VhJournal *j, json_object *o) {
@@ -357,6 +380,8 @@ int vh_journal_save(const VhHostFs *fs, const char *state_dir, const VhJournal *
                 json_object_object_add(o, "original_known", json_object_new_boolean(e->original_known));
                 json_object_object_add(o, "original_driver", string_or_null(e->original_driver));
                 json_object_object_add(o, "original_override", string_or_null(e->original_override));
+                if (e->driver)
+                        json_object_object_add(o, "driver", json_object_new_string(e->driver));
                 if (e->has_identity) {
                         json_object *id = json_object_new_object();
                         char hex[5];

@@ -41,6 +41,8 @@ typedef struct VhJournalEntry {
         bool has_identity;              /* false in entries written before identities were */
         VhJournalIdentity identity;
         unsigned attempts;              /* reconciles that failed to finish it */
+        char *driver;                   /* the VFIO driver it goes to or is on; NULL: vfio-pci
+                                         * (entries written before variant drivers) */
         uint64_t timestamp_usec;        /* CLOCK_REALTIME of the last change */
 } VhJournalEntry;
 
@@ -89,6 +91,11 @@ VhJournalEntry *vh_journal_find(const VhJournal *j, const char *address);
 int vh_journal_put(VhJournal *j, const char *address, VhJournalState state, uint64_t txn,
                    bool original_known, const char *original_driver, const char *original_override);
 void vh_journal_set_identity(VhJournal *j, const char *address, const VhJournalIdentity *identity);
+/* The VFIO driver the entry's function is bound to (copied; NULL or
+ * "vfio-pci": vfio-pci, not written to the file). */
+int vh_journal_set_driver(VhJournal *j, const char *address, const char *driver);
+/* The entry's VFIO driver, never NULL. */
+const char *vh_journal_entry_driver(const VhJournalEntry *e);
 /* state and the operation now changing the entry. */
 void vh_journal_set_state(VhJournal *j, const char *address, VhJournalState state, uint64_t txn);
 void vh_journal_remove(VhJournal *j, const char *address);

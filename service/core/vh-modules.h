@@ -4,10 +4,12 @@
 #include "vh-error.h"
 #include "vh-hostfs.h"
 
-/* Makes sure vfio-pci is registered before a bind writes driver_override:
+/* Makes sure the VFIO driver a bind targets (vfio-pci or a variant,
+ * vh-vfio-driver.h) is registered before the bind writes driver_override:
  * an override naming a driver that is not loaded binds nothing.
- * On the real host it loads vfio-pci and vfio_iommu_type1 (only a soft
- * dependency, which modprobe may skip) with libkmod. In a host tree
- * (--root) it never loads anything into the running kernel: vfio-pci must
- * already be registered there. VfioUnavailable otherwise, nothing changed. */
-int vh_modules_ensure_vfio_pci(const VhHostFs *fs, VhError *error);
+ * On the real host it loads the driver's module and vfio_iommu_type1 (only
+ * a soft dependency, which modprobe may skip) with libkmod. In a host tree
+ * (--root) it never loads anything into the running kernel: the driver
+ * must already be registered there. VfioUnavailable otherwise, nothing
+ * changed. */
+int vh_modules_ensure_driver(const VhHostFs *fs, const char *driver, VhError *error);

@@ -9,6 +9,7 @@
 #include "vh-names.h"
 #include "vh-pci.h"
 #include "vh-strv.h"
+#include "vh-vfio-driver.h"
 
 VhPciDevice *vh_pci_device_ref(VhPciDevice *d) {
         if (d)
@@ -160,6 +161,7 @@ static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
         r = vh_pci_read_driver(fs, d->address, &d->driver);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot read driver link: %m", d->address);
+        d->driver_is_vfio = vh_vfio_driver_is(fs, d->driver);
 
         (void) vh_pci_read_driver_override(fs, d->address, &d->driver_override);
         return 0;
@@ -394,7 +396,7 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_sriov(fs, d);
         if (r < 0)
                 return r;
-        /* The VFIO nodes exist only while vfio-pci holds the function. */
+        /* The VFIO nodes exist only while a VFIO driver holds the function. */
         if (vh_pci_device_is_bound_to_vfio(d)) {
                 r = vh_pci_read_vfio_nodes(fs, d->address, d->iommu_group, &d->vfio_group_path, &d->vfio_device_path);
                 if (r < 0)
@@ -413,7 +415,8 @@ bool vh_pci_device_is_pci_bridge(const VhPciDevice *d) {
 }
 
 bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d) {
-        return d->driver && strcmp(d->driver, VH_DRIVER_VFIO_PCI) == 0;
+        /* vfio-pci by name too: a function put together without a load. */
+        return d->driver && (d->driver_is_vfio || strcmp(d->driver, VH_DRIVER_VFIO_PCI) == 0);
 }
 
 static int compare_devices(const void *a, const void *b) {

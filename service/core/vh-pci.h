@@ -32,6 +32,7 @@ typedef struct VhPciDevice {
         char *class_name;
 
         char *driver;                   /* NULL: no driver bound */
+        bool driver_is_vfio;            /* driver is vfio-pci or a variant (vh-vfio-driver.h) */
         char *driver_override;          /* NULL: none set ("(null)" in sysfs) */
         int iommu_group;                /* -1: none */
         int numa_node;                  /* -1: unknown */
@@ -73,6 +74,7 @@ static inline void vh_pci_device_freep(VhPciDevice **d) {
 /* A PCI-to-PCI bridge (class 0604xx, 0609xx): harmless in an IOMMU group
  * while it is on pcieport/shpchp or driverless. */
 bool vh_pci_device_is_pci_bridge(const VhPciDevice *d);
+/* On vfio-pci or one of its variant drivers. */
 bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d);
 
 /* The bound driver's name, NULL when none. Reads only the driver link:

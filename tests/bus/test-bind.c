@@ -735,6 +735,183 @@ static void test_noop_unbind(void) {
         fx_free(fx);
 }
 
+/* ---------- vfio-pci variant drivers (docs/binding.md) ---------- */
+
+#define VARIANT "mlx5_vfio_pci"
+#define CX_VF0 "0000:3c:00.2"          /* mlx5_core, group 32 */
+#define CX_VF1 "0000:3c:00.3"          /* vfio-pci, group 33 */
+#define CX_VF2 "0000:3c:00.4"          /* mlx5_vfio_pci, group 33 */
+
+/* What a bind writes to move address from one driver to another. */
+#define MOVE_WRITES(address, from, to) \
+        "devices/" address "/driver_override " to, "drivers/" from "/unbind " address, "drivers_probe " address
+
+static GVariant *driver_option(const char *driver) {
+        return g_variant_new_parsed("{'driver': <%s>}", driver);
+}
+
+static void assert_journal_driver(Fx *fx, const char *address, const char *driver) {
+        json_object *d = journal_load(fx);
+
+        g_assert_nonnull(d);
+        for (size_t i = 0; i < json_object_array_length(d); i++) {
+                json_object *e = json_object_array_get_idx(d, i);
+
+                if (g_strcmp0(jstr(e, "address"), address) == 0)
+                        g_assert_cmpstr(jstr(e, "driver"), ==, driver);
+        }
+        json_object_put(d);
+}
+
+/* Bind with driver=VARIANT: the reply, the writes, the driver link. */
+static void bind_to_variant(Fx *fx, const char *address, guint group, const Expect *expect,
+                            const char *const *writes) {
+        g_autoptr(GVariant) r = NULL;
+
+        vh_fake_kernel_reset(fx->kernel);
+        r = call_ok(fx, "Bind", address, driver_option(VARIANT));
+        assert_result(r, group, FALSE, expect, 1);
+        wait_kernel_idle(fx);
+        assert_writes(fx, writes);
+        assert_tree_driver(fx, address, VARIANT);
+}
+
+static void test_variant_bind_unbind(void) {
+        Fx *fx = fx_new("server-variant");
+        static const char *const bind_writes[] = { MOVE_WRITES(CX_VF0, "mlx5_core", VARIANT), NULL };
+        static const char *const unbind_writes[] = { MOVE_WRITES(CX_VF0, VARIANT, "\\n"), NULL };
+        const Expect bound[] = { { CX_VF0, "mlx5_core", VARIANT, "/dev/vfio/32", "/dev/vfio/devices/vfio3", TRUE } };
+        const Expect released[] = { { CX_VF0, VARIANT, "mlx5_core", "", "", TRUE } };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        /* A function on the variant is in VFIO's hands: its nodes, and a
+         * group mixing vfio-pci and the variant is viable. */
+        assert_device(fx, CX_VF2, VARIANT, "", "/dev/vfio/33");
+        assert_prop(fx, CX_VF2, "VfioDevicePath", "/dev/vfio/devices/vfio2");
+        g_assert_true(group_viable(fx, 33));
+
+        bind_to_variant(fx, CX_VF0, 32, bound, bind_writes);
+        assert_tree_override(fx, CX_VF0, VARIANT);
+        g_assert_true(tree_exists(fx, "dev/vfio/32"));
+        assert_journal_entry(fx, CX_VF0, "bound", "mlx5_core");
+        assert_journal_driver(fx, CX_VF0, VARIANT);
+        wait_change(fx, CX_VF0, "Driver");
+        assert_device(fx, CX_VF0, VARIANT, "mlx5_core", "/dev/vfio/32");
+
+        /* Again: on the variant already, nothing written. */
+        {
+                g_autoptr(GVariant) r = NULL;
+                const Expect again[] = { { CX_VF0, VARIANT, VARIANT, "/dev/vfio/32", "/dev/vfio/devices/vfio3", FALSE } };
+
+                vh_fake_kernel_reset(fx->kernel);
+                r = call_ok(fx, "Bind", CX_VF0, driver_option(VARIANT));
+                assert_result(r, 32, FALSE, again, 1);
+                assert_writes(fx, (const char *const[]) { NULL });
+        }
+
+        /* A restart keeps the entry: it is on the driver journaled. */
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        fx_start(fx, NULL);
+        assert_journal_entry(fx, CX_VF0, "bound", "mlx5_core");
+        assert_device(fx, CX_VF0, VARIANT, "mlx5_core", "/dev/vfio/32");
+
+        {
+                g_autoptr(GVariant) r = NULL;
+
+                vh_fake_kernel_reset(fx->kernel);
+                g_ptr_array_set_size(fx->changes, 0);
+                r = call_ok(fx, "Unbind", CX_VF0, options(NULL));
+                assert_result(r, 32, FALSE, released, 1);
+        }
+        wait_kernel_idle(fx);
+        assert_writes(fx, unbind_writes);
+        assert_tree_driver(fx, CX_VF0, "mlx5_core");
+        assert_tree_override(fx, CX_VF0, "(null)");
+        g_assert_false(tree_exists(fx, "dev/vfio/32"));
+        assert_journal_empty(fx);
+        assert_tree_initial(fx);
+        wait_change(fx, CX_VF0, "Driver");
+        assert_device(fx, CX_VF0, "mlx5_core", "", "");
+        fx_free(fx);
+}
+
+/* From vfio-pci to the variant and back: not a no-op, a move. */
+static void test_variant_move(void) {
+        Fx *fx = fx_new("server-variant");
+        static const char *const writes[] = { MOVE_WRITES(CX_VF1, "vfio-pci", VARIANT), NULL };
+        const Expect moved[] = { { CX_VF1, "vfio-pci", VARIANT, "/dev/vfio/33", "/dev/vfio/devices/vfio1", TRUE } };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        bind_to_variant(fx, CX_VF1, 33, moved, writes);
+        /* The group node stayed: the group never left VFIO. */
+        g_assert_true(tree_exists(fx, "dev/vfio/33"));
+        assert_journal_entry(fx, CX_VF1, "bound", "vfio-pci");
+        wait_change(fx, CX_VF1, "Driver");
+        g_assert_true(group_viable(fx, 33));
+
+        /* Unbind returns it to where it was: vfio-pci, with its override. */
+        {
+                g_autoptr(GVariant) r = call_ok(fx, "Unbind", CX_VF1, options(NULL));
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, CX_VF1, "vfio-pci");
+        assert_tree_override(fx, CX_VF1, "vfio-pci");
+        assert_journal_empty(fx);
+        {
+                /* The fake kernel's new cdev and group minor are its own. */
+                static const char *const ignore[] = {
+                        "var", "sys/devices/pci0000:3a/0000:3a:02.0/" CX_VF1 "/vfio-dev/", "sys/devices/virtual/vfio/33/",
+                        NULL
+                };
+                assert_tree_is(fx, fx->initial, ignore);
+        }
+        fx_free(fx);
+}
+
+static void assert_driver_refusal(Fx *fx, const char *method, const char *address, GVariant *opts, const char *error,
+                                  const char *says) {
+        g_autoptr(GHashTable) before = NULL;
+        g_autofree char *message = NULL;
+
+        wait_kernel_idle(fx);
+        before = vh_test_tree_snapshot(fx->root);
+        vh_fake_kernel_reset(fx->kernel);
+        assert_call_error(fx, method, address, opts, error, &message);
+        if (!strstr(message, says))
+                g_error("the message does not say \"%s\": %s", says, message);
+        assert_nothing_written(fx, before);
+}
+
+static void test_variant_refusals(void) {
+        Fx *fx = fx_new("server-variant");
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        assert_driver_refusal(fx, "Bind", CX_VF0, driver_option("nvme"), "org.freedesktop.DBus.Error.InvalidArgs",
+                              "nvme is not a VFIO driver");
+        assert_driver_refusal(fx, "Bind", CX_VF0, driver_option("mlx5_core"), "org.freedesktop.DBus.Error.InvalidArgs",
+                              "mlx5_core is not a VFIO driver");
+        assert_driver_refusal(fx, "Bind", "0000:3b:02.0", driver_option(VARIANT), "org.freedesktop.DBus.Error.InvalidArgs",
+                              "mlx5_vfio_pci does not support 0000:3b:02.0");
+        assert_driver_refusal(fx, "Bind", CX_VF0, driver_option("virtio_vfio_pci"), "VfioUnavailable",
+                              "virtio_vfio_pci is not available");
+        assert_driver_refusal(fx, "Bind", CX_VF0, driver_option("../../x"), "org.freedesktop.DBus.Error.InvalidArgs",
+                              "not a driver name");
+        /* Installed, not loaded: a host tree never loads modules. */
+        assert_driver_refusal(fx, "Bind", CX_VF0, g_variant_new_parsed("{'driver': <'pds_vfio_pci'>}"),
+                              "org.freedesktop.DBus.Error.InvalidArgs", "pds_vfio_pci does not support");
+        /* An unbind restores from whatever VFIO driver: no driver option. */
+        assert_driver_refusal(fx, "Unbind", CX_VF2, driver_option(VARIANT), "org.freedesktop.DBus.Error.InvalidArgs",
+                              "Unknown option 'driver'");
+        assert_tree_is(fx, fx->initial, NULL);
+        fx_free(fx);
+}
+
 /* ---------- a function without a driver stays without one ---------- */
 
 #define XHCI "0000:00:14.0"
@@ -1711,6 +1888,42 @@ static void assert_ctl_refusal(Fx *fx, const char *const *args, int status, cons
         assert_nothing_written(fx, before);
 }
 
+/* vfiohostctl bind --driver and unbind, in text: the variant named, its
+ * node shown; a refused driver exits 1 with the daemon's reason. */
+static void test_ctl_variant(void) {
+        Fx *fx = fx_new("server-variant");
+        const char *const not_vfio[] = { "bind", "--driver", "nvme", "--json", "3c:00.2", NULL };
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        assert_ctl_refusal(fx, not_vfio, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "bind", "3c:00.2", "--driver", VARIANT, NULL);
+
+                vh_test_run_print(run, "vfiohostctl bind --driver");
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_cmpstr(run->out, ==, CX_VF0 ": mlx5_core -> " VARIANT " (/dev/vfio/32)\n");
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, CX_VF0, VARIANT);
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unbind", "3c:00.2", NULL);
+
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_cmpstr(run->out, ==, CX_VF0 ": " VARIANT " -> mlx5_core\n");
+        }
+        wait_kernel_idle(fx);
+        assert_tree_driver(fx, CX_VF0, "mlx5_core");
+        /* unbind takes no --driver. */
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "unbind", "3c:00.2", "--driver", VARIANT, NULL);
+
+                g_assert_cmpint(run->status, !=, 0);
+        }
+        fx_free(fx);
+}
+
 static void test_ctl(void) {
         Fx *fx = fx_new("desktop-intel");
         const Expect bound[] = {
@@ -2304,6 +2517,9 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bind/fake-kernel/semantics", test_fake_kernel);
         g_test_add_func("/bind/fake-kernel/cdev", test_fake_kernel_cdev);
         g_test_add_func("/bind/group-bind-unbind", test_group_bind_unbind);
+        g_test_add_func("/bind/variant/bind-unbind", test_variant_bind_unbind);
+        g_test_add_func("/bind/variant/move", test_variant_move);
+        g_test_add_func("/bind/variant/refusals", test_variant_refusals);
         g_test_add_func("/bind/noop/bind", test_noop_bind);
         g_test_add_func("/bind/noop/unbind", test_noop_unbind);
         g_test_add_func("/bind/driverless", test_driverless);
@@ -2372,6 +2588,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/bind/sriov", test_sriov);
         g_test_add_func("/bind/sriov/pf", test_sriov_pf);
         g_test_add_func("/bind/ctl", test_ctl);
+        g_test_add_func("/bind/ctl/variant", test_ctl_variant);
 
         return g_test_run();
 }

@@ -26,14 +26,14 @@ typedef struct {
         GHashTable *initial;
 } Fx;
 
-static Fx *fx_new(void) {
+static Fx *fx_new_host(const char *host) {
         Fx *fx;
 
         if (!vh_test_bus_requirements())
                 return NULL;
         fx = g_new0(Fx, 1);
         fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_copy_host(fx->bus, "desktop-intel");
+        fx->root = vh_test_bus_copy_host(fx->bus, host);
         fx->kernel = fx->root ? vh_fake_kernel_new(fx->root) : NULL;
         if (!fx->kernel) {
                 fx->bus->skipped = TRUE;
@@ -44,6 +44,10 @@ static Fx *fx_new(void) {
         }
         fx->initial = vh_test_tree_snapshot(fx->root);
         return fx;
+}
+
+static Fx *fx_new(void) {
+        return fx_new_host("desktop-intel");
 }
 
 static void fx_free(Fx *fx) {
@@ -300,7 +304,7 @@ static void test_refusals(void) {
                 { "nosuchname", NULL, VH_ERROR_NOT_FOUND, "persistent assignment" },
                 { "0000:01:00", NULL, VH_ERROR_INVALID_ADDRESS, NULL },
                 { GPU, "force", "org.freedesktop.DBus.Error.InvalidArgs", "force" },
-                { GPU, "driver", "org.freedesktop.DBus.Error.InvalidArgs", "vfio-pci only" },
+                { GPU, "driver", "org.freedesktop.DBus.Error.InvalidArgs", "nvidia is not a VFIO driver" },
                 { GPU, "name", "org.freedesktop.DBus.Error.InvalidArgs", "not valid" },
         };
 
@@ -532,10 +536,60 @@ static void test_ctl(void) {
         fx_free(fx);
 }
 
+/* A variant driver: stored with the assignment, the card bound to it, and
+ * applied means on it — also after a restart (the journal's entry is
+ * judged against the variant, not vfio-pci). */
+#define CX_VF0 "0000:3c:00.2"
+
+static void test_variant(void) {
+        Fx *fx = fx_new_host("server-variant");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) result = NULL, e = NULL, again = NULL;
+        g_autofree char *state = NULL, *driver = NULL, *state2 = NULL, *path = NULL, *stored = NULL;
+
+        if (!fx)
+                return;
+        fx_start(fx);
+        result = set_persistent(fx, CX_VF0, opts_one("driver", g_variant_new_string("mlx5_vfio_pci")), &error);
+        g_assert_no_error(error);
+        wait_tree_driver(fx, CX_VF0, "mlx5_vfio_pci");
+        e = entry_for(fx, CX_VF0);
+        g_assert_nonnull(e);
+        state = entry_string(e, "state");
+        driver = entry_string(e, "driver");
+        g_assert_cmpstr(state, ==, "applied");
+        g_assert_cmpstr(driver, ==, "mlx5_vfio_pci");
+        path = g_build_filename(fx->root, STORE, NULL);
+        g_assert_true(g_file_get_contents(path, &stored, NULL, NULL));
+        g_assert_nonnull(strstr(stored, "mlx5_vfio_pci"));
+
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        fx_start(fx);
+        again = entry_for(fx, CX_VF0);
+        state2 = entry_string(again, "state");
+        g_assert_cmpstr(state2, ==, "applied");
+        assert_tree_driver(fx, CX_VF0, "mlx5_vfio_pci");
+
+        /* A variant that does not list the card: nothing saved. */
+        {
+                g_autoptr(GError) e2 = NULL;
+                g_autoptr(GVariant) r = set_persistent(fx, "0000:3b:02.0",
+                                                       opts_one("driver", g_variant_new_string("mlx5_vfio_pci")), &e2);
+                g_autoptr(GVariant) none = NULL;
+
+                g_assert_null(r);
+                assert_error(e2, "org.freedesktop.DBus.Error.InvalidArgs", "does not support");
+                none = entry_for(fx, "0000:3b:02.0");
+                g_assert_null(none);
+        }
+        fx_free(fx);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persistence/set-and-clear", test_set_and_clear);
         g_test_add_func("/persistence/refusals", test_refusals);
+        g_test_add_func("/persistence/variant", test_variant);
         g_test_add_func("/persistence/applied-at-start", test_applied_at_start);
         g_test_add_func("/persistence/mismatch-untouched", test_mismatch_untouched);
         g_test_add_func("/persistence/damaged-store-kept", test_damaged_store_kept);

@@ -57,6 +57,8 @@ DRIVER_MODULE = {
     'ast': 'ast',
     'ahci': 'ahci',
     'vfio-pci': 'vfio_pci',
+    'mlx5_core': 'mlx5_core',
+    'mlx5_vfio_pci': 'mlx5_vfio_pci',
     'virtio-pci': 'virtio_pci',
     'vmd': 'vmd',
 }
@@ -110,6 +112,11 @@ MODULE_FILES = {
     'vfio_pci': ('kernel/drivers/vfio/pci/vfio-pci', ['vfio_pci_core', 'vfio', 'iommufd', 'irqbypass']),
     'vfio_pci_core': ('kernel/drivers/vfio/pci/vfio-pci-core', ['vfio', 'iommufd', 'irqbypass']),
     'vfio_iommu_type1': ('kernel/drivers/vfio/vfio_iommu_type1', ['vfio']),
+    # vfio-pci variant drivers: built on vfio_pci_core (docs/binding.md)
+    'mlx5_vfio_pci': ('kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci',
+                      ['mlx5_core', 'vfio_pci_core', 'vfio', 'iommufd', 'irqbypass']),
+    'pds_vfio_pci': ('kernel/drivers/vfio/pci/pds/pds-vfio-pci', ['vfio_pci_core', 'vfio', 'iommufd', 'irqbypass']),
+    'mlx5_core': ('kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core', []),
     'vfio': ('kernel/drivers/vfio/vfio', ['iommufd']),
     'iommufd': ('kernel/drivers/iommu/iommufd/iommufd', []),
     'irqbypass': ('kernel/virt/lib/irqbypass', []),
@@ -129,6 +136,16 @@ MODULE_FILES = {
     'tap': ('kernel/drivers/net/tap', []),
     'tun': ('kernel/drivers/net/tun', []),
     'msr': ('kernel/arch/x86/kernel/msr', []),
+}
+
+# PCI drivers that create VFIO nodes: vfio-pci and its variants
+VFIO_DRIVERS = ('vfio-pci', 'mlx5_vfio_pci')
+
+# The vfio_pci: aliases of the variant drivers (MODULE_DEVICE_TABLE with
+# PCI_DRIVER_OVERRIDE_DEVICE_VFIO), for modules.alias where a host has them
+VARIANT_ALIASES = {
+    'mlx5_vfio_pci': ['vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*', 'vfio_pci:v000015B3d0000101Fsv*sd*bc*sc*i*'],
+    'pds_vfio_pci': ['vfio_pci:v00001DD8d00001003sv*sd*bc*sc*i*'],
 }
 
 VFIO_MODULES = ['vfio_pci', 'vfio_pci_core', 'vfio_iommu_type1', 'vfio', 'iommufd', 'irqbypass', 'vfio_virqfd']
@@ -540,10 +557,44 @@ def vm_guest_amd_cpu_intel_viommu_off():
     return h
 
 
+def server_variant():
+    """The Supermicro server on an Ubuntu 24.04 kernel with a ConnectX-6 Dx
+    added behind its own root port: 3 VFs enabled, VF0 on mlx5_core, VF1 on
+    vfio-pci and VF2 on the variant driver mlx5_vfio_pci (one IOMMU group for
+    VF1 and VF2: the card has no ACS between its VFs). pds_vfio_pci is
+    installed, not loaded."""
+    h = server_sriov()
+    h['release'] = '6.8.0-45-generic'
+    h['modsuffix'] = '.ko.zst'
+    h['cmdline'] = ('BOOT_IMAGE=/boot/vmlinuz-6.8.0-45-generic root=/dev/mapper/ubuntu--vg-root ro '
+                    'intel_iommu=on iommu=pt')
+    h['vfio_cdev'] = True
+    h['installed_variants'] = ['pds_vfio_pci']
+    cx = (0x15b3, 0x0016)
+    h['devices'] += [
+        dev('0000:3a:02.0', 0x8086, 0x2032, 0x060400, 0x04, (0x15d9, 0x095d), 'pcieport', 30, numa=0,
+            pcie='rp', link=(4, 16), port=3),
+        dev('0000:3c:00.0', 0x15b3, 0x101d, 0x020000, 0x00, cx, 'mlx5_core', 31, numa=0,
+            up='0000:3a:02.0', pcie='ep', link=(4, 16), reset=['flr'], pm=True,
+            sriov=dict(total=8, num=3, offset=2, stride=1, vf_device=0x101e)),
+        dev('0000:3c:00.2', 0x15b3, 0x101e, 0x020000, 0x00, cx, 'mlx5_core', 32, numa=0,
+            up='0000:3a:02.0', pcie='ep', link=(4, 16), reset=['flr'], physfn='0000:3c:00.0'),
+        dev('0000:3c:00.3', 0x15b3, 0x101e, 0x020000, 0x00, cx, 'vfio-pci', 33, numa=0,
+            up='0000:3a:02.0', pcie='ep', link=(4, 16), reset=['flr'], physfn='0000:3c:00.0',
+            override='vfio-pci'),
+        dev('0000:3c:00.4', 0x15b3, 0x101e, 0x020000, 0x00, cx, 'mlx5_vfio_pci', 33, numa=0,
+            up='0000:3a:02.0', pcie='ep', link=(4, 16), reset=['flr'], physfn='0000:3c:00.0',
+            override='mlx5_vfio_pci'),
+    ]
+    h['group_types'].update({g: 'identity' for g in (30, 31, 32, 33)})
+    return h
+
+
 HOSTS = {
     'desktop-intel': desktop_intel,
     'desktop-vfio-bound': desktop_vfio_bound,
     'server-sriov': server_sriov,
+    'server-variant': server_variant,
     'no-iommu': no_iommu,
     'amd-desktop': amd_desktop,
     'vm-guest': vm_guest,
@@ -1048,7 +1099,7 @@ def write_host(name, host):
 
     # vfio state: which functions are on vfio-pci, their cdev numbers, the
     # groups that have a /dev/vfio/N node
-    vfio_devs = [d for d in host['devices'] if d['driver'] == 'vfio-pci']
+    vfio_devs = [d for d in host['devices'] if d['driver'] in VFIO_DRIVERS]
     vfio_state = {'cdev': {}, 'groups': sorted({d['group'] for d in vfio_devs if d['group'] is not None})}
     if host['vfio_cdev']:
         for n, d in enumerate(vfio_devs):
@@ -1155,7 +1206,8 @@ def write_host(name, host):
     # modules.dep: every in-tree driver module the distribution ships (with
     # its dependencies), the out-of-tree nvidia module where it is used, and
     # the VFIO modules only where the kernel has them as modules
-    installed = {m for m in DRIVER_MODULE.values() if m and m not in VFIO_MODULES and m not in ('nvidia', 'vmd')}
+    installed = {m for m in DRIVER_MODULE.values()
+                 if m and m not in VFIO_MODULES and m not in ('nvidia', 'vmd', 'mlx5_core', 'mlx5_vfio_pci')}
     installed |= set(VIRT_MODULES)
     if 'nvidia' in loaded:
         installed.add('nvidia')
@@ -1163,6 +1215,9 @@ def write_host(name, host):
     # it is used, so that adding desktop-vmd left the other trees unchanged
     if 'vmd' in loaded:
         installed.add('vmd')
+    # likewise the Mellanox driver and the variant drivers: only where used
+    installed |= {m for m in ('mlx5_core', 'mlx5_vfio_pci') if m in loaded}
+    installed |= set(host.get('installed_variants', []))
     builtin = list(COMMON_BUILTIN)
     vfio_closure = set()
     stack = ['vfio_pci', 'vfio_iommu_type1']
@@ -1198,6 +1253,11 @@ def write_host(name, host):
     if with_modules:
         t.write('lib/modules/%s/modules.dep' % release, ''.join(l + '\n' for l in dep_lines))
         t.write('lib/modules/%s/modules.builtin' % release, ''.join(b + '.ko\n' for b in sorted(builtin)))
+        variants = sorted(m for m in VARIANT_ALIASES if m in mods)
+        if variants:
+            t.write('lib/modules/%s/modules.alias' % release,
+                    '# Aliases extracted from modules themselves.\n' +
+                    ''.join('alias %s %s\n' % (a, m) for m in variants for a in VARIANT_ALIASES[m]))
 
     # --- kernel config, proc
     t.write('proc/sys/kernel/osrelease', release + '\n')
@@ -1677,6 +1737,7 @@ STATES = {
     'desktop-intel': desktop_intel_state,
     'desktop-vfio-bound': lambda: desktop_intel_state(vfio_bound=True),
     'server-sriov': server_sriov_state,
+    'server-variant': server_sriov_state,
     'no-iommu': no_iommu_state,
     'amd-desktop': amd_desktop_state,
 }
@@ -3039,6 +3100,7 @@ READINESS = {
     'desktop-intel': readiness_desktop_intel,
     'desktop-vfio-bound': readiness_desktop_vfio_bound,
     'server-sriov': readiness_server_sriov,
+    'server-variant': readiness_server_sriov,
     'no-iommu': readiness_no_iommu,
     'amd-desktop': readiness_amd_desktop,
     'vm-guest': readiness_vm_guest,

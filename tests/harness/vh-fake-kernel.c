@@ -181,6 +181,22 @@ static gboolean driver_exists(VhFakeKernel *k, const char *driver) {
         return is_dir(path);
 }
 
+/* vfio-pci, or a variant: a driver whose module holds vfio_pci_core. */
+static gboolean is_vfio_driver(VhFakeKernel *k, const char *driver) {
+        g_autofree char *link = NULL, *module = NULL, *holder = NULL;
+
+        if (!driver)
+                return FALSE;
+        if (strcmp(driver, VFIO_PCI) == 0)
+                return TRUE;
+        link = g_build_filename(k->drivers, driver, "module", NULL);
+        module = read_link_name(link);
+        if (!module)
+                return FALSE;
+        holder = g_build_filename(k->sys, "module", "vfio_pci_core", "holders", module, NULL);
+        return g_file_test(holder, G_FILE_TEST_EXISTS);
+}
+
 /* The uevent file's DRIVER= line comes first when bound, as the kernel prints it. */
 static void set_uevent_driver(const Dev *d, const char *driver) {
         g_autofree char *path = g_build_filename(d->dir, "uevent", NULL);
@@ -213,7 +229,7 @@ static gboolean group_has_vfio_member(VhFakeKernel *k, int group) {
                 if (m->group != group)
                         continue;
                 driver = dev_driver(m);
-                if (g_strcmp0(driver, VFIO_PCI) == 0)
+                if (is_vfio_driver(k, driver))
                         return TRUE;
         }
         return FALSE;
@@ -330,7 +346,7 @@ static void do_bind(VhFakeKernel *k, Dev *d, const char *driver) {
         g_autofree char *link_target = g_strconcat(up, "bus/pci/drivers/", driver, NULL);
 
         /* Nodes first: whoever sees the driver link sees them. */
-        if (strcmp(driver, VFIO_PCI) == 0) {
+        if (is_vfio_driver(k, driver)) {
                 if (d->group >= 0)
                         create_group_node(k, d->group);
                 create_cdev(k, d);
@@ -348,7 +364,7 @@ static void do_release(VhFakeKernel *k, Dev *d, const char *driver) {
         remove_path(link);
         remove_path(back);
         set_uevent_driver(d, NULL);
-        if (strcmp(driver, VFIO_PCI) == 0) {
+        if (is_vfio_driver(k, driver)) {
                 remove_cdevs(k, d);
                 if (d->group >= 0 && !group_has_vfio_member(k, d->group))
                         remove_group_node(k, d->group);
@@ -673,8 +689,9 @@ static void scan_devices(VhFakeKernel *k) {
                 free(real);
 
                 d->natural = dev_driver(d);
-                /* vfio-pci has no id table: it never is the natural driver. */
-                if (g_strcmp0(d->natural, VFIO_PCI) == 0)
+                /* vfio-pci has no id table, and its variants' entries match
+                 * only through an override: never the natural driver. */
+                if (is_vfio_driver(k, d->natural))
                         g_clear_pointer(&d->natural, g_free);
 
                 file = g_build_filename(d->dir, "iommu_group", NULL);

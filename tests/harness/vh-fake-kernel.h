@@ -15,10 +15,12 @@
  *   write does not reach a sysfs store at all (sysfs_kf_write returns for
  *   count 0), so an empty write is a no-op: the file is put back.
  * - drivers/X/unbind <- ADDR: when ADDR is bound to X, the device's `driver`
- *   link and `drivers/X/ADDR` go; leaving vfio-pci, the device's
+ *   link and `drivers/X/ADDR` go; leaving a VFIO driver (vfio-pci, or a
+ *   variant: a driver whose `module` is in
+ *   sys/module/vfio_pci_core/holders), the device's
  *   vfio-dev/vfioN (and dev/vfio/devices/vfioN, sys/class/vfio-dev/vfioN)
  *   go, and `dev/vfio/<group>` (with sys/class/vfio/<group>) goes once no
- *   member of the group is on vfio-pci any more.
+ *   member of the group is on a VFIO driver any more.
  * - drivers/X/bind <- ADDR: binds when ADDR has no driver and X matches:
  *   the override names X, or there is no override and X is the device's
  *   natural driver (the one whose id table matches: see below).
@@ -29,7 +31,7 @@
  * - Binding creates `driver -> ../../../../bus/pci/drivers/X` (relative, the
  *   depth of the device's directory below sys/) and
  *   `drivers/X/ADDR -> ../../../../devices/...`; the `uevent` file's DRIVER=
- *   line follows. Binding to vfio-pci creates `dev/vfio/<group>` (an empty
+ *   line follows. Binding to a VFIO driver creates `dev/vfio/<group>` (an empty
  *   regular file, as in the fixtures) and, when the host has
  *   `dev/vfio/devices` (iommufd cdev), `vfio-dev/vfioN/{dev,uevent}` with
  *   the lowest free N, `dev/vfio/devices/vfioN` and the class link.
@@ -37,7 +39,8 @@
  *   link sees the nodes.
  * - The natural driver of a device is the driver it had when the fake
  *   kernel started (recorded then). A device that started driverless, or on
- *   vfio-pci (which binds only through an override: it has no id table),
+ *   a VFIO driver (which binds only through an override: vfio-pci has no id
+ *   table, its variants' entries are override-only),
  *   has none, unless a test sets one; a natural driver whose drivers/ dir
  *   is gone does not bind.
  * - bind/unbind/drivers_probe are write-only in the kernel: their files are

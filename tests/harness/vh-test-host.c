@@ -43,6 +43,21 @@ static GPtrArray *list_dir(const char *path) {
         return names;
 }
 
+gboolean vh_test_driver_is_vfio(const char *root, const char *driver) {
+        g_autofree char *link = NULL, *module = NULL, *holder = NULL;
+
+        if (!driver || !*driver)
+                return FALSE;
+        if (strcmp(driver, "vfio-pci") == 0)
+                return TRUE;
+        link = g_build_filename(root, "sys/bus/pci/drivers", driver, NULL);
+        module = link_basename(link, "module");
+        if (!module)
+                return FALSE;
+        holder = g_build_filename(root, "sys/module/vfio_pci_core/holders", module, NULL);
+        return g_file_test(holder, G_FILE_TEST_EXISTS);
+}
+
 static int cmp_str(gconstpointer a, gconstpointer b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -150,7 +165,7 @@ VhTestHost *vh_test_host_load(const char *root) {
                 }
                 f->vfio_group_path = g_strdup("");
                 f->vfio_device_path = g_strdup("");
-                if (strcmp(f->driver, "vfio-pci") == 0 && f->iommu_group >= 0) {
+                if (vh_test_driver_is_vfio(root, f->driver) && f->iommu_group >= 0) {
                         g_autofree char *node = g_strdup_printf("%s/dev/vfio/%d", root, f->iommu_group);
                         g_autofree char *vfio_dev = g_build_filename(dir, "vfio-dev", NULL);
                         g_autoptr(GPtrArray) vds = list_dir(vfio_dev);
@@ -240,7 +255,7 @@ GPtrArray *vh_test_host_group_blockers(const VhTestHost *host, const VhTestGroup
         for (guint i = 0; i < group->addresses->len; i++) {
                 const VhTestFunction *f = vh_test_host_find(host, group->addresses->pdata[i]);
 
-                if (!f || !*f->driver || strcmp(f->driver, "vfio-pci") == 0)
+                if (!f || !*f->driver || vh_test_driver_is_vfio(host->root, f->driver))
                         continue;
                 if (vh_test_function_is_bridge(f) &&
                     (strcmp(f->driver, "pcieport") == 0 || strcmp(f->driver, "shpchp") == 0))

@@ -51,9 +51,13 @@ gboolean vh_test_function_is_bridge(const VhTestFunction *f);
 
 /* The members that keep a group from being viable per the contract
  * (dbus/org.vfiohost.xml, Group1.Viable): bound to a driver other than
- * vfio-pci, and not a PCI-to-PCI bridge on pcieport or shpchp (tests/data/README.md,
+ * vfio-pci or a variant of it, and not a PCI-to-PCI bridge on pcieport or shpchp (tests/data/README.md,
  * "Viability rule"). Returns VhTestFunction* (borrowed). */
 GPtrArray *vh_test_host_group_blockers(const VhTestHost *host, const VhTestGroup *group);
+
+/* vfio-pci, or a variant driver: its module holds vfio_pci_core in the
+ * tree at root (the test's own reading, docs/binding.md). */
+gboolean vh_test_driver_is_vfio(const char *root, const char *driver);
 
 /* Names of every host fixture under VH_TEST_DATA/hosts, sorted. */
 GPtrArray *vh_test_host_fixtures(void);

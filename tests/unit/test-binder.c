@@ -23,6 +23,7 @@
 #include "vh-pci-names.h"
 #include "vh-strv.h"
 #include "vh-unit.h"
+#include "vh-vfio-driver.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhBindPlan, vh_bind_plan_free)
 
@@ -200,6 +201,7 @@ static const char *code_name(VhErrorCode c) {
 
 typedef struct {
         bool group, force, dry_run;
+        const char *driver;
 } Opts;
 
 #define NEEDLES(...) ((const char *const[]) { __VA_ARGS__, NULL })
@@ -208,7 +210,7 @@ typedef struct {
  * the tree exactly as it was. */
 static void refused(Fixture *f, VhBindVerb verb, const char *address, Opts o, VhErrorCode code,
                     const char *const *needles) {
-        VhBindOptions options = { .group = o.group, .force = o.force, .dry_run = o.dry_run };
+        VhBindOptions options = { .group = o.group, .force = o.force, .dry_run = o.dry_run, .driver = o.driver };
         VhError e = VH_ERROR_NULL;
         VhBindPlan *p = NULL;
         int r;
@@ -238,7 +240,7 @@ static void refused(Fixture *f, VhBindVerb verb, const char *address, Opts o, Vh
 }
 
 static VhBindPlan *planned(Fixture *f, VhBindVerb verb, const char *address, Opts o) {
-        VhBindOptions options = { .group = o.group, .force = o.force, .dry_run = o.dry_run };
+        VhBindOptions options = { .group = o.group, .force = o.force, .dry_run = o.dry_run, .driver = o.driver };
         VhError e = VH_ERROR_NULL;
         VhBindPlan *p = NULL;
         int r;
@@ -1029,6 +1031,157 @@ static void test_sriov_critical(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(forced->forced[1], "2 virtual functions"));
 }
 
+/* ---- Variant drivers (docs/binding.md, "Variant drivers") ------------- */
+
+#define VARIANT "mlx5_vfio_pci"
+
+static void test_variant_lookup(Fixture *f, gconstpointer data) {
+        /* Registered on vfio_pci_core, installed on it, registered without it. */
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, VARIANT), ==, VH_VFIO_DRIVER_REGISTERED);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "pds_vfio_pci"), ==, VH_VFIO_DRIVER_INSTALLED);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "pds-vfio-pci"), ==, VH_VFIO_DRIVER_INSTALLED);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "vfio-pci"), ==, VH_VFIO_DRIVER_REGISTERED);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "mlx5_core"), ==, VH_VFIO_DRIVER_OTHER);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "nvme"), ==, VH_VFIO_DRIVER_OTHER);
+        /* Installed, not loaded, and not on vfio_pci_core. */
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "igc"), ==, VH_VFIO_DRIVER_OTHER);
+        g_assert_cmpint(vh_vfio_driver_lookup(f->fs, "virtio_vfio_pci"), ==, VH_VFIO_DRIVER_UNKNOWN);
+
+        g_assert_true(vh_vfio_driver_is(f->fs, VARIANT));
+        g_assert_true(vh_vfio_driver_is(f->fs, "vfio-pci"));
+        g_assert_false(vh_vfio_driver_is(f->fs, "mlx5_core"));
+        g_assert_false(vh_vfio_driver_is(f->fs, "pds_vfio_pci"));     /* not loaded: nothing is on it */
+        g_assert_false(vh_vfio_driver_is(f->fs, NULL));
+
+        /* The ConnectX VFs are listed, the ConnectX PF and the X710's VF not. */
+        g_assert_true(vh_vfio_driver_supports(f->fs, VARIANT, "0000:3c:00.2"));
+        g_assert_false(vh_vfio_driver_supports(f->fs, VARIANT, "0000:3c:00.0"));
+        g_assert_false(vh_vfio_driver_supports(f->fs, VARIANT, "0000:3b:02.0"));
+        g_assert_false(vh_vfio_driver_supports(f->fs, "pds_vfio_pci", "0000:3c:00.2"));
+        g_assert_true(vh_vfio_driver_supports(f->fs, "vfio-pci", "0000:3b:02.0"));
+
+        /* The model: a function on the variant is on a VFIO driver. */
+        g_assert_true(vh_pci_device_is_bound_to_vfio(vh_host_find_device(f->host, "0000:3c:00.4")));
+        g_assert_nonnull(vh_host_find_device(f->host, "0000:3c:00.4")->vfio_device_path);
+        g_assert_false(vh_pci_device_is_bound_to_vfio(vh_host_find_device(f->host, "0000:3c:00.2")));
+}
+
+static void test_variant_plan(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) p = NULL, moves = NULL, back = NULL, dry = NULL;
+
+        /* From the host driver to the variant. */
+        p = planned(f, BIND, "0000:3c:00.2", (Opts) { .driver = VARIANT });
+        g_assert_cmpstr(p->driver, ==, VARIANT);
+        g_assert_cmpstr(target(p, "0000:3c:00.2")->vfio_driver, ==, VARIANT);
+        g_assert_false(vh_bind_plan_is_noop(p));
+
+        /* On vfio-pci, asked for the variant: it moves; and back. */
+        moves = planned(f, BIND, "0000:3c:00.3", (Opts) { .driver = VARIANT });
+        g_assert_false(vh_bind_plan_is_noop(moves));
+        back = planned(f, BIND, "0000:3c:00.4", (Opts) {});
+        g_assert_false(vh_bind_plan_is_noop(back));
+        g_assert_cmpstr(target(back, "0000:3c:00.4")->vfio_driver, ==, "vfio-pci");
+
+        dry = planned(f, BIND, "0000:3c:00.2", (Opts) { .driver = VARIANT, .dry_run = true });
+        g_assert_cmpstr(target(dry, "0000:3c:00.2")->driver_after, ==, VARIANT);
+        g_assert_true(target(dry, "0000:3c:00.2")->changed);
+}
+
+static void test_variant_noop(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) p = NULL, q = NULL, group = NULL;
+
+        p = planned(f, BIND, "0000:3c:00.4", (Opts) { .driver = VARIANT });
+        g_assert_true(vh_bind_plan_is_noop(p));
+        q = planned(f, BIND, "0000:3c:00.3", (Opts) { .driver = "vfio-pci", .dry_run = true });
+        g_assert_true(vh_bind_plan_is_noop(q));
+        g_assert_nonnull(target(q, "0000:3c:00.3")->vfio_device_path);
+
+        /* Group 33 holds one function on each: the group goes to the variant. */
+        group = planned(f, BIND, "0000:3c:00.4", (Opts) { .group = true, .driver = VARIANT });
+        g_assert_cmpuint(group->n_targets, ==, 2);
+        g_assert_cmpstr(target(group, "0000:3c:00.3")->vfio_driver, ==, VARIANT);
+        g_assert_false(target(group, "0000:3c:00.3")->noop);
+        g_assert_true(target(group, "0000:3c:00.4")->noop);
+}
+
+static void test_variant_refused(Fixture *f, gconstpointer data) {
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "nvme" }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("nvme is not a VFIO driver", "vfio_pci_core", "vfio-pci"));
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "mlx5_core" }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("mlx5_core is not a VFIO driver"));
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "igc" }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("igc is not a VFIO driver"));
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "../vfio-pci" }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("not a driver name"));
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "" }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("not a driver name"));
+        /* A variant that does not list the device. */
+        refused(f, BIND, "0000:3b:02.0", (Opts) { .driver = VARIANT }, VH_ERROR_CODE_INVALID_ARGS,
+                NEEDLES("mlx5_vfio_pci does not support 0000:3b:02.0", "8086:154c", "modules.alias"));
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "pds_vfio_pci", .dry_run = true },
+                VH_ERROR_CODE_INVALID_ARGS, NEEDLES("pds_vfio_pci does not support 0000:3c:00.2"));
+        /* Neither loaded nor installed. */
+        refused(f, BIND, "0000:3c:00.2", (Opts) { .driver = "virtio_vfio_pci" }, VH_ERROR_CODE_VFIO_UNAVAILABLE,
+                NEEDLES("virtio_vfio_pci is not available"));
+}
+
+/* A group mate the variant does not list goes to vfio-pci (here: on it
+ * already), and the assignment of the group is judged the same way. */
+static void test_variant_group_mate(Fixture *f, gconstpointer data) {
+        g_autoptr(VhBindPlan) p = NULL;
+
+        vh_unit_write_file(f->copy, "sys/bus/pci/devices/0000:3c:00.3/modalias",
+                           "pci:v000015B3d00001017sv000015B3sd00000016bc02sc00i00\n");
+        f->changes = CHANGES_SYSFS;
+        snapshot(f);
+        p = planned(f, BIND, "0000:3c:00.4", (Opts) { .group = true, .driver = VARIANT });
+        g_assert_cmpstr(target(p, "0000:3c:00.3")->vfio_driver, ==, "vfio-pci");
+        g_assert_true(target(p, "0000:3c:00.3")->noop);
+        g_assert_true(vh_bind_plan_is_noop(p));
+}
+
+/* Not loaded in a host tree: VfioUnavailable at execution, nothing written. */
+static void test_variant_not_loaded(Fixture *f, gconstpointer data) {
+        g_autofree char *alias = vh_unit_read_file(f->copy, "lib/modules/6.8.0-45-generic/modules.alias");
+        g_autofree char *more = g_strconcat(alias, "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* pds_vfio_pci\n", NULL);
+        g_autoptr(VhBindPlan) p = NULL;
+        VhError e = VH_ERROR_NULL;
+
+        vh_unit_write_file(f->copy, "lib/modules/6.8.0-45-generic/modules.alias", more);
+        f->changes = CHANGES_SYSFS;
+        snapshot(f);
+        p = planned(f, BIND, "0000:3c:00.2", (Opts) { .driver = "pds_vfio_pci" });
+        g_assert_cmpint(vh_binder_execute(f->binder, p, &e), ==, -ENOPKG);
+        g_assert_cmpint(e.code, ==, VH_ERROR_CODE_VFIO_UNAVAILABLE);
+        g_assert_nonnull(strstr(e.message, "pds_vfio_pci is not loaded in the host tree"));
+        vh_error_clear(&e);
+        assert_unchanged(f);
+        g_assert_cmpuint(f->binder->journal->n_entries, ==, 0);
+}
+
+/* An entry marked bound is judged against its own driver: kept on the
+ * variant, dropped when the function is on vfio-pci instead. An entry
+ * without a driver (older journals) means vfio-pci. */
+static void test_variant_drop_stale(Fixture *f, gconstpointer data) {
+        vh_unit_write_file(f->copy, "var/lib/vfiohost/journal.json",
+                           "{ \"version\": 1, \"next_txn\": 5, \"devices\": ["
+                           "{ \"address\": \"0000:3c:00.4\", \"state\": \"bound\", \"txn\": 1, "
+                           "\"original_driver\": \"mlx5_core\", \"original_override\": null, "
+                           "\"driver\": \"mlx5_vfio_pci\", \"time\": 1 },"
+                           "{ \"address\": \"0000:3c:00.3\", \"state\": \"bound\", \"txn\": 2, "
+                           "\"original_driver\": \"mlx5_core\", \"original_override\": null, "
+                           "\"driver\": \"mlx5_vfio_pci\", \"time\": 1 },"
+                           "{ \"address\": \"0000:3b:02.1\", \"state\": \"bound\", \"txn\": 3, "
+                           "\"original_driver\": \"iavf\", \"original_override\": null, \"time\": 1 } ] }");
+        f->changes = CHANGES_STATE;
+        open_binder(f, WRITE_TIMEOUT_USEC);
+        g_assert_cmpuint(vh_binder_drop_stale(f->binder), ==, 1);
+        g_assert_nonnull(vh_journal_find(f->binder->journal, "0000:3c:00.4"));
+        g_assert_cmpstr(vh_journal_entry_driver(vh_journal_find(f->binder->journal, "0000:3c:00.4")), ==, VARIANT);
+        g_assert_null(vh_journal_find(f->binder->journal, "0000:3c:00.3"));
+        g_assert_cmpstr(vh_journal_entry_driver(vh_journal_find(f->binder->journal, "0000:3b:02.1")), ==, "vfio-pci");
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -1071,6 +1224,13 @@ int main(int argc, char *argv[]) {
         ADD_COPY("/binder/execute/unbind-hang", "desktop-intel", test_execute_unbind_hang);
         ADD_COPY("/binder/execute/override-eio-once", "desktop-intel", test_execute_override_eio_once);
         ADD_COPY("/binder/execute/override-eio", "desktop-intel", test_execute_override_eio);
+        ADD("/binder/variant/lookup", "server-variant", test_variant_lookup);
+        ADD("/binder/variant/plan", "server-variant", test_variant_plan);
+        ADD("/binder/variant/noop", "server-variant", test_variant_noop);
+        ADD("/binder/variant/refused", "server-variant", test_variant_refused);
+        ADD_COPY("/binder/variant/group-mate", "server-variant", test_variant_group_mate);
+        ADD_COPY("/binder/variant/not-loaded", "server-variant", test_variant_not_loaded);
+        ADD_COPY("/binder/variant/drop-stale", "server-variant", test_variant_drop_stale);
 #undef ADD
 #undef ADD_COPY
 
