@@ -168,7 +168,7 @@ static int plan_removal(VhBinder *b, const VhHost *host, const VhPciDevice *pf, 
                         return r;
                 if (r == 0)
                         continue;
-                if (asprintf(&reason, "%s (VF %zu of %s) %s", vf->address, i, pf->address, why) < 0)
+                if (asprintf(&reason, "%s (VF %zu of %s): %s", vf->address, i, pf->address, why) < 0)
                         return -ENOMEM;
                 if (!o->force)
                         return vh_error_set(error, VH_ERROR_CODE_HOST_CRITICAL,
@@ -477,7 +477,7 @@ static bool roll_back(VhBinder *b, VhVfCountPlan *p, bool autoprobe_changed, VhE
         vh_error_clear(&e);
 
         if (asprintf(&sentence, "%s Now: %s has %u VF%s (it had %u)%s.",
-                     ok ? (now == p->count_before ? "Nothing was changed."
+                     ok ? (now == p->count_before ? "The PF is back as it was."
                                                    : "It was left without VFs (the old ones were unused).")
                         : "The rollback did not complete; the journal keeps the operation and vfiohostd "
                           "settles it at its next start.",
