@@ -53,7 +53,7 @@ static int read_unsigned(const VhHostFs *fs, const char *address, const char *at
 }
 
 /* vfio_pci.enable_sriov: "Y" or "1" (kstrtobool). */
-static bool vfio_pci_enables_sriov(const VhHostFs *fs) {
+bool vh_vf_count_vfio_pci_enables_sriov(const VhHostFs *fs) {
         _cleanup_free_ char *s = NULL;
 
         if (vh_hostfs_read_string(fs, &s, VH_SYSFS_MODULE, VH_MODULE_VFIO_PCI, "parameters", VH_PARAM_ENABLE_SRIOV,
@@ -209,7 +209,7 @@ static int plan_creation(VhBinder *b, const VhPciDevice *pf, VhError *error) {
                                     "%s has no driver bound, and VFs are created by the PF's driver. Bind its "
                                     "driver first (echo %s > /" VH_SYSFS_PCI_BUS "/" VH_ATTR_DRIVERS_PROBE
                                     "), then try again. Nothing was changed.", pf->address, pf->address);
-        if (strcmp(pf->driver, VH_DRIVER_VFIO_PCI) == 0 && !vfio_pci_enables_sriov(b->fs))
+        if (strcmp(pf->driver, VH_DRIVER_VFIO_PCI) == 0 && !vh_vf_count_vfio_pci_enables_sriov(b->fs))
                 return vh_error_set(error, VH_ERROR_CODE_INVALID_ARGS,
                                     "%s is on vfio-pci, which creates VFs only with its module parameter "
                                     "enable_sriov set, and /" VH_SYSFS_MODULE "/" VH_MODULE_VFIO_PCI

@@ -64,6 +64,10 @@ static inline bool vh_vf_count_plan_is_noop(const VhVfCountPlan *p) {
         return p->count == p->count_before;
 }
 
+/* Whether vfio-pci, as a PF's driver, may create VFs: its module
+ * parameter enable_sriov is Y (also for the readiness report). */
+bool vh_vf_count_vfio_pci_enables_sriov(const VhHostFs *fs);
+
 /* Every check but the holders, no write (the event loop). Refusals:
  * InvalidAddress, NotFound; InvalidArgs for a function that is not a PF, a
  * count over sriov_totalvfs, a PF without a driver or whose kernel lacks
