@@ -25,6 +25,7 @@
 #include "vh-names.h"
 #include "vh-strv.h"
 #include "vh-utf8.h"
+#include "vh-vf-count.h"
 
 /* A Bind, Unbind or SetPersistent (call and plan set; persist: the
  * assignment SetPersistent saves once the bind is done), a persistent
@@ -40,6 +41,8 @@ struct VhOperation {
         char assignment[VH_ADDRESS_MAX];
         unsigned *groups;
         size_t n_groups;
+        const VhBusWork *work;          /* another kind of operation (SetVfCount), with its data */
+        void *work_data;
         VhError error;
         int result;
         pthread_t thread;
@@ -53,6 +56,8 @@ static void operation_free(VhOperation *op) {
         sd_bus_message_unref(op->call);
         vh_bind_plan_free(op->plan);
         vh_assignment_clear(&op->persist);
+        if (op->work)
+                op->work->free(op->work_data);
         free(op->groups);
         vh_error_clear(&op->error);
         free(op);
@@ -164,10 +169,17 @@ static void *operation_run(void *userdata) {
         VhDaemon *d = op->daemon;
         uint64_t one = 1;
 
-        if (op->plan)
+        if (op->work)
+                op->result = op->work->run(d, op->work_data, &op->error);
+        else if (op->plan)
                 op->result = vh_binder_execute(d->binder, op->plan, &op->error);
-        else
+        else {
+                int r = vh_vf_count_reconcile(d->binder);
+
                 op->result = vh_binder_reconcile(d->binder);
+                if (r < 0 && op->result >= 0)
+                        op->result = r;
+        }
 
         /* Hand it back to the event loop; only that thread touches the bus. */
         pthread_mutex_lock(&d->done_lock);
@@ -230,6 +242,10 @@ static bool complete_done_operations(VhDaemon *d) {
                         (void) pthread_join(op->thread, NULL);
                 operations_unlink(d, op);
 
+                if (!op->call && op->work) {
+                        operation_free(op);
+                        continue;
+                }
                 if (!op->call && op->assignment[0]) {
                         vh_bus_persistence_applied(d, op->assignment, op->result, &op->error);
                         operation_free(op);
@@ -249,6 +265,8 @@ static bool complete_done_operations(VhDaemon *d) {
                         r = vh_bus_reply_error(op->call, &op->error);
                 else if (op->result < 0)
                         r = sd_bus_reply_method_errno(op->call, op->result, NULL);
+                else if (op->work)
+                        r = op->work->reply(d, op->call, op->work_data);
                 else if (op->has_persist)
                         r = reply_persisted(d, op);
                 else
@@ -338,6 +356,38 @@ int vh_bus_binding_start(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, Vh
         return 0;
 }
 
+int vh_bus_binding_start_work(VhDaemon *d, sd_bus_message *call, const VhBusWork *work, void *data,
+                              const unsigned *groups, size_t n_groups, bool check_only) {
+        VhOperation *op;
+        int r;
+
+        op = calloc(1, sizeof(*op));
+        if (!op) {
+                work->free(data);
+                return -ENOMEM;
+        }
+        op->daemon = d;
+        op->call = sd_bus_message_ref(call);
+        op->work = work;
+        op->work_data = data;
+        op->check_only = check_only;
+        op->groups = n_groups > 0 ? calloc(n_groups, sizeof(unsigned)) : NULL;
+        if (n_groups > 0 && !op->groups) {
+                operation_free(op);
+                return -ENOMEM;
+        }
+        if (n_groups > 0)
+                memcpy(op->groups, groups, sizeof(unsigned) * n_groups);
+        op->n_groups = n_groups;
+
+        r = start_operation(d, op);
+        if (r < 0) {
+                operation_free(op);
+                return r;
+        }
+        return 0;
+}
+
 int vh_bus_binding_start_check(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, sd_bus_error *error) {
         _cleanup_(vh_bind_plan_freep) VhBindPlan *p = plan;
         VhError e = VH_ERROR_NULL;
@@ -408,6 +458,23 @@ int vh_bus_binding_start_reconcile(VhDaemon *d) {
         r = vh_binder_unfinished(d->binder, &addresses);
         if (r < 0)
                 return log_oom();
+        {
+                _cleanup_strv_free_ char **pfs = NULL;
+
+                /* An interrupted SetVfCount: its PF's group and its VFs'. */
+                r = vh_vf_count_unfinished(d->binder, &pfs);
+                if (r < 0)
+                        return log_oom();
+                STRV_FOREACH(pf, pfs) {
+                        const VhPciDevice *dev = vh_host_find_device(d->host, *pf);
+
+                        if (vh_strv_extend(&addresses, *pf) < 0)
+                                return log_oom();
+                        for (size_t i = 0; dev && i < dev->n_virtfns; i++)
+                                if (vh_strv_extend(&addresses, dev->virtfns[i].address) < 0)
+                                        return log_oom();
+                }
+        }
         if (!addresses[0])
                 return 0;
 

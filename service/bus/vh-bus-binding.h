@@ -28,6 +28,22 @@ int vh_bus_binding_check_busy(const VhDaemon *d, unsigned group, bool writes, sd
 int vh_bus_binding_start(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, VhAssignment *persist,
                          const char *assignment);
 
+/* An operation of another kind than a bind (SetVfCount): run() on a
+ * worker thread, then on the loop reply() when run() succeeded (a named
+ * error from run()'s VhError otherwise), then free(). */
+typedef struct VhBusWork {
+        int (*run)(VhDaemon *d, void *data, VhError *error);
+        int (*reply)(VhDaemon *d, sd_bus_message *call, void *data);
+        void (*free)(void *data);
+} VhBusWork;
+
+/* Starts work with data (taken, also on failure) for call, holding groups
+ * (copied) until it is done, as a Bind holds its group: other operations
+ * on them get Busy. check_only: it writes nothing and holds no group (a
+ * dry run's holder scan). */
+int vh_bus_binding_start_work(VhDaemon *d, sd_bus_message *call, const VhBusWork *work, void *data,
+                              const unsigned *groups, size_t n_groups, bool check_only);
+
 /* A dry run or a no-op (plan taken): the holder check off the loop when it
  * has one, then the reply. Returns 1 when the reply comes later. */
 int vh_bus_binding_start_check(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, sd_bus_error *error);

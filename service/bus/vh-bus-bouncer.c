@@ -37,6 +37,8 @@ static const VhBusRule rules[] = {
         POLKIT(VH_MANAGER_INTERFACE, "Unbind", "sa{sv}", VH_ACTION_UNBIND),
         POLKIT(VH_MANAGER_INTERFACE, "SetPersistent", "sa{sv}", VH_ACTION_MANAGE),
         POLKIT(VH_MANAGER_INTERFACE, "ClearPersistent", "s", VH_ACTION_MANAGE),
+        /* VFs are lasting host configuration, like an assignment. */
+        POLKIT(VH_MANAGER_INTERFACE, "SetVfCount", "sua{sv}", VH_ACTION_MANAGE),
         /* What is persisted is no secret: anyone may list it, as anyone
          * may list the devices. */
         READ_ONLY(VH_MANAGER_INTERFACE, "ListPersistent", ""),

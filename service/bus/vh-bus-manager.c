@@ -10,6 +10,7 @@
 #include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
 #include "vh-bus-static-setup.h"
+#include "vh-bus-vf-count.h"
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-utf8.h"
@@ -105,6 +106,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", address_or_name),
                                 SD_BUS_NO_RESULT,
                                 vh_bus_method_clear_persistent,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetVfCount",
+                                SD_BUS_ARGS("s", pf_address, "u", count, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", result),
+                                vh_bus_method_set_vf_count,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListPersistent",
                                 SD_BUS_NO_ARGS,

@@ -106,6 +106,8 @@
 #define VH_ATTR_SRIOV_NUMVFS        "sriov_numvfs"
 #define VH_ATTR_SRIOV_TOTALVFS      "sriov_totalvfs"
 #define VH_ATTR_SRIOV_DRIVERS_AUTOPROBE "sriov_drivers_autoprobe"
+#define VH_ATTR_SRIOV_OFFSET        "sriov_offset"
+#define VH_ATTR_SRIOV_STRIDE        "sriov_stride"
 #define VH_ATTR_VIRTFN_PREFIX       "virtfn"
 #define VH_ATTR_VFIO_DEV            "vfio-dev"
 #define VH_ATTR_GROUP_DEVICES       "devices"
@@ -122,6 +124,10 @@
 #define VH_ATTR_MODALIAS            "modalias"
 #define VH_MODULES_DEP              "modules.dep"
 #define VH_MODULES_ALIAS            "modules.alias"
+/* vfio-pci as a PF's driver creates VFs only with this module parameter
+ * (Y/N, 0644): sys/module/vfio_pci/parameters/enable_sriov. */
+#define VH_MODULE_VFIO_PCI          "vfio_pci"
+#define VH_PARAM_ENABLE_SRIOV       "enable_sriov"
 /* vfiohost.assign=0 on the kernel command line: no boot-time assignment */
 #define VH_CMDLINE_ASSIGN           "vfiohost.assign"
 #define VH_DRIVER_PCIEPORT          "pcieport"

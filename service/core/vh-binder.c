@@ -467,7 +467,6 @@ static int plan_check_virtfns(VhBinder *b, const VhHost *host, VhBindPlan *p, Vh
         for (size_t i = 0; i < p->n_targets; i++) {
                 const VhBindTarget *t = &p->targets[i];
                 const VhPciDevice *pf = vh_host_find_device(host, t->address);
-                _cleanup_strv_free_ char **nodes = NULL, **node_vfs = NULL;
                 _cleanup_free_ char *vfs = NULL, *refusal = NULL, *reason = NULL;
                 size_t count;
 
@@ -502,24 +501,37 @@ static int plan_check_virtfns(VhBinder *b, const VhHost *host, VhBindPlan *p, Vh
                         return r;
                 reason = NULL;
 
-                nodes = calloc(1, sizeof(char *));
-                node_vfs = calloc(1, sizeof(char *));
-                if (!nodes || !node_vfs)
-                        return -ENOMEM;
-                for (size_t k = 0; k < pf->n_virtfns; k++) {
-                        r = add_vf_nodes(b, host, pf->virtfns[k].address, &nodes, &node_vfs);
-                        if (r < 0)
-                                return r;
-                }
-                r = plan_add_holder_check(p, pf->address, TAKE_PTR(nodes),
-                                          "A virtual function that a process holds cannot be removed: the removal "
-                                          "blocks until that process lets go, so force does not override this. Stop "
-                                          "those virtual machines, then set the VF count to 0 first (sriov_numvfs).");
+                r = vh_binder_add_vf_holder_check(b, host, pf, p, TAKE_PTR(refusal),
+                                                  "A virtual function that a process holds cannot be removed: the "
+                                                  "removal blocks until that process lets go, so force does not "
+                                                  "override this. Stop those virtual machines, then set the VF count "
+                                                  "to 0 first (sriov_numvfs).");
                 if (r < 0)
                         return r;
-                p->holder_checks[p->n_holder_checks - 1].node_vfs = TAKE_PTR(node_vfs);
-                p->holder_checks[p->n_holder_checks - 1].refusal = TAKE_PTR(refusal);
         }
+        return 0;
+}
+
+int vh_binder_add_vf_holder_check(VhBinder *b, const VhHost *host, const VhPciDevice *pf, VhBindPlan *p,
+                                  char *refusal, const char *advice) {
+        _cleanup_strv_free_ char **nodes = NULL, **node_vfs = NULL;
+        _cleanup_free_ char *owned = refusal;
+        int r;
+
+        nodes = calloc(1, sizeof(char *));
+        node_vfs = calloc(1, sizeof(char *));
+        if (!nodes || !node_vfs)
+                return -ENOMEM;
+        for (size_t k = 0; k < pf->n_virtfns; k++) {
+                r = add_vf_nodes(b, host, pf->virtfns[k].address, &nodes, &node_vfs);
+                if (r < 0)
+                        return r;
+        }
+        r = plan_add_holder_check(p, pf->address, TAKE_PTR(nodes), advice);
+        if (r < 0)
+                return r;
+        p->holder_checks[p->n_holder_checks - 1].node_vfs = TAKE_PTR(node_vfs);
+        p->holder_checks[p->n_holder_checks - 1].refusal = TAKE_PTR(owned);
         return 0;
 }
 
@@ -1469,4 +1481,18 @@ int vh_binder_reconcile(VhBinder *b) {
         }
         reconcile_items_free(items, n);
         return r < 0 ? r : restored;
+}
+
+/* ---- For other operations on the same host (SetVfCount) --------------- */
+
+int vh_binder_timed_write(VhBinder *b, const char *value, const char *p0, const char *p1, const char *p2) {
+        return timed_write(b, value, p0, p1, p2);
+}
+
+void vh_binder_wait_for_driver(VhBinder *b, const char *address, const char *want, char **ret) {
+        wait_for_driver(b, address, want, false, ret);
+}
+
+int vh_binder_wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group) {
+        return wait_for_vfio_node(b, t, group);
 }

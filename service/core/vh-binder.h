@@ -139,6 +139,13 @@ int vh_binder_plan(VhBinder *b, const VhHost *host, VhBindVerb verb, const char 
  * force or not. Reads every process's fds (run it off the event loop). */
 int vh_binder_check_holders(VhBinder *b, const VhBindPlan *plan, VhError *error);
 
+/* Adds to p a holder check over the nodes of pf's VFs (their host
+ * drivers' and their VFIO nodes): a process holding one refuses the
+ * operation with HasVirtualFunctions, refusal (taken) and advice (static)
+ * in the message, naming the VF, the pid and the command. */
+int vh_binder_add_vf_holder_check(VhBinder *b, const VhHost *host, const VhPciDevice *pf, VhBindPlan *p,
+                                  char *refusal, const char *advice);
+
 /* Carries a plan out — the holder check first, for dry runs too, so that
  * it sees the host as it is when the writes start; may block (run it off
  * the event loop). On failure the plan's functions are rolled back and
@@ -169,3 +176,13 @@ unsigned vh_binder_drop_stale(VhBinder *b);
  * restored. */
 #define VH_RECONCILE_ATTEMPTS_MAX 3
 int vh_binder_reconcile(VhBinder *b);
+
+/* The binder's primitives, for operations that change the host's PCI
+ * functions otherwise (service/core/vh-vf-count.c): a write to the
+ * attribute named by up to three path components under the write timeout
+ * (-ETIMEDOUT; the write goes on in its own thread); re-reading a driver
+ * link until it names want or the driver wait is over (*ret: the last
+ * read); waiting for t's VFIO node (-ENOENT when none appeared). */
+int vh_binder_timed_write(VhBinder *b, const char *value, const char *p0, const char *p1, const char *p2);
+void vh_binder_wait_for_driver(VhBinder *b, const char *address, const char *want, char **ret);
+int vh_binder_wait_for_vfio_node(VhBinder *b, VhBindTarget *t, int group);

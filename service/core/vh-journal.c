@@ -55,6 +55,9 @@ VhJournal *vh_journal_free(VhJournal *j) {
         for (size_t i = 0; i < j->n_notes; i++)
                 free(j->notes[i].text);
         free(j->notes);
+        for (size_t i = 0; i < j->n_vf_counts; i++)
+                free(j->vf_counts[i].driver);
+        free(j->vf_counts);
         free(j);
         return NULL;
 }
@@ -173,6 +176,56 @@ void vh_journal_remove(VhJournal *j, const char *address) {
         j->n_entries--;
 }
 
+VhJournalVfCount *vh_journal_find_vf_count(const VhJournal *j, const char *pf) {
+        char canonical[VH_ADDRESS_MAX];
+
+        if (!pf || vh_address_normalize(pf, canonical) < 0)
+                return NULL;
+        for (size_t i = 0; i < j->n_vf_counts; i++)
+                if (strcmp(j->vf_counts[i].pf, canonical) == 0)
+                        return &j->vf_counts[i];
+        return NULL;
+}
+
+int vh_journal_put_vf_count(VhJournal *j, const VhJournalVfCount *e) {
+        _cleanup_free_ char *driver = NULL;
+        VhJournalVfCount *slot;
+
+        if (!vh_address_is_valid(e->pf) || (e->driver && !vh_journal_driver_name_is_valid(e->driver)))
+                return -EINVAL;
+        if (dup_or_null(e->driver, &driver) < 0)
+                return -ENOMEM;
+
+        slot = vh_journal_find_vf_count(j, e->pf);
+        if (slot)
+                free(slot->driver);
+        else {
+                VhJournalVfCount *a = realloc(j->vf_counts, sizeof(VhJournalVfCount) * (j->n_vf_counts + 1));
+
+                if (!a)
+                        return -ENOMEM;
+                j->vf_counts = a;
+                slot = &j->vf_counts[j->n_vf_counts++];
+        }
+        *slot = *e;
+        (void) vh_address_normalize(e->pf, slot->pf);
+        slot->driver = TAKE_PTR(driver);
+        slot->timestamp_usec = now_usec();
+        return 0;
+}
+
+void vh_journal_remove_vf_count(VhJournal *j, const char *pf) {
+        VhJournalVfCount *e = vh_journal_find_vf_count(j, pf);
+        size_t i;
+
+        if (!e)
+                return;
+        i = (size_t) (e - j->vf_counts);
+        free(e->driver);
+        memmove(&j->vf_counts[i], &j->vf_counts[i + 1], sizeof(VhJournalVfCount) * (j->n_vf_counts - i - 1));
+        j->n_vf_counts--;
+}
+
 uint64_t vh_journal_new_txn(VhJournal *j) {
         return j->next_txn++;
 }
@@ -287,13 +340,45 @@ static int parse_note(VhJournal *j, json_object *o) {
         return add_note_at(j, address, text, timestamp);
 }
 
+/* Counts up to what any kernel allows (sriov_totalvfs is a u16). */
+#define JOURNAL_VF_COUNT_MAX 65535
+
+static int parse_vf_count(VhJournal *j, json_object *o) {
+        VhJournalVfCount e = {};
+        const char *pf, *driver;
+        uint64_t txn, before, after, timestamp;
+        bool autoprobe;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object) ||
+            vh_json_get_string(o, "pf", &pf) < 0 || !pf || vh_address_normalize(pf, e.pf) < 0 ||
+            vh_journal_find_vf_count(j, e.pf) ||
+            vh_json_get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
+            vh_json_get_uint(o, "count_before", JOURNAL_VF_COUNT_MAX, -1, &before) < 0 ||
+            vh_json_get_uint(o, "count_after", JOURNAL_VF_COUNT_MAX, -1, &after) < 0 ||
+            vh_json_get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0 ||
+            vh_json_get_bool(o, "autoprobe_before", true, &autoprobe) < 0 ||
+            vh_json_get_string(o, "driver", &driver) < 0 || (driver && !vh_journal_driver_name_is_valid(driver)))
+                return -EBADMSG;
+        e.txn = txn;
+        e.count_before = (unsigned) before;
+        e.count_after = (unsigned) after;
+        e.driver = (char *) driver;
+        e.autoprobe_before = autoprobe;
+        r = vh_journal_put_vf_count(j, &e);
+        if (r < 0)
+                return r;
+        vh_journal_find_vf_count(j, e.pf)->timestamp_usec = timestamp;
+        return 0;
+}
+
 /* One JSON value and nothing after it but whitespace: two journals run
  * together, or a truncated rewrite, are damage, not the first half. */
 int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) {
         _cleanup_(vh_journal_freep) VhJournal *j = NULL;
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_free_ char *content = NULL;
-        json_object *v, *devices, *notes;
+        json_object *v, *devices, *notes, *vf_counts;
         uint64_t next_txn;
         size_t size = 0;
         int r;
@@ -337,12 +422,27 @@ int vh_journal_load(const VhHostFs *fs, const char *state_dir, VhJournal **ret) 
                 }
         }
 
+        /* Absent in journals written before SetVfCount existed. */
+        if (json_object_object_get_ex(root, "vf_counts", &vf_counts)) {
+                if (!json_object_is_type(vf_counts, json_type_array))
+                        return log_error_errno(EBADMSG, "The journal %s/%s has damaged vf_counts.", state_dir, VH_JOURNAL_FILE);
+                for (size_t i = 0; i < json_object_array_length(vf_counts); i++) {
+                        r = parse_vf_count(j, json_object_array_get_idx(vf_counts, i));
+                        if (r < 0)
+                                return log_error_errno(r, "The journal %s/%s has a damaged vf_counts entry %zu.",
+                                                       state_dir, VH_JOURNAL_FILE, i);
+                }
+        }
+
         if (vh_json_get_uint(root, "next_txn", JOURNAL_UINT_MAX, 1, &next_txn) < 0)
                 return log_error_errno(EBADMSG, "The journal %s/%s has a damaged next_txn.", state_dir, VH_JOURNAL_FILE);
         j->next_txn = next_txn ?: 1;
         for (size_t i = 0; i < j->n_entries; i++)
                 if (j->entries[i].txn >= j->next_txn)
                         j->next_txn = j->entries[i].txn + 1;
+        for (size_t i = 0; i < j->n_vf_counts; i++)
+                if (j->vf_counts[i].txn >= j->next_txn)
+                        j->next_txn = j->vf_counts[i].txn + 1;
 
         *ret = TAKE_PTR(j);
         return 0;
@@ -421,6 +521,29 @@ int vh_journal_save(const VhHostFs *fs, const char *state_dir, const VhJournal *
                         json_object_object_add(o, "note", json_object_new_string(j->notes[i].text));
                         json_object_object_add(o, "time", json_object_new_int64((int64_t) j->notes[i].timestamp_usec));
                         json_object_array_add(notes, o);
+                }
+        }
+
+        if (j->n_vf_counts > 0) {
+                json_object *vf_counts = json_object_new_array();
+
+                if (!vf_counts)
+                        return -ENOMEM;
+                json_object_object_add(root, "vf_counts", vf_counts);
+                for (size_t i = 0; i < j->n_vf_counts; i++) {
+                        const VhJournalVfCount *e = &j->vf_counts[i];
+                        json_object *o = json_object_new_object();
+
+                        if (!o)
+                                return -ENOMEM;
+                        json_object_object_add(o, "pf", json_object_new_string(e->pf));
+                        json_object_object_add(o, "txn", json_object_new_int64((int64_t) e->txn));
+                        json_object_object_add(o, "count_before", json_object_new_int64(e->count_before));
+                        json_object_object_add(o, "count_after", json_object_new_int64(e->count_after));
+                        json_object_object_add(o, "driver", string_or_null(e->driver));
+                        json_object_object_add(o, "autoprobe_before", json_object_new_boolean(e->autoprobe_before));
+                        json_object_object_add(o, "time", json_object_new_int64((int64_t) e->timestamp_usec));
+                        json_object_array_add(vf_counts, o);
                 }
         }
 

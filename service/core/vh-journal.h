@@ -58,11 +58,27 @@ typedef struct VhJournalNote {
 /* The newest notes kept; older ones are dropped. */
 #define VH_JOURNAL_NOTES_MAX 32
 
+/* A change of a PF's VF count under way (docs/sriov.md, "SetVfCount"):
+ * written before its first write, removed when it is done, so an entry
+ * found at start is always unfinished. Kept apart from the per-function
+ * entries ("vf_counts" beside "devices"): its fields are another kind. */
+typedef struct VhJournalVfCount {
+        char pf[VH_ADDRESS_MAX];
+        uint64_t txn;
+        unsigned count_before;
+        unsigned count_after;
+        char *driver;                   /* the VFs' driver asked for; NULL: autoprobe's */
+        bool autoprobe_before;          /* sriov_drivers_autoprobe before the operation */
+        uint64_t timestamp_usec;
+} VhJournalVfCount;
+
 typedef struct VhJournal {
         VhJournalEntry *entries;
         size_t n_entries;
         VhJournalNote *notes;
         size_t n_notes;
+        VhJournalVfCount *vf_counts;
+        size_t n_vf_counts;
         uint64_t next_txn;
 } VhJournal;
 
@@ -102,6 +118,12 @@ void vh_journal_remove(VhJournal *j, const char *address);
 uint64_t vh_journal_new_txn(VhJournal *j);
 /* Appends a note (copied), dropping the oldest beyond VH_JOURNAL_NOTES_MAX. */
 int vh_journal_add_note(VhJournal *j, const char *address, const char *text);
+
+/* The record of the VF count change of pf; NULL when none. */
+VhJournalVfCount *vh_journal_find_vf_count(const VhJournal *j, const char *pf);
+/* Adds or replaces the record for e->pf (copies driver; sets the time). */
+int vh_journal_put_vf_count(VhJournal *j, const VhJournalVfCount *e);
+void vh_journal_remove_vf_count(VhJournal *j, const char *pf);
 
 /* A kernel driver name usable as one path component: 1-64 characters of
  * [A-Za-z0-9_.-], not "." or "..". */

@@ -10,6 +10,7 @@
 #include "vh-names.h"
 #include "vh-readiness-private.h"
 #include "vh-strv.h"
+#include "vh-vf-count.h"
 
 static char *device_source(const VhPciDevice *d, const char *attr) {
         char *s;
@@ -226,11 +227,37 @@ static void check_device_d3cold(VhReadinessContext *c, const VhPciDevice *d) {
                      "disable_idle_d3=1.", d->address);
 }
 
+/* A PF on vfio-pci creates VFs only with vfio_pci.enable_sriov (its
+ * sriov_configure refuses otherwise); only such PFs get the check. */
+static void check_device_sriov_vfio(VhReadinessContext *c, const VhPciDevice *d) {
+        bool enabled;
+        VhCheck *k;
+
+        if (d->sriov_totalvfs == 0 || !vh_pci_device_is_bound_to_vfio(d))
+                return;
+        enabled = vh_vf_count_vfio_pci_enables_sriov(c->fs);
+        k = add(c, "device.sriov-vfio-pf", enabled ? VH_CHECK_PASS : VH_CHECK_WARN, d,
+                VH_ATTR_DRIVER ", /" VH_SYSFS_MODULE "/" VH_MODULE_VFIO_PCI "/parameters/" VH_PARAM_ENABLE_SRIOV);
+        if (!k)
+                return;
+        if (enabled) {
+                CHECK_SUMMARY(c, k, "%s is on vfio-pci, which may create its VFs (enable_sriov)", d->address);
+                return;
+        }
+        CHECK_SUMMARY(c, k, "%s is an SR-IOV PF on vfio-pci, which cannot create its VFs", d->address);
+        CHECK_DETAIL(c, k, "vfio-pci creates VFs of a PF it holds only with its module parameter enable_sriov; it is "
+                     "off, so SetVfCount (vfiohostctl vfs) and sriov_numvfs fail on %s.", d->address);
+        CHECK_REMEDY(c, k, "modprobe vfio-pci enable_sriov=1 (or options vfio-pci enable_sriov=1 in /etc/modprobe.d), "
+                     "or now: echo Y > /" VH_SYSFS_MODULE "/" VH_MODULE_VFIO_PCI "/parameters/" VH_PARAM_ENABLE_SRIOV
+                     ". Only if the VFs' users are trusted: the PF's user controls them.");
+}
+
 const VhDeviceCheckFn vh_device_checks[] = {
         check_device_group,
         check_device_viability,
         check_device_reset,
         check_device_boot_vga,
         check_device_d3cold,
+        check_device_sriov_vfio,
 };
 const size_t vh_n_device_checks = ELEMENTSOF(vh_device_checks);

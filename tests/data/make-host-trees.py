@@ -334,6 +334,35 @@ def server_sriov():
     )
 
 
+def server_sriov_vfs():
+    """server-sriov with all four ports of its X710-DA4, for changing VF
+    counts (SetVfCount): 3b:00.0 has 2 VFs (VF0 on iavf, VF1 on vfio-pci);
+    3b:00.1 has none and can create them (VFs from 3b:03.0); 3b:00.2 has no
+    driver bound; 3b:00.3 is on vfio-pci without vfio_pci.enable_sriov.
+    The state differs in one route: VF0's ens1f0v0 carries the default."""
+    h = server_sriov()
+    xl710 = dict(up='0000:3a:00.0', pcie='ep', link=(3, 8), reset=['flr'], pm=True, numa=0)
+    devices = []
+    for d in h['devices']:
+        if d['addr'] == '0000:3b:00.1':
+            d['sriov'] = dict(total=8, num=0, offset=23, stride=1, vf_device=0x154c)
+        devices.append(d)
+        if d['addr'] == '0000:3b:00.1':
+            devices.append(dev('0000:3b:00.2', 0x8086, 0x1572, 0x020000, 0x02, (0x8086, 0x0000), None, 25,
+                               sriov=dict(total=8, num=0, offset=30, stride=1, vf_device=0x154c), **xl710))
+            devices.append(dev('0000:3b:00.3', 0x8086, 0x1572, 0x020000, 0x02, (0x8086, 0x0000), 'vfio-pci', 26,
+                               sriov=dict(total=8, num=0, offset=37, stride=1, vf_device=0x154c), **xl710))
+    h['devices'] = devices
+    h['group_types'].update({25: 'identity', 26: 'identity'})
+    return h
+
+
+def server_sriov_vfs_state():
+    st = server_sriov_state()
+    st['route'] = [route4('ens1f0v0', '0.0.0.0', '0.0.0.0', gw='10.40.8.1', metric=50)] + st['route']
+    return st
+
+
 def no_iommu():
     """Gigabyte Z170 desktop, i7-6700K, GTX 1080, on Debian 12 with VT-d off
     in the firmware: no IOMMU groups, no sys/class/iommu entries, and this
@@ -595,6 +624,7 @@ HOSTS = {
     'desktop-vfio-bound': desktop_vfio_bound,
     'server-sriov': server_sriov,
     'server-variant': server_variant,
+    'server-sriov-vfs': server_sriov_vfs,
     'no-iommu': no_iommu,
     'amd-desktop': amd_desktop,
     'vm-guest': vm_guest,
@@ -1738,6 +1768,7 @@ STATES = {
     'desktop-vfio-bound': lambda: desktop_intel_state(vfio_bound=True),
     'server-sriov': server_sriov_state,
     'server-variant': server_sriov_state,
+    'server-sriov-vfs': server_sriov_vfs_state,
     'no-iommu': no_iommu_state,
     'amd-desktop': amd_desktop_state,
 }
@@ -3101,6 +3132,7 @@ READINESS = {
     'desktop-vfio-bound': readiness_desktop_vfio_bound,
     'server-sriov': readiness_server_sriov,
     'server-variant': readiness_server_sriov,
+    'server-sriov-vfs': readiness_server_sriov,
     'no-iommu': readiness_no_iommu,
     'amd-desktop': readiness_amd_desktop,
     'vm-guest': readiness_vm_guest,

@@ -28,6 +28,8 @@ typedef enum {
         ATTR_BIND,
         ATTR_UNBIND,
         ATTR_PROBE,
+        ATTR_NUMVFS,
+        ATTR_AUTOPROBE,
 } AttrKind;
 
 typedef struct Dev {
@@ -39,11 +41,16 @@ typedef struct Dev {
         char *override;                 /* NULL: unset */
         gboolean probe_refuses, vfio_refuses;
         gint64 probe_delay_usec;
+        /* SR-IOV, for a PF (total_vfs > 0). */
+        guint total_vfs, num_vfs, vf_offset, vf_stride, vf_device;
+        gboolean autoprobe;
+        gboolean sriov_unsupported;     /* its driver has no sriov_configure */
+        char *vf_natural;               /* the natural driver of its VFs */
 } Dev;
 
 typedef struct Watch {
         AttrKind kind;
-        Dev *dev;                       /* ATTR_OVERRIDE */
+        Dev *dev;                       /* ATTR_OVERRIDE, ATTR_NUMVFS, ATTR_AUTOPROBE */
         char *driver;                   /* ATTR_BIND, ATTR_UNBIND */
         char *name;                     /* for the log: path below sys/bus/pci */
 } Watch;
@@ -153,6 +160,7 @@ static void dev_free(gpointer p) {
         g_free(d->sys_rel);
         g_free(d->natural);
         g_free(d->override);
+        g_free(d->vf_natural);
         g_free(d);
 }
 
@@ -495,6 +503,255 @@ static void handle_unbind(VhFakeKernel *k, const char *driver, const char *value
         do_release(k, d, driver);
 }
 
+/* ---------- SR-IOV (lock held) ---------- */
+
+static void add_watch(VhFakeKernel *k, const char *path, AttrKind kind, Dev *dev, const char *driver, char *name);
+
+static char *read_plain(const char *path) {
+        char *content = NULL;
+
+        return g_file_get_contents(path, &content, NULL, NULL) ? content : g_strdup("");
+}
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name) {
+        g_autofree char *from = g_build_filename(from_dir, name, NULL);
+        g_autofree char *to = g_build_filename(to_dir, name, NULL);
+        g_autofree char *content = NULL;
+        gsize len = 0;
+
+        if (!g_file_get_contents(from, &content, &len, NULL))
+                return;
+        if (!g_file_set_contents(to, content, (gssize) len, NULL))
+                g_error("fake kernel: cannot write %s", to);
+}
+
+/* The next IOMMU group number: one above the highest there is. */
+static int next_group(VhFakeKernel *k) {
+        g_autofree char *groups = g_build_filename(k->sys, "kernel", "iommu_groups", NULL);
+        GDir *dir = g_dir_open(groups, 0, NULL);
+        const char *name;
+        int max = -1;
+
+        while (dir && (name = g_dir_read_name(dir)))
+                max = MAX(max, atoi(name));
+        if (dir)
+                g_dir_close(dir);
+        return max + 1;
+}
+
+/* pci_iov_add_virtfn(): a new function beside the PF, with the PF's
+ * identity but sriov_vf_device, physfn and virtfnN links, an IOMMU group of
+ * its own, then (with autoprobe) a probe. */
+static void create_vf(VhFakeKernel *k, Dev *pf, guint index) {
+        g_autofree char *parent = g_path_get_dirname(pf->dir);
+        g_autofree char *parent_rel = g_path_get_dirname(pf->sys_rel);
+        g_autofree char *address = NULL, *dir = NULL, *rel = NULL, *up = NULL, *file = NULL, *text = NULL;
+        g_autofree char *config = NULL, *group_dir = NULL, *pf_group_dir = NULL, *iommu = NULL;
+        unsigned domain, bus, slot, fn, rid;
+        const char *copied[] = { "vendor", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
+                                 "local_cpulist", "local_cpus", "d3cold_allowed", "resource", "msi_bus",
+                                 "reset_method", "reset", "power_state", NULL };
+        const char *why = NULL, *target;
+        gsize config_len = 0;
+        Dev *d;
+        int group;
+
+        g_assert_cmpint(sscanf(pf->address, "%x:%x:%x.%x", &domain, &bus, &slot, &fn), ==, 4);
+        rid = ((bus << 8) | (slot << 3) | fn) + pf->vf_offset + index * pf->vf_stride;
+        address = g_strdup_printf("%04x:%02x:%02x.%x", domain, rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+        dir = g_build_filename(parent, address, NULL);
+        rel = g_build_filename(parent_rel, address, NULL);
+        up = ups(rel);
+        make_dirs(dir);
+        for (size_t i = 0; copied[i]; i++)
+                copy_file(pf->dir, dir, copied[i]);
+
+        file = g_build_filename(dir, "device", NULL);
+        text = g_strdup_printf("0x%04x\n", pf->vf_device);
+        write_plain(file, text);
+        g_free(file);
+        file = g_build_filename(dir, "driver_override", NULL);
+        write_plain(file, "(null)\n");
+        g_free(file);
+        file = g_build_filename(dir, "enable", NULL);
+        write_plain(file, "0\n");
+        g_free(file);
+        file = g_build_filename(dir, "irq", NULL);
+        write_plain(file, "0\n");
+        g_free(file);
+        /* Config space of a VF reads ffff for vendor and device. */
+        file = g_build_filename(pf->dir, "config", NULL);
+        if (g_file_get_contents(file, &config, &config_len, NULL) && config_len >= 4) {
+                g_autofree char *to = g_build_filename(dir, "config", NULL);
+
+                memset(config, 0xff, 4);
+                if (!g_file_set_contents(to, config, (gssize) config_len, NULL))
+                        g_error("fake kernel: cannot write %s", to);
+        }
+        g_free(file);
+        {
+                g_autofree char *cls = NULL, *vendor = NULL, *sv = NULL, *sd = NULL, *path = NULL;
+
+                path = g_build_filename(dir, "class", NULL);
+                cls = g_strstrip(read_plain(path));
+                g_free(path);
+                path = g_build_filename(dir, "vendor", NULL);
+                vendor = g_strstrip(read_plain(path));
+                g_free(path);
+                path = g_build_filename(dir, "subsystem_vendor", NULL);
+                sv = g_strstrip(read_plain(path));
+                g_free(path);
+                path = g_build_filename(dir, "subsystem_device", NULL);
+                sd = g_strstrip(read_plain(path));
+                file = g_build_filename(dir, "uevent", NULL);
+                g_free(text);
+                text = g_strdup_printf("PCI_CLASS=%lX\nPCI_ID=%04lX:%04X\nPCI_SUBSYS_ID=%04lX:%04lX\nPCI_SLOT_NAME=%s\n",
+                                       strtoul(cls, NULL, 16), strtoul(vendor, NULL, 16), pf->vf_device,
+                                       strtoul(sv, NULL, 16), strtoul(sd, NULL, 16), address);
+                write_plain(file, text);
+                g_free(file);
+        }
+
+        /* Links, spelled as kernfs does. */
+        file = g_build_filename(dir, "physfn", NULL);
+        g_free(text);
+        text = g_strdup_printf("../%s", pf->address);
+        make_link(text, file);
+        g_free(file);
+        file = g_build_filename(dir, "subsystem", NULL);
+        g_free(text);
+        text = g_strconcat(up, "bus/pci", NULL);
+        make_link(text, file);
+        g_free(file);
+        file = g_build_filename(pf->dir, "iommu", NULL);
+        iommu = g_file_read_link(file, NULL);
+        g_free(file);
+        if (iommu) {
+                file = g_build_filename(dir, "iommu", NULL);
+                make_link(iommu, file);
+                g_free(file);
+        }
+        if (pf->group >= 0) {
+                group = next_group(k);
+                group_dir = g_strdup_printf("%s/kernel/iommu_groups/%d", k->sys, group);
+                pf_group_dir = g_strdup_printf("%s/kernel/iommu_groups/%d", k->sys, pf->group);
+                file = g_build_filename(group_dir, "devices", NULL);
+                make_dirs(file);
+                g_free(file);
+                copy_file(pf_group_dir, group_dir, "type");
+                copy_file(pf_group_dir, group_dir, "reserved_regions");
+                file = g_build_filename(group_dir, "devices", address, NULL);
+                g_free(text);
+                text = g_strconcat("../../../../", rel, NULL);
+                make_link(text, file);
+                g_free(file);
+                file = g_build_filename(dir, "iommu_group", NULL);
+                g_free(text);
+                text = g_strdup_printf("%skernel/iommu_groups/%d", up, group);
+                make_link(text, file);
+                g_free(file);
+        } else
+                group = -1;
+        file = g_strdup_printf("%s/virtfn%u", pf->dir, index);
+        g_free(text);
+        text = g_strdup_printf("../%s", address);
+        make_link(text, file);
+        g_free(file);
+        file = g_build_filename(k->sys, "bus", "pci", "devices", address, NULL);
+        g_free(text);
+        text = g_strconcat("../../../", rel, NULL);
+        make_link(text, file);
+        g_free(file);
+
+        d = g_new0(Dev, 1);
+        d->address = g_strdup(address);
+        d->dir = g_strdup(dir);
+        d->sys_rel = g_strdup(rel);
+        d->group = group;
+        d->natural = g_strdup(pf->vf_natural);
+        g_hash_table_insert(k->devs, d->address, d);
+        file = g_build_filename(dir, "driver_override", NULL);
+        add_watch(k, file, ATTR_OVERRIDE, d, NULL, g_strdup_printf("devices/%s/driver_override", address));
+        log_line(k, g_strdup_printf("> %s VF %u of %s, group %d", address, index, pf->address, group));
+
+        if (!pf->autoprobe)
+                return;
+        target = probe_target(k, d, &why);
+        if (target)
+                do_bind(k, d, target);
+        else
+                log_line(k, g_strdup_printf("! %s autoprobe: %s", address, why));
+}
+
+/* pci_iov_remove_virtfn(): unbound, then gone, newest first. */
+static void remove_vf(VhFakeKernel *k, Dev *pf, guint index) {
+        g_autofree char *link = g_strdup_printf("%s/virtfn%u", pf->dir, index);
+        g_autofree char *address = read_link_name(link);
+        g_autofree char *driver = NULL, *override = NULL, *bus_link = NULL, *group_dir = NULL;
+        Dev *d = address ? g_hash_table_lookup(k->devs, address) : NULL;
+
+        if (!d) {
+                remove_path(link);
+                return;
+        }
+        driver = dev_driver(d);
+        if (driver)
+                do_release(k, d, driver);
+        override = g_build_filename(d->dir, "driver_override", NULL);
+        g_hash_table_remove(k->watches, override);
+        bus_link = g_build_filename(k->sys, "bus", "pci", "devices", address, NULL);
+        remove_path(bus_link);
+        if (d->group >= 0) {
+                group_dir = g_strdup_printf("%s/kernel/iommu_groups/%d", k->sys, d->group);
+                remove_path(group_dir);
+        }
+        remove_path(d->dir);
+        remove_path(link);
+        log_line(k, g_strdup_printf("< %s VF %u of %s removed", address, index, pf->address));
+        g_hash_table_remove(k->devs, address);
+}
+
+/* sriov_numvfs_store(): all or none; N→M with both nonzero is EBUSY; a
+ * driver without sriov_configure is ENOENT. The write cannot fail here
+ * (it returned already): what the kernel would refuse is logged with "!"
+ * and changes nothing. */
+static void handle_numvfs(VhFakeKernel *k, Dev *pf, const char *value) {
+        g_autofree char *driver = dev_driver(pf);
+        char *end;
+        guint64 n = g_ascii_strtoull(value, &end, 10);
+
+        if (end == value || *end || n > 65535)
+                log_line(k, g_strdup_printf("! %s sriov_numvfs: EINVAL", pf->address));
+        else if (n == pf->num_vfs)
+                log_line(k, g_strdup_printf("! %s sriov_numvfs: %u already", pf->address, pf->num_vfs));
+        else if (!driver || pf->sriov_unsupported)
+                log_line(k, g_strdup_printf("! %s sriov_numvfs: ENOENT (%s)", pf->address,
+                                            driver ? "the driver cannot create VFs" : "no driver"));
+        else if (n > pf->total_vfs)
+                log_line(k, g_strdup_printf("! %s sriov_numvfs: ERANGE", pf->address));
+        else if (n > 0 && pf->num_vfs > 0)
+                log_line(k, g_strdup_printf("! %s sriov_numvfs: EBUSY", pf->address));
+        else if (n == 0) {
+                for (guint i = pf->num_vfs; i-- > 0;)
+                        remove_vf(k, pf, i);
+                pf->num_vfs = 0;
+        } else {
+                for (guint i = 0; i < n; i++)
+                        create_vf(k, pf, i);
+                pf->num_vfs = (guint) n;
+        }
+}
+
+/* kstrtobool(): the first character decides. */
+static void handle_autoprobe(VhFakeKernel *k, Dev *pf, const char *value) {
+        if (strchr("1yY", value[0]) || g_ascii_strncasecmp(value, "on", 2) == 0)
+                pf->autoprobe = TRUE;
+        else if (strchr("0nN", value[0]) || g_ascii_strncasecmp(value, "of", 2) == 0)
+                pf->autoprobe = FALSE;
+        else
+                log_line(k, g_strdup_printf("! %s sriov_drivers_autoprobe: EINVAL", pf->address));
+}
+
 /* Rewrites a watched file through the event's descriptor: fanotify opened
  * it FMODE_NONOTIFY, so this causes no event of its own. */
 static void rewrite_fd(int fd, const char *content) {
@@ -543,6 +800,17 @@ static void handle_write(VhFakeKernel *k, const Watch *w, int fd) {
         /* bind, unbind, drivers_probe: sysfs_streq() ignores one trailing newline. */
         if (n > 0 && buf[n - 1] == '\n')
                 buf[n - 1] = 0;
+        if (w->kind == ATTR_NUMVFS || w->kind == ATTR_AUTOPROBE) {
+                g_autofree char *shown = NULL;
+
+                if (w->kind == ATTR_NUMVFS)
+                        handle_numvfs(k, w->dev, buf);
+                else
+                        handle_autoprobe(k, w->dev, buf);
+                shown = g_strdup_printf("%u\n", w->kind == ATTR_NUMVFS ? w->dev->num_vfs : (guint) w->dev->autoprobe);
+                rewrite_fd(fd, shown);
+                return;
+        }
         if (*buf) {
                 if (w->kind == ATTR_PROBE)
                         handle_probe(k, buf);
@@ -663,11 +931,31 @@ static void add_watch(VhFakeKernel *k, const char *path, AttrKind kind, Dev *dev
         g_hash_table_insert(k->watches, g_strdup(path), w);
 }
 
+static guint read_sriov_number(const Dev *d, const char *name, guint base) {
+        g_autofree char *path = g_build_filename(d->dir, name, NULL);
+        g_autofree char *content = read_plain(path);
+
+        return (guint) g_ascii_strtoull(content, NULL, base);
+}
+
+static void read_sriov(Dev *d) {
+        d->total_vfs = read_sriov_number(d, "sriov_totalvfs", 10);
+        if (d->total_vfs == 0)
+                return;
+        d->num_vfs = read_sriov_number(d, "sriov_numvfs", 10);
+        d->vf_offset = read_sriov_number(d, "sriov_offset", 10);
+        d->vf_stride = read_sriov_number(d, "sriov_stride", 10);
+        d->vf_device = read_sriov_number(d, "sriov_vf_device", 16);
+        d->autoprobe = read_sriov_number(d, "sriov_drivers_autoprobe", 10) != 0;
+}
+
 static void scan_devices(VhFakeKernel *k) {
         g_autofree char *devices = g_build_filename(k->sys, "bus", "pci", "devices", NULL);
         g_autofree char *sys_prefix = g_strconcat(k->sys, "/", NULL);
         g_autoptr(GError) error = NULL;
         GDir *dir = g_dir_open(devices, 0, &error);
+        GHashTableIter it;
+        gpointer value;
         const char *name;
 
         g_assert_no_error(error);
@@ -706,9 +994,25 @@ static void scan_devices(VhFakeKernel *k) {
                         if (*content && strcmp(content, "(null)") != 0)
                                 d->override = g_strdup(content);
                 }
+                read_sriov(d);
                 g_hash_table_insert(k->devs, d->address, d);
         }
         g_dir_close(dir);
+
+        /* A PF's VFs come up on the driver its first VF has now. */
+        g_hash_table_iter_init(&it, k->devs);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Dev *pf = value, *vf;
+                g_autofree char *link = NULL, *vf_address = NULL;
+
+                if (pf->total_vfs == 0)
+                        continue;
+                link = g_build_filename(pf->dir, "virtfn0", NULL);
+                vf_address = read_link_name(link);
+                vf = vf_address ? g_hash_table_lookup(k->devs, vf_address) : NULL;
+                if (vf)
+                        pf->vf_natural = g_strdup(vf->natural);
+        }
 }
 
 static void add_watches(VhFakeKernel *k) {
@@ -724,6 +1028,14 @@ static void add_watches(VhFakeKernel *k) {
                 g_autofree char *file = g_build_filename(d->dir, "driver_override", NULL);
 
                 add_watch(k, file, ATTR_OVERRIDE, d, NULL, g_strdup_printf("devices/%s/driver_override", d->address));
+                if (d->total_vfs > 0) {
+                        g_autofree char *numvfs = g_build_filename(d->dir, "sriov_numvfs", NULL);
+                        g_autofree char *autoprobe = g_build_filename(d->dir, "sriov_drivers_autoprobe", NULL);
+
+                        add_watch(k, numvfs, ATTR_NUMVFS, d, NULL, g_strdup_printf("devices/%s/sriov_numvfs", d->address));
+                        add_watch(k, autoprobe, ATTR_AUTOPROBE, d, NULL,
+                                  g_strdup_printf("devices/%s/sriov_drivers_autoprobe", d->address));
+                }
         }
 
         dir = g_dir_open(k->drivers, 0, &error);
@@ -922,6 +1234,22 @@ void vh_fake_kernel_set_probe_refuses(VhFakeKernel *k, const char *address, gboo
 void vh_fake_kernel_set_vfio_refuses(VhFakeKernel *k, const char *address, gboolean refuses) {
         g_mutex_lock(&k->lock);
         knob_dev(k, address)->vfio_refuses = refuses;
+        g_mutex_unlock(&k->lock);
+}
+
+void vh_fake_kernel_set_sriov_unsupported(VhFakeKernel *k, const char *pf, gboolean unsupported) {
+        g_mutex_lock(&k->lock);
+        knob_dev(k, pf)->sriov_unsupported = unsupported;
+        g_mutex_unlock(&k->lock);
+}
+
+void vh_fake_kernel_set_vf_driver(VhFakeKernel *k, const char *pf, const char *driver) {
+        g_mutex_lock(&k->lock);
+        {
+                Dev *d = knob_dev(k, pf);
+                g_free(d->vf_natural);
+                d->vf_natural = g_strdup(driver);
+        }
         g_mutex_unlock(&k->lock);
 }
 

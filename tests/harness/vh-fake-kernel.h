@@ -45,6 +45,19 @@
  *   is gone does not bind.
  * - bind/unbind/drivers_probe are write-only in the kernel: their files are
  *   emptied again once the write is handled.
+ * - devices/PF/sriov_numvfs <- M (a PF: it has sriov_totalvfs): from 0, M
+ *   VFs appear beside the PF at its routing id + sriov_offset + i *
+ *   sriov_stride, with the PF's ids but sriov_vf_device, `physfn`, the PF's
+ *   `virtfnN`, `sys/bus/pci/devices/VF` and an IOMMU group of their own
+ *   (one above the highest), then each is probed to its natural driver
+ *   (the PF's first VF's at start, or vh_fake_kernel_set_vf_driver) unless
+ *   sriov_drivers_autoprobe is 0 ("> VF ..." in the log). To 0, every VF
+ *   is unbound and removed, newest first ("< VF ..."). What the kernel
+ *   would refuse changes nothing and is logged with "!": N→M with both
+ *   nonzero (EBUSY), a PF without a driver or whose driver cannot
+ *   (vh_fake_kernel_set_sriov_unsupported: ENOENT), more than
+ *   sriov_totalvfs (ERANGE). The file then shows the count.
+ * - devices/PF/sriov_drivers_autoprobe <- a bool (kstrtobool); shows 0/1.
  *
  * Synchronous, like the kernel. A sysfs write returns after the store ran,
  * so a daemon may read the `driver` link right after an unbind. inotify
@@ -69,9 +82,11 @@
  * Inject those in the daemon's own sysfs layer (VFIOHOST_TEST_FAULTS, see
  * service/core/vh-hostfs.h): a failed or hanging write never reaches the
  * file, so the fake kernel never sees it. Also not imitated: new_id,
- * remove_id, rescan, remove, sriov_numvfs, uevents (nothing is sent on
- * netlink), module loading, async probing except through the probe delay
- * knob below.
+ * remove_id, rescan, remove, uevents (nothing is sent on netlink: VFs
+ * appear and vanish silently, the daemon re-reads the host after its own
+ * operations), a PF driver's unbind removing its VFs, netdevs of new VFs,
+ * module loading (vfio_pci.enable_sriov is only a file), async probing
+ * except through the probe delay knob below.
  *
  * Safety: vh_fake_kernel_new() aborts unless root is a test directory below
  * TMPDIR (vh_test_is_temp_dir()); it never touches anything outside root. */
@@ -102,6 +117,8 @@ void vh_fake_kernel_reset(VhFakeKernel *k);
  *   "+ 0000:01:00.0 vfio-pci"                            (bound)
  *   "- 0000:01:00.0 nvidia"                              (unbound)
  *   "! 0000:01:00.0 probe: no driver"                    (a write without effect, and why)
+ *   "> 0000:3b:03.0 VF 0 of 0000:3b:00.1, group 42"      (a VF created)
+ *   "< 0000:3b:03.0 VF 0 of 0000:3b:00.1 removed"        (a VF removed)
  * Returns a new NULL-terminated array. */
 char **vh_fake_kernel_log(VhFakeKernel *k);
 /* Only the "W " lines, without the prefix. */
@@ -118,6 +135,10 @@ void vh_fake_kernel_set_probe_refuses(VhFakeKernel *k, const char *address, gboo
 /* vfio-pci refuses the device: neither drivers_probe nor drivers/vfio-pci/bind
  * bind it (as vfio_pci_probe failing for a denylisted device). */
 void vh_fake_kernel_set_vfio_refuses(VhFakeKernel *k, const char *address, gboolean refuses);
+/* The PF's driver has no sriov_configure: sriov_numvfs writes change nothing. */
+void vh_fake_kernel_set_sriov_unsupported(VhFakeKernel *k, const char *pf, gboolean unsupported);
+/* The natural driver of the PF's future VFs; NULL: none. */
+void vh_fake_kernel_set_vf_driver(VhFakeKernel *k, const char *pf, const char *driver);
 /* drivers_probe binds only after this many seconds (asynchronous probing);
  * the write itself is handled at once. */
 void vh_fake_kernel_set_probe_delay(VhFakeKernel *k, const char *address, double seconds);

@@ -76,6 +76,7 @@ static const char *const device_ids[] = {
         "device.reset",
         "device.boot-vga",
         "device.d3cold",
+        "device.sriov-vfio-pf",
 };
 #define N_DEVICE_IDS G_N_ELEMENTS(device_ids)
 
@@ -1763,6 +1764,31 @@ static void test_device_framebuffer_d3cold(Fixture *f, gconstpointer data) {
         }
 }
 
+/* server-sriov-vfs: 3b:00.3 is a PF on vfio-pci with enable_sriov=N:
+ * warned, with the parameter as the remedy; set, it passes. A PF on a host
+ * driver has no such check. */
+static void test_device_sriov_vfio(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        {
+                g_autoptr(Run) r = run_copy(f, "0000:3b:00.3");
+                k = expect(r, "device.sriov-vfio-pf", W);
+                assert_contains(k->summary, "cannot create its VFs");
+                assert_contains(k->remedy, "modprobe vfio-pci enable_sriov=1");
+                assert_contains(k->remedy, "echo Y > /sys/module/vfio_pci/parameters/enable_sriov");
+        }
+        vh_unit_write_file(f->copy, "sys/module/vfio_pci/parameters/enable_sriov", "Y\n");
+        {
+                g_autoptr(Run) r = run_copy(f, "0000:3b:00.3");
+                expect(r, "device.sriov-vfio-pf", P);
+        }
+        {
+                g_autoptr(Run) r = run_copy(f, "0000:3b:00.1");
+                for (size_t i = 0; i < r->report->n_checks; i++)
+                        g_assert_cmpstr(r->report->checks[i].id, !=, "device.sriov-vfio-pf");
+        }
+}
+
 /* Unknown function: -ENODEV, no report. */
 static void test_device_unknown(void) {
         g_autofree char *dir = vh_unit_host_dir("desktop-intel");
@@ -1920,6 +1946,7 @@ int main(int argc, char **argv) {
         ADD_FUNC("/readiness/device/checks", test_device_checks);
         ADD_COPY("/readiness/device/framebuffer-d3cold", "server-sriov", test_device_framebuffer_d3cold);
         ADD_FUNC("/readiness/device/unknown", test_device_unknown);
+        ADD_COPY("/readiness/device/sriov-vfio-pf", "server-sriov-vfs", test_device_sriov_vfio);
         ADD_FUNC("/readiness/device/every-function", test_every_function);
 
         /* last: a suite of its own runs after the others */

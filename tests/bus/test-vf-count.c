@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Manager1.SetVfCount end to end: the daemon as root on a copy of
+ * server-sriov-vfs, the fake kernel creating and removing VFs as the PCI
+ * core does (tests/harness/vh-fake-kernel.h). Checked in the tree (VF
+ * directories, driver links, /dev/vfio nodes, sriov_drivers_autoprobe, the
+ * journal), in the fake kernel's log (every write, every bind: a VF asked
+ * for on vfio-pci never meets its host driver) and on the bus. Refusals and
+ * dry runs leave the tree byte-identical; faults come from
+ * VFIOHOST_TEST_FAULTS in the daemon's own sysfs layer. */
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-fake-kernel.h"
+#include "vh-names.h"
+#include "vh-test-bus.h"
+
+#define HOST     "server-sriov-vfs"
+#define PF_VFS   "0000:3b:00.0"         /* 2 VFs: iavf (the default route), vfio-pci */
+#define PF       "0000:3b:00.1"         /* no VFs yet; they come at 3b:03.x */
+#define PF_VFIO  "0000:3b:00.3"         /* on vfio-pci, enable_sriov=N */
+#define AUTOPROBE "sys/bus/pci/devices/" PF "/sriov_drivers_autoprobe"
+#define JOURNAL  "var/lib/vfiohost/journal.json"
+
+static const char *const ignore_state_dir[] = { "var", NULL };
+
+typedef struct {
+        VhTestBus *bus;
+        char *root;
+        VhFakeKernel *kernel;
+        GHashTable *initial;
+        goffset log_mark;
+} Fx;
+
+static double scaled(double s) {
+        return s * vh_test_timeout_multiplier();
+}
+
+static Fx *fx_new(void) {
+        Fx *fx;
+
+        if (!vh_test_bus_requirements())
+                return NULL;
+        fx = g_new0(Fx, 1);
+        fx->bus = vh_test_bus_new();
+        fx->root = vh_test_bus_copy_host(fx->bus, HOST);
+        fx->kernel = fx->root ? vh_fake_kernel_new(fx->root) : NULL;
+        if (!fx->kernel) {
+                fx->bus->skipped = TRUE;
+                vh_test_bus_free(fx->bus);
+                g_free(fx->root);
+                g_free(fx);
+                return NULL;
+        }
+        /* The X710's VFs are iavf's: what must never touch VFs asked for on vfio-pci. */
+        vh_fake_kernel_set_vf_driver(fx->kernel, PF, "iavf");
+        fx->initial = vh_test_tree_snapshot(fx->root);
+        return fx;
+}
+
+static void fx_free(Fx *fx) {
+        if (!fx)
+                return;
+        vh_test_bus_free(fx->bus);
+        vh_fake_kernel_free(fx->kernel);
+        g_hash_table_unref(fx->initial);
+        g_free(fx->root);
+        g_free(fx);
+}
+
+static void fx_start(Fx *fx, const char *faults) {
+        g_autofree char *timeout = g_strdup_printf("%d", (int) ceil(2.0 * vh_test_timeout_multiplier()));
+        g_autofree char *fault_env = faults ? g_strdup_printf("VFIOHOST_TEST_FAULTS=%s", faults) : NULL;
+        const char *args[] = { "--write-timeout", timeout, NULL };
+        const char *env[] = { fault_env, NULL };
+        GStatBuf st;
+
+        fx->log_mark = g_stat(fx->bus->log_path, &st) == 0 ? (goffset) st.st_size : 0;
+        vh_test_bus_start_daemon_full(fx->bus, fx->root, args, faults ? env : NULL);
+}
+
+static gboolean daemon_log_has(Fx *fx, const char *text) {
+        g_autofree char *content = NULL;
+        gsize len = 0;
+
+        if (!g_file_get_contents(fx->bus->log_path, &content, &len, NULL) || (goffset) len < fx->log_mark)
+                return FALSE;
+        return strstr(content + fx->log_mark, text) != NULL;
+}
+
+static void wait_kernel_idle(Fx *fx) {
+        if (!vh_fake_kernel_wait_idle(fx->kernel, 10))
+                g_error("the fake kernel did not become idle");
+}
+
+static char *tree_read(Fx *fx, const char *rel) {
+        g_autofree char *path = g_build_filename(fx->root, rel, NULL);
+        char *content = NULL;
+
+        if (!g_file_get_contents(path, &content, NULL, NULL))
+                return NULL;
+        return g_strchomp(content);
+}
+
+static char *tree_driver(Fx *fx, const char *address) {
+        g_autofree char *link = g_strdup_printf("%s/sys/bus/pci/devices/%s/driver", fx->root, address);
+        g_autofree char *target = g_file_read_link(link, NULL);
+
+        return target ? g_path_get_basename(target) : NULL;
+}
+
+static void assert_tree_initial(Fx *fx) {
+        g_autoptr(GHashTable) now = NULL;
+        g_autofree char *diff = NULL;
+
+        wait_kernel_idle(fx);
+        now = vh_test_tree_snapshot(fx->root);
+        diff = vh_test_tree_diff(fx->initial, now, ignore_state_dir);
+        if (diff) {
+                g_test_message("the tree changed:\n%s", diff);
+                g_error("the tree changed (see above)");
+        }
+}
+
+/* The journal holds no VF count record (nothing left to settle). */
+static gboolean journal_has_vf_count(Fx *fx) {
+        g_autofree char *content = tree_read(fx, JOURNAL);
+
+        return content && strstr(content, "\"vf_counts\"");
+}
+
+static GVariant *vardict(const char *driver, gboolean dry_run, gboolean force) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        if (driver)
+                g_variant_builder_add(&b, "{sv}", "driver", g_variant_new_string(driver));
+        if (dry_run)
+                g_variant_builder_add(&b, "{sv}", "dry-run", g_variant_new_boolean(TRUE));
+        if (force)
+                g_variant_builder_add(&b, "{sv}", "force", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
+static GVariant *set_vf_count(Fx *fx, const char *pf, guint count, GVariant *opts, GError **error) {
+        g_autoptr(GVariant) r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "SetVfCount",
+                                                 g_variant_new("(su@a{sv})", pf, count, opts), "(a{sv})", error);
+
+        return r ? g_variant_get_child_value(r, 0) : NULL;
+}
+
+static void assert_refused(Fx *fx, const char *pf, guint count, GVariant *opts, const char *name, const char *needle) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = set_vf_count(fx, pf, count, opts, &error);
+        g_autofree char *remote = NULL;
+
+        g_assert_null(r);
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        g_test_message("%s: %s", remote, error->message);
+        g_assert_cmpstr(remote, ==, name);
+        if (needle && !strstr(error->message, needle))
+                g_error("'%s' not in: %s", needle, error->message);
+}
+
+static guint32 pf_property_u(Fx *fx, const char *pf, const char *property) {
+        g_autofree char *path = vh_test_path_encode(VH_DEVICE_PATH_PREFIX, pf);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) v = vh_test_bus_get_property(fx->bus, path, VH_DEVICE_INTERFACE, property, &error);
+
+        g_assert_no_error(error);
+        return g_variant_get_uint32(v);
+}
+
+/* No log line says a VF of the PF was ever bound to a driver but want. */
+static void assert_vfs_only_on(Fx *fx, const char *prefix, const char *want) {
+        g_auto(GStrv) log = vh_fake_kernel_log(fx->kernel);
+
+        for (size_t i = 0; log[i]; i++) {
+                g_autofree char *start = g_strdup_printf("+ %s", prefix);
+
+                if (g_str_has_prefix(log[i], start) && !g_str_has_suffix(log[i], want))
+                        g_error("a VF met another driver: %s", log[i]);
+        }
+}
+
+static void assert_writes(Fx *fx, const char *const *expected) {
+        g_auto(GStrv) writes = vh_fake_kernel_writes(fx->kernel);
+        g_autofree char *got = g_strjoinv("\n  ", writes);
+        g_autofree char *want = g_strjoinv("\n  ", (char **) expected);
+
+        if (strcmp(got, want) != 0) {
+                g_test_message("sysfs writes differ:\nexpected:\n  %s\ngot:\n  %s", want, got);
+                g_error("sysfs writes differ (see above)");
+        }
+}
+
+static const char *const create_writes[] = {
+        "devices/" PF "/sriov_drivers_autoprobe 0",
+        "devices/" PF "/sriov_numvfs 4",
+        "devices/0000:3b:03.0/driver_override vfio-pci",
+        "drivers_probe 0000:3b:03.0",
+        "devices/0000:3b:03.1/driver_override vfio-pci",
+        "drivers_probe 0000:3b:03.1",
+        "devices/0000:3b:03.2/driver_override vfio-pci",
+        "drivers_probe 0000:3b:03.2",
+        "devices/0000:3b:03.3/driver_override vfio-pci",
+        "drivers_probe 0000:3b:03.3",
+        "devices/" PF "/sriov_drivers_autoprobe 1",
+        NULL
+};
+
+/* 0 → 4 on vfio-pci: each VF on vfio-pci with its /dev/vfio node, never
+ * on iavf; autoprobe off only meanwhile; then 4 → 2 through 0. */
+static void test_create_and_change(void) {
+        g_autoptr(GVariant) r = NULL, vfs = NULL, again = NULL;
+        g_autofree char *autoprobe = NULL;
+        guint32 before = 99, count = 0;
+        gboolean dry_run = TRUE;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        vh_fake_kernel_reset(fx->kernel);
+
+        r = set_vf_count(fx, PF, 4, vardict("vfio-pci", FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        wait_kernel_idle(fx);
+        assert_writes(fx, create_writes);
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+        g_assert_true(g_variant_lookup(r, "count-before", "u", &before));
+        g_assert_true(g_variant_lookup(r, "count", "u", &count));
+        g_assert_true(g_variant_lookup(r, "dry-run", "b", &dry_run));
+        g_assert_cmpuint(before, ==, 0);
+        g_assert_cmpuint(count, ==, 4);
+        g_assert_false(dry_run);
+        vfs = g_variant_lookup_value(r, "vfs", G_VARIANT_TYPE("aa{sv}"));
+        g_assert_cmpuint(g_variant_n_children(vfs), ==, 4);
+        for (gsize i = 0; i < 4; i++) {
+                g_autoptr(GVariant) vf = g_variant_get_child_value(vfs, i);
+                g_autofree char *want = g_strdup_printf("0000:3b:03.%zu", i);
+                g_autofree char *node = NULL, *driver = NULL;
+                const char *address = NULL, *vf_driver = NULL, *device = NULL;
+                gint32 group = -1;
+
+                g_assert_true(g_variant_lookup(vf, "address", "&s", &address));
+                g_assert_true(g_variant_lookup(vf, "driver", "&s", &vf_driver));
+                g_assert_true(g_variant_lookup(vf, "device", "&o", &device));
+                g_assert_true(g_variant_lookup(vf, "group", "i", &group));
+                g_assert_cmpstr(address, ==, want);
+                g_assert_cmpstr(vf_driver, ==, "vfio-pci");
+                g_assert_cmpint(group, >, 41);
+                driver = tree_driver(fx, address);
+                g_assert_cmpstr(driver, ==, "vfio-pci");
+                node = g_strdup_printf("%s/dev/vfio/%d", fx->root, group);
+                g_assert_true(g_file_test(node, G_FILE_TEST_EXISTS));
+                {
+                        /* The object exists once the reply is there. */
+                        g_autoptr(GVariant) path = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                                                                    "GetDevice", g_variant_new("(s)", address),
+                                                                    "(o)", NULL);
+                        const char *p = NULL;
+
+                        g_assert_nonnull(path);
+                        g_variant_get(path, "(&o)", &p);
+                        g_assert_cmpstr(p, ==, device);
+                }
+        }
+        autoprobe = tree_read(fx, AUTOPROBE);
+        g_assert_cmpstr(autoprobe, ==, "1");
+        g_assert_false(journal_has_vf_count(fx));
+        g_assert_cmpuint(pf_property_u(fx, PF, "SriovNumVfs"), ==, 4);
+
+        /* 4 → 2: the kernel takes no N→M, so through 0; no driver asked:
+         * autoprobe stays on and gives them iavf. */
+        vh_fake_kernel_reset(fx->kernel);
+        again = set_vf_count(fx, PF, 2, vardict(NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(again);
+        wait_kernel_idle(fx);
+        {
+                const char *const through_zero[] = { "devices/" PF "/sriov_numvfs 0", "devices/" PF "/sriov_numvfs 2",
+                                                     NULL };
+                g_auto(GStrv) log = vh_fake_kernel_log(fx->kernel);
+
+                assert_writes(fx, through_zero);
+                for (size_t i = 0; log[i]; i++)
+                        g_assert_null(strstr(log[i], "EBUSY"));
+        }
+        {
+                g_autofree char *d0 = tree_driver(fx, "0000:3b:03.0");
+                g_autofree char *vfio3 = g_strdup_printf("%s/sys/bus/pci/devices/0000:3b:03.3", fx->root);
+
+                g_assert_cmpstr(d0, ==, "iavf");
+                g_assert_false(g_file_test(vfio3, G_FILE_TEST_EXISTS));
+        }
+        g_assert_cmpuint(pf_property_u(fx, PF, "SriovNumVfs"), ==, 2);
+        fx_free(fx);
+}
+
+/* Every refusal and the dry run: named errors, not one write, not one byte. */
+static void test_refusals(void) {
+        g_autoptr(GVariant) dry = NULL, vfs = NULL;
+        gboolean dry_run = FALSE;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        /* A VM holds VF1's /dev/vfio/24. */
+        {
+                g_autofree char *fd = g_build_filename(fx->root, "proc/4242/fd", NULL);
+                g_autofree char *comm = g_build_filename(fx->root, "proc/4242/comm", NULL);
+                g_autofree char *link = g_build_filename(fd, "20", NULL);
+
+                g_assert_cmpint(g_mkdir_with_parents(fd, 0755), ==, 0);
+                g_assert_true(g_file_set_contents(comm, "qemu-system-x86\n", -1, NULL));
+                g_assert_cmpint(symlink("/dev/vfio/24", link), ==, 0);
+                g_hash_table_unref(fx->initial);
+                fx->initial = vh_test_tree_snapshot(fx->root);
+        }
+        fx_start(fx, NULL);
+        vh_fake_kernel_reset(fx->kernel);
+
+        assert_refused(fx, PF, 9, vardict(NULL, FALSE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs", "at most 8");
+        assert_refused(fx, PF_VFIO, 2, vardict(NULL, FALSE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs",
+                       "/sys/module/vfio_pci/parameters/enable_sriov");
+        assert_refused(fx, PF, 2, vardict("ixgbevf", FALSE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs",
+                       "not loaded");
+        assert_refused(fx, PF_VFS, 0, vardict(NULL, FALSE, FALSE), "org.vfiohost.Error.HostCritical", "ens1f0v0");
+        assert_refused(fx, PF_VFS, 0, vardict(NULL, FALSE, TRUE), "org.vfiohost.Error.HasVirtualFunctions",
+                       "pid 4242 (qemu-system-x86) holds /dev/vfio/24");
+        assert_refused(fx, PF_VFS, 4, vardict("vfio-pci", TRUE, TRUE), "org.vfiohost.Error.HasVirtualFunctions",
+                       "pid 4242");
+        assert_refused(fx, "0000:3b:02.0", 1, vardict(NULL, FALSE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs",
+                       "virtual function of");
+        assert_refused(fx, "3b:00.1", 1, vardict(NULL, FALSE, FALSE), "org.vfiohost.Error.InvalidAddress", NULL);
+
+        dry = set_vf_count(fx, PF, 4, vardict("vfio-pci", TRUE, FALSE), NULL);
+        g_assert_nonnull(dry);
+        g_assert_true(g_variant_lookup(dry, "dry-run", "b", &dry_run));
+        g_assert_true(dry_run);
+        vfs = g_variant_lookup_value(dry, "vfs", G_VARIANT_TYPE("aa{sv}"));
+        g_assert_cmpuint(g_variant_n_children(vfs), ==, 4);
+
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        assert_tree_initial(fx);
+        {
+                g_autofree char *journal = g_build_filename(fx->root, JOURNAL, NULL);
+
+                g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+        }
+        fx_free(fx);
+}
+
+/* A driver without sriov_configure: the kernel creates nothing. Failed,
+ * saying so; autoprobe back on. */
+static void test_pf_unable(void) {
+        g_autofree char *autoprobe = NULL;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        vh_fake_kernel_set_sriov_unsupported(fx->kernel, PF, TRUE);
+        fx_start(fx, NULL);
+        assert_refused(fx, PF, 4, vardict("vfio-pci", FALSE, FALSE), "org.vfiohost.Error.Failed",
+                       "cannot create them");
+        g_assert_true(vh_fake_kernel_wait_for(fx->kernel, "! " PF " sriov_numvfs: ENOENT (the driver cannot create VFs)",
+                                              5));
+        autoprobe = tree_read(fx, AUTOPROBE);
+        g_assert_cmpstr(autoprobe, ==, "1");
+        assert_tree_initial(fx);
+        g_assert_false(journal_has_vf_count(fx));
+        fx_free(fx);
+}
+
+/* The second VF's override fails: the new VFs go again, autoprobe is back,
+ * the tree is as before. */
+static void test_fault_rollback(void) {
+        g_autoptr(GError) error = NULL;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, "driver_override@0000:3b:03.1=EIO");
+        assert_refused(fx, PF, 4, vardict("vfio-pci", FALSE, FALSE), "org.vfiohost.Error.Failed",
+                       "Now: " PF " has 0 VFs (it had 0), sriov_drivers_autoprobe restored.");
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+        assert_tree_initial(fx);
+        g_assert_false(journal_has_vf_count(fx));
+        g_assert_cmpuint(pf_property_u(fx, PF, "SriovNumVfs"), ==, 0);
+        fx_free(fx);
+}
+
+typedef struct {
+        gboolean done;
+        GError *error;
+} Pending;
+
+static void on_done(GObject *source, GAsyncResult *res, gpointer data) {
+        Pending *p = data;
+        g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &p->error);
+
+        p->done = TRUE;
+}
+
+/* kill -9 while VF 0's override hangs (autoprobe 0, 4 VFs without a
+ * driver): the next start turns autoprobe back on and puts every VF on
+ * vfio-pci, as asked; none ever met iavf. */
+static void test_kill(void) {
+        g_autofree char *autoprobe = NULL;
+        Pending p = {};
+        gint64 deadline;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, "driver_override@0000:3b:03.0=hang");
+        g_dbus_connection_call(vh_test_bus_connection(fx->bus), VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                               "SetVfCount", g_variant_new("(su@a{sv})", PF, 4, vardict("vfio-pci", FALSE, FALSE)),
+                               G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, (int) (scaled(60) * 1000), NULL,
+                               on_done, &p);
+        deadline = g_get_monotonic_time() + (gint64) (scaled(10) * G_USEC_PER_SEC);
+        while (!daemon_log_has(fx, "hangs.")) {
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the daemon never reached the hanging write");
+                g_usleep(2000);
+        }
+        wait_kernel_idle(fx);
+        autoprobe = tree_read(fx, AUTOPROBE);
+        g_assert_cmpstr(autoprobe, ==, "0");
+        g_assert_true(journal_has_vf_count(fx));
+
+        g_assert_cmpint(vh_test_bus_kill_daemon(fx->bus, SIGKILL), ==, 128 + SIGKILL);
+        while (!p.done)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_nonnull(p.error);
+        g_clear_error(&p.error);
+
+        fx_start(fx, NULL);
+        wait_kernel_idle(fx);
+        g_free(autoprobe);
+        autoprobe = tree_read(fx, AUTOPROBE);
+        g_assert_cmpstr(autoprobe, ==, "1");
+        g_assert_false(journal_has_vf_count(fx));
+        for (guint i = 0; i < 4; i++) {
+                g_autofree char *vf = g_strdup_printf("0000:3b:03.%u", i);
+                g_autofree char *driver = tree_driver(fx, vf);
+
+                g_assert_cmpstr(driver, ==, "vfio-pci");
+        }
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+        g_assert_true(daemon_log_has(fx, "sriov_drivers_autoprobe of " PF " restored"));
+        fx_free(fx);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/vf-count/create-and-change", test_create_and_change);
+        g_test_add_func("/vf-count/refusals", test_refusals);
+        g_test_add_func("/vf-count/pf-unable", test_pf_unable);
+        g_test_add_func("/vf-count/fault-rollback", test_fault_rollback);
+        g_test_add_func("/vf-count/kill", test_kill);
+        return g_test_run();
+}
