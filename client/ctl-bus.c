@@ -703,7 +703,13 @@ static int append_string_option(sd_bus_message *m, const char *key, const char *
 }
 
 static const char *bind_verb_name(CtlBindVerb verb) {
-        return verb == CTL_BIND_VERB_BIND ? "bind" : verb == CTL_BIND_VERB_UNBIND ? "unbind" : "persist";
+        return verb == CTL_BIND_VERB_BIND ? "bind" : verb == CTL_BIND_VERB_UNBIND ? "unbind" :
+               verb == CTL_BIND_VERB_PERSIST ? "persist" : "set the VF count of";
+}
+
+static const char *bind_verb_member(CtlBindVerb verb) {
+        return verb == CTL_BIND_VERB_BIND ? "Bind" : verb == CTL_BIND_VERB_UNBIND ? "Unbind" :
+               verb == CTL_BIND_VERB_PERSIST ? "SetPersistent" : "SetVfCount";
 }
 
 static const char *bind_verb_action(CtlBindVerb verb) {
@@ -780,10 +786,11 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         assert(ret);
 
         r = sd_bus_message_new_method_call(bus, &m, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
-                                           req->verb == CTL_BIND_VERB_BIND ? "Bind" :
-                                           req->verb == CTL_BIND_VERB_UNBIND ? "Unbind" : "SetPersistent");
+                                           bind_verb_member(req->verb));
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", req->address);
+        if (r >= 0 && req->verb == CTL_BIND_VERB_SET_VF_COUNT)
+                r = sd_bus_message_append(m, "u", req->vf_count);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
@@ -813,7 +820,8 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         if (!res)
                 return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
 
-        r = read_result(reply, "devices", &res->result, &res->devices, &res->n_devices, "assignment", &res->assignment);
+        r = read_result(reply, req->verb == CTL_BIND_VERB_SET_VF_COUNT ? "vfs" : "devices", &res->result,
+                        &res->devices, &res->n_devices, "assignment", &res->assignment);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
 

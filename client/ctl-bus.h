@@ -95,6 +95,7 @@ typedef enum CtlBindVerb {
         CTL_BIND_VERB_BIND,
         CTL_BIND_VERB_UNBIND,
         CTL_BIND_VERB_PERSIST,          /* Manager1.SetPersistent: a bind, then saved */
+        CTL_BIND_VERB_SET_VF_COUNT,     /* Manager1.SetVfCount */
 } CtlBindVerb;
 
 typedef struct CtlBindRequest {
@@ -104,11 +105,13 @@ typedef struct CtlBindRequest {
         bool force;
         bool dry_run;
         const char *name;               /* persist: the assignment's name; NULL for none */
-        const char *driver;             /* bind, persist: the VFIO driver; NULL: vfio-pci */
+        const char *driver;             /* bind, persist: the VFIO driver; NULL: vfio-pci;
+                                         * set-vf-count: the new VFs' driver; NULL: autoprobe */
+        unsigned vf_count;              /* set-vf-count */
         bool interactive;               /* whether a password could be asked for; for messages */
 } CtlBindRequest;
 
-/* What Bind/Unbind answered: result holds the top-level entries ("group",
+/* What Bind/Unbind answered (SetVfCount: its "vfs" as devices): result holds the top-level entries ("group",
  * "dry-run", "forced", and any a newer daemon adds) under their bus names,
  * devices one object per "devices" entry ("address", "previous-driver",
  * "driver", "vfio-group-path", "vfio-device-path", "changed") in the

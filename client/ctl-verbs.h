@@ -19,7 +19,7 @@ typedef struct CtlOptions {
         bool dry_run;                   /* --dry-run */
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
         const char *name;               /* --name NAME (persist) */
-        const char *driver;             /* --driver NAME (bind, persist); NULL: the daemon's default */
+        const char *driver;             /* --driver NAME (bind, persist, vfs); NULL: the daemon's default */
         char **devices;                 /* every --device, in order (config takes several); NULL when none */
         const char *hugepages;          /* --hugepages SIZE:COUNT */
         const char *isolate_cpus;       /* --isolate-cpus LIST */
@@ -36,4 +36,5 @@ int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_vfs(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

@@ -65,6 +65,9 @@ static const Verb verbs[] = {
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
           "Forget a persistent assignment (the device stays bound until unbind)" },
         { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands" },
+        { "vfs", 1, 2, verb_vfs, "PF [COUNT]",
+          VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
+          "Show an SR-IOV PF's virtual functions, or set how many it has" },
         { "config", 0, 0, verb_config, NULL,
           VERB_OPTION_DEVICE | VERB_OPTION_DEVICES | VERB_OPTION_HUGEPAGES | VERB_OPTION_ISOLATE_CPUS,
           "Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing" },
@@ -113,14 +116,17 @@ static void help(void) {
                "     --no-ask-password   Do not ask for a password to authorize a change\n"
                "     --group             bind, unbind: every function of the device's IOMMU\n"
                "                         group (bridges excepted), all or nothing\n"
-               "     --force             bind: go on although the host uses the device (a\n"
-               "                         mounted disk, the default route, the boot display)\n"
-               "     --dry-run           bind, unbind: check and report, change nothing\n"
+               "     --force             bind, vfs: go on although the host uses the device\n"
+               "                         (a mounted disk, the default route, the boot\n"
+               "                         display); never past a VF a process holds\n"
+               "     --dry-run           bind, unbind, vfs: check and report, change nothing\n"
                "     --name NAME         persist: a name for the assignment, accepted\n"
                "                         wherever an ADDRESS is\n"
                "     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
                "                         (the default) or a vfio-pci variant driver that\n"
-               "                         supports the device (mlx5_vfio_pci, ...)\n"
+               "                         supports the device (mlx5_vfio_pci, ...);\n"
+               "                         vfs: the driver new VFs come up on, and on\n"
+               "                         nothing else (vfio-pci)\n"
                "     --device ADDRESS    check: also run the checks of this PCI function\n"
                "                         (IOMMU group, reset, boot display, D3cold);\n"
                "                         config: a device to cover (an address or the name\n"
@@ -141,6 +147,10 @@ static void help(void) {
                "action org.vfiohost.manage. persisted shows each assignment's state:\n"
                "applied, not-applied, waiting (nothing at the address), mismatch\n"
                "(another card there: left alone) or refused, and why.\n"
+               "\n"
+               "vfs PF COUNT goes through 0 when the PF has VFs (the kernel refuses N to\n"
+               "M) and is refused while a process holds one of them; it needs\n"
+               "org.vfiohost.manage.\n"
                "\n"
                "bind and unbind need the polkit actions org.vfiohost.bind and\n"
                "org.vfiohost.unbind (root needs none); on a terminal the password is asked\n"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <json-c/json.h>
 
 #include "vh-fake-kernel.h"
 #include "vh-names.h"
@@ -399,6 +400,71 @@ typedef struct {
         GError *error;
 } Pending;
 
+/* The JSON a vfiohostctl run printed, which must have succeeded. */
+static json_object *run_json(VhTestRun *run) {
+        json_object *j;
+
+        if (run->status != 0)
+                vh_test_run_print(run, "vfiohostctl");
+        g_assert_cmpint(run->status, ==, 0);
+        j = json_tokener_parse(run->out);
+        g_assert_nonnull(j);
+        vh_test_run_free(run);
+        return j;
+}
+
+static int64_t json_int(json_object *j, const char *key) {
+        json_object *v;
+
+        g_assert_true(json_object_object_get_ex(j, key, &v));
+        return json_object_get_int64(v);
+}
+
+/* vfiohostctl vfs: shows the PF and its VFs; with a COUNT and --driver it
+ * sets them through SetVfCount and lists what it created. */
+static void test_ctl(void) {
+        json_object *j, *vfs, *v;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+
+        j = run_json(vh_test_bus_run_ctl(fx->bus, "--json", "vfs", PF_VFS, NULL));
+        g_assert_cmpint(json_int(j, "total_vfs"), ==, 8);
+        g_assert_cmpint(json_int(j, "num_vfs"), ==, 2);
+        g_assert_true(json_object_object_get_ex(j, "vfs", &vfs));
+        g_assert_cmpuint(json_object_array_length(vfs), ==, 2);
+        json_object_put(j);
+
+        j = run_json(vh_test_bus_run_ctl(fx->bus, "--json", "vfs", PF, "3", "--driver", "vfio-pci", NULL));
+        g_assert_true(json_object_object_get_ex(j, "vfs", &vfs));
+        g_assert_cmpuint(json_object_array_length(vfs), ==, 3);
+        for (size_t i = 0; i < 3; i++) {
+                v = json_object_array_get_idx(vfs, i);
+                g_assert_true(json_object_object_get_ex(v, "driver", &v));
+                g_assert_cmpstr(json_object_get_string(v), ==, "vfio-pci");
+        }
+        g_assert_cmpint(json_int(j, "count"), ==, 3);
+        g_assert_cmpint(json_int(j, "count_before"), ==, 0);
+        json_object_put(j);
+        wait_kernel_idle(fx);
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+
+        j = run_json(vh_test_bus_run_ctl(fx->bus, "--json", "vfs", PF, NULL));
+        g_assert_cmpint(json_int(j, "num_vfs"), ==, 3);
+        json_object_put(j);
+
+        /* A count that is not one: refused before any call. */
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "vfs", PF, "two", NULL);
+
+                g_assert_cmpint(run->status, !=, 0);
+                g_assert_nonnull(strstr(run->err, "is not a number of virtual functions"));
+        }
+        fx_free(fx);
+}
+
 static void on_done(GObject *source, GAsyncResult *res, gpointer data) {
         Pending *p = data;
         g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &p->error);
@@ -463,5 +529,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/vf-count/pf-unable", test_pf_unable);
         g_test_add_func("/vf-count/fault-rollback", test_fault_rollback);
         g_test_add_func("/vf-count/kill", test_kill);
+        g_test_add_func("/vf-count/ctl", test_ctl);
         return g_test_run();
 }
