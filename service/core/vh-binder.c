@@ -488,8 +488,8 @@ static int plan_check_virtfns(VhBinder *b, const VhHost *host, VhBindPlan *p, Vh
                 if (!p->options.force)
                         return vh_error_set(error, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
                                             "%s. Stop the virtual machines that use them, then set the VF count to 0 "
-                                            "first (echo 0 > /" VH_SYSFS_PCI_DEVICES "/%s/" VH_ATTR_SRIOV_NUMVFS
-                                            ") and try again. Pass force=true (vfiohostctl %s --force) only if losing "
+                                            "first (vfiohostctl vfs %s 0, or Manager1.SetVfCount) and try again. "
+                                            "Pass force=true (vfiohostctl %s --force) only if losing "
                                             "them is what you want; it is refused while a process holds one.",
                                             refusal, pf->address, verb);
 

@@ -49,7 +49,7 @@ snap() {
                 for d in /sys/bus/pci/devices/*; do
                         a=${d##*/}
                         for attr in vendor device subsystem_vendor subsystem_device class numa_node driver_override \
-                                    reset_method boot_vga; do
+                                    reset_method boot_vga sriov_numvfs sriov_drivers_autoprobe; do
                                 v=-
                                 [ -r "$d/$attr" ] && read -r v <"$d/$attr" 2>/dev/null
                                 echo "$a $attr $v"

@@ -15,6 +15,9 @@
 #define RNG   "0000:02:00.0"
 #define BR_A  "0000:03:01.0"
 #define BR_B  "0000:03:02.0"
+#define SRIOV_PF "0000:04:00.0"
+#define SRIOV_VF1 "0000:04:00.1"
+#define SRIOV_VF2 "0000:04:00.2"
 
 #define ERR_PREFIX "org.vfiohost.Error."
 
@@ -642,6 +645,93 @@ static void test_hotplug(void) {
                 judge_fail("vfiohostctl monitor exited %d on SIGINT", atoi(driver));
 }
 
+/* How many lines of the scenario's monitor.jsonl are event for address. */
+static guint monitor_count(const char *sc, const char *event, const char *address) {
+        g_autofree char *monitor = judge_read(sc, "monitor.jsonl");
+        g_auto(GStrv) lines = g_strsplit(monitor ?: "", "\n", -1);
+        guint n = 0;
+
+        for (char **l = lines; *l; l++) {
+                g_autoptr(json_object) j = **l ? json_tokener_parse(*l) : NULL;
+
+                if (j && g_strcmp0(judge_json_str(j, "event"), event) == 0 &&
+                    g_strcmp0(judge_json_str(j, "address"), address) == 0)
+                        n++;
+        }
+        return n;
+}
+
+static void test_sriov(void) {
+        const char *sc = "sriov";
+        static const char *const vfs[] = { SRIOV_VF1, SRIOV_VF2 };
+        g_autoptr(GHashTable) before = NULL, created = NULL, zero = NULL;
+        g_autoptr(json_object) bind = NULL;
+        g_autofree char *latency = NULL, *holder = NULL, *dmesg = NULL;
+        const char *groups;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "show-pf");
+        before = judge_state(sc, "before");
+        if (g_strcmp0(judge_state_get(before, SRIOV_PF, "sriov_numvfs"), "0") != 0 ||
+            g_strcmp0(judge_state_get(before, SRIOV_PF, "driver"), "nvme") != 0)
+                judge_fail("the PF did not start on nvme without VFs");
+        /* Refused or dry: nothing changed. */
+        judge_assert_refused(sc, "over-total", "org.freedesktop.DBus.Error.InvalidArgs", "before", "after-dry");
+        judge_assert_ok(sc, "dry-run");
+
+        /* Created on vfio-pci, each VF with its group node, autoprobe back. */
+        judge_assert_ok(sc, "create");
+        latency = judge_read(sc, "create.latency");
+        judge_msg("2 VFs on vfio-pci in %s ms", g_strstrip(latency ?: g_strdup("?")));
+        created = judge_state(sc, "created");
+        if (g_strcmp0(judge_state_get(created, SRIOV_PF, "sriov_numvfs"), "2") != 0)
+                judge_fail("sriov_numvfs is %s after create, expected 2", judge_state_get(created, SRIOV_PF, "sriov_numvfs"));
+        if (g_strcmp0(judge_state_get(created, SRIOV_PF, "sriov_drivers_autoprobe"), "1") != 0)
+                judge_fail("sriov_drivers_autoprobe was not restored to 1");
+        groups = judge_state_get(created, "host", "dev_vfio");
+        for (size_t i = 0; i < G_N_ELEMENTS(vfs); i++) {
+                const char *g = judge_state_get(created, vfs[i], "iommu_group");
+
+                judge_assert_driver(created, "created", vfs[i], "vfio-pci");
+                if (!g || !judge_word_in(groups, g))
+                        judge_fail("%s: no /dev/vfio/%s (nodes: %s)", vfs[i], g, groups);
+                if (monitor_count(sc, "device-added", vfs[i]) != 1)
+                        judge_fail("monitor: %u device-added for %s, expected 1", monitor_count(sc, "device-added", vfs[i]), vfs[i]);
+        }
+        /* Never on a host driver: nvme logs every controller it probes. */
+        dmesg = judge_file_in(main_dir, "dmesg");
+        if (dmesg && (strstr(dmesg, "pci function " SRIOV_VF1) || strstr(dmesg, "pci function " SRIOV_VF2)))
+                judge_fail("nvme probed a VF: the host driver touched it");
+
+        /* A held VF: the PF is not taken from nvme (its VFs would go),
+         * force or not, and the VFs are not removed. */
+        holder = judge_read(sc, "holder.pid");
+        judge_assert_refused(sc, "bind-pf", ERR_PREFIX "HasVirtualFunctions", "created", "held");
+        judge_assert_refused(sc, "bind-pf-force", ERR_PREFIX "HasVirtualFunctions", "created", "held");
+        judge_assert_refused(sc, "zero-held", ERR_PREFIX "HasVirtualFunctions", "created", "held");
+        bind = judge_json(sc, "bind-pf-force");
+        if (holder && bind && !strstr(json_object_to_json_string(bind), g_strstrip(holder)))
+                judge_fail("the forced bind's refusal does not name the holder (pid %s)", holder);
+
+        /* Free again: back to 0, the PF as it was. */
+        judge_assert_ok(sc, "zero");
+        zero = judge_state(sc, "zero");
+        for (size_t i = 0; i < G_N_ELEMENTS(vfs); i++) {
+                if (judge_state_get(zero, vfs[i], "driver"))
+                        judge_fail("%s is still there after going back to 0", vfs[i]);
+                if (monitor_count(sc, "device-removed", vfs[i]) != 1)
+                        judge_fail("monitor: %u device-removed for %s, expected 1",
+                                   monitor_count(sc, "device-removed", vfs[i]), vfs[i]);
+        }
+        if (g_strcmp0(judge_state_get(zero, SRIOV_PF, "sriov_numvfs"), "0") != 0 ||
+            g_strcmp0(judge_state_get(zero, SRIOV_PF, "driver"), "nvme") != 0 ||
+            g_strcmp0(judge_state_get(zero, SRIOV_PF, "sriov_drivers_autoprobe"), "1") != 0)
+                judge_fail("after 0 the PF is not as it was (numvfs %s, driver %s, autoprobe %s)",
+                           judge_state_get(zero, SRIOV_PF, "sriov_numvfs"), judge_state_get(zero, SRIOV_PF, "driver"),
+                           judge_state_get(zero, SRIOV_PF, "sriov_drivers_autoprobe"));
+}
+
 static void test_final(void) {
         g_autoptr(GHashTable) boot = NULL, final = NULL;
         g_autofree char *dmesg = NULL;
@@ -730,6 +820,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest1/unprivileged", test_unprivileged);
         g_test_add_func("/e2e/guest1/hotplug", test_hotplug);
         g_test_add_func("/e2e/guest1/persist-replug", test_persist_replug);
+        g_test_add_func("/e2e/guest1/sriov", test_sriov);
         g_test_add_func("/e2e/guest1/final", test_final);
         g_test_add_func("/e2e/guest1/readiness-off", test_readiness_off);
         r = g_test_run();

@@ -951,7 +951,7 @@ static void test_sriov_bind(Fixture *f, gconstpointer data) {
         refused(f, BIND, "0000:3b:00.0", (Opts) {}, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
                 NEEDLES("Refusing to bind 0000:3b:00.0", "2 virtual functions enabled",
                         "0000:3b:02.0 on iavf, 0000:3b:02.1 on vfio-pci", "unbinding its driver i40e",
-                        "set the VF count to 0 first", "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", "force"));
+                        "set the VF count to 0 first", "vfiohostctl vfs 0000:3b:00.0 0", "force"));
         refused(f, BIND, "0000:3b:00.0", (Opts) { .group = true, .dry_run = true },
                 VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS, NEEDLES("2 virtual functions"));
 

@@ -11,6 +11,7 @@ NVME=0000:01:00.0       # behind root port rp1, ext4 with data
 RNG=0000:02:00.0        # virtio-rng behind root port rp2
 BR_A=0000:03:01.0       # two virtio-rng behind a pcie-pci-bridge:
 BR_B=0000:03:02.0       # one IOMMU group with the bridge
+SRIOV_PF=0000:04:00.0   # NVMe with 2 VFs to give (04:00.1, 04:00.2)
 
 group_of() {
         basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
@@ -189,6 +190,7 @@ main() {
 
         hotplug
         persist_replug
+        sriov
 
         scenario final
         snap final
@@ -312,6 +314,48 @@ persist_replug() {
         step unpersist ctl unpersist edu --json
         step unbind ctl unbind "$EDU" --json
         snap restored
+        kill -INT "$mon"
+        wait "$mon"
+        scenario_end
+}
+
+# SR-IOV (docs/sriov.md): VFs created on vfio-pci and on nothing else,
+# seen as signals; the PF cannot be taken from its driver (which would
+# remove its VFs), nor its VFs removed, while a VF is held, force or not;
+# back to 0 once it is not.
+sriov() {
+        scenario sriov
+        snap before
+        vfiohostctl --json monitor >"$S/monitor.jsonl" 2>"$S/monitor.err" &
+        mon=$!
+        wait_monitor_subscribed
+        step show-pf ctl vfs "$SRIOV_PF" --json
+        step over-total ctl vfs "$SRIOV_PF" 3 --driver vfio-pci --json
+        step dry-run ctl vfs "$SRIOV_PF" 2 --driver vfio-pci --dry-run --json
+        snap after-dry
+        t0=$(now_ms)
+        step create ctl vfs "$SRIOV_PF" 2 --driver vfio-pci --json
+        echo $(($(now_ms) - t0)) >"$S/create.latency"
+        snap created
+        vf=${SRIOV_PF%.0}.1
+        grp=$(group_of "$vf")
+        vh-vfio-client --hold "$vf" "$grp" >"$S/holder.out" 2>&1 &
+        holder=$!
+        n=0
+        while [ "$n" -lt 100 ] && ! grep -q holding "$S/holder.out"; do
+                sleep 0.1
+                n=$((n + 1))
+        done
+        echo "$holder" >"$S/holder.pid"
+        step bind-pf ctl bind "$SRIOV_PF" --json
+        step bind-pf-force ctl bind --force "$SRIOV_PF" --json
+        step zero-held ctl vfs "$SRIOV_PF" 0 --json
+        snap held
+        kill "$holder"
+        wait "$holder" 2>/dev/null
+        step zero ctl vfs "$SRIOV_PF" 0 --json
+        snap zero
+        sleep 1
         kill -INT "$mon"
         wait "$mon"
         scenario_end
