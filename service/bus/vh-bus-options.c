@@ -95,3 +95,20 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
 
         return sd_bus_message_exit_container(m);
 }
+
+int vh_bus_append_strv_entry(sd_bus_message *m, const char *key, char **strv) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, strv);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}

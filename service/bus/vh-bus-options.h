@@ -19,3 +19,6 @@ typedef struct VhBusOption {
 } VhBusOption;
 
 int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_options, sd_bus_error *error);
+
+/* Appends {key: <as strv>} to an open a{sv} (a reply's "forced", ...). */
+int vh_bus_append_strv_entry(sd_bus_message *m, const char *key, char **strv);

@@ -59,17 +59,7 @@ static int reply_with_plan(VhDaemon *d, sd_bus_message *call, void *data) {
                 r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "pf", "s", p->pf, "count-before", "u",
                                           p->count_before, "count", "u", p->count, "dry-run", "b", (int) p->dry_run);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", "forced");
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'v', "as");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(reply, p->forced);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = vh_bus_append_strv_entry(reply, "forced", p->forced);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)

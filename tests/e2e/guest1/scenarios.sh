@@ -105,13 +105,7 @@ main() {
         scenario in-use
         step bind ctl bind "$RNG" --json
         grp=$(group_of "$RNG")
-        vh-vfio-client --hold "$RNG" "$grp" >"$S/holder.out" 2>&1 &
-        holder=$!
-        n=0
-        while [ "$n" -lt 100 ] && ! grep -q holding "$S/holder.out"; do
-                sleep 0.1
-                n=$((n + 1))
-        done
+        start_holder "$RNG" "$grp"
         snap held
         step unbind ctl unbind "$RNG" --json
         snap after-unbind
@@ -339,13 +333,7 @@ sriov() {
         snap created
         vf=${SRIOV_PF%.0}.1
         grp=$(group_of "$vf")
-        vh-vfio-client --hold "$vf" "$grp" >"$S/holder.out" 2>&1 &
-        holder=$!
-        n=0
-        while [ "$n" -lt 100 ] && ! grep -q holding "$S/holder.out"; do
-                sleep 0.1
-                n=$((n + 1))
-        done
+        start_holder "$vf" "$grp"
         echo "$holder" >"$S/holder.pid"
         step bind-pf ctl bind "$SRIOV_PF" --json
         step bind-pf-force ctl bind --force "$SRIOV_PF" --json
@@ -359,6 +347,18 @@ sriov() {
         kill -INT "$mon"
         wait "$mon"
         scenario_end
+}
+
+# start_holder ADDRESS GROUP: the VFIO client holds the function's group
+# and device open (as a VM would) in the background, as $holder.
+start_holder() {
+        vh-vfio-client --hold "$1" "$2" >"$S/holder.out" 2>&1 &
+        holder=$!
+        n=0
+        while [ "$n" -lt 100 ] && ! grep -q holding "$S/holder.out"; do
+                sleep 0.1
+                n=$((n + 1))
+        done
 }
 
 # busybox's own setpriv lacks --reuid: Debian's, by path.
