@@ -120,8 +120,20 @@ static void print_device(CtlBindVerb verb, bool dry_run, const CtlObject *d) {
                        driver_or(before, "no driver"), driver_or(after, "no driver"), strempty(node_text));
 }
 
-static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const CtlOptions *options) {
+int ctl_bind_call(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        /* A dry run needs no authorization, so nobody to ask; otherwise the
+         * agent must be registered before the call reaches polkit. */
+        if (!req->dry_run)
+                (void) ctl_polkit_agent_open(req->interactive);
+        r = ctl_bus_bind(bus, req, ret, &error);
+        ctl_polkit_agent_close();
+        return r < 0 ? ctl_report_error(&error) : CTL_EXIT_SUCCESS;
+}
+
+static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const CtlOptions *options) {
         _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
         _cleanup_free_ char *address = NULL;
         CtlBindRequest req;
@@ -142,14 +154,9 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
                 .interactive = options->ask_password,
         };
 
-        /* A dry run needs no authorization, so nobody to ask; otherwise the
-         * agent must be registered before the call reaches polkit. */
-        if (!options->dry_run)
-                (void) ctl_polkit_agent_open(options->ask_password);
-        r = ctl_bus_bind(bus, &req, &res, &error);
-        ctl_polkit_agent_close();
-        if (r < 0)
-                return ctl_report_error(&error);
+        r = ctl_bind_call(bus, &req, &res);
+        if (r != CTL_EXIT_SUCCESS)
+                return r;
 
         if (ctl_output_json()) {
                 struct json_object *j = result_to_json(res);

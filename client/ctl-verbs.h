@@ -38,3 +38,10 @@ int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options
 int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_vfs(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+
+/* Manager1.Bind, Unbind, SetPersistent or SetVfCount with the polkit agent
+ * registered (unless a dry run, which needs no authorization); a refusal
+ * is reported. Returns CTL_EXIT_SUCCESS or the exit code to return. */
+struct CtlBindRequest;
+struct CtlBindResult;
+int ctl_bind_call(sd_bus *bus, const struct CtlBindRequest *req, struct CtlBindResult **ret);

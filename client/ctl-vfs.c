@@ -11,7 +11,6 @@
 
 #include "ctl-bus.h"
 #include "ctl-output.h"
-#include "ctl-polkit-agent.h"
 #include "ctl-verbs.h"
 #include "vh-names.h"
 #include "vh-strv.h"
@@ -85,7 +84,6 @@ static int show_vfs(sd_bus *bus, const char *address) {
 }
 
 static int set_vfs(sd_bus *bus, const char *address, unsigned count, const CtlOptions *options) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
         CtlBindRequest req = {
                 .verb = CTL_BIND_VERB_SET_VF_COUNT,
@@ -98,11 +96,9 @@ static int set_vfs(sd_bus *bus, const char *address, unsigned count, const CtlOp
         };
         int r;
 
-        (void) ctl_polkit_agent_open(options->ask_password);
-        r = ctl_bus_bind(bus, &req, &res, &error);
-        ctl_polkit_agent_close();
-        if (r < 0)
-                return ctl_report_error(&error);
+        r = ctl_bind_call(bus, &req, &res);
+        if (r != CTL_EXIT_SUCCESS)
+                return r;
 
         if (ctl_output_json()) {
                 _cleanup_(json_object_putp) struct json_object *j = json_object_new_object(), *vfs = json_object_new_array();
