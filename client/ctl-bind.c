@@ -199,5 +199,7 @@ int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
 }
 
 int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
+        if (options->vfs)
+                return ctl_persist_vfs(bus, argv[1], options);
         return bind_or_unbind(bus, CTL_BIND_VERB_PERSIST, argv[1], options);
 }

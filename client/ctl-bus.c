@@ -803,6 +803,9 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
                 r = append_string_option(m, "name", req->name);
         if (r >= 0)
                 r = append_string_option(m, "driver", req->driver);
+        /* SetPersistent: a PF's VF count rather than the PF itself. */
+        if (r >= 0 && req->verb == CTL_BIND_VERB_PERSIST && req->vf_count > 0)
+                r = sd_bus_message_append(m, "{sv}", "vfs", "u", req->vf_count);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -820,7 +823,7 @@ int ctl_bus_bind(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret, sd
         if (!res)
                 return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
 
-        r = read_result(reply, req->verb == CTL_BIND_VERB_SET_VF_COUNT ? "vfs" : "devices", &res->result,
+        r = read_result(reply, req->verb == CTL_BIND_VERB_SET_VF_COUNT || req->vf_count > 0 ? "vfs" : "devices", &res->result,
                         &res->devices, &res->n_devices, "assignment", &res->assignment);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");

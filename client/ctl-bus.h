@@ -107,7 +107,7 @@ typedef struct CtlBindRequest {
         const char *name;               /* persist: the assignment's name; NULL for none */
         const char *driver;             /* bind, persist: the VFIO driver; NULL: vfio-pci;
                                          * set-vf-count: the new VFs' driver; NULL: autoprobe */
-        unsigned vf_count;              /* set-vf-count */
+        unsigned vf_count;              /* set-vf-count; persist: > 0 for a PF's VF count ("vfs") */
         bool interactive;               /* whether a password could be asked for; for messages */
 } CtlBindRequest;
 

@@ -20,6 +20,7 @@ typedef struct CtlOptions {
         const char *device;             /* --device ADDRESS, as given; NULL when absent */
         const char *name;               /* --name NAME (persist) */
         const char *driver;             /* --driver NAME (bind, persist, vfs); NULL: the daemon's default */
+        const char *vfs;                /* --vfs COUNT (persist), as given; NULL when absent */
         char **devices;                 /* every --device, in order (config takes several); NULL when none */
         const char *hugepages;          /* --hugepages SIZE:COUNT */
         const char *isolate_cpus;       /* --isolate-cpus LIST */
@@ -37,6 +38,8 @@ int verb_persist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_vfs(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+/* persist PF --vfs COUNT (from verb_persist): SetPersistent with "vfs". */
+int ctl_persist_vfs(sd_bus *bus, const char *arg, const CtlOptions *options);
 int verb_config(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 
 /* Manager1.Bind, Unbind, SetPersistent or SetVfCount with the polkit agent

@@ -2,7 +2,8 @@
 
 /* vfiohostctl vfs PF [COUNT]: an SR-IOV physical function's virtual
  * functions — shown, or set through Manager1.SetVfCount, optionally with
- * the driver the new VFs come up on and on nothing else (docs/sriov.md). */
+ * the driver the new VFs come up on and on nothing else (docs/sriov.md);
+ * and vfiohostctl persist PF --vfs COUNT, the same kept across reboots. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,6 +84,52 @@ static int show_vfs(sd_bus *bus, const char *address) {
         return ctl_json_print(TAKE_PTR(j)) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
 }
 
+/* SetVfCount's reply, or SetPersistent's with a VF count (its
+ * "assignment" too). */
+static int report_vf_count(const char *address, unsigned count, const CtlBindResult *res) {
+        if (ctl_output_json()) {
+                _cleanup_(json_object_putp) struct json_object *j = json_object_new_object(), *vfs = json_object_new_array();
+
+                if (!j || !vfs)
+                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                for (size_t i = 0; i < res->n_devices; i++)
+                        if (ctl_json_add_array(vfs, vf_to_json(ctl_object_get_string(res->devices[i], "address"),
+                                                               ctl_object_get_string(res->devices[i], "driver"),
+                                                               ctl_object_get_int(res->devices[i], "group", -1))) < 0)
+                                return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                if (ctl_json_add(j, "vfs", TAKE_PTR(vfs)) < 0 || ctl_json_add_others(j, res->result) < 0)
+                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                if (res->assignment) {
+                        struct json_object *a = json_object_new_object();
+
+                        if (ctl_json_add(j, "assignment", a) < 0 || ctl_json_add_others(a, res->assignment) < 0)
+                                return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
+                }
+                return ctl_json_print(TAKE_PTR(j)) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
+        }
+
+        printf("%s: %s%llu VFs (had %llu)\n", address, ctl_object_get_bool(res->result, "dry-run") ? "would have " : "",
+               (unsigned long long) ctl_object_get_unsigned(res->result, "count", count),
+               (unsigned long long) ctl_object_get_unsigned(res->result, "count-before", 0));
+        for (size_t i = 0; i < res->n_devices; i++) {
+                const char *driver = ctl_object_get_string(res->devices[i], "driver");
+
+                printf("  %s  group %-4lld %s\n", ctl_object_get_string(res->devices[i], "address"),
+                       (long long) ctl_object_get_int(res->devices[i], "group", -1),
+                       *strempty(driver) ? driver : "(no driver)");
+        }
+        if (res->assignment) {
+                const char *name = ctl_object_get_string(res->assignment, "name");
+
+                printf("%s: persisted%s%s%s: %llu VFs on %s whenever this card is there, also after a reboot "
+                       "(%s)\n", ctl_object_get_string(res->assignment, "address"), *name ? " as '" : "", name,
+                       *name ? "'" : "", (unsigned long long) ctl_object_get_unsigned(res->assignment, "vfs", count),
+                       ctl_object_get_string(res->assignment, "driver"),
+                       ctl_object_get_string(res->assignment, "state"));
+        }
+        return CTL_EXIT_SUCCESS;
+}
+
 static int set_vfs(sd_bus *bus, const char *address, unsigned count, const CtlOptions *options) {
         _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
         CtlBindRequest req = {
@@ -99,39 +146,51 @@ static int set_vfs(sd_bus *bus, const char *address, unsigned count, const CtlOp
         r = ctl_bind_call(bus, &req, &res);
         if (r != CTL_EXIT_SUCCESS)
                 return r;
+        return report_vf_count(address, count, res);
+}
 
-        if (ctl_output_json()) {
-                _cleanup_(json_object_putp) struct json_object *j = json_object_new_object(), *vfs = json_object_new_array();
+static int parse_count(const char *s, unsigned long *ret) {
+        char *end = NULL;
 
-                if (!j || !vfs)
-                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
-                for (size_t i = 0; i < res->n_devices; i++)
-                        if (ctl_json_add_array(vfs, vf_to_json(ctl_object_get_string(res->devices[i], "address"),
-                                                               ctl_object_get_string(res->devices[i], "driver"),
-                                                               ctl_object_get_int(res->devices[i], "group", -1))) < 0)
-                                return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
-                if (ctl_json_add(j, "vfs", TAKE_PTR(vfs)) < 0 || ctl_json_add_others(j, res->result) < 0)
-                        return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
-                return ctl_json_print(TAKE_PTR(j)) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
-        }
+        errno = 0;
+        *ret = strtoul(s, &end, 10);
+        return errno != 0 || !end || *end || end == s || s[0] == '-' || *ret > UINT32_MAX ? -EINVAL : 0;
+}
 
-        printf("%s: %s%llu VFs (had %llu)\n", address, ctl_object_get_bool(res->result, "dry-run") ? "would have " : "",
-               (unsigned long long) ctl_object_get_unsigned(res->result, "count", count),
-               (unsigned long long) ctl_object_get_unsigned(res->result, "count-before", 0));
-        for (size_t i = 0; i < res->n_devices; i++) {
-                const char *driver = ctl_object_get_string(res->devices[i], "driver");
+int ctl_persist_vfs(sd_bus *bus, const char *arg, const CtlOptions *options) {
+        _cleanup_(ctl_bind_result_freep) CtlBindResult *res = NULL;
+        _cleanup_free_ char *address = NULL;
+        unsigned long count;
+        CtlBindRequest req;
+        int r;
 
-                printf("  %s  group %-4lld %s\n", ctl_object_get_string(res->devices[i], "address"),
-                       (long long) ctl_object_get_int(res->devices[i], "group", -1),
-                       *strempty(driver) ? driver : "(no driver)");
-        }
-        return CTL_EXIT_SUCCESS;
+        if (parse_count(options->vfs, &count) < 0)
+                return ctl_report_usage("'--vfs %s': not a number of virtual functions", options->vfs);
+        if (count == 0)
+                return ctl_report_usage("--vfs takes 1 or more; to persist the PF itself, leave --vfs out");
+        if (options->group)
+                return ctl_report_usage("--vfs and --group do not go together: a VF count is the PF's alone");
+        address = ctl_address_expand(arg);
+        if (!address)
+                return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+        req = (CtlBindRequest) {
+                .verb = CTL_BIND_VERB_PERSIST,
+                .address = address,
+                .vf_count = (unsigned) count,
+                .dry_run = options->dry_run,
+                .name = options->name,
+                .driver = options->driver,
+                .interactive = options->ask_password,
+        };
+        r = ctl_bind_call(bus, &req, &res);
+        if (r != CTL_EXIT_SUCCESS)
+                return r;
+        return report_vf_count(address, (unsigned) count, res);
 }
 
 int verb_vfs(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         _cleanup_free_ char *address = NULL;
         unsigned long count;
-        char *end = NULL;
 
         address = ctl_address_expand(argv[1]);
         if (!address)
@@ -142,9 +201,7 @@ int verb_vfs(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                                                 "'vfiohostctl vfs %s COUNT --driver vfio-pci'", argv[1]);
                 return show_vfs(bus, address);
         }
-        errno = 0;
-        count = strtoul(argv[2], &end, 10);
-        if (errno != 0 || !end || *end || end == argv[2] || argv[2][0] == '-' || count > UINT32_MAX)
+        if (parse_count(argv[2], &count) < 0)
                 return ctl_report_usage("'%s' is not a number of virtual functions", argv[2]);
         return set_vfs(bus, address, (unsigned) count, options);
 }

@@ -32,6 +32,7 @@ typedef enum VerbOption {
         VERB_OPTION_HUGEPAGES = 1 << 5,
         VERB_OPTION_ISOLATE_CPUS = 1 << 6,
         VERB_OPTION_DRIVER  = 1 << 8,
+        VERB_OPTION_VFS     = 1 << 9,
 } VerbOption;
 
 typedef struct Verb {
@@ -60,7 +61,7 @@ static const Verb verbs[] = {
           "Check whether the host is ready for VFIO passthrough" },
         { "monitor", 0, 0, verb_monitor, NULL,    0, "Print devices added, removed and changing driver, as it happens" },
         { "persist", 1, 1, verb_persist, "ADDRESS",
-          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME | VERB_OPTION_DRIVER,
+          VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME | VERB_OPTION_DRIVER | VERB_OPTION_VFS,
           "Bind now and after every boot, while the same card is there" },
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
           "Forget a persistent assignment (the device stays bound until unbind)" },
@@ -83,6 +84,7 @@ static const struct {
         { VERB_OPTION_DEVICE,  "--device"  },
         { VERB_OPTION_NAME,    "--name"    },
         { VERB_OPTION_DRIVER,  "--driver"  },
+        { VERB_OPTION_VFS,     "--vfs"     },
         { VERB_OPTION_HUGEPAGES, "--hugepages" },
         { VERB_OPTION_ISOLATE_CPUS, "--isolate-cpus" },
 };
@@ -127,6 +129,9 @@ static void help(void) {
                "                         supports the device (mlx5_vfio_pci, ...);\n"
                "                         vfs: the driver new VFs come up on, and on\n"
                "                         nothing else (vfio-pci)\n"
+               "     --vfs COUNT         persist: an SR-IOV PF's VF count instead of the\n"
+               "                         PF itself: COUNT VFs on --driver (vfio-pci),\n"
+               "                         made now and at every boot; the PF keeps its driver\n"
                "     --device ADDRESS    check: also run the checks of this PCI function\n"
                "                         (IOMMU group, reset, boot display, D3cold);\n"
                "                         config: a device to cover (an address or the name\n"
@@ -233,6 +238,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_DRIVER,
                 ARG_HUGEPAGES,
                 ARG_ISOLATE_CPUS,
+                ARG_VFS,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
@@ -247,6 +253,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "driver",          required_argument, NULL, ARG_DRIVER    },
                 { "hugepages",       required_argument, NULL, ARG_HUGEPAGES },
                 { "isolate-cpus",    required_argument, NULL, ARG_ISOLATE_CPUS },
+                { "vfs",             required_argument, NULL, ARG_VFS       },
                 {}
         };
         _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL;
@@ -305,6 +312,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_DRIVER:
                         arg_options.driver = optarg;
                         arg_verb_options |= VERB_OPTION_DRIVER;
+                        break;
+                case ARG_VFS:
+                        arg_options.vfs = optarg;
+                        arg_verb_options |= VERB_OPTION_VFS;
                         break;
                 case ':':
                         /* Only long options take arguments: argv names the one. */

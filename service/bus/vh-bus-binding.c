@@ -29,8 +29,9 @@
 
 /* A Bind, Unbind or SetPersistent (call and plan set; persist: the
  * assignment SetPersistent saves once the bind is done), a persistent
- * assignment being applied (plan, no call; its address in assignment), or
- * the reconcile at start (neither; the groups it touches in groups). */
+ * assignment being applied (plan or work, no call; its address in
+ * assignment), or the reconcile at start (neither; the groups it touches
+ * in groups). */
 struct VhOperation {
         VhDaemon *daemon;
         VhOperation *next;              /* in daemon->operations or the done list */
@@ -232,10 +233,6 @@ static bool complete_done_operations(VhDaemon *d) {
                         (void) pthread_join(op->thread, NULL);
                 operations_unlink(d, op);
 
-                if (!op->call && op->work) {
-                        operation_free(op);
-                        continue;
-                }
                 if (!op->call && op->assignment[0]) {
                         vh_bus_persistence_applied(d, op->assignment, op->result, &op->error);
                         operation_free(op);
@@ -347,7 +344,7 @@ int vh_bus_binding_start(VhDaemon *d, sd_bus_message *call, VhBindPlan *plan, Vh
 }
 
 int vh_bus_binding_start_work(VhDaemon *d, sd_bus_message *call, const VhBusWork *work, void *data,
-                              const unsigned *groups, size_t n_groups, bool check_only) {
+                              const unsigned *groups, size_t n_groups, bool check_only, const char *assignment) {
         VhOperation *op;
         int r;
 
@@ -357,7 +354,9 @@ int vh_bus_binding_start_work(VhDaemon *d, sd_bus_message *call, const VhBusWork
                 return -ENOMEM;
         }
         op->daemon = d;
-        op->call = sd_bus_message_ref(call);
+        op->call = call ? sd_bus_message_ref(call) : NULL;
+        if (assignment)
+                memcpy(op->assignment, assignment, sizeof(op->assignment));
         op->work = work;
         op->work_data = data;
         op->check_only = check_only;

@@ -40,9 +40,11 @@ typedef struct VhBusWork {
 /* Starts work with data (taken, also on failure) for call, holding groups
  * (copied) until it is done, as a Bind holds its group: other operations
  * on them get Busy. check_only: it writes nothing and holds no group (a
- * dry run's holder scan). */
+ * dry run's holder scan). Without call, it applies the persistent
+ * assignment at assignment, and vh_bus_persistence_applied() hears how it
+ * went (reply() is not called). */
 int vh_bus_binding_start_work(VhDaemon *d, sd_bus_message *call, const VhBusWork *work, void *data,
-                              const unsigned *groups, size_t n_groups, bool check_only);
+                              const unsigned *groups, size_t n_groups, bool check_only, const char *assignment);
 
 /* A dry run or a no-op (plan taken): the holder check off the loop when it
  * has one, then the reply. Returns 1 when the reply comes later. */

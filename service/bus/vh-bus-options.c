@@ -11,11 +11,12 @@
 #include "vh-utf8.h"
 
 static const char *type_name(char type) {
-        return type == 'b' ? "a boolean (b)" : type == 'a' ? "an array of strings (as)" : "a string (s)";
+        return type == 'b' ? "a boolean (b)" : type == 'a' ? "an array of strings (as)" :
+               type == 'u' ? "an unsigned 32-bit integer (u)" : "a string (s)";
 }
 
 static const char *type_signature(char type) {
-        return type == 'b' ? "b" : type == 'a' ? "as" : "s";
+        return type == 'b' ? "b" : type == 'a' ? "as" : type == 'u' ? "u" : "s";
 }
 
 static int unknown_option(const char *key, const VhBusOption *options, size_t n, sd_bus_error *error) {
@@ -72,7 +73,9 @@ int vh_bus_read_options(sd_bus_message *m, const VhBusOption *options, size_t n_
                         r = sd_bus_message_read(m, "b", &v);
                         if (r >= 0)
                                 *(bool *) o->value = v;
-                } else if (o->type == 'a') {
+                } else if (o->type == 'u')
+                        r = sd_bus_message_read(m, "u", (uint32_t *) o->value);
+                else if (o->type == 'a') {
                         char ***l = o->value;
 
                         r = sd_bus_message_read_strv(m, l);

@@ -13,7 +13,8 @@
 
 typedef struct VhBusOption {
         const char *key;
-        char type;                      /* 'b': bool *value; 's': const char **value (valid during the call);
+        char type;                      /* 'b': bool *value; 'u': uint32_t *value;
+                                         * 's': const char **value (valid during the call);
                                          * 'a' (as): char ***value, allocated: the caller frees it, also on error */
         void *value;
 } VhBusOption;

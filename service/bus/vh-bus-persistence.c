@@ -20,6 +20,7 @@
 #include "vh-bus-options.h"
 #include "vh-bus-persistence.h"
 #include "vh-bus-polkit.h"
+#include "vh-bus-vf-count.h"
 #include "vh-kernel.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -118,6 +119,30 @@ static const char *state_of(const Runtime *rt) {
         return vh_assignment_state_to_string(rt->match.state);
 }
 
+/* A PF's VF count that is not applied and not refused: why not yet. */
+static int vfs_reason(VhDaemon *d, const VhAssignment *a, const VhPciDevice *dev, char **ret) {
+        size_t on = 0;
+
+        if (!dev->driver)
+                return asprintf(ret, "The PF has no driver yet: its %u VFs are made on %s once one binds it.",
+                                a->vfs, a->driver);
+        for (size_t i = 0; i < dev->n_virtfns; i++) {
+                const VhPciDevice *vf = vh_host_find_device(d->host, dev->virtfns[i].address);
+
+                if (vf && vf->driver && strcmp(vf->driver, a->driver) == 0)
+                        on++;
+        }
+        if (vh_hostfs_is_read_only(d->fs))
+                return asprintf(ret, "%u VFs (%zu on %s), %u persisted: vfiohostd runs with --read-only and applies "
+                                "nothing.", dev->sriov_numvfs, on, a->driver, a->vfs);
+        if (dev->sriov_numvfs != 0 && dev->sriov_numvfs != a->vfs)
+                return asprintf(ret, "%u VFs, not the %u persisted: vfiohost removes no VFs unasked (a VM may hold "
+                                "one). 'vfiohostctl vfs %s %u --driver %s' applies it now.", dev->sriov_numvfs,
+                                a->vfs, a->name ?: a->address, a->vfs, a->driver);
+        return asprintf(ret, "%u VFs (%zu on %s), %u persisted: applied when vfiohostd starts and when the PF "
+                        "appears or gets its driver.", dev->sriov_numvfs, on, a->driver, a->vfs);
+}
+
 /* Says why the state is what it is, and what to do. */
 static char *reason_of(VhDaemon *d, const VhAssignment *a, const Runtime *rt) {
         char recorded[VH_IDENTITY_STRING_MAX], present[VH_IDENTITY_STRING_MAX];
@@ -132,7 +157,9 @@ static char *reason_of(VhDaemon *d, const VhAssignment *a, const Runtime *rt) {
                      rt->match.moved_to, rt->match.moved_to, a->address, rt->match.moved_to) < 0)
                 return NULL;
 
-        if (rt->applying)
+        if (rt->applying && a->vfs > 0)
+                r = asprintf(&s, "Its %u VFs are being made on %s.", a->vfs, a->driver);
+        else if (rt->applying)
                 r = asprintf(&s, "Being bound to %s.", a->driver);
         else if (rt->match.state == VH_ASSIGNMENT_WAITING)
                 r = asprintf(&s, "No PCI function at %s; applied when it appears.%s", a->address, strempty(moved));
@@ -140,10 +167,14 @@ static char *reason_of(VhDaemon *d, const VhAssignment *a, const Runtime *rt) {
                 r = asprintf(&s, "%s holds %s, not the card persisted (%s); it is left alone.%s", a->address,
                              vh_identity_format(&rt->match.present, present), vh_identity_format(&a->identity, recorded),
                              strempty(moved));
+        else if (rt->match.state == VH_ASSIGNMENT_APPLIED && a->vfs > 0)
+                r = asprintf(&s, "%u VFs, each on %s.", a->vfs, a->driver);
         else if (rt->match.state == VH_ASSIGNMENT_APPLIED)
                 r = asprintf(&s, "On %s.", a->driver);
         else if (rt->refusal)
                 r = asprintf(&s, "%s", rt->refusal);
+        else if (a->vfs > 0 && dev)
+                r = vfs_reason(d, a, dev, &s);
         else if (vh_hostfs_is_read_only(d->fs))
                 r = asprintf(&s, "On %s: vfiohostd runs with --read-only and applies nothing.",
                              dev && dev->driver ? dev->driver : "no driver");
@@ -262,6 +293,11 @@ void vh_bus_persistence_appeared(VhDaemon *d, const char *address) {
 
                 if (!vh_assignment_covers(d->host, &p->store->entries[i], address))
                         continue;
+                /* A VF appears because someone set the count (SetVfCount
+                 * with another driver, say): that is the user's choice, not
+                 * a re-plug. Only the PF's own appearance counts. */
+                if (p->store->entries[i].vfs > 0 && strcmp(p->store->entries[i].address, address) != 0)
+                        continue;
                 rt = runtime_get(p, p->store->entries[i].address);
                 if (!rt)
                         continue;
@@ -270,6 +306,40 @@ void vh_bus_persistence_appeared(VhDaemon *d, const char *address) {
                 rt->tried = false;
                 runtime_set_refusal(rt, NULL);
         }
+}
+
+void vh_bus_persistence_driver_bound(VhDaemon *d, const char *address) {
+        VhPersistence *p = d->persistence;
+        const VhAssignment *a = p ? vh_assignments_find(p->store, address) : NULL;
+        Runtime *rt;
+
+        if (!a || a->vfs == 0 || strcmp(a->address, address) != 0)
+                return;
+        rt = runtime_get(p, a->address);
+        if (!rt)
+                return;
+        rt->tried = false;
+        runtime_set_refusal(rt, NULL);
+}
+
+bool vh_bus_persistence_is_waiting(VhDaemon *d) {
+        VhPersistence *p = d->persistence;
+
+        if (!p || p->load_error || vh_hostfs_is_read_only(d->fs))
+                return false;
+        for (size_t i = 0; i < p->store->n; i++) {
+                const VhAssignment *a = &p->store->entries[i];
+                const VhPciDevice *dev;
+                Runtime *rt;
+
+                if (a->vfs == 0)
+                        continue;
+                dev = vh_host_find_device(d->host, a->address);
+                rt = runtime_get(p, a->address);
+                if (dev && !dev->driver && rt && rt->match.state == VH_ASSIGNMENT_NOT_APPLIED)
+                        return true;
+        }
+        return false;
 }
 
 /* A try that was refused or failed: kept for ListPersistent, and logged. */
@@ -284,17 +354,109 @@ static void record_refusal(Runtime *rt, int result, const VhError *error) {
         log_warning("Persistent assignment %s not applied: %s", rt->address, message);
 }
 
+/* A try refused: not tried again until the function appears again or the
+ * daemon restarts. */
+static void refuse(Runtime *rt, int r, VhError *e) {
+        rt->tried = true;
+        record_refusal(rt, r, e);
+        vh_error_clear(e);
+}
+
+static void started(const VhAssignment *a, Runtime *rt) {
+        rt->tried = true;
+        rt->applying = true;
+        log_info("Applying the persistent assignment of %s%s%s%s.", a->address, a->name ? " (" : "",
+                 strempty(a->name), a->name ? ")" : "");
+}
+
+/* The first of the PF's VFs that is not on the driver (and on a group no
+ * operation holds): bound like a Bind. Each success tries again, so the
+ * VFs are moved one at a time until all are there or one is refused. */
+static void apply_vf_binds(VhDaemon *d, const VhAssignment *a, Runtime *rt, const VhPciDevice *pf) {
+        for (size_t i = 0; i < pf->n_virtfns; i++) {
+                _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+                VhBindOptions options = { .driver = a->driver };
+                const VhPciDevice *vf = vh_host_find_device(d->host, pf->virtfns[i].address);
+                VhError e = VH_ERROR_NULL;
+                int r;
+
+                if (!vf || (vf->driver && strcmp(vf->driver, a->driver) == 0))
+                        continue;
+                r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, vf->address, &options, &plan, &e);
+                if (r < 0) {
+                        refuse(rt, r, &e);
+                        return;
+                }
+                if (vh_bind_plan_is_noop(plan))
+                        continue;
+                if (vh_bus_binding_group_busy(d, plan->group))
+                        return;
+                r = vh_bus_binding_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot start binding %s for the assignment of %s: %m", vf->address,
+                                          a->address);
+                        return;
+                }
+                started(a, rt);
+                return;
+        }
+        rt->tried = true;
+}
+
+/* A PF's VF count: made from none as SetVfCount does (VFs only ever on
+ * the driver), with every refusal of SetVfCount and no force. VFs there
+ * already are kept: the right number, and those off the driver are bound;
+ * another number is left to the user (a VM may hold one of them). */
+static void apply_vfs(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
+        _cleanup_(vh_vf_count_plan_freep) VhVfCountPlan *plan = NULL;
+        VhVfCountOptions options = { .driver = a->driver };
+        const VhPciDevice *pf = vh_host_find_device(d->host, a->address);
+        VhError e = VH_ERROR_NULL;
+        int r;
+
+        if (!pf)
+                return;
+        /* Waits for the PF's driver: only a driver can make VFs. */
+        if (!pf->driver)
+                return;
+        if (pf->sriov_numvfs == a->vfs) {
+                apply_vf_binds(d, a, rt, pf);
+                return;
+        }
+        if (pf->sriov_numvfs != 0) {
+                rt->tried = true;
+                return;         /* reason_of() says what to do */
+        }
+
+        r = vh_vf_count_plan(d->binder, d->host, a->address, a->vfs, &options, &plan, &e);
+        if (r < 0) {
+                refuse(rt, r, &e);
+                return;
+        }
+        for (size_t i = 0; i < plan->n_groups; i++)
+                if (vh_bus_binding_group_busy(d, plan->groups[i]))
+                        return;
+        r = vh_bus_vf_count_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot start applying the persistent assignment of %s: %m", a->address);
+                return;
+        }
+        started(a, rt);
+}
+
 static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
         _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
         VhBindOptions options = { .group = a->group, .driver = a->driver };
         VhError e = VH_ERROR_NULL;
         int r;
 
+        if (a->vfs > 0) {
+                apply_vfs(d, a, rt);
+                return;
+        }
         r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, a->address, &options, &plan, &e);
         if (r < 0) {
-                rt->tried = true;
-                record_refusal(rt, r, &e);
-                vh_error_clear(&e);
+                refuse(rt, r, &e);
                 return;
         }
         if (vh_bind_plan_is_noop(plan)) {
@@ -310,10 +472,7 @@ static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
                 log_warning_errno(r, "Cannot start applying the persistent assignment of %s: %m", a->address);
                 return;
         }
-        rt->tried = true;
-        rt->applying = true;
-        log_info("Applying the persistent assignment of %s%s%s%s.", a->address, a->name ? " (" : "",
-                 strempty(a->name), a->name ? ")" : "");
+        started(a, rt);
 }
 
 void vh_bus_persistence_apply(VhDaemon *d) {
@@ -358,8 +517,15 @@ void vh_bus_persistence_applied(VhDaemon *d, const char *address, int result, co
         if (result < 0)
                 record_refusal(rt, result, error);
         else {
+                const VhAssignment *a = vh_assignments_find(p->store, address);
+
                 runtime_set_refusal(rt, NULL);
-                log_notice("Persistent assignment %s applied.", address);
+                /* A VF count is made in steps (the VFs, then each VF off
+                 * the driver): the next apply takes the next one. */
+                if (a && a->vfs > 0)
+                        rt->tried = false;
+                else
+                        log_notice("Persistent assignment %s applied.", address);
         }
         /* The caller re-reads the host, which annotates again. */
 }
@@ -421,11 +587,12 @@ static int append_entry(VhDaemon *d, sd_bus_message *m, const VhAssignment *a) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+        r = sd_bus_message_append(m, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
                                   "address", "s", a->address,
                                   "name", "s", strempty(a->name),
                                   "driver", "s", a->driver,
                                   "group", "b", (int) a->group,
+                                  "vfs", "u", a->vfs,
                                   "vendor-id", "q", a->identity.vendor,
                                   "device-id", "q", a->identity.device,
                                   "subsystem-vendor-id", "q", a->identity.subsystem_vendor,
@@ -606,8 +773,12 @@ int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *
                 rt->tried = true;
                 runtime_set_refusal(rt, NULL);
         }
-        log_notice("Persistent assignment of %s%s%s%s to %s%s saved.", a->address, a->name ? " (" : "",
-                   strempty(a->name), a->name ? ")" : "", a->driver, a->group ? " with its IOMMU group" : "");
+        if (a->vfs > 0)
+                log_notice("Persistent assignment of %s%s%s%s saved: %u VFs on %s.", a->address, a->name ? " (" : "",
+                           strempty(a->name), a->name ? ")" : "", a->vfs, a->driver);
+        else
+                log_notice("Persistent assignment of %s%s%s%s to %s%s saved.", a->address, a->name ? " (" : "",
+                           strempty(a->name), a->name ? ")" : "", a->driver, a->group ? " with its IOMMU group" : "");
         reannotate(d);
         return 0;
 }
@@ -617,6 +788,7 @@ typedef struct SetOptions {
         const char *name;
         bool group;
         bool dry_run;
+        uint32_t vfs;                   /* 0: the function itself */
 } SetOptions;
 
 static int parse_set_options(sd_bus_message *m, SetOptions *o, sd_bus_error *error) {
@@ -625,6 +797,7 @@ static int parse_set_options(sd_bus_message *m, SetOptions *o, sd_bus_error *err
                 { "name",    's', &o->name    },
                 { "group",   'b', &o->group   },
                 { "dry-run", 'b', &o->dry_run },
+                { "vfs",     'u', &o->vfs     },
         };
         char quoted[VH_EXCERPT_SIZE];
         int r;
@@ -637,7 +810,91 @@ static int parse_set_options(sd_bus_message *m, SetOptions *o, sd_bus_error *err
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "name '%s' is not valid: 2 to 64 characters, letters, digits, '_', '.' "
                                          "and '-', starting with a letter or digit.", vh_utf8_excerpt(o->name, quoted));
+        if (o->vfs > 0 && o->group)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "A VF count is the PF's alone: 'group' does not go with 'vfs' (the VFs "
+                                         "are each their own function). Nothing was changed.");
         return 0;
+}
+
+/* The assignment SetPersistent saves for the function at address, with
+ * the identity the card has now. */
+static int new_assignment(VhDaemon *d, const char *address, const SetOptions *o, const char *driver,
+                          VhAssignment *a, sd_bus_error *error) {
+        const VhPciDevice *dev = vh_host_find_device(d->host, address);
+        struct timespec now;
+
+        if (!dev)
+                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND, VH_ADDRESS_NOT_FOUND_FMT, address);
+        memcpy(a->address, address, sizeof(a->address));
+        a->group = o->group;
+        a->vfs = o->vfs;
+        a->name = o->name && *o->name ? strdup(o->name) : NULL;
+        a->driver = strdup(driver);
+        if ((o->name && *o->name && !a->name) || !a->driver)
+                return -ENOMEM;
+        vh_identity_read(d->fs, dev, &a->identity);
+        (void) clock_gettime(CLOCK_REALTIME, &now);
+        a->created_usec = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
+        return 0;
+}
+
+static int authorize_persist(VhDaemon *d, sd_bus_message *m, const char *address, sd_bus_error *error) {
+        const char *details[] = { "device", address, "verb", "persist", NULL };
+
+        return vh_bus_authorize(d->polkit, m, details, error);
+}
+
+/* SetPersistent with vfs: SetVfCount's plan and refusals (no force: it is
+ * applied again at every boot, when nobody is there to see it), the VFs
+ * made, then the assignment saved. With the count there already, only the
+ * store changes, and VFs off the driver are bound in the background. */
+static int set_persistent_vfs(VhDaemon *d, sd_bus_message *m, const char *address, const SetOptions *o,
+                              sd_bus_error *error) {
+        _cleanup_(vh_vf_count_plan_freep) VhVfCountPlan *plan = NULL;
+        _cleanup_(vh_assignment_clear) VhAssignment a = {};
+        VhVfCountOptions options = {
+                .driver = o->driver && *o->driver ? o->driver : VH_DRIVER_VFIO_PCI,
+                .dry_run = o->dry_run,
+        };
+        int r;
+
+        r = vh_bus_vf_count_plan(d, address, o->vfs, &options, &plan, error);
+        if (r < 0)
+                return r;
+        if (o->dry_run) {
+                if (vh_vf_count_plan_is_noop(plan))
+                        return vh_bus_vf_count_reply(d, m, plan, NULL);
+                r = vh_bus_vf_count_start(d, m, TAKE_PTR(plan), NULL, NULL);
+                return r < 0 ? sd_bus_error_set_errnof(error, -r, "Cannot start the check: %m") : 1;
+        }
+        r = check_store(d, error);
+        if (r < 0)
+                return r;
+        r = authorize_persist(d, m, address, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = new_assignment(d, address, o, options.driver, &a, error);
+        if (r < 0)
+                return r;
+
+        if (vh_vf_count_plan_is_noop(plan)) {
+                Runtime *rt;
+
+                r = vh_bus_persistence_commit(d, &a, error);
+                if (r < 0)
+                        return r;
+                rt = runtime_get(d->persistence, address);
+                if (rt)
+                        rt->tried = false;
+                vh_bus_persistence_apply(d);
+                return vh_bus_vf_count_reply(d, m, plan, address);
+        }
+        r = vh_bus_vf_count_start(d, m, TAKE_PTR(plan), &a, NULL);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
+        /* Replied when the VFs are there and the assignment saved. */
+        return 1;
 }
 
 int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -647,9 +904,7 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
         VhBindOptions bind_options = {};
         SetOptions o = {};
         VhDaemon *d = userdata;
-        const VhPciDevice *dev;
         const VhAssignment *named;
-        struct timespec now;
         int r;
 
         r = vh_bus_read_address(d, m, address, error);
@@ -667,6 +922,9 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
                                          "The name '%s' belongs to the assignment of %s; choose another, or "
                                          "unpersist that one first. Nothing was changed.", o.name, named->address);
 
+        if (o.vfs > 0)
+                return set_persistent_vfs(d, m, address, &o, error);
+
         /* The same plan, and so the same refusals, as Bind. */
         bind_options = (VhBindOptions) { .group = o.group, .dry_run = o.dry_run, .driver = o.driver };
         r = vh_bus_binding_plan(d, VH_BIND_VERB_BIND, address, &bind_options, &plan, error);
@@ -683,29 +941,12 @@ int vh_bus_method_set_persistent(sd_bus_message *m, void *userdata, sd_bus_error
         r = check_store(d, error);
         if (r < 0)
                 return r;
-
-        {
-                const char *details[] = { "device", address, "verb", "persist", NULL };
-
-                r = vh_bus_authorize(d->polkit, m, details, error);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        return 1;
-        }
-
-        dev = vh_host_find_device(d->host, address);
-        if (!dev)
-                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND, VH_ADDRESS_NOT_FOUND_FMT, address);
-        memcpy(a.address, address, sizeof(a.address));
-        a.group = o.group;
-        a.name = o.name && *o.name ? strdup(o.name) : NULL;
-        a.driver = strdup(plan->driver);
-        if ((o.name && *o.name && !a.name) || !a.driver)
-                return -ENOMEM;
-        vh_identity_read(d->fs, dev, &a.identity);
-        (void) clock_gettime(CLOCK_REALTIME, &now);
-        a.created_usec = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
+        r = authorize_persist(d, m, address, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = new_assignment(d, address, &o, plan->driver, &a, error);
+        if (r < 0)
+                return r;
 
         /* On its VFIO driver already: only the store changes. */
         if (vh_bind_plan_is_noop(plan)) {

@@ -34,11 +34,22 @@ void vh_bus_persistence_emit_changes(VhDaemon *d);
  * assignments covering it are tried again at the next apply. */
 void vh_bus_persistence_appeared(VhDaemon *d, const char *address);
 
+/* The function at address got a driver: a PF's VF count there, which
+ * waited for one (only a PF's driver makes VFs), is tried again. */
+void vh_bus_persistence_driver_bound(VhDaemon *d, const char *address);
+
+/* Whether a PF's VF count waits for the PF's driver: the daemon does not
+ * exit when idle meanwhile (udev started it at the PF's "add", before the
+ * driver loaded). */
+bool vh_bus_persistence_is_waiting(VhDaemon *d);
+
 /* Starts applying every assignment that is not applied and has not been
  * tried since the start or since its function appeared: plans a bind as
  * Bind does (refusals are reported in ListPersistent and the log, never
  * forced) and runs it on a worker. Those on a busy group wait for the next
- * call. Not with --read-only, nor with vfiohost.assign=0 on the kernel
+ * call. A PF's VF count is made as SetVfCount does (from none only; with
+ * the count there, VFs off the driver are bound one at a time). Not with
+ * --read-only, nor with vfiohost.assign=0 on the kernel
  * command line. */
 void vh_bus_persistence_apply(VhDaemon *d);
 

@@ -46,12 +46,12 @@ static int append_vf(sd_bus_message *reply, const VhVf *vf) {
         return r;
 }
 
-static int reply_with_plan(VhDaemon *d, sd_bus_message *call, void *data) {
+/* assignment: the address whose persistent assignment joins the reply
+ * (SetPersistent), NULL for none. */
+static int reply_with_plan(VhDaemon *d, sd_bus_message *call, const VhVfCountPlan *p, const char *assignment) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const VhVfCountPlan *p = data;
         int r;
 
-        (void) d;
         r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
@@ -70,26 +70,120 @@ static int reply_with_plan(VhDaemon *d, sd_bus_message *call, void *data) {
                 r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         for (size_t i = 0; r >= 0 && i < p->n_vfs; i++)
                 r = append_vf(reply, &p->vfs[i]);
-        for (unsigned k = 0; r >= 0 && k < 4; k++)
-                r = sd_bus_message_close_container(reply);      /* aa{sv}, v, e, a{sv} */
+        for (unsigned k = 0; r >= 0 && k < 3; k++)
+                r = sd_bus_message_close_container(reply);      /* aa{sv}, v, e */
+        if (r >= 0 && assignment)
+                r = vh_bus_persistence_append_entry(d, reply, assignment);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);      /* a{sv} */
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* What a worker runs: the plan, and for SetPersistent the assignment saved
+ * once the VFs are there. */
+typedef struct Job {
+        VhVfCountPlan *plan;
+        VhAssignment persist;
+        bool has_persist;
+} Job;
+
 static int run(VhDaemon *d, void *data, VhError *error) {
-        return vh_vf_count_execute(d->binder, data, error);
+        return vh_vf_count_execute(d->binder, ((Job *) data)->plan, error);
 }
 
-static void plan_free(void *data) {
-        vh_vf_count_plan_free(data);
+static int reply_job(VhDaemon *d, sd_bus_message *call, void *data) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Job *job = data;
+        int r;
+
+        if (!job->has_persist)
+                return reply_with_plan(d, call, job->plan, NULL);
+        /* The reply's entry judges the VFs just made. */
+        (void) vh_daemon_refresh_host(d);
+        r = vh_bus_persistence_commit(d, &job->persist, &error);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        (void) sd_bus_error_set_errno(&error, r);
+                log_error("The VFs of %s were made but the assignment was not saved: %s", job->plan->pf, error.message);
+                return sd_bus_reply_method_error(call, &error);
+        }
+        return reply_with_plan(d, call, job->plan, job->persist.address);
+}
+
+static void job_free(void *data) {
+        Job *job = data;
+
+        vh_vf_count_plan_free(job->plan);
+        vh_assignment_clear(&job->persist);
+        free(job);
 }
 
 static const VhBusWork work = {
         .run = run,
-        .reply = reply_with_plan,
-        .free = plan_free,
+        .reply = reply_job,
+        .free = job_free,
 };
+
+int vh_bus_vf_count_plan(VhDaemon *d, const char *pf, unsigned count, const VhVfCountOptions *options,
+                         VhVfCountPlan **ret, sd_bus_error *error) {
+        _cleanup_(vh_vf_count_plan_freep) VhVfCountPlan *plan = NULL;
+        VhError e = VH_ERROR_NULL;
+        int r;
+
+        /* Against the host as it is now, not the last snapshot. */
+        r = vh_daemon_refresh_host(d);
+        if (r < 0)
+                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
+        r = vh_vf_count_plan(d->binder, d->host, pf, count, options, &plan, &e);
+        if (r < 0) {
+                if (vh_error_is_set(&e)) {
+                        r = vh_bus_error_set(error, &e);
+                        vh_error_clear(&e);
+                }
+                return r;
+        }
+        /* A dry run too: it would read a PF in the middle of a change. */
+        for (size_t i = 0; i < plan->n_groups; i++) {
+                r = vh_bus_binding_check_busy(d, plan->groups[i], !options->dry_run && count != plan->count_before,
+                                              error);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(plan);
+        return 0;
+}
+
+int vh_bus_vf_count_reply(VhDaemon *d, sd_bus_message *call, const VhVfCountPlan *plan, const char *assignment) {
+        return reply_with_plan(d, call, plan, assignment);
+}
+
+int vh_bus_vf_count_start(VhDaemon *d, sd_bus_message *call, VhVfCountPlan *plan, VhAssignment *persist,
+                          const char *assignment) {
+        Job *job = calloc(1, sizeof(*job));
+        const unsigned *groups = plan->groups;
+        size_t n_groups = plan->n_groups;
+        bool check_only = plan->dry_run;
+
+        if (!job) {
+                vh_vf_count_plan_free(plan);
+                return -ENOMEM;
+        }
+        job->plan = plan;
+        if (persist) {
+                job->persist = *persist;
+                *persist = (VhAssignment) {};
+                job->has_persist = true;
+        }
+        if (!check_only)
+                log_info("Changing the VF count of %s from %u to %u%s%s started%s.", plan->pf, plan->count_before,
+                         plan->count, plan->driver ? ", VFs on " : "", strempty(plan->driver),
+                         assignment ? " (a persistent assignment)" : "");
+        /* A dry run only scans for holders: no group held. */
+        return vh_bus_binding_start_work(d, call, &work, job, check_only ? NULL : groups, check_only ? 0 : n_groups,
+                                         check_only, assignment);
+}
 
 static int parse_options(sd_bus_message *m, VhVfCountOptions *o, sd_bus_error *error) {
         const VhBusOption table[] = {
@@ -109,7 +203,6 @@ static int parse_options(sd_bus_message *m, VhVfCountOptions *o, sd_bus_error *e
 int vh_bus_method_set_vf_count(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(vh_vf_count_plan_freep) VhVfCountPlan *plan = NULL;
         VhVfCountOptions options = {};
-        VhError e = VH_ERROR_NULL;
         char address[VH_ADDRESS_MAX], count_text[16];
         VhDaemon *d = userdata;
         uint32_t count;
@@ -125,40 +218,20 @@ int vh_bus_method_set_vf_count(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
-        /* Against the host as it is now, not the last snapshot. */
-        r = vh_daemon_refresh_host(d);
+        r = vh_bus_vf_count_plan(d, address, count, &options, &plan, error);
         if (r < 0)
-                return sd_bus_error_setf(error, VH_ERROR_FAILED, "Cannot read the host's PCI devices: %s", strerror(-r));
-        r = vh_vf_count_plan(d->binder, d->host, address, count, &options, &plan, &e);
-        if (r < 0) {
-                if (vh_error_is_set(&e)) {
-                        r = vh_bus_error_set(error, &e);
-                        vh_error_clear(&e);
-                }
                 return r;
-        }
-
-        for (size_t i = 0; i < plan->n_groups; i++) {
-                r = vh_bus_binding_check_busy(d, plan->groups[i], false, error);
-                if (r < 0)
-                        return r;
-        }
         if (vh_vf_count_plan_is_noop(plan))
-                return reply_with_plan(d, m, plan);
+                return reply_with_plan(d, m, plan, NULL);
         /* Only the holder scan, off the loop; no polkit, no group held. */
         if (options.dry_run) {
-                r = vh_bus_binding_start_work(d, m, &work, TAKE_PTR(plan), NULL, 0, true);
+                r = vh_bus_vf_count_start(d, m, TAKE_PTR(plan), NULL, NULL);
                 return r < 0 ? sd_bus_error_set_errnof(error, -r, "Cannot start the check: %m") : 1;
         }
 
         if (vh_hostfs_is_read_only(d->fs))
                 return sd_bus_error_setf(error, VH_ERROR_FAILED,
                                          "vfiohostd runs with --read-only; it does not change the host. Nothing was changed.");
-        for (size_t i = 0; i < plan->n_groups; i++) {
-                r = vh_bus_binding_check_busy(d, plan->groups[i], true, error);
-                if (r < 0)
-                        return r;
-        }
 
         (void) snprintf(count_text, sizeof(count_text), "%" PRIu32, count);
         {
@@ -172,14 +245,7 @@ int vh_bus_method_set_vf_count(sd_bus_message *m, void *userdata, sd_bus_error *
                         return 1;
         }
 
-        log_info("Changing the VF count of %s from %u to %u%s%s started.", plan->pf, plan->count_before, plan->count,
-                 plan->driver ? ", VFs on " : "", strempty(plan->driver));
-        {
-                const unsigned *groups = plan->groups;
-                size_t n_groups = plan->n_groups;
-
-                r = vh_bus_binding_start_work(d, m, &work, TAKE_PTR(plan), groups, n_groups, false);
-        }
+        r = vh_bus_vf_count_start(d, m, TAKE_PTR(plan), NULL, NULL);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Cannot start the operation: %m");
         /* Replied from the loop when the writes are done. */

@@ -151,9 +151,11 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         VhDaemon *d = userdata;
         int r;
 
-        /* Not while a caller waits for polkit or for an operation, nor
-         * while anyone is subscribed to changes. */
-        if (d->operations || vh_polkit_registry_is_busy(d->polkit) || vh_bus_hotplug_has_subscribers(d)) {
+        /* Not while a caller waits for polkit or for an operation, while
+         * anyone is subscribed to changes, nor while a PF's VF count waits
+         * for the PF's driver. */
+        if (d->operations || vh_polkit_registry_is_busy(d->polkit) || vh_bus_hotplug_has_subscribers(d) ||
+            vh_bus_persistence_is_waiting(d)) {
                 vh_daemon_touch(d);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
@@ -510,6 +512,8 @@ static int swap_and_emit(VhDaemon *d, VhHost *new) {
                 if (r < 0)
                         log_debug_errno(r, "Cannot emit changes of %s: %m", new->devices[i]->address);
                 emit_driver_changed(d, o, new->devices[i]);
+                if (!o->driver && new->devices[i]->driver)
+                        vh_bus_persistence_driver_bound(d, new->devices[i]->address);
         }
         for (size_t i = 0; i < new->n_groups; i++) {
                 const VhIommuGroup *o = vh_host_find_group(old, new->groups[i]->id);

@@ -19,9 +19,25 @@ static bool on_driver(const VhPciDevice *d, const char *driver) {
         return d->driver && strcmp(d->driver, driver) == 0;
 }
 
+/* A PF's VF count: that many VFs, each on the driver (the PF keeps its
+ * own). */
+static bool vfs_applied(const VhHost *host, const VhAssignment *a, const VhPciDevice *d) {
+        if (d->sriov_numvfs != a->vfs || d->n_virtfns != a->vfs)
+                return false;
+        for (size_t i = 0; i < d->n_virtfns; i++) {
+                const VhPciDevice *vf = vh_host_find_device(host, d->virtfns[i].address);
+
+                if (!vf || !on_driver(vf, a->driver))
+                        return false;
+        }
+        return true;
+}
+
 static bool applied(const VhHost *host, const VhAssignment *a, const VhPciDevice *d) {
         const VhIommuGroup *g;
 
+        if (a->vfs > 0)
+                return vfs_applied(host, a, d);
         if (!on_driver(d, a->driver))
                 return false;
         if (!a->group || d->iommu_group < 0)
@@ -82,10 +98,13 @@ bool vh_assignment_covers(const VhHost *host, const VhAssignment *a, const char 
 
         if (strcmp(a->address, address) == 0)
                 return true;
+        d = vh_host_find_device(host, address);
+        /* A PF's VF count covers its VFs. */
+        if (a->vfs > 0)
+                return d && d->physfn && strcmp(d->physfn, a->address) == 0;
         if (!a->group)
                 return false;
         own = vh_host_find_device(host, a->address);
-        d = vh_host_find_device(host, address);
         return own && d && own->iommu_group >= 0 && own->iommu_group == d->iommu_group;
 }
 

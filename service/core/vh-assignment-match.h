@@ -13,7 +13,8 @@ typedef enum VhAssignmentState {
         VH_ASSIGNMENT_WAITING,          /* nothing at its address */
         VH_ASSIGNMENT_MISMATCH,         /* another card at its address: left alone */
         VH_ASSIGNMENT_NOT_APPLIED,      /* the card meant, not (all) on the driver */
-        VH_ASSIGNMENT_APPLIED,          /* on the driver, with group every member */
+        VH_ASSIGNMENT_APPLIED,          /* on the driver, with group every member; with vfs
+                                         * that many VFs, each on the driver */
         _VH_ASSIGNMENT_STATE_MAX,
 } VhAssignmentState;
 
@@ -36,7 +37,8 @@ void vh_assignment_match(const VhHostFs *fs, const VhHost *host, const VhAssignm
 
 /* Whether address is one of the assignment's functions: its own, or — for
  * a group assignment — a member of the IOMMU group of the function at its
- * address (bridges included: callers skip them, as the binder does). */
+ * address (bridges included: callers skip them, as the binder does), or —
+ * for a VF count — one of the PF's VFs. */
 bool vh_assignment_covers(const VhHost *host, const VhAssignment *a, const char *address);
 
 /* The assignment covering address: its own first, then a group's. */

@@ -14,7 +14,11 @@
 #include "vh-macro.h"
 #include "vh-names.h"
 
+/* Version 2 adds "vfs". A file is written as version 1 unless an entry
+ * has it: a vfiohost that reads only version 1 would take a VF-count entry
+ * for a bind of the PF itself, so it must refuse the file instead. */
 #define ASSIGNMENTS_VERSION 1
+#define ASSIGNMENTS_VERSION_VFS 2
 #define NAME_MAX_LEN 64
 /* Far beyond any real time, small enough for an int64. */
 #define TIME_MAX ((int64_t) 1 << 62)
@@ -72,7 +76,8 @@ int vh_assignments_set(VhAssignments *a, const VhAssignment *assignment) {
 
         if (vh_address_normalize(assignment->address, canonical) < 0 ||
             (assignment->name && !vh_assignment_name_is_valid(assignment->name)) ||
-            !assignment->driver || !vh_journal_driver_name_is_valid(assignment->driver))
+            !assignment->driver || !vh_journal_driver_name_is_valid(assignment->driver) ||
+            assignment->vfs > VH_ASSIGNMENT_VFS_MAX || (assignment->vfs > 0 && assignment->group))
                 return -EINVAL;
         for (size_t i = 0; i < a->n; i++) {
                 if (strcmp(a->entries[i].address, canonical) == 0)
@@ -148,10 +153,10 @@ static int parse_identity(json_object *o, VhIdentity *ret) {
         return 0;
 }
 
-static int parse_entry(VhAssignments *a, json_object *o) {
+static int parse_entry(VhAssignments *a, json_object *o, int64_t version) {
         const char *address, *name, *driver;
         VhAssignment e = {};
-        uint64_t created;
+        uint64_t created, vfs;
         json_object *identity;
         int r;
 
@@ -159,6 +164,7 @@ static int parse_entry(VhAssignments *a, json_object *o) {
             vh_address_normalize(address, e.address) < 0 || vh_json_get_string(o, "name", &name) < 0 ||
             vh_json_get_string(o, "driver", &driver) < 0 || !driver || vh_json_get_bool(o, "group", false, &e.group) < 0 ||
             vh_json_get_uint(o, "time", TIME_MAX, 0, &created) < 0 ||
+            vh_json_get_uint(o, "vfs", VH_ASSIGNMENT_VFS_MAX, 0, &vfs) < 0 ||
             !json_object_object_get_ex(o, "identity", &identity) || parse_identity(identity, &e.identity) < 0)
                 return -EBADMSG;
         /* One entry per address and per name: which one would be true? */
@@ -167,6 +173,9 @@ static int parse_entry(VhAssignments *a, json_object *o) {
         e.name = (char *) name;
         e.driver = (char *) driver;
         e.created_usec = created;
+        if (vfs > 0 && version < ASSIGNMENTS_VERSION_VFS)
+                return -EBADMSG;
+        e.vfs = (unsigned) vfs;
         r = vh_assignments_set(a, &e);
         return r == -EINVAL || r == -EEXIST ? -EBADMSG : r;
 }
@@ -176,6 +185,7 @@ int vh_assignments_load(const VhHostFs *fs, const char *state_dir, VhAssignments
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_free_ char *content = NULL;
         json_object *v, *entries;
+        int64_t version;
         size_t size = 0;
         int r;
 
@@ -197,15 +207,16 @@ int vh_assignments_load(const VhHostFs *fs, const char *state_dir, VhAssignments
                 return log_error_errno(EBADMSG, "The assignments %s/%s are damaged; nothing is assigned until "
                                        "the file is repaired or moved aside.", state_dir, VH_ASSIGNMENTS_FILE);
         /* A newer vfiohost wrote it: never guess what its fields mean. */
-        if (json_object_get_int64(v) != ASSIGNMENTS_VERSION)
+        version = json_object_get_int64(v);
+        if (version < ASSIGNMENTS_VERSION || version > ASSIGNMENTS_VERSION_VFS)
                 return log_error_errno(EPROTONOSUPPORT, "The assignments %s/%s are of version %" PRId64 ", this vfiohostd "
-                                       "reads version %d; nothing is assigned.", state_dir, VH_ASSIGNMENTS_FILE,
-                                       json_object_get_int64(v), ASSIGNMENTS_VERSION);
+                                       "reads versions %d to %d; nothing is assigned.", state_dir, VH_ASSIGNMENTS_FILE,
+                                       version, ASSIGNMENTS_VERSION, ASSIGNMENTS_VERSION_VFS);
         if (!json_object_object_get_ex(root, "assignments", &entries) || !json_object_is_type(entries, json_type_array))
                 return log_error_errno(EBADMSG, "The assignments %s/%s are damaged (no list).", state_dir,
                                        VH_ASSIGNMENTS_FILE);
         for (size_t i = 0; i < json_object_array_length(entries); i++) {
-                r = parse_entry(a, json_object_array_get_idx(entries, i));
+                r = parse_entry(a, json_object_array_get_idx(entries, i), version);
                 if (r < 0)
                         return log_error_errno(r, "The assignments %s/%s have a damaged entry %zu.", state_dir,
                                                VH_ASSIGNMENTS_FILE, i);
@@ -226,13 +237,17 @@ int vh_assignments_save(const VhHostFs *fs, const char *state_dir, const VhAssig
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         json_object *entries = json_object_new_array();
         const char *text;
+        int version = ASSIGNMENTS_VERSION;
         int r;
 
         if (!root || !entries) {
                 json_object_put(entries);
                 return -ENOMEM;
         }
-        json_object_object_add(root, "version", json_object_new_int(ASSIGNMENTS_VERSION));
+        for (size_t i = 0; i < a->n; i++)
+                if (a->entries[i].vfs > 0)
+                        version = ASSIGNMENTS_VERSION_VFS;
+        json_object_object_add(root, "version", json_object_new_int(version));
         json_object_object_add(root, "assignments", entries);
         for (size_t i = 0; i < a->n; i++) {
                 const VhAssignment *e = &a->entries[i];
@@ -247,6 +262,8 @@ int vh_assignments_save(const VhHostFs *fs, const char *state_dir, const VhAssig
                 json_object_object_add(o, "name", e->name ? json_object_new_string(e->name) : NULL);
                 json_object_object_add(o, "driver", json_object_new_string(e->driver));
                 json_object_object_add(o, "group", json_object_new_boolean(e->group));
+                if (e->vfs > 0)
+                        json_object_object_add(o, "vfs", json_object_new_int64(e->vfs));
                 add_hex(id, "vendor", 4, e->identity.vendor);
                 add_hex(id, "device", 4, e->identity.device);
                 add_hex(id, "subsystem_vendor", 4, e->identity.subsystem_vendor);

@@ -20,6 +20,10 @@ typedef struct VhAssignment {
         char *name;                     /* NULL: none; vh_assignment_name_is_valid() */
         char *driver;                   /* never NULL: "vfio-pci" unless asked otherwise */
         bool group;                     /* the whole IOMMU group */
+        /* > 0: an SR-IOV PF's VF count, with driver the VFs' (the PF keeps
+         * its own driver; never with group). docs/sriov.md, "Persistent VF
+         * counts". */
+        unsigned vfs;
         VhIdentity identity;
         uint64_t created_usec;          /* CLOCK_REALTIME */
 } VhAssignment;
@@ -52,8 +56,13 @@ static inline void vh_assignments_freep(VhAssignments **a) {
 /* By canonical address or by name; NULL when none. */
 const VhAssignment *vh_assignments_find(const VhAssignments *a, const char *address_or_name);
 
+/* The most VFs a PCI function can have: sriov_totalvfs is a 16-bit
+ * field of the SR-IOV capability. */
+#define VH_ASSIGNMENT_VFS_MAX 65535u
+
 /* Adds an assignment, or replaces the one at its address. -EINVAL for an
- * invalid address, name or driver; -EEXIST when another address has that
+ * invalid address, name or driver, a VF count over VH_ASSIGNMENT_VFS_MAX
+ * or with group; -EEXIST when another address has that
  * name. Copies what it keeps. */
 int vh_assignments_set(VhAssignments *a, const VhAssignment *assignment);
 /* -ENOENT when nothing is assigned by that address or name. */

@@ -22,6 +22,7 @@ static const char *const state_names[_VH_BOOT_ASSIGN_STATE_MAX] = {
         [VH_BOOT_ASSIGN_PENDING] = "pending",
         [VH_BOOT_ASSIGN_BOUND_ELSEWHERE] = "bound-elsewhere",
         [VH_BOOT_ASSIGN_RELEASED] = "released",
+        [VH_BOOT_ASSIGN_VFS] = "vfs",
 };
 
 const char *vh_boot_assign_state_to_string(VhBootAssignState s) {
@@ -307,6 +308,13 @@ int vh_boot_assign(const VhHostFs *fs, const char *state_dir, const char *addres
                 /* An override that an older copy of the file set for it
                  * earlier in this boot is not meant by this one either. */
                 return finish_uncovered(fs, canonical, ret);
+        }
+
+        if (e->vfs > 0) {
+                log_info("%s: %u VFs on %s are persisted; vfiohostd makes them once the PF's driver has it.",
+                         canonical, e->vfs, e->driver);
+                ret->state = VH_BOOT_ASSIGN_VFS;
+                return 0;
         }
 
         ret->state = apply_one(fs, e, canonical);

@@ -23,11 +23,12 @@ typedef enum VhBootAssignState {
         VH_BOOT_ASSIGN_PENDING,         /* override set; the driver takes it when it registers */
         VH_BOOT_ASSIGN_BOUND_ELSEWHERE, /* override set, a host driver has it: vfiohostd moves it */
         VH_BOOT_ASSIGN_RELEASED,        /* an override vfiohost set this boot, no longer meant, undone */
+        VH_BOOT_ASSIGN_VFS,             /* a PF's VF count: vfiohostd makes the VFs, nothing written */
         _VH_BOOT_ASSIGN_STATE_MAX,
 } VhBootAssignState;
 
 /* "none", "disabled", "error", "mismatch", "applied", "pending",
- * "bound-elsewhere", "released": the values of VFIOHOST_ASSIGNMENT that
+ * "bound-elsewhere", "released", "vfs": the values of VFIOHOST_ASSIGNMENT that
  * the udev rule matches. */
 const char *vh_boot_assign_state_to_string(VhBootAssignState s);
 
@@ -49,6 +50,9 @@ void vh_boot_assign_result_done(VhBootAssignResult *r);
  * and the driver is registered, drivers_probe is written. A group
  * assignment's own function brings every other member present along.
  * What was written is recorded in run/vfiohost/boot/<address>; a record
- * whose function no assignment covers any more is undone (RELEASED).
+ * whose function no assignment covers any more is undone (RELEASED). A
+ * PF's VF count is only reported (VFS): VFs can be made only once the PF's
+ * driver has it, which is after this event, and making them can take
+ * seconds — vfiohostd does it, started by the rule.
  * ret is always set; a negative errno comes with VH_BOOT_ASSIGN_ERROR. */
 int vh_boot_assign(const VhHostFs *fs, const char *state_dir, const char *address, VhBootAssignResult *ret);

@@ -110,6 +110,14 @@ static void select_assignment(Context *c, const VhAssignment *a) {
         char label[96];
 
         assignment_label(a, label);
+        /* VFs exist only once the PF's driver made them: nothing on the
+         * kernel command line or in modprobe.d can name them beforehand. */
+        if (a->vfs > 0) {
+                note(c, "%s is a VF count (%u VFs on %s): no static setup creates VFs. vfiohostd does it at boot "
+                     "(the udev rule starts it when the PF appears), with every check of SetVfCount.", label,
+                     a->vfs, a->driver);
+                return;
+        }
         if (strcmp(a->driver, VH_DRIVER_VFIO_PCI) != 0) {
                 note(c, "%s is assigned to %s, not vfio-pci: a VFIO boot setup does not cover it.", label, a->driver);
                 return;

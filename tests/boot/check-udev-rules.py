@@ -100,7 +100,7 @@ def main():
             fail(f"GOTO=\"{g}\" has no LABEL")
     if programs != [helper]:
         fail(f"IMPORT{{program}} runs {programs}, expected [{helper}]")
-    for needed in ("applied", "pending", "bound-elsewhere", "mismatch"):
+    for needed in ("applied", "pending", "bound-elsewhere", "mismatch", "vfs"):
         if needed not in matched:
             fail(f"the rule does nothing on '{needed}'")
     print(f"ok: {rules_path}")

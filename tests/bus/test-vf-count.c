@@ -522,6 +522,256 @@ static void test_kill(void) {
         fx_free(fx);
 }
 
+/* ---- Persistent VF counts ---------------------------------------------- */
+
+static GVariant *persist_opts(guint vfs, const char *name, gboolean group, gboolean dry_run) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        if (vfs > 0)
+                g_variant_builder_add(&b, "{sv}", "vfs", g_variant_new_uint32(vfs));
+        if (name)
+                g_variant_builder_add(&b, "{sv}", "name", g_variant_new_string(name));
+        if (group)
+                g_variant_builder_add(&b, "{sv}", "group", g_variant_new_boolean(TRUE));
+        if (dry_run)
+                g_variant_builder_add(&b, "{sv}", "dry-run", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
+static GVariant *set_persistent(Fx *fx, const char *pf, GVariant *opts, GError **error) {
+        g_autoptr(GVariant) r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "SetPersistent",
+                                                 g_variant_new("(s@a{sv})", pf, opts), "(a{sv})", error);
+
+        return r ? g_variant_get_child_value(r, 0) : NULL;
+}
+
+static void assert_persist_refused(Fx *fx, const char *pf, GVariant *opts, const char *name, const char *needle) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = set_persistent(fx, pf, opts, &error);
+        g_autofree char *remote = NULL;
+
+        g_assert_null(r);
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        g_test_message("%s: %s", remote, error->message);
+        g_assert_cmpstr(remote, ==, name);
+        if (needle && !strstr(error->message, needle))
+                g_error("'%s' not in: %s", needle, error->message);
+}
+
+/* ListPersistent's entry for address, which must be there. */
+static GVariant *persisted_entry(Fx *fx, const char *address) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "ListPersistent",
+                                                 NULL, "(aa{sv})", &error);
+        g_autoptr(GVariant) l = NULL;
+
+        g_assert_no_error(error);
+        l = g_variant_get_child_value(r, 0);
+        for (gsize i = 0; i < g_variant_n_children(l); i++) {
+                g_autoptr(GVariant) e = g_variant_get_child_value(l, i);
+                const char *a = NULL;
+
+                if (g_variant_lookup(e, "address", "&s", &a) && strcmp(a, address) == 0)
+                        return g_steal_pointer(&e);
+        }
+        g_error("%s is not in ListPersistent", address);
+}
+
+static char *entry_get(GVariant *e, const char *key) {
+        const char *v = NULL;
+
+        g_assert_true(g_variant_lookup(e, key, "&s", &v));
+        return g_strdup(v);
+}
+
+/* Waits until the assignment at address is in state; returns its reason. */
+static char *wait_persisted_state(Fx *fx, const char *address, const char *state) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) (scaled(10) * G_USEC_PER_SEC);
+
+        for (;;) {
+                g_autoptr(GVariant) e = persisted_entry(fx, address);
+                g_autofree char *now = entry_get(e, "state");
+
+                if (strcmp(now, state) == 0)
+                        return entry_get(e, "reason");
+                if (g_get_monotonic_time() > deadline) {
+                        g_autofree char *reason = entry_get(e, "reason");
+
+                        g_error("%s stayed %s, not %s: %s", address, now, state, reason);
+                }
+                g_usleep(10000);
+        }
+}
+
+static void assert_vfs_on(Fx *fx, guint n, const char *driver) {
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *vf = g_strdup_printf("0000:3b:03.%u", i);
+                g_autofree char *got = tree_driver(fx, vf);
+
+                g_assert_cmpstr(got, ==, driver);
+        }
+}
+
+static void restart(Fx *fx) {
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        wait_kernel_idle(fx);
+        vh_fake_kernel_reset(fx->kernel);
+        fx_start(fx, NULL);
+}
+
+/* SetPersistent with vfs: SetVfCount's refusals (no force) with nothing
+ * written and nothing saved; then 4 VFs on vfio-pci made and saved. The
+ * count is made again at start from none — with the same writes, VFs never
+ * on iavf — and VFs of the right count on iavf are moved to vfio-pci; a
+ * count the user set otherwise is left alone, saying what to do. */
+static void test_persist(void) {
+        g_autoptr(GVariant) r = NULL, vfs = NULL, a = NULL;
+        g_autofree char *store = NULL, *reason = NULL, *state = NULL;
+        guint32 n = 0;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        vh_fake_kernel_reset(fx->kernel);
+
+        assert_persist_refused(fx, PF, persist_opts(9, NULL, FALSE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs",
+                               "at most 8");
+        assert_persist_refused(fx, PF, persist_opts(2, NULL, TRUE, FALSE), "org.freedesktop.DBus.Error.InvalidArgs",
+                               "'group' does not go with 'vfs'");
+        assert_persist_refused(fx, PF_VFIO, persist_opts(2, NULL, FALSE, FALSE),
+                               "org.freedesktop.DBus.Error.InvalidArgs", "enable_sriov");
+        /* 2 → 4 goes through 0, and VF 0 carries the default route. */
+        assert_persist_refused(fx, PF_VFS, persist_opts(4, NULL, FALSE, FALSE), "org.vfiohost.Error.HostCritical",
+                               "ens1f0v0");
+        r = set_persistent(fx, PF, persist_opts(4, NULL, FALSE, TRUE), NULL);
+        g_assert_nonnull(r);
+        vfs = g_variant_lookup_value(r, "vfs", G_VARIANT_TYPE("aa{sv}"));
+        g_assert_cmpuint(g_variant_n_children(vfs), ==, 4);
+        g_assert_null(g_variant_lookup_value(r, "assignment", NULL));
+        g_clear_pointer(&r, g_variant_unref);
+        g_clear_pointer(&vfs, g_variant_unref);
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+        assert_tree_initial(fx);
+        store = tree_read(fx, "var/lib/vfiohost/assignments.json");
+        g_assert_null(store);
+
+        r = set_persistent(fx, PF, persist_opts(4, "vfpool", FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        wait_kernel_idle(fx);
+        assert_writes(fx, create_writes);
+        assert_vfs_on(fx, 4, "vfio-pci");
+        vfs = g_variant_lookup_value(r, "vfs", G_VARIANT_TYPE("aa{sv}"));
+        g_assert_cmpuint(g_variant_n_children(vfs), ==, 4);
+        a = g_variant_lookup_value(r, "assignment", G_VARIANT_TYPE_VARDICT);
+        g_assert_nonnull(a);
+        g_assert_true(g_variant_lookup(a, "vfs", "u", &n));
+        g_assert_cmpuint(n, ==, 4);
+        state = entry_get(a, "state");
+        g_assert_cmpstr(state, ==, "applied");
+        store = tree_read(fx, "var/lib/vfiohost/assignments.json");
+        g_assert_nonnull(strstr(store, "\"version\":2"));
+        g_assert_nonnull(strstr(store, "\"vfs\":4"));
+        /* The PF keeps its driver; the VFs carry the assignment's name. */
+        {
+                g_autofree char *pf_driver = tree_driver(fx, PF);
+                g_autofree char *path = vh_test_path_encode(VH_DEVICE_PATH_PREFIX, "0000:3b:03.2");
+                g_autoptr(GVariant) name = vh_test_bus_get_property(fx->bus, path, VH_DEVICE_INTERFACE, "Name", NULL);
+
+                g_assert_cmpstr(pf_driver, ==, "i40e");
+                g_assert_cmpstr(g_variant_get_string(name, NULL), ==, "vfpool");
+        }
+
+        /* The user takes them away: not fought. */
+        g_clear_pointer(&r, g_variant_unref);
+        r = set_vf_count(fx, "vfpool", 0, vardict(NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        reason = wait_persisted_state(fx, PF, "not-applied");
+        g_assert_nonnull(strstr(reason, "applied when vfiohostd starts"));
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(pf_property_u(fx, PF, "SriovNumVfs"), ==, 0);
+
+        /* Made again at start, the same way. */
+        restart(fx);
+        g_free(reason);
+        reason = wait_persisted_state(fx, PF, "applied");
+        g_assert_cmpstr(reason, ==, "4 VFs, each on vfio-pci.");
+        wait_kernel_idle(fx);
+        assert_writes(fx, create_writes);
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+
+        /* Another count, on iavf: left alone at start, saying what to do. */
+        g_clear_pointer(&r, g_variant_unref);
+        r = set_vf_count(fx, PF, 2, vardict(NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        restart(fx);
+        g_free(reason);
+        reason = wait_persisted_state(fx, PF, "not-applied");
+        g_assert_nonnull(strstr(reason, "2 VFs, not the 4 persisted"));
+        g_assert_nonnull(strstr(reason, "vfiohostctl vfs vfpool 4 --driver vfio-pci"));
+        wait_kernel_idle(fx);
+        g_assert_cmpuint(vh_fake_kernel_n_writes(fx->kernel), ==, 0);
+
+        /* The count persisted, on iavf: each VF is moved to vfio-pci. */
+        g_clear_pointer(&r, g_variant_unref);
+        r = set_vf_count(fx, PF, 4, vardict(NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        wait_kernel_idle(fx);
+        assert_vfs_on(fx, 4, "iavf");
+        restart(fx);
+        g_free(reason);
+        reason = wait_persisted_state(fx, PF, "applied");
+        wait_kernel_idle(fx);
+        assert_vfs_on(fx, 4, "vfio-pci");
+        g_assert_cmpuint(pf_property_u(fx, PF, "SriovNumVfs"), ==, 4);
+
+        /* The client: --vfs 0 is no count; persisted shows it. */
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "persist", PF, "--vfs", "0", NULL);
+                json_object *j, *e, *v;
+
+                g_assert_cmpint(run->status, !=, 0);
+                g_assert_nonnull(strstr(run->err, "--vfs takes 1 or more"));
+                j = run_json(vh_test_bus_run_ctl(fx->bus, "--json", "persisted", NULL));
+                g_assert_cmpuint(json_object_array_length(j), ==, 1);
+                e = json_object_array_get_idx(j, 0);
+                g_assert_true(json_object_object_get_ex(e, "vfs", &v));
+                g_assert_cmpint(json_object_get_int64(v), ==, 4);
+                json_object_put(j);
+        }
+        fx_free(fx);
+}
+
+/* vfiohostctl persist PF --vfs N --name NAME: made and saved, said so. */
+static void test_persist_ctl(void) {
+        json_object *j, *vfs, *a, *v;
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        j = run_json(vh_test_bus_run_ctl(fx->bus, "--json", "persist", PF, "--vfs", "3", "--name", "pool", NULL));
+        g_assert_true(json_object_object_get_ex(j, "vfs", &vfs));
+        g_assert_cmpuint(json_object_array_length(vfs), ==, 3);
+        g_assert_true(json_object_object_get_ex(j, "assignment", &a));
+        g_assert_true(json_object_object_get_ex(a, "name", &v));
+        g_assert_cmpstr(json_object_get_string(v), ==, "pool");
+        json_object_put(j);
+        wait_kernel_idle(fx);
+        assert_vfs_on(fx, 3, "vfio-pci");
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "persisted", NULL);
+
+                g_assert_cmpint(run->status, ==, 0);
+                g_assert_nonnull(strstr(run->out, "pool"));
+                g_assert_nonnull(strstr(run->out, "applied"));
+        }
+        fx_free(fx);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/vf-count/create-and-change", test_create_and_change);
@@ -530,5 +780,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/vf-count/fault-rollback", test_fault_rollback);
         g_test_add_func("/vf-count/kill", test_kill);
         g_test_add_func("/vf-count/ctl", test_ctl);
+        g_test_add_func("/vf-count/persist", test_persist);
+        g_test_add_func("/vf-count/persist-ctl", test_persist_ctl);
         return g_test_run();
 }

@@ -732,6 +732,83 @@ static void test_sriov(void) {
                            judge_state_get(zero, SRIOV_PF, "sriov_drivers_autoprobe"));
 }
 
+/* The persisted assignment's ListPersistent entry in step's output. */
+static const char *persisted_state(const char *sc, const char *step) {
+        static char state[32];
+        g_autoptr(json_object) j = judge_json(sc, step);
+        json_object *e;
+
+        if (!j || !json_object_is_type(j, json_type_array) || json_object_array_length(j) != 1)
+                return NULL;
+        e = json_object_array_get_idx(j, 0);
+        g_strlcpy(state, judge_json_str(e, "state") ?: "", sizeof(state));
+        return state;
+}
+
+static void assert_vfs_on_vfio(GHashTable *state, const char *snap) {
+        judge_assert_driver(state, snap, SRIOV_VF1, "vfio-pci");
+        judge_assert_driver(state, snap, SRIOV_VF2, "vfio-pci");
+        if (g_strcmp0(judge_state_get(state, SRIOV_PF, "sriov_numvfs"), "2") != 0 ||
+            g_strcmp0(judge_state_get(state, SRIOV_PF, "driver"), "nvme") != 0)
+                judge_fail("%s: the PF has %s VFs on %s, expected 2 on nvme", snap,
+                           judge_state_get(state, SRIOV_PF, "sriov_numvfs"), judge_state_get(state, SRIOV_PF, "driver"));
+}
+
+/* A persisted VF count: made at once; made again by the PF's bind uevent
+ * alone, and at start; the PF keeps nvme throughout. */
+static void test_sriov_persist(void) {
+        const char *sc = "sriov-persist";
+        g_autoptr(GHashTable) persisted = NULL, zeroed = NULL, unbound = NULL, rebound = NULL, stopped = NULL, restarted = NULL,
+                              cleaned = NULL;
+        g_autofree char *latency = NULL, *rebound_rc = NULL, *restarted_rc = NULL;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "persist");
+        persisted = judge_state(sc, "persisted");
+        assert_vfs_on_vfio(persisted, "persisted");
+
+        zeroed = judge_state(sc, "zeroed");
+        if (g_strcmp0(judge_state_get(zeroed, SRIOV_PF, "sriov_numvfs"), "0") != 0 ||
+            judge_state_get(zeroed, SRIOV_VF1, "vendor"))
+                judge_fail("zeroed: VFs removed by hand were made again (sriov_numvfs %s)",
+                           judge_state_get(zeroed, SRIOV_PF, "sriov_numvfs"));
+        unbound = judge_state(sc, "unbound");
+        if (judge_state_get(unbound, SRIOV_VF1, "vendor") ||
+            g_strcmp0(judge_state_get(unbound, SRIOV_PF, "driver"), "-") != 0)
+                judge_fail("unbound: the PF has driver %s, or VFs", judge_state_get(unbound, SRIOV_PF, "driver"));
+
+        rebound_rc = judge_read(sc, "rebound.rc");
+        latency = judge_read(sc, "rebound.latency");
+        if (g_strcmp0(g_strstrip(rebound_rc ?: g_strdup("?")), "0") != 0)
+                judge_fail("the VFs were not made again after the PF's driver came back");
+        judge_msg("PF re-bound to nvme -> 2 VFs on vfio-pci in %s ms (no call)", g_strstrip(latency ?: g_strdup("?")));
+        rebound = judge_state(sc, "rebound");
+        assert_vfs_on_vfio(rebound, "rebound");
+        if (g_strcmp0(judge_state_get(rebound, SRIOV_PF, "sriov_drivers_autoprobe"), "1") != 0)
+                judge_fail("rebound: sriov_drivers_autoprobe was not restored to 1");
+        judge_assert_ok(sc, "persisted-rebound");
+        if (g_strcmp0(persisted_state(sc, "persisted-rebound"), "applied") != 0)
+                judge_fail("persisted after the re-bind: state %s, expected applied",
+                           persisted_state(sc, "persisted-rebound"));
+
+        stopped = judge_state(sc, "stopped");
+        if (g_strcmp0(judge_state_get(stopped, SRIOV_PF, "sriov_numvfs"), "0") != 0)
+                judge_fail("stopped: the VFs were not removed by hand");
+        judge_assert_ok(sc, "persisted-start");
+        restarted_rc = judge_read(sc, "restarted.rc");
+        if (g_strcmp0(g_strstrip(restarted_rc ?: g_strdup("?")), "0") != 0)
+                judge_fail("vfiohostd did not make the VFs at start");
+        restarted = judge_state(sc, "restarted");
+        assert_vfs_on_vfio(restarted, "restarted");
+
+        judge_assert_ok(sc, "unpersist");
+        judge_assert_ok(sc, "zero");
+        cleaned = judge_state(sc, "cleaned");
+        if (g_strcmp0(judge_state_get(cleaned, SRIOV_PF, "sriov_numvfs"), "0") != 0)
+                judge_fail("cleaned: the PF still has VFs");
+}
+
 static void test_final(void) {
         g_autoptr(GHashTable) boot = NULL, final = NULL;
         g_autofree char *dmesg = NULL;
@@ -821,6 +898,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest1/hotplug", test_hotplug);
         g_test_add_func("/e2e/guest1/persist-replug", test_persist_replug);
         g_test_add_func("/e2e/guest1/sriov", test_sriov);
+        g_test_add_func("/e2e/guest1/sriov-persist", test_sriov_persist);
         g_test_add_func("/e2e/guest1/final", test_final);
         g_test_add_func("/e2e/guest1/readiness-off", test_readiness_off);
         r = g_test_run();

@@ -56,9 +56,10 @@ static void load(Fixture *f) {
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
-        f->root = vh_unit_copy_host("desktop-intel");
+        f->root = vh_unit_copy_host(data ?: "desktop-intel");
         g_assert_cmpint(vh_hostfs_new(f->root, &f->fs), ==, 0);
-        vh_unit_write_config_with_serial(f->root, GPU, SERIAL);
+        if (!data)
+                vh_unit_write_config_with_serial(f->root, GPU, SERIAL);
         load(f);
 }
 
@@ -193,6 +194,37 @@ static void test_covers(Fixture *f, gconstpointer data) {
         free(set.entries);
 }
 
+#define PF   "0000:3b:00.0"     /* server-sriov-vfs: i40e, 2 of 8 VFs */
+#define VF0  "0000:3b:02.0"     /* iavf */
+#define VF1  "0000:3b:02.1"     /* vfio-pci */
+
+/* A PF's VF count: applied with that many VFs, each on the driver; it
+ * covers the PF's VFs and nothing else. */
+static void test_vfs(Fixture *f, gconstpointer data) {
+        VhAssignment a = assignment_for(f, PF, false);
+        VhAssignmentMatch m;
+
+        a.vfs = 2;
+        vh_assignment_match(f->fs, f->host, &a, &m);
+        g_assert_cmpint(m.state, ==, VH_ASSIGNMENT_NOT_APPLIED);
+        g_assert_true(vh_assignment_covers(f->host, &a, VF0));
+        g_assert_true(vh_assignment_covers(f->host, &a, VF1));
+        g_assert_false(vh_assignment_covers(f->host, &a, "0000:3b:00.1"));
+        g_assert_false(vh_assignment_covers(f->host, &a, "0000:af:00.0"));
+
+        vh_unit_symlink(f->root, "sys/bus/pci/devices/" VF0 "/driver", "../../../../bus/pci/drivers/vfio-pci");
+        load(f);
+        vh_assignment_match(f->fs, f->host, &a, &m);
+        g_assert_cmpint(m.state, ==, VH_ASSIGNMENT_APPLIED);
+        /* The PF itself stays on its own driver. */
+        g_assert_cmpstr(vh_host_find_device(f->host, PF)->driver, ==, "i40e");
+
+        /* Another count: not applied, though every VF is on vfio-pci. */
+        a.vfs = 4;
+        vh_assignment_match(f->fs, f->host, &a, &m);
+        g_assert_cmpint(m.state, ==, VH_ASSIGNMENT_NOT_APPLIED);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -204,5 +236,6 @@ int main(int argc, char **argv) {
         ADD("/match/same-address-other-card", test_same_address_other_card);
         ADD("/match/card-moved", test_card_moved);
         ADD("/match/covers", test_covers);
+        g_test_add("/match/vfs", Fixture, "server-sriov-vfs", fixture_setup, test_vfs, fixture_teardown);
         return g_test_run();
 }

@@ -157,9 +157,62 @@ static void test_damaged(Fixture *f, gconstpointer data) {
 static void test_unknown_version(Fixture *f, gconstpointer data) {
         g_autoptr(VhAssignments) a = NULL;
 
-        vh_unit_write_file(f->root, FILE_REL, "{\"version\":2,\"assignments\":[]}");
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":3,\"assignments\":[]}");
         g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &a), ==, -EPROTONOSUPPORT);
         g_assert_null(a);
+}
+
+#define PF_ENTRY(vfs) PF_ENTRY_WITH("", vfs)
+#define PF_ENTRY_WITH(extra, vfs) "{" extra "\"address\":\"0000:06:00.0\",\"driver\":\"vfio-pci\",\"vfs\":" vfs "," \
+                "\"identity\":{\"vendor\":\"8086\",\"device\":\"1572\",\"subsystem_vendor\":\"8086\"," \
+                "\"subsystem_device\":\"0001\",\"class\":\"020000\"}}"
+
+/* A PF's VF count: saved as version 2 (a reader of version 1 would take
+ * the entry for a bind of the PF), and only then; loaded from version 2
+ * only; never with group, never over 65535. */
+static void test_vfs(Fixture *f, gconstpointer data) {
+        g_autoptr(VhAssignments) a = two(), loaded = NULL, again = NULL;
+        VhAssignment pf = { .address = "0000:07:00.0", .driver = (char *) "vfio-pci", .vfs = 8,
+                            .identity = nic_identity };
+        VhAssignment with_group = pf, too_many = pf;
+        g_autofree char *text = NULL, *path = g_build_filename(f->root, FILE_REL, NULL);
+
+        with_group.group = true;
+        too_many.vfs = VH_ASSIGNMENT_VFS_MAX + 1;
+        g_assert_cmpint(vh_assignments_set(a, &with_group), ==, -EINVAL);
+        g_assert_cmpint(vh_assignments_set(a, &too_many), ==, -EINVAL);
+        g_assert_cmpuint(a->n, ==, 2);
+
+        /* Without a VF count: version 1, no "vfs" key. */
+        g_assert_cmpint(vh_assignments_save(f->fs, STATE_DIR, a), ==, 0);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "\"version\":1"));
+        g_assert_null(strstr(text, "\"vfs\""));
+        g_clear_pointer(&text, g_free);
+
+        g_assert_cmpint(vh_assignments_set(a, &pf), ==, 0);
+        g_assert_cmpint(vh_assignments_save(f->fs, STATE_DIR, a), ==, 0);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "\"version\":2"));
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &loaded), ==, 0);
+        g_assert_cmpuint(loaded->n, ==, 3);
+        g_assert_cmpuint(vh_assignments_find(loaded, "0000:07:00.0")->vfs, ==, 8);
+        g_assert_cmpuint(vh_assignments_find(loaded, GPU)->vfs, ==, 0);
+
+        /* "vfs" in a version 1 file, with group, or out of range: damaged. */
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":1,\"assignments\":[" PF_ENTRY("8") "]}");
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &again), ==, -EBADMSG);
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":2,\"assignments\":[" PF_ENTRY("65536") "]}");
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &again), ==, -EBADMSG);
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":2,\"assignments\":[" PF_ENTRY("-1") "]}");
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &again), ==, -EBADMSG);
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":2,\"assignments\":[" PF_ENTRY_WITH("\"group\":true,", "8") "]}");
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &again), ==, -EBADMSG);
+        g_assert_null(again);
+        /* Version 2 without any VF count loads too. */
+        vh_unit_write_file(f->root, FILE_REL, "{\"version\":2,\"assignments\":[" ENTRY_OK "]}");
+        g_assert_cmpint(vh_assignments_load(f->fs, STATE_DIR, &again), ==, 0);
+        g_assert_cmpuint(again->n, ==, 1);
 }
 
 static void test_names(void) {
@@ -246,6 +299,7 @@ int main(int argc, char **argv) {
         ADD("/assignments/absent-is-empty", test_absent_is_empty);
         ADD("/assignments/damaged", test_damaged);
         ADD("/assignments/unknown-version", test_unknown_version);
+        ADD("/assignments/vfs", test_vfs);
         g_test_add_func("/assignments/names", test_names);
         g_test_add_func("/assignments/set-find-remove", test_set_find_remove);
         g_test_add_func("/assignments/identity", test_identity);

@@ -32,9 +32,10 @@ typedef struct {
 } Fixture;
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
-        f->root = vh_unit_copy_host("desktop-intel");
+        f->root = vh_unit_copy_host(data ?: "desktop-intel");
         g_assert_cmpint(vh_hostfs_new(f->root, &f->fs), ==, 0);
-        vh_unit_write_config_with_serial(f->root, GPU, SERIAL);
+        if (!data)
+                vh_unit_write_config_with_serial(f->root, GPU, SERIAL);
         /* Fixture writes leave what was written; start from empty. */
         vh_unit_write_file(f->root, PROBE, "");
 }
@@ -46,12 +47,13 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
         g_free(f->root);
 }
 
-/* Assigns address to vfio-pci with the identity it has now. */
-static void assign(Fixture *f, const char *address, const char *name, bool group) {
+/* Assigns address to vfio-pci with the identity it has now; vfs > 0:
+ * that many VFs on vfio-pci. */
+static void assign_vfs(Fixture *f, const char *address, const char *name, bool group, unsigned vfs) {
         g_autoptr(GError) error = NULL;
         VhPciDevice *d = NULL;
         VhAssignments a = {};
-        VhAssignment e = { .name = (char *) name, .driver = (char *) "vfio-pci", .group = group };
+        VhAssignment e = { .name = (char *) name, .driver = (char *) "vfio-pci", .group = group, .vfs = vfs };
 
         g_strlcpy(e.address, address, sizeof(e.address));
         g_assert_cmpint(vh_pci_device_load(f->fs, NULL, address, &d), ==, 0);
@@ -60,6 +62,10 @@ static void assign(Fixture *f, const char *address, const char *name, bool group
         a.entries = &e;
         a.n = 1;
         g_assert_cmpint(vh_assignments_save(f->fs, STATE_DIR, &a), ==, 0);
+}
+
+static void assign(Fixture *f, const char *address, const char *name, bool group) {
+        assign_vfs(f, address, name, group, 0);
 }
 
 static VhBootAssignState run(Fixture *f, const char *address) {
@@ -87,6 +93,7 @@ static void assert_content(Fixture *f, const char *rel, const char *want) {
 static void test_state_names(void) {
         g_assert_cmpstr(vh_boot_assign_state_to_string(VH_BOOT_ASSIGN_BOUND_ELSEWHERE), ==, "bound-elsewhere");
         g_assert_cmpstr(vh_boot_assign_state_to_string(VH_BOOT_ASSIGN_RELEASED), ==, "released");
+        g_assert_cmpstr(vh_boot_assign_state_to_string(VH_BOOT_ASSIGN_VFS), ==, "vfs");
         g_assert_null(vh_boot_assign_state_to_string(_VH_BOOT_ASSIGN_STATE_MAX));
         for (int s = 0; s < _VH_BOOT_ASSIGN_STATE_MAX; s++)
                 g_assert_nonnull(vh_boot_assign_state_to_string(s));
@@ -193,7 +200,7 @@ static void test_damaged(Fixture *f, gconstpointer data) {
         vh_unit_write_file(f->root, STATE_DIR "/assignments.json", "{\"version\": 1, \"assignments\": [");
         assert_nothing_written(f, GPU, VH_BOOT_ASSIGN_ERROR);
 
-        vh_unit_write_file(f->root, STATE_DIR "/assignments.json", "{\"version\": 2, \"assignments\": []}");
+        vh_unit_write_file(f->root, STATE_DIR "/assignments.json", "{\"version\": 3, \"assignments\": []}");
         assert_nothing_written(f, GPU, VH_BOOT_ASSIGN_ERROR);
 }
 
@@ -359,6 +366,27 @@ static void test_helper_output(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(bad, ==, "VFIOHOST_ASSIGNMENT=error\n");
 }
 
+#define PF "0000:3b:00.0"        /* server-sriov-vfs: i40e, 2 of 8 VFs */
+#define VF "0000:3b:02.0"
+
+/* A PF's VF count: reported for vfiohostd (the VFs can be made only once
+ * the PF's driver has it), nothing written — not the PF's override, not
+ * its VFs'; another card at the address is still a mismatch. */
+static void test_vfs(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) before = NULL;
+
+        assign_vfs(f, PF, "vfs", false, 4);
+        before = vh_unit_snapshot(f->root);
+        g_assert_cmpstr(vh_boot_assign_state_to_string(run(f, PF)), ==, "vfs");
+        g_assert_cmpstr(f->result.driver, ==, "vfio-pci");
+        g_assert_cmpstr(f->result.name, ==, "vfs");
+        g_assert_cmpint(run(f, VF), ==, VH_BOOT_ASSIGN_NONE);
+        vh_unit_assert_tree_unchanged(f->root, before);
+
+        vh_unit_write_file(f->root, DEV(PF, "device"), "0x1583\n");
+        g_assert_cmpint(run(f, PF), ==, VH_BOOT_ASSIGN_MISMATCH);
+}
+
 static void test_helper_usage(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         const char *argv[] = { g_getenv("VH_UDEV_ASSIGN"), "--root", f->root, NULL };
@@ -395,5 +423,6 @@ int main(int argc, char **argv) {
         ADD("/boot-assign/stale/mismatch", test_stale_mismatch);
         ADD("/boot-assign/helper/output", test_helper_output);
         ADD("/boot-assign/helper/usage", test_helper_usage);
+        g_test_add("/boot-assign/vfs", Fixture, "server-sriov-vfs", fixture_setup, test_vfs, fixture_teardown);
         return g_test_run();
 }

@@ -395,6 +395,19 @@ static void test_persisted_absent_or_other(void) {
         g_assert_nonnull(note_with(r, "not present", NULL));
 }
 
+/* A PF's VF count: no static line makes VFs; left out, said why. */
+static void test_persisted_vf_count(void) {
+        g_autoptr(Run) r = run_open("server-sriov");
+        VhAssignment pf = { .address = "0000:3b:00.1", .name = (char *) "pool", .driver = (char *) "vfio-pci",
+                            .vfs = 4 };
+
+        g_assert_cmpint(vh_assignments_set(r->assignments, &pf), ==, 0);
+        generate_ok(r, NULL, NULL, NULL);
+        assert_devices(r, (const char *const[]) { NULL });
+        g_assert_nonnull(note_with(r, "0000:3b:00.1 ('pool') is a VF count (4 VFs on vfio-pci)", "no static setup"));
+        g_assert_false(line_has_prefix(r, "vfio-pci.ids="));
+}
+
 /* The twin of the card persisted (same ids, another serial number) is not
  * the card: left out, as the daemon leaves it alone. */
 static void test_persisted_twin(void) {
@@ -610,6 +623,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/static-setup/devices/group-incomplete", test_group_incomplete);
         g_test_add_func("/static-setup/devices/absent-or-other", test_persisted_absent_or_other);
         g_test_add_func("/static-setup/devices/twin", test_persisted_twin);
+        g_test_add_func("/static-setup/devices/vf-count", test_persisted_vf_count);
         g_test_add_func("/static-setup/devices/refusals", test_refusals);
         g_test_add_func("/static-setup/devices/none", test_nothing_selected);
         g_test_add_func("/static-setup/hugepages", test_hugepages);

@@ -185,6 +185,7 @@ main() {
         hotplug
         persist_replug
         sriov
+        sriov_persist
 
         scenario final
         snap final
@@ -347,6 +348,65 @@ sriov() {
         kill -INT "$mon"
         wait "$mon"
         scenario_end
+}
+
+# A persisted VF count (docs/sriov.md): made at once; made again, with
+# nobody calling, when the PF's driver comes back (its "bind" uevent) and
+# when vfiohostd starts and finds none.
+sriov_persist() {
+        scenario sriov-persist
+        snap before
+        step persist ctl persist "$SRIOV_PF" --vfs 2 --name vfpool --json
+        snap persisted
+        # Removed by hand: not fought (vfiohost never re-makes VFs that
+        # someone removed while the PF kept its driver).
+        echo 0 >"/sys/bus/pci/devices/$SRIOV_PF/sriov_numvfs"
+        sleep 1
+        snap zeroed
+        # The PF's driver goes and comes back. (nvme leaves SR-IOV enabled
+        # when it is unbound, "driver left SR-IOV enabled after remove":
+        # hence the count went to 0 first.)
+        echo "$SRIOV_PF" >/sys/bus/pci/drivers/nvme/unbind
+        snap unbound
+        t0=$(now_ms)
+        echo "$SRIOV_PF" >/sys/bus/pci/drivers/nvme/bind
+        wait_vfs_on 2 vfio-pci
+        echo $? >"$S/rebound.rc"
+        echo $(($(now_ms) - t0)) >"$S/rebound.latency"
+        snap rebound
+        step persisted-rebound ctl persisted --json
+        kill -TERM "$(pidof vfiohostd)"
+        wait_daemon_gone 30
+        echo 0 >"/sys/bus/pci/devices/$SRIOV_PF/sriov_numvfs"
+        snap stopped
+        # The call activates vfiohostd, which makes them at start.
+        step persisted-start ctl persisted --json
+        wait_vfs_on 2 vfio-pci
+        echo $? >"$S/restarted.rc"
+        snap restarted
+        step unpersist ctl unpersist vfpool --json
+        step zero ctl vfs "$SRIOV_PF" 0 --json
+        snap cleaned
+        scenario_end
+}
+
+# wait_vfs_on COUNT DRIVER: until the SR-IOV PF has COUNT VFs, each on
+# DRIVER; at most 20 s.
+wait_vfs_on() {
+        n=0
+        while [ "$n" -lt 200 ]; do
+                if [ "$(cat "/sys/bus/pci/devices/$SRIOV_PF/sriov_numvfs")" = "$1" ]; then
+                        ok=1
+                        for l in /sys/bus/pci/devices/"$SRIOV_PF"/virtfn*; do
+                                [ -e "$l" ] || continue
+                                [ "$(driver_of "$(basename "$(readlink "$l")")")" = "$2" ] || ok=0
+                        done
+                        [ "$ok" = 1 ] && return 0
+                fi
+                sleep 0.1
+                n=$((n + 1))
+        done
+        return 1
 }
 
 # start_holder ADDRESS GROUP: the VFIO client holds the function's group
