@@ -154,6 +154,12 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         /* Not while a caller waits for polkit or for an operation, while
          * anyone is subscribed to changes, nor while a PF's VF count waits
          * for the PF's driver. */
+        if (vh_bus_persistence_is_waiting(d)) {
+                /* Its "bind" uevent may be missed (no udev monitor, an
+                 * overrun): look again at each idle check. */
+                (void) vh_daemon_refresh_host(d);
+                vh_bus_persistence_apply(d);
+        }
         if (d->operations || vh_polkit_registry_is_busy(d->polkit) || vh_bus_hotplug_has_subscribers(d) ||
             vh_bus_persistence_is_waiting(d)) {
                 vh_daemon_touch(d);

@@ -745,6 +745,49 @@ static void test_persist(void) {
         fx_free(fx);
 }
 
+/* A VF count whose PF has no driver yet (udev starts vfiohostd at the
+ * PF's "add", before its driver loads): the daemon does not exit when idle
+ * meanwhile, notices the driver — at its idle check too, should the "bind"
+ * uevent be missed — makes the VFs, then exits. */
+static void test_persist_waits_for_driver(void) {
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *link = NULL;
+        const char *args[] = { "--idle-timeout", "1", NULL };
+        Fx *fx = fx_new();
+
+        if (!fx)
+                return;
+        fx_start(fx, NULL);
+        r = set_persistent(fx, PF, persist_opts(2, NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        g_clear_pointer(&r, g_variant_unref);
+        r = set_vf_count(fx, PF, 0, vardict(NULL, FALSE, FALSE), NULL);
+        g_assert_nonnull(r);
+        g_assert_cmpint(vh_test_bus_stop_daemon(fx->bus), ==, 0);
+        wait_kernel_idle(fx);
+        link = g_strdup_printf("%s/sys/bus/pci/devices/%s/driver", fx->root, PF);
+        g_assert_cmpint(g_unlink(link), ==, 0);
+
+        vh_test_bus_start_daemon_full(fx->bus, fx->root, args, NULL);
+        {
+                g_autofree char *reason = wait_persisted_state(fx, PF, "not-applied");
+
+                g_assert_nonnull(strstr(reason, "no driver yet"));
+        }
+        /* Three idle periods: still there. */
+        g_usleep((gulong) (scaled(3) * G_USEC_PER_SEC));
+        g_assert_true(vh_test_bus_name_has_owner(fx->bus, VH_BUS_NAME));
+
+        /* i40e takes the PF, with no uevent: the idle check sees it. */
+        g_assert_cmpint(symlink("../../../../bus/pci/drivers/i40e", link), ==, 0);
+        if (!vh_test_bus_wait_name(fx->bus, VH_BUS_NAME, FALSE, scaled(20)))
+                g_error("vfiohostd did not exit when idle once the VFs were made");
+        wait_kernel_idle(fx);
+        assert_vfs_on(fx, 2, "vfio-pci");
+        assert_vfs_only_on(fx, "0000:3b:03.", "vfio-pci");
+        fx_free(fx);
+}
+
 /* vfiohostctl persist PF --vfs N --name NAME: made and saved, said so. */
 static void test_persist_ctl(void) {
         json_object *j, *vfs, *a, *v;
@@ -782,5 +825,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/vf-count/ctl", test_ctl);
         g_test_add_func("/vf-count/persist", test_persist);
         g_test_add_func("/vf-count/persist-ctl", test_persist_ctl);
+        g_test_add_func("/vf-count/persist-waits-for-driver", test_persist_waits_for_driver);
         return g_test_run();
 }
