@@ -198,16 +198,12 @@ static void set_reconciling(VhDaemon *d, bool reconciling) {
 
 /* SetPersistent's bind is done: save, then reply with both. */
 static int reply_persisted(VhDaemon *d, VhOperation *op) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        bool saved;
         int r;
 
-        r = vh_bus_persistence_commit(d, &op->persist, &error);
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&error))
-                        (void) sd_bus_error_set_errno(&error, r);
-                log_error("%s was bound but its assignment was not saved: %s", op->persist.address, error.message);
-                return sd_bus_reply_method_error(op->call, &error);
-        }
+        r = vh_bus_persistence_commit_or_reply(d, &op->persist, op->call, "bound", &saved);
+        if (!saved)
+                return r;
         return reply_with_plan(d, op->call, op->plan, op->persist.address);
 }
 

@@ -111,6 +111,13 @@ static void runtime_set_refusal(Runtime *rt, char *refusal) {
         rt->refusal = refusal;
 }
 
+/* Tried again at the next apply: the last refusal was about another
+ * moment. */
+static void runtime_retry(Runtime *rt) {
+        rt->tried = false;
+        runtime_set_refusal(rt, NULL);
+}
+
 static const char *state_of(const Runtime *rt) {
         if (rt->applying)
                 return "applying";
@@ -121,17 +128,11 @@ static const char *state_of(const Runtime *rt) {
 
 /* A PF's VF count that is not applied and not refused: why not yet. */
 static int vfs_reason(VhDaemon *d, const VhAssignment *a, const VhPciDevice *dev, char **ret) {
-        size_t on = 0;
+        size_t on = vh_assignment_vfs_on_driver(d->host, a, dev);
 
         if (!dev->driver)
                 return asprintf(ret, "The PF has no driver yet: its %u VFs are made on %s once one binds it.",
                                 a->vfs, a->driver);
-        for (size_t i = 0; i < dev->n_virtfns; i++) {
-                const VhPciDevice *vf = vh_host_find_device(d->host, dev->virtfns[i].address);
-
-                if (vf && vf->driver && strcmp(vf->driver, a->driver) == 0)
-                        on++;
-        }
         if (vh_hostfs_is_read_only(d->fs))
                 return asprintf(ret, "%u VFs (%zu on %s), %u persisted: vfiohostd runs with --read-only and applies "
                                 "nothing.", dev->sriov_numvfs, on, a->driver, a->vfs);
@@ -301,10 +302,8 @@ void vh_bus_persistence_appeared(VhDaemon *d, const char *address) {
                 rt = runtime_get(p, p->store->entries[i].address);
                 if (!rt)
                         continue;
-                /* A new card, a re-plug: the last refusal was about another
-                 * moment; try again. */
-                rt->tried = false;
-                runtime_set_refusal(rt, NULL);
+                /* A new card, a re-plug. */
+                runtime_retry(rt);
         }
 }
 
@@ -316,10 +315,8 @@ void vh_bus_persistence_driver_bound(VhDaemon *d, const char *address) {
         if (!a || a->vfs == 0 || strcmp(a->address, address) != 0)
                 return;
         rt = runtime_get(p, a->address);
-        if (!rt)
-                return;
-        rt->tried = false;
-        runtime_set_refusal(rt, NULL);
+        if (rt)
+                runtime_retry(rt);
 }
 
 bool vh_bus_persistence_is_waiting(VhDaemon *d) {
@@ -369,36 +366,48 @@ static void started(const VhAssignment *a, Runtime *rt) {
                  strempty(a->name), a->name ? ")" : "");
 }
 
-/* The first of the PF's VFs that is not on the driver (and on a group no
- * operation holds): bound like a Bind. Each success tries again, so the
- * VFs are moved one at a time until all are there or one is refused. */
+/* Plans a bind of address for the assignment, as Bind would, and starts
+ * it on a worker. 1: started; 0: nothing to do; -1: not now (refused,
+ * which is recorded, a busy group, or a worker that cannot start). */
+static int try_bind(VhDaemon *d, const VhAssignment *a, Runtime *rt, const char *address,
+                    const VhBindOptions *options) {
+        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
+        VhError e = VH_ERROR_NULL;
+        int r;
+
+        r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, address, options, &plan, &e);
+        if (r < 0) {
+                refuse(rt, r, &e);
+                return -1;
+        }
+        if (vh_bind_plan_is_noop(plan))
+                return 0;
+        /* Tried again when the operation holding the group is done. */
+        if (vh_bus_binding_group_busy(d, plan->group))
+                return -1;
+        r = vh_bus_binding_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot start binding %s for the persistent assignment of %s: %m", address,
+                                  a->address);
+                return -1;
+        }
+        started(a, rt);
+        return 1;
+}
+
+/* The first of the PF's VFs that is not on the driver: bound like a Bind.
+ * Each success tries again, so the VFs are moved one at a time until all
+ * are there or one is refused. */
 static void apply_vf_binds(VhDaemon *d, const VhAssignment *a, Runtime *rt, const VhPciDevice *pf) {
+        VhBindOptions options = { .driver = a->driver };
+
         for (size_t i = 0; i < pf->n_virtfns; i++) {
-                _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
-                VhBindOptions options = { .driver = a->driver };
                 const VhPciDevice *vf = vh_host_find_device(d->host, pf->virtfns[i].address);
-                VhError e = VH_ERROR_NULL;
-                int r;
 
                 if (!vf || (vf->driver && strcmp(vf->driver, a->driver) == 0))
                         continue;
-                r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, vf->address, &options, &plan, &e);
-                if (r < 0) {
-                        refuse(rt, r, &e);
+                if (try_bind(d, a, rt, vf->address, &options) != 0)
                         return;
-                }
-                if (vh_bind_plan_is_noop(plan))
-                        continue;
-                if (vh_bus_binding_group_busy(d, plan->group))
-                        return;
-                r = vh_bus_binding_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
-                if (r < 0) {
-                        log_warning_errno(r, "Cannot start binding %s for the assignment of %s: %m", vf->address,
-                                          a->address);
-                        return;
-                }
-                started(a, rt);
-                return;
         }
         rt->tried = true;
 }
@@ -414,10 +423,8 @@ static void apply_vfs(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
         VhError e = VH_ERROR_NULL;
         int r;
 
-        if (!pf)
-                return;
-        /* Waits for the PF's driver: only a driver can make VFs. */
-        if (!pf->driver)
+        /* Waits for the PF, and for its driver: only a driver makes VFs. */
+        if (!pf || !pf->driver)
                 return;
         if (pf->sriov_numvfs == a->vfs) {
                 apply_vf_binds(d, a, rt, pf);
@@ -445,34 +452,12 @@ static void apply_vfs(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
 }
 
 static void apply_one(VhDaemon *d, const VhAssignment *a, Runtime *rt) {
-        _cleanup_(vh_bind_plan_freep) VhBindPlan *plan = NULL;
         VhBindOptions options = { .group = a->group, .driver = a->driver };
-        VhError e = VH_ERROR_NULL;
-        int r;
 
-        if (a->vfs > 0) {
+        if (a->vfs > 0)
                 apply_vfs(d, a, rt);
-                return;
-        }
-        r = vh_binder_plan(d->binder, d->host, VH_BIND_VERB_BIND, a->address, &options, &plan, &e);
-        if (r < 0) {
-                refuse(rt, r, &e);
-                return;
-        }
-        if (vh_bind_plan_is_noop(plan)) {
+        else if (try_bind(d, a, rt, a->address, &options) == 0)
                 rt->tried = true;
-                return;
-        }
-        /* Tried again when the operation holding the group is done. */
-        if (vh_bus_binding_group_busy(d, plan->group))
-                return;
-
-        r = vh_bus_binding_start(d, NULL, TAKE_PTR(plan), NULL, a->address);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot start applying the persistent assignment of %s: %m", a->address);
-                return;
-        }
-        started(a, rt);
 }
 
 void vh_bus_persistence_apply(VhDaemon *d) {
@@ -783,6 +768,21 @@ int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *
         return 0;
 }
 
+int vh_bus_persistence_commit_or_reply(VhDaemon *d, const VhAssignment *a, sd_bus_message *call, const char *done,
+                                       bool *ret_saved) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = vh_bus_persistence_commit(d, a, &error);
+        *ret_saved = r >= 0;
+        if (r >= 0)
+                return 0;
+        if (!sd_bus_error_is_set(&error))
+                (void) sd_bus_error_set_errno(&error, r);
+        log_error("%s: %s, but its assignment was not saved: %s", a->address, done, error.message);
+        return sd_bus_reply_method_error(call, &error);
+}
+
 typedef struct SetOptions {
         const char *driver;
         const char *name;
@@ -886,7 +886,7 @@ static int set_persistent_vfs(VhDaemon *d, sd_bus_message *m, const char *addres
                         return r;
                 rt = runtime_get(d->persistence, address);
                 if (rt)
-                        rt->tried = false;
+                        runtime_retry(rt);
                 vh_bus_persistence_apply(d);
                 return vh_bus_vf_count_reply(d, m, plan, address);
         }

@@ -60,6 +60,12 @@ void vh_bus_persistence_applied(VhDaemon *d, const char *address, int result, co
  * when it cannot be saved. */
 int vh_bus_persistence_commit(VhDaemon *d, const VhAssignment *a, sd_bus_error *error);
 
+/* SetPersistent's operation is done (done says what it did, for the
+ * log): saves a. When that fails, *ret_saved is false, the error is logged
+ * and replied to call, and the reply's result returned. */
+int vh_bus_persistence_commit_or_reply(VhDaemon *d, const VhAssignment *a, sd_bus_message *call, const char *done,
+                                       bool *ret_saved);
+
 /* Appends {sv} "assignment" → the entry of ListPersistent for address. */
 int vh_bus_persistence_append_entry(VhDaemon *d, sd_bus_message *m, const char *address);
 

@@ -94,21 +94,17 @@ static int run(VhDaemon *d, void *data, VhError *error) {
 }
 
 static int reply_job(VhDaemon *d, sd_bus_message *call, void *data) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         Job *job = data;
+        bool saved;
         int r;
 
         if (!job->has_persist)
                 return reply_with_plan(d, call, job->plan, NULL);
         /* The reply's entry judges the VFs just made. */
         (void) vh_daemon_refresh_host(d);
-        r = vh_bus_persistence_commit(d, &job->persist, &error);
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&error))
-                        (void) sd_bus_error_set_errno(&error, r);
-                log_error("The VFs of %s were made but the assignment was not saved: %s", job->plan->pf, error.message);
-                return sd_bus_reply_method_error(call, &error);
-        }
+        r = vh_bus_persistence_commit_or_reply(d, &job->persist, call, "its VFs were made", &saved);
+        if (!saved)
+                return r;
         return reply_with_plan(d, call, job->plan, job->persist.address);
 }
 

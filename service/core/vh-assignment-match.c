@@ -19,18 +19,22 @@ static bool on_driver(const VhPciDevice *d, const char *driver) {
         return d->driver && strcmp(d->driver, driver) == 0;
 }
 
+size_t vh_assignment_vfs_on_driver(const VhHost *host, const VhAssignment *a, const VhPciDevice *pf) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < pf->n_virtfns; i++) {
+                const VhPciDevice *vf = vh_host_find_device(host, pf->virtfns[i].address);
+
+                if (vf && on_driver(vf, a->driver))
+                        n++;
+        }
+        return n;
+}
+
 /* A PF's VF count: that many VFs, each on the driver (the PF keeps its
  * own). */
 static bool vfs_applied(const VhHost *host, const VhAssignment *a, const VhPciDevice *d) {
-        if (d->sriov_numvfs != a->vfs || d->n_virtfns != a->vfs)
-                return false;
-        for (size_t i = 0; i < d->n_virtfns; i++) {
-                const VhPciDevice *vf = vh_host_find_device(host, d->virtfns[i].address);
-
-                if (!vf || !on_driver(vf, a->driver))
-                        return false;
-        }
-        return true;
+        return d->sriov_numvfs == a->vfs && d->n_virtfns == a->vfs && vh_assignment_vfs_on_driver(host, a, d) == a->vfs;
 }
 
 static bool applied(const VhHost *host, const VhAssignment *a, const VhPciDevice *d) {

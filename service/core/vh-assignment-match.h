@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vh-assignments.h"
 #include "vh-host.h"
@@ -34,6 +35,9 @@ typedef struct VhAssignmentMatch {
  * address and, when the card is not there but has one, every function's.
  * Safe from any thread. */
 void vh_assignment_match(const VhHostFs *fs, const VhHost *host, const VhAssignment *a, VhAssignmentMatch *ret);
+
+/* How many of the PF's VFs are on the assignment's driver. */
+size_t vh_assignment_vfs_on_driver(const VhHost *host, const VhAssignment *a, const VhPciDevice *pf);
 
 /* Whether address is one of the assignment's functions: its own, or — for
  * a group assignment — a member of the IOMMU group of the function at its

@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "vh-cpu-virt.h"
-#include "vh-macro.h"
 
 /* IA32_VMX_BASIC (SDM vol. 3, A.1). */
 #define BASIC_TRUE_CONTROLS             (UINT64_C(1) << 55)

@@ -152,9 +152,9 @@ static GVariant *set_vf_count(Fx *fx, const char *pf, guint count, GVariant *opt
         return r ? g_variant_get_child_value(r, 0) : NULL;
 }
 
-static void assert_refused(Fx *fx, const char *pf, guint count, GVariant *opts, const char *name, const char *needle) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = set_vf_count(fx, pf, count, opts, &error);
+/* A call that must have failed with the error name, its message holding
+ * needle (NULL: any). */
+static void assert_error(GVariant *r, GError *error, const char *name, const char *needle) {
         g_autofree char *remote = NULL;
 
         g_assert_null(r);
@@ -164,6 +164,13 @@ static void assert_refused(Fx *fx, const char *pf, guint count, GVariant *opts, 
         g_assert_cmpstr(remote, ==, name);
         if (needle && !strstr(error->message, needle))
                 g_error("'%s' not in: %s", needle, error->message);
+}
+
+static void assert_refused(Fx *fx, const char *pf, guint count, GVariant *opts, const char *name, const char *needle) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = set_vf_count(fx, pf, count, opts, &error);
+
+        assert_error(r, error, name, needle);
 }
 
 static guint32 pf_property_u(Fx *fx, const char *pf, const char *property) {
@@ -549,15 +556,8 @@ static GVariant *set_persistent(Fx *fx, const char *pf, GVariant *opts, GError *
 static void assert_persist_refused(Fx *fx, const char *pf, GVariant *opts, const char *name, const char *needle) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = set_persistent(fx, pf, opts, &error);
-        g_autofree char *remote = NULL;
 
-        g_assert_null(r);
-        g_assert_nonnull(error);
-        remote = g_dbus_error_get_remote_error(error);
-        g_test_message("%s: %s", remote, error->message);
-        g_assert_cmpstr(remote, ==, name);
-        if (needle && !strstr(error->message, needle))
-                g_error("'%s' not in: %s", needle, error->message);
+        assert_error(r, error, name, needle);
 }
 
 /* ListPersistent's entry for address, which must be there. */
