@@ -76,7 +76,7 @@ static bool has_word(const char *list, const char *word) {
         size_t n = strlen(word);
 
         for (const char *p = list; (p = strstr(p, word)); p += n)
-                if ((p == list || p[-1] == ' ' || p[-1] == '\t') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+                if ((p == list || p[-1] == ' ' || p[-1] == '\t') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n'))
                         return true;
         return false;
 }
@@ -112,4 +112,21 @@ void vh_svm_decode(uint32_t eax, uint32_t ebx, uint32_t edx, bool pdpe1gb, VhCpu
         ret->features[VH_VIRT_DIRTY_LOGGING] = false;
         /* NPT walks the host's page sizes: 1 GiB pages when the CPU has them. */
         ret->features[VH_VIRT_HUGE_PAGES_1G] = npt && pdpe1gb;
+}
+
+void vh_svm_decode_flags(const char *f, VhCpuVirt *ret) {
+        bool npt = has_word(f, "npt"), avic = has_word(f, "avic");
+
+        *ret = (VhCpuVirt) { .source = VH_VIRT_SOURCE_CPUINFO };
+        /* The same judgements as vh_svm_decode(), by the kernel's names
+         * (arch/x86/include/asm/cpufeatures.h, word 15). */
+        ret->features[VH_VIRT_TWO_DIMENSIONAL_PAGING] = npt;
+        ret->features[VH_VIRT_UNRESTRICTED_GUEST] = true;
+        /* Every SVM part tags its TLB with ASIDs; the count is CPUID's alone. */
+        ret->features[VH_VIRT_TAGGED_TLB] = has_word(f, "svm");
+        ret->features[VH_VIRT_POSTED_INTERRUPTS] = avic;
+        ret->features[VH_VIRT_APIC_VIRTUALIZATION] = avic;
+        ret->features[VH_VIRT_NESTED_ACCELERATION] = has_word(f, "v_vmsave_vmload") && has_word(f, "vgif");
+        ret->features[VH_VIRT_DIRTY_LOGGING] = false;
+        ret->features[VH_VIRT_HUGE_PAGES_1G] = npt && has_word(f, "pdpe1gb");
 }

@@ -47,10 +47,8 @@ typedef struct VhCpuVirt {
         unsigned asids;
 } VhCpuVirt;
 
-/* The VMX capability MSRs, as read from /dev/cpu/N/msr (an 8-byte read at
- * offset = MSR index). Reading them beneath --root needs a fixture format
- * of its own: a plain file cannot hold adjacent MSRs (0x481 overlaps
- * 0x480's bytes), so it is left to the readiness work that uses this. */
+/* The VMX capability MSRs, as read from /dev/cpu/N/msr
+ * (vh_hostfs_read_msr()). */
 typedef struct VhVmxMsrs {
         uint64_t basic;                 /* IA32_VMX_BASIC, 0x480 */
         uint64_t pinbased;              /* 0x481, or IA32_VMX_TRUE_PINBASED_CTLS 0x48d with true controls */
@@ -73,3 +71,9 @@ void vh_vmx_decode_flags(const char *vmx_flags, VhCpuVirt *ret);
  * and whether the CPU has 1 GiB pages (CPUID 0x80000001 EDX bit 26,
  * "pdpe1gb") (source CPUID). */
 void vh_svm_decode(uint32_t eax, uint32_t ebx, uint32_t edx, bool pdpe1gb, VhCpuVirt *ret);
+
+/* From /proc/cpuinfo's "flags" line on AMD, where the kernel lists
+ * CPUID 0x8000000A's features ("npt", "avic", "v_vmsave_vmload", "vgif")
+ * beside "pdpe1gb" (source CPUINFO; no revision or ASID count): for a
+ * root other than the running host's, whose CPUID is not ours to ask. */
+void vh_svm_decode_flags(const char *flags, VhCpuVirt *ret);

@@ -759,6 +759,31 @@ int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset
         return (size_t) n == size ? 0 : -EIO;
 }
 
+int vh_hostfs_read_msr(const VhHostFs *fs, unsigned cpu, uint32_t index, uint64_t *ret) {
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        uint64_t value;
+        ssize_t n;
+
+        if (asprintf(&rel, "dev/cpu/%u/msr", cpu) < 0)
+                return -ENOMEM;
+        fd = open_beneath(fs, rel, READ_FLAGS);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+        n = pread(fd, &value, sizeof(value), S_ISCHR(st.st_mode) ? (off_t) index : (off_t) index * 8);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != sizeof(value))
+                return -EIO;
+        *ret = value;
+        return 0;
+}
+
 int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...) {
         _cleanup_free_ char *rel = NULL;
         _cleanup_close_ int fd = -1;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -104,6 +105,13 @@ bool vh_hostfs_exists(const VhHostFs *fs, const char *first, ...) __attribute__(
 /* Reads size bytes at offset (device files such as /dev/cpu/0/msr);
  * -EIO on a short read. */
 int vh_hostfs_pread(const VhHostFs *fs, void *buf, size_t size, long long offset, const char *first, ...) __attribute__((sentinel));
+/* Model-specific register index of CPU cpu, from dev/cpu/CPU/msr. The
+ * msr driver's character device reads 8 bytes at offset = index, so
+ * adjacent MSRs overlap there; a regular file (a fixture tree) holds each
+ * one at index * 8 instead (docs/host-files.md). -EIO: the CPU has no
+ * such MSR (rdmsr faulted; in a file: past its end). -ENOENT: no msr
+ * driver; -EACCES/-EPERM: not root or no CAP_SYS_RAWIO. */
+int vh_hostfs_read_msr(const VhHostFs *fs, unsigned cpu, uint32_t index, uint64_t *ret);
 /* stat() beneath the root, following symlinks. */
 struct stat;
 int vh_hostfs_stat(const VhHostFs *fs, struct stat *ret, const char *first, ...) __attribute__((sentinel));

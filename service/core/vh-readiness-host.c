@@ -4,6 +4,7 @@
  * command to run. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,15 +106,15 @@ static void check_cpu_hypervisor(VhReadinessContext *c) {
 /* IA32_FEATURE_CONTROL (0x3a): bit 0 lock, bit 2 VMX outside SMX.
  * AMD VM_CR (0xc0010114): bit 4 SVMDIS. */
 static void check_cpu_firmware(VhReadinessContext *c) {
-        unsigned long long msr = 0;
-        long long offset = c->vendor == VH_CPU_AMD ? 0xc0010114LL : 0x3aLL;
+        uint64_t msr = 0;
+        uint32_t index = c->vendor == VH_CPU_AMD ? 0xc0010114 : 0x3a;
         VhCheck *k;
         int r;
 
         if (c->vendor == VH_CPU_OTHER)
                 return;
 
-        r = vh_hostfs_pread(c->fs, &msr, sizeof(msr), offset, VH_DEV_CPU0_MSR, NULL);
+        r = vh_hostfs_read_msr(c->fs, 0, index, &msr);
         if (r < 0) {
                 k = vh_readiness_add(c, "cpu.firmware-enabled", "cpu", VH_CHECK_INFO, "/" VH_DEV_CPU0_MSR);
                 if (k) {
@@ -132,7 +133,7 @@ static void check_cpu_firmware(VhReadinessContext *c) {
                         k = vh_readiness_add(c, "cpu.firmware-enabled", "cpu", VH_CHECK_FAIL, "/" VH_DEV_CPU0_MSR " (IA32_FEATURE_CONTROL)");
                         if (k) {
                                 CHECK_SUMMARY(c, k, "VT-x is disabled and locked by the firmware");
-                                CHECK_DETAIL(c, k, "IA32_FEATURE_CONTROL = %#llx: locked, VMX outside SMX off.", msr);
+                                CHECK_DETAIL(c, k, "IA32_FEATURE_CONTROL = %#" PRIx64 ": locked, VMX outside SMX off.", msr);
                                 CHECK_REMEDY(c, k, "Enable Intel Virtualization Technology in the firmware setup.");
                         }
                         return;
@@ -140,7 +141,7 @@ static void check_cpu_firmware(VhReadinessContext *c) {
                 k = vh_readiness_add(c, "cpu.firmware-enabled", "cpu", VH_CHECK_PASS, "/" VH_DEV_CPU0_MSR " (IA32_FEATURE_CONTROL)");
                 if (k) {
                         CHECK_SUMMARY(c, k, "The firmware leaves VT-x enabled");
-                        CHECK_DETAIL(c, k, "IA32_FEATURE_CONTROL = %#llx.", msr);
+                        CHECK_DETAIL(c, k, "IA32_FEATURE_CONTROL = %#" PRIx64 ".", msr);
                 }
                 return;
         }
@@ -149,7 +150,7 @@ static void check_cpu_firmware(VhReadinessContext *c) {
                 k = vh_readiness_add(c, "cpu.firmware-enabled", "cpu", VH_CHECK_FAIL, "/" VH_DEV_CPU0_MSR " (VM_CR)");
                 if (k) {
                         CHECK_SUMMARY(c, k, "SVM is disabled by the firmware");
-                        CHECK_DETAIL(c, k, "VM_CR = %#llx: SVMDIS set.", msr);
+                        CHECK_DETAIL(c, k, "VM_CR = %#" PRIx64 ": SVMDIS set.", msr);
                         CHECK_REMEDY(c, k, "Enable SVM Mode in the firmware setup.");
                 }
                 return;
@@ -1198,6 +1199,7 @@ const VhHostCheckFn vh_host_checks[] = {
         check_kvm_device,
         check_kvm_access,
         check_kvm_nested,
+        vh_readiness_check_cpu_virt,
         check_iommu_firmware,
         check_iommu_kernel,
         check_iommu_cmdline,

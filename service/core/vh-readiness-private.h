@@ -24,6 +24,8 @@ typedef struct VhReadinessContext {
 
         char **cmdline;                 /* words of proc/cmdline */
         char **cpu_flags;               /* "flags" of the first processor in proc/cpuinfo */
+        char *cpu_flags_line;           /* the same line, as read */
+        char *vmx_flags;                /* its "vmx flags" line (Linux 5.9+, Intel); NULL without one */
         bool have_cpuinfo;
         VhCpuVendor vendor;             /* for the CPU's own virtualization (VT-x/SVM, kvm_intel/kvm_amd, MSRs) */
         bool guest;                     /* the hypervisor flag */
@@ -63,6 +65,10 @@ const char *vh_cmdline_remedy_hint(void);
 
 typedef void (*VhHostCheckFn)(VhReadinessContext *c);
 typedef void (*VhDeviceCheckFn)(VhReadinessContext *c, const VhPciDevice *d);
+
+/* vh-readiness-cpu-virt.c: what VT-x/AMD-V offer passthrough and VM
+ * performance (EPT/NPT, VPID, APICv/AVIC, ...), one check each. */
+void vh_readiness_check_cpu_virt(VhReadinessContext *c);
 
 extern const VhHostCheckFn vh_host_checks[];
 extern const size_t vh_n_host_checks;

@@ -146,19 +146,24 @@ static void context_load(VhReadinessContext *c) {
         if (vh_hostfs_read_file(c->fs, &cpuinfo, NULL, VH_PROC_CPUINFO, NULL) >= 0) {
                 char *line, *save = NULL;
                 bool have_flags = false, have_vendor = false;
+                unsigned processors = 0;
 
                 c->have_cpuinfo = true;
-                /* The first processor speaks for all. */
-                for (line = strtok_r(cpuinfo, "\n", &save); line && !(have_flags && have_vendor);
-                     line = strtok_r(NULL, "\n", &save)) {
+                /* The first processor speaks for all: its block ends at the second "processor". */
+                for (line = strtok_r(cpuinfo, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char *colon = strchr(line, ':');
 
                         if (!colon)
                                 continue;
+                        if (strncmp(line, "processor", 9) == 0 && strchr(" \t", line[9]) && ++processors > 1)
+                                break;
                         if (!have_flags && strncmp(line, "flags", 5) == 0 && strchr(" \t", line[5])) {
                                 (void) vh_strv_split(colon + 1, " \t", &c->cpu_flags);
+                                c->cpu_flags_line = strdup(colon + 1);
                                 have_flags = true;
-                        } else if (!have_vendor && strncmp(line, "vendor_id", 9) == 0) {
+                        } else if (!c->vmx_flags && strncmp(line, "vmx flags", 9) == 0 && strchr(" \t", line[9]))
+                                c->vmx_flags = strdup(colon + 1);
+                        else if (!have_vendor && strncmp(line, "vendor_id", 9) == 0) {
                                 if (strstr(colon, "GenuineIntel"))
                                         c->vendor = VH_CPU_INTEL;
                                 else if (strstr(colon, "AuthenticAMD") || strstr(colon, "HygonGenuine"))
@@ -181,6 +186,8 @@ static void context_load(VhReadinessContext *c) {
 static void context_done(VhReadinessContext *c) {
         vh_strv_free(c->cmdline);
         vh_strv_free(c->cpu_flags);
+        free(c->cpu_flags_line);
+        free(c->vmx_flags);
         free(c->iommu_source);
         free(c->release);
         vh_kconfig_free(c->kconfig);

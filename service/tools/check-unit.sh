@@ -5,8 +5,9 @@
 # (docs/architecture.md, "The unit").
 set -eu
 unit=$1
-# Tenths, as --threshold takes them: 2.4 today (systemd-hostnamed: 1.5).
-threshold=24
+# Tenths, as --threshold takes them: 2.6 today (systemd-hostnamed: 1.5);
+# CAP_SYS_RAWIO, for the VMX capability MSRs, costs 0.2 of it.
+threshold=26
 fail=0
 
 # Settings, not the comments that say why they are absent.

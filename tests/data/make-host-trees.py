@@ -1221,6 +1221,7 @@ def write_host(name, host):
         for u in users[m]:
             t.link('sys/module/%s/holders/%s' % (m, u), 'sys/module/' + u)
         params = dict(MODULE_PARAMS.get(m, {}))
+        params.update(kvm_params_for_cpu(m, rd['cpu']))
         params.update(rd['params'].get(m, {}))
         for p, v in sorted(params.items()):
             t.write('sys/module/%s/parameters/%s' % (m, p), v + '\n')
@@ -2466,6 +2467,27 @@ fffc0000-ffffffff : Reserved
     800000c000-800000ffff : virtio-pci-modern
 '''
 
+# KVM turns off at load what the CPU lacks (vmx.c/svm.c hardware_setup):
+# parameter -> the CPU feature words it needs.
+KVM_PARAM_NEEDS = {
+    'kvm_intel': {'ept': ['ept'], 'vpid': ['vpid'], 'unrestricted_guest': ['ept', 'unrestricted_guest'],
+                  'enable_apicv': ['posted_intr', 'vapic_reg', 'vid'], 'enable_shadow_vmcs': ['shadow_vmcs'],
+                  'pml': ['ept', 'ept_ad', 'pml'], 'flexpriority': ['flexpriority'],
+                  'preemption_timer': ['preemption_timer']},
+    'kvm_amd': {'npt': ['npt'], 'avic': ['avic'], 'vls': ['v_vmsave_vmload'], 'vgif': ['vgif']},
+}
+
+
+def kvm_params_for_cpu(module, cpu):
+    words = set((cpu['vmx_flags'] if module == 'kvm_intel' else cpu['flags'] or '').split())
+    off = {'kvm_intel': 'N', 'kvm_amd': {'npt': 'N', 'avic': 'N'}}
+    out = {}
+    for param, needs in KVM_PARAM_NEEDS.get(module, {}).items():
+        if not words.issuperset(needs):
+            out[param] = off[module] if module == 'kvm_intel' else off[module].get(param, '0')
+    return out
+
+
 # Parameters in sys/module/<module>/parameters of loaded (or built-in)
 # modules, as the kernel prints them: bool as Y/N, int as a number.
 MODULE_PARAMS = {
@@ -2617,6 +2639,61 @@ def cpu_topology(cpu, n):
             socket, core = divmod(j, cores)
             out.append((socket, cores * 2, core, cores, socket * 64 + core * 2 + thread))
     return out
+
+
+# --- VMX capability MSRs (Intel SDM vol. 3, appendix A), composed from a
+# CPU's "vmx flags" line so that both sources agree: the allowed-0 halves
+# hold the default1 controls (A.2), the allowed-1 halves what the CPU
+# offers. The kernel's flag names are arch/x86/include/asm/vmxfeatures.h.
+VMX_PIN_BITS = {'vnmi': 5, 'preemption_timer': 6, 'posted_intr': 7}
+VMX_PROC_BITS = {'tsc_offset': 3, 'vtpr': 21, 'mtf': 27}
+VMX_PROC2_BITS = {'vapic': 0, 'ept': 1, 'vpid': 5, 'unrestricted_guest': 7, 'vapic_reg': 8, 'vid': 9,
+                  'ple': 10, 'shadow_vmcs': 14, 'pml': 17, 'ept_mode_based_exec': 22, 'tsc_scaling': 25,
+                  'usr_wait_pause': 26}
+VMX_EPT_BITS = {'ept_x_only': 0, 'ept_1gb': 17, 'ept_ad': 21, 'invvpid': 32}
+
+
+def vmx_msrs(vmx_flags):
+    words = set(vmx_flags.split())
+
+    def allowed1(base, bits):
+        return base | sum(1 << b for w, b in bits.items() if w in words)
+
+    def ctls(allowed0, high):
+        return high << 32 | allowed0
+
+    # revision 4, 1024-byte VMCS regions, write-back, INS/OUTS exit
+    # information, true controls
+    basic = 4 | 0x400 << 32 | 6 << 50 | 1 << 54 | 1 << 55
+    pin_high = allowed1(0x16 | 1 << 0 | 1 << 3, VMX_PIN_BITS)
+    proc_high = allowed1(0xfff9fffe & ~sum(1 << b for b in VMX_PROC_BITS.values()), VMX_PROC_BITS) | 1 << 31
+    # descriptor-table exiting, RDTSCP, x2APIC mode, WBINVD, RDRAND, INVPCID,
+    # VMFUNC, RDSEED, XSAVES: every VT-x part since Skylake has them
+    proc2_high = allowed1(0x1 << 2 | 1 << 3 | 1 << 4 | 1 << 6 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 16 | 1 << 20,
+                          VMX_PROC2_BITS)
+    exit_high = 0x01ffffff if 'preemption_timer' in words else 0x01bfffff
+    # 4-level walks, UC and WB, 2 MiB pages, INVEPT (single, all
+    # contexts); INVVPID's four types with invvpid
+    ept = allowed1(1 << 6 | 1 << 8 | 1 << 14 | 1 << 16 | 1 << 20 | 1 << 25 | 1 << 26, VMX_EPT_BITS)
+    if 'invvpid' in words:
+        ept |= 0xf << 40
+    return {
+        0x480: basic,
+        0x481: ctls(0x16, pin_high), 0x482: ctls(0x0401e172, proc_high),
+        0x483: ctls(0x00036dff, exit_high), 0x484: ctls(0x000011ff, 0x0003ffff),
+        0x48b: ctls(0, proc2_high), 0x48c: ept,
+        0x48d: ctls(0x16, pin_high), 0x48e: ctls(0x04006172, proc_high),
+        0x48f: ctls(0x00036dfb, exit_high), 0x490: ctls(0x000011fb, 0x0003ffff),
+    }
+
+
+def msr_file(msrs):
+    """dev/cpu/0/msr as a regular file: each MSR, little-endian as rdmsr
+    returns it, at index * 8."""
+    out = bytearray((max(msrs) + 1) * 8)
+    for index, value in msrs.items():
+        out[index * 8:index * 8 + 8] = value.to_bytes(8, 'little')
+    return bytes(out)
 
 
 def proc_cpuinfo(cpu, n):
@@ -3341,10 +3418,13 @@ def write_readiness(t, name, host, devs, rd, loaded):
     # /dev nodes (empty regular files, like every node here): KVM and
     # vhost-net when their modules are loaded, tun, iommufd's /dev/iommu
     # when iommufd is loaded or built in, and the msr driver's per-CPU
-    # nodes. dev/cpu/0/msr holds the MSR at its offset (pread at the MSR
-    # index): Intel's IA32_FEATURE_CONTROL is 0x3a, so 66 bytes suffice.
-    # AMD's VM_CR (0xc0010114) would need a 3 GiB sparse file, which git
-    # cannot hold: no AMD host has one (tests make it in a copy).
+    # nodes. The real dev/cpu/0/msr answers an 8-byte pread at offset =
+    # MSR index, so adjacent MSRs overlap; a regular file holds each MSR
+    # at index * 8 (docs/host-files.md), holes reading as 0. Intel hosts
+    # carry IA32_FEATURE_CONTROL (0x3a) and the VMX capability MSRs
+    # (0x480-0x490): 9 KiB. AMD's VM_CR (0xc0010114) would need a 25 GiB
+    # sparse file, which git cannot hold: no AMD host has one (tests make
+    # it in a copy).
     for node in rd['devices']:
         t.write('dev/' + node, b'')
     if 'iommufd' in loaded or (host['vfio'] == 'builtin' and kver(host['release']) >= (6, 2)):
@@ -3352,7 +3432,7 @@ def write_readiness(t, name, host, devs, rd, loaded):
     if rd['msr'] is not None:
         if rd['cpu']['vendor'] != 'GenuineIntel' or 'msr' not in loaded:
             raise SystemExit('%s: an MSR file needs Intel and the msr module' % name)
-        t.write('dev/cpu/0/msr', bytes(0x3a) + rd['msr'].to_bytes(8, 'little'))
+        t.write('dev/cpu/0/msr', msr_file({0x3a: rd['msr'], **vmx_msrs(rd['cpu']['vmx_flags'])}))
 
     for p, v in sorted(rd['vulns'].items()):
         t.write('sys/devices/system/cpu/vulnerabilities/' + p, v + '\n')

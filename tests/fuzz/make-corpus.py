@@ -422,7 +422,8 @@ TARGETS = {
         single_values(("y", b"Y\n"), ("n", b"N\n"))),
     "readiness-udev-rules": udev_rules,
     "readiness-msr": combine(host_seeds("dev/cpu/0/msr"), single_values(
-        ("locked-off", b"\0" * 0x3a + struct.pack("<Q", 1)), ("short", b"\0" * 0x3c))),
+        # each MSR at index * 8 in a regular file (docs/host-files.md)
+        ("locked-off", b"\0" * (0x3a * 8) + struct.pack("<Q", 1)), ("short", b"\0" * (0x3a * 8 + 4)))),
 }
 
 

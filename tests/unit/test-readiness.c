@@ -15,8 +15,9 @@
  * (only root) there, which never changes a verdict. The kvm.access tests
  * chmod a copy and write an etc/group naming the copy's own gid "kvm".
  *
- * AMD's VM_CR MSR lives at offset 0xc0010114 of dev/cpu/0/msr: the tests
- * write it into a sparse file in a copy (git cannot hold one). */
+ * AMD's VM_CR MSR (0xc0010114) lives at offset 0xc0010114 * 8 of a
+ * fixture's dev/cpu/0/msr: the tests write it into a sparse file in a copy
+ * (git cannot hold one). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,15 @@ static const char *const host_ids[] = {
         "kvm.device",
         "kvm.access",
         "kvm.nested",
+        "cpu.virt.capabilities",
+        "cpu.virt.two-dimensional-paging",
+        "cpu.virt.unrestricted-guest",
+        "cpu.virt.tagged-tlb",
+        "cpu.virt.posted-interrupts",
+        "cpu.virt.apic-virtualization",
+        "cpu.virt.nested-acceleration",
+        "cpu.virt.dirty-logging",
+        "cpu.virt.huge-pages-1g",
         "iommu.firmware",
         "iommu.kernel",
         "iommu.cmdline",
@@ -102,60 +112,70 @@ typedef struct {
 static const HostExpectation host_expectations[] = {
         { "desktop-intel", TRUE, {
                 P, P, P, P, W, P,               /* cpu, kvm (dev/kvm 0644 as git keeps it) */
+                I, P, P, P, P, P, P, I, P,      /* cpu.virt from the MSRs: no PML on this part */
                 P, P, P, I, P, P, P, P,         /* iommu */
                 P, P, P,                        /* vfio */
                 P, P, P,                        /* kernel (proc/config.gz) */
                 I, P, P, P, P, P, P, P } },     /* no huge pages; devices, cgroups, security, system */
         { "desktop-vmd", TRUE, {         /* desktop-intel's kernel and state; VMD changes no host check */
                 P, P, P, P, W, P,
+                I, P, P, P, P, P, P, I, P,
                 P, P, P, I, P, P, P, P,
                 P, P, P,
                 P, P, P,
                 I, P, P, P, P, P, P, P } },
         { "desktop-vfio-bound", TRUE, {
                 P, P, P, P, W, P,
+                I, P, P, P, P, P, P, I, P,
                 P, P, P, I, P, P, P, P,
                 P, P, P,                        /* vfio built in */
                 P, P, P,
                 P, P, P, P, P, P, I, I } },     /* huge pages; a vfio udev rule; a QEMU running */
         { "server-sriov", TRUE, {
                 P, P, P, P, W, I,               /* nested off: info */
+                I, P, P, P, P, P, P, P, P,      /* a server part has every one */
                 P, P, P, P, P, P, P, P,         /* iommu=pt */
                 P, P, I,                        /* vfio_virqfd loaded (5.14) */
                 P, P, P,                        /* 5.14: IOMMUFD/VFIO_GROUP/VFIO_DEVICE_CDEV not asked for */
                 P, P, P, P, P, P, P, P } },
         { "no-iommu", FALSE, {
                 P, P, I, P, W, P,               /* no msr module: info */
+                I, P, P, P, I, I, P, P, P,      /* vmx flags (no msr module): no APICv, no posted interrupts */
                 W, F, W, I, I, P, P, A,         /* VT-d off, no groups, no domain types */
                 F, I, I,                        /* no VFIO in this kernel */
                 F, P, P,                        /* recommended: all that a 5.x kernel can have */
                 I, P, P, P, W, P, P, P } },     /* GDS without microcode */
         { "amd-desktop", TRUE, {
                 P, P, I, P, W, P,
+                I, P, A, A, A, I, P, A, P,      /* flags; AVIC offered, kvm_amd avic=N */
                 P, P, P, I, P, P, P, P,         /* no amd_iommu on the command line: pass */
                 P, I, I,                        /* installed, not loaded */
                 P, P, P,                        /* 6.1: IOMMUFD, VFIO_GROUP, VFIO_DEVICE_CDEV not asked for */
                 I, P, P, P, P, P, P, P } },
         { "vm-guest", FALSE, {
                 F, I, I, F, A, I,               /* no svm, a guest, no /dev/kvm */
+                A, A, A, A, A, A, A, A, A,      /* no svm: nothing to decode */
                 W, F, W, I, I, P, P, A,         /* no IOMMU; cmdline: the kernel has no CONFIG_AMD_IOMMU */
                 F, I, I,                        /* no VFIO, no modules at all */
                 F, W, P,
                 I, W, P, I, W, P, P, P } },     /* no vhost-net, cgroup v1, unmitigated */
         { "acs-override", TRUE, {
                 P, P, P, P, W, P,
+                I, P, P, P, P, P, P, I, P,
                 P, P, P, P, P, R, P, P,         /* pcie_acs_override */
                 P, P, P,
                 P, P, P,
                 I, P, P, P, W, R, P, P } },     /* mitigations=off */
         { "vm-guest-amd-cpu-intel-viommu", TRUE, {
                 P, I, I, P, W, P,               /* svm passed through, a guest, no msr module */
+                I, P, A, A, A, I, I, A, P,      /* the outer KVM passes NPT, not AVIC nor vGIF */
                 P, P, P, I, P, P, P, P,         /* QEMU's DMAR, dmar0, intel_iommu=on: judged as Intel */
                 P, P, I,                        /* vfio loaded; 6.1: no iommufd */
                 P, P, P,
                 I, P, P, P, W, P, P, P } },
         { "vm-guest-amd-cpu-intel-viommu-off", FALSE, {
                 P, I, I, P, W, P,
+                I, P, A, A, A, I, I, A, P,
                 P, F, F, I, I, P, P, A,         /* DMAR, but intel_iommu=off: no groups */
                 P, P, I,
                 P, P, P,
@@ -521,22 +541,24 @@ static void strip_iommu(Fixture *f) {
         rm_rf(f, "sys/class/iommu");
 }
 
-/* A sparse dev/cpu/0/msr with value at offset (the MSR index). */
-static void write_msr(Fixture *f, off_t offset, guint64 value) {
+/* Sets one MSR in the copy's dev/cpu/0/msr, at index * 8 as regular
+ * files hold them (docs/host-files.md); sparse, so AMD's 0xc0010114 costs
+ * nothing. Other MSRs already there stay. */
+static void write_msr(Fixture *f, guint32 index, guint64 value) {
         g_autofree char *path = g_build_filename(f->copy, "dev", "cpu", "0", "msr", NULL);
         g_autofree char *dir = g_path_get_dirname(path);
         int fd;
 
         g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         g_assert_cmpint(fd, >=, 0);
         /* little-endian, as rdmsr returns it on x86 */
-        g_assert_cmpint(pwrite(fd, &value, sizeof(value), offset), ==, (ssize_t) sizeof(value));
+        g_assert_cmpint(pwrite(fd, &value, sizeof(value), (off_t) index * 8), ==, (ssize_t) sizeof(value));
         g_assert_cmpint(close(fd), ==, 0);
 }
 
 #define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_VM_CR 0xc0010114LL
+#define MSR_VM_CR 0xc0010114
 
 /* ---------- per host: every check's result, the verdict ---------- */
 
@@ -778,6 +800,152 @@ static void test_cpu_firmware_amd(Fixture *f, gconstpointer data) {
                 k = expect(r, "cpu.firmware-enabled", F);
                 assert_contains(k->remedy, "SVM");
                 g_assert_false(r->report->ready);
+        }
+}
+
+/* Reads one MSR back from the copy's regular-file layout (index * 8). */
+static guint64 read_msr(Fixture *f, guint32 index) {
+        g_autofree char *path = g_build_filename(f->copy, "dev", "cpu", "0", "msr", NULL);
+        guint64 value = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pread(fd, &value, sizeof(value), (off_t) index * 8), ==, (ssize_t) sizeof(value));
+        g_assert_cmpint(close(fd), ==, 0);
+        return value;
+}
+
+#define MSR_VMX_BASIC                   0x480
+#define MSR_VMX_PROCBASED_CTLS2         0x48b
+#define MSR_VMX_TRUE_PROCBASED_CTLS     0x48e
+#define ALLOWED1(bit)                   (G_GUINT64_CONSTANT(1) << (32 + (bit)))
+
+static const char *const virt_feature_ids[] = {
+        "cpu.virt.two-dimensional-paging", "cpu.virt.unrestricted-guest", "cpu.virt.tagged-tlb",
+        "cpu.virt.posted-interrupts", "cpu.virt.apic-virtualization", "cpu.virt.nested-acceleration",
+        "cpu.virt.dirty-logging", "cpu.virt.huge-pages-1g",
+};
+
+/* Intel with the VMX capability MSRs readable (server-sriov: every feature):
+ * the VMCS revision shows; EPT's allowed-1 bit cleared turns EPT and what
+ * needs it into warnings and infos; the secondary controls ignored when
+ * they cannot be activated; KVM's own switch (kvm_intel ept=N) named. */
+static void test_cpu_virt_msr(Fixture *f, gconstpointer data) {
+        guint64 procbased2 = read_msr(f, MSR_VMX_PROCBASED_CTLS2);
+        const VhCheck *k;
+
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.capabilities", I);
+                assert_contains(k->summary, "VMCS revision 0x4");
+                assert_contains(k->detail, "1024-byte VMCS regions");
+                assert_contains(k->detail, "write-back");
+                g_assert_cmpstr(k->source, ==, "/dev/cpu/0/msr (IA32_VMX_*)");
+                for (size_t i = 0; i < G_N_ELEMENTS(virt_feature_ids); i++) {
+                        k = expect(r, virt_feature_ids[i], P);
+                        g_assert_cmpstr(k->source, ==, "/dev/cpu/0/msr (IA32_VMX_*)");
+                }
+        }
+        /* The MSRs win over the vmx flags line, which still says "ept". */
+        write_msr(f, MSR_VMX_PROCBASED_CTLS2, procbased2 & ~ALLOWED1(1));
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.two-dimensional-paging", W);
+                assert_contains(k->summary, "does not offer EPT");
+                assert_contains(k->detail, "shadow page tables");
+                g_assert_cmpstr(k->remedy, !=, "");
+                expect(r, "cpu.virt.unrestricted-guest", W);
+                expect(r, "cpu.virt.dirty-logging", I);
+                expect(r, "cpu.virt.huge-pages-1g", I);
+                expect(r, "cpu.virt.tagged-tlb", P);
+                /* Warnings, not failures: KVM still runs guests. */
+                g_assert_true(r->report->ready);
+        }
+        write_msr(f, MSR_VMX_PROCBASED_CTLS2, procbased2);
+        write_msr(f, MSR_VMX_TRUE_PROCBASED_CTLS, read_msr(f, MSR_VMX_TRUE_PROCBASED_CTLS) & ~ALLOWED1(31));
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                expect(r, "cpu.virt.two-dimensional-paging", W);
+                expect(r, "cpu.virt.tagged-tlb", W);
+                expect(r, "cpu.virt.apic-virtualization", I);
+                expect(r, "cpu.virt.posted-interrupts", P);
+        }
+        write_msr(f, MSR_VMX_TRUE_PROCBASED_CTLS, read_msr(f, MSR_VMX_TRUE_PROCBASED_CTLS) | ALLOWED1(31));
+        vh_unit_write_file(f->copy, "sys/module/kvm_intel/parameters/ept", "N\n");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.two-dimensional-paging", W);
+                assert_contains(k->summary, "kvm_intel has it switched off");
+                assert_contains(k->remedy, "options kvm_intel ept=1");
+                g_assert_cmpstr(k->source, ==, "/sys/module/kvm_intel/parameters/ept");
+        }
+}
+
+/* Without readable MSRs (a file that ends before 0x480: rdmsr's EIO), the
+ * kernel's vmx flags decide, and say why the VMCS revision is missing;
+ * without those either, one info and no feature claims. */
+static void test_cpu_virt_fallback(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        vh_unit_unlink(f->copy, "dev/cpu/0/msr");
+        write_msr(f, MSR_IA32_FEATURE_CONTROL, 0x5);
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.capabilities", I);
+                assert_contains(k->summary, "vmx flags");
+                assert_contains(k->detail, g_strerror(EIO));
+                assert_contains(k->remedy, "modprobe msr");
+                k = expect(r, "cpu.virt.two-dimensional-paging", P);
+                g_assert_cmpstr(k->source, ==, "/proc/cpuinfo (vmx flags)");
+                expect(r, "cpu.firmware-enabled", P);
+        }
+        replace(f, "proc/cpuinfo", " posted_intr ", " ");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                expect(r, "cpu.virt.posted-interrupts", I);
+                expect(r, "cpu.virt.apic-virtualization", I);
+        }
+        drop_lines(f, "proc/cpuinfo", "vmx flags");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.capabilities", I);
+                assert_contains(k->summary, "could not be read");
+                assert_contains(k->detail, "Linux 5.9");
+                for (size_t i = 0; i < G_N_ELEMENTS(virt_feature_ids); i++)
+                        expect_absent(r, virt_feature_ids[i]);
+        }
+}
+
+/* AMD beneath a root: the flags line; the Intel-only checks are not asked;
+ * AVIC offered but off in kvm_amd (its default) says how to turn it on. */
+static void test_cpu_virt_amd(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.capabilities", I);
+                g_assert_cmpstr(k->source, ==, "/proc/cpuinfo (flags)");
+                k = expect(r, "cpu.virt.apic-virtualization", I);
+                assert_contains(k->summary, "AVIC");
+                assert_contains(k->remedy, "options kvm_amd avic=1");
+                expect(r, "cpu.virt.two-dimensional-paging", P);
+                expect_absent(r, "cpu.virt.tagged-tlb");
+                expect_absent(r, "cpu.virt.dirty-logging");
+        }
+        vh_unit_write_file(f->copy, "sys/module/kvm_amd/parameters/avic", "Y\n");
+        replace(f, "proc/cpuinfo", " vgif ", " ");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.virt.apic-virtualization", P);
+                assert_contains(k->summary, "in use by KVM");
+                k = expect(r, "cpu.virt.nested-acceleration", I);
+                assert_contains(k->summary, "does not offer");
+        }
+        replace(f, "proc/cpuinfo", " npt ", " ");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                expect(r, "cpu.virt.two-dimensional-paging", W);
+                expect(r, "cpu.virt.huge-pages-1g", I);
         }
 }
 
@@ -1905,6 +2073,9 @@ int main(int argc, char **argv) {
         ADD_COPY("/readiness/cpu/vtx-disabled", "desktop-intel", test_cpu_vtx_disabled);
         ADD_COPY("/readiness/cpu/firmware-intel", "desktop-intel", test_cpu_firmware_intel);
         ADD_COPY("/readiness/cpu/firmware-amd", "amd-desktop", test_cpu_firmware_amd);
+        ADD_COPY("/readiness/cpu/virt-msr", "server-sriov", test_cpu_virt_msr);
+        ADD_COPY("/readiness/cpu/virt-fallback", "desktop-intel", test_cpu_virt_fallback);
+        ADD_COPY("/readiness/cpu/virt-amd", "amd-desktop", test_cpu_virt_amd);
         ADD_COPY("/readiness/cpu/not-x86", "desktop-intel", test_cpu_not_x86);
         ADD_COPY("/readiness/cpu/guest-with-vmx", "desktop-intel", test_cpu_guest_with_vmx);
         ADD_COPY("/readiness/kvm/device-missing-intel", "desktop-intel", test_kvm_device_missing);
