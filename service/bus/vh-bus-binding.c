@@ -19,6 +19,7 @@
 #include "vh-bus-objects.h"
 #include "vh-bus-options.h"
 #include "vh-bus-persistence.h"
+#include "vh-bus-readiness.h"
 #include "vh-bus-polkit.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -240,6 +241,9 @@ static bool complete_done_operations(VhDaemon *d) {
                         else
                                 log_notice("Reconcile finished: %d function(s) restored.", op->result);
                         set_reconciling(d, false);
+                        /* The journal now says what stays bound: who still uses it? */
+                        (void) vh_daemon_refresh_host(d);
+                        vh_bus_readiness_log_idle(d);
                         operation_free(op);
                         continue;
                 }

@@ -628,7 +628,7 @@ int vh_bus_persistence_add_check(VhDaemon *d, VhReport *report) {
 
         if (!p)
                 return 0;
-        if (asprintf(&source, "%s/%s", d->binder->state_dir, VH_ASSIGNMENTS_FILE) < 0)
+        if (asprintf(&source, "/%s/%s", d->binder->state_dir, VH_ASSIGNMENTS_FILE) < 0)
                 return -ENOMEM;
         if (p->load_error)
                 return vh_report_add_host_check(report, "persistence.assignments", "persistence", VH_CHECK_WARN,

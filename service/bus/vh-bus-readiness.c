@@ -7,12 +7,16 @@
  * Readiness to not-ready. */
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vh-address.h"
 #include "vh-bus-options.h"
 #include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
+#include "vh-idle-bindings.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -21,6 +25,68 @@
 
 static const char *verdict_string(bool ready) {
         return ready ? "ready" : "not-ready";
+}
+
+/* The journal's finished binds that nobody holds and no assignment asks for. */
+static int find_idle(VhDaemon *d, VhIdleBinding **ret, size_t *ret_n) {
+        const char *store_error = NULL;
+        const VhAssignments *store = d->persistence ? vh_bus_persistence_store(d, &store_error) : NULL;
+        int r;
+
+        pthread_mutex_lock(&d->binder->lock);
+        r = vh_idle_bindings_find(d->fs, d->host, d->binder->journal, store, store_error != NULL, ret, ret_n);
+        pthread_mutex_unlock(&d->binder->lock);
+        return r;
+}
+
+void vh_bus_readiness_log_idle(VhDaemon *d) {
+        _cleanup_free_ char *text = NULL;
+        VhIdleBinding *idle = NULL;
+        size_t n = 0;
+        int r;
+
+        r = find_idle(d, &idle, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot look for idle VFIO bindings: %m");
+                return;
+        }
+        if (n > 0) {
+                text = vh_idle_bindings_describe(idle, n);
+                log_notice("Bound by vfiohost, held by no process, asked for by no assignment: %s. "
+                           "vfiohostctl unbind gives a device back.", text ?: "(out of memory)");
+        }
+        vh_idle_bindings_free(idle, n);
+}
+
+static int add_idle_check(VhDaemon *d, VhReport *report) {
+        _cleanup_free_ char *text = NULL, *source = NULL;
+        VhIdleBinding *idle = NULL;
+        size_t n = 0;
+        int r;
+
+        r = find_idle(d, &idle, &n);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        if (n == 0)
+                return 0;
+        text = vh_idle_bindings_describe(idle, n);
+        r = asprintf(&source, "/%s/%s, /" VH_PROC "/*/fd", d->binder->state_dir, VH_JOURNAL_FILE);
+        if (!text || r < 0) {
+                vh_idle_bindings_free(idle, n);
+                return -ENOMEM;
+        }
+        r = vh_report_add_host_check(report, "vfio.idle-bindings", "vfio", VH_CHECK_INFO,
+                                     n == 1 ? "A device vfiohost bound to VFIO is idle: no process holds it"
+                                            : "Devices vfiohost bound to VFIO are idle: no process holds them",
+                                     text,
+                                     n == 1 ? "If no VM will use it again, give it back: vfiohostctl unbind ADDRESS. "
+                                              "To keep it for VMs across reboots: vfiohostctl persist ADDRESS."
+                                            : "If no VM will use them again, give them back: vfiohostctl unbind "
+                                              "ADDRESS. To keep them for VMs across reboots: vfiohostctl persist "
+                                              "ADDRESS.",
+                                     source);
+        vh_idle_bindings_free(idle, n);
+        return r;
 }
 
 static void remember_verdict(VhDaemon *d, bool ready) {
@@ -89,6 +155,9 @@ int vh_bus_method_get_readiness(sd_bus_message *m, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         r = vh_bus_persistence_add_check(d, report);
+        if (r < 0)
+                return r;
+        r = add_idle_check(d, report);
         if (r < 0)
                 return r;
 

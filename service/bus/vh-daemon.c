@@ -315,7 +315,8 @@ int vh_daemon_run(VhDaemon *d) {
                 r = vh_bus_binding_start_reconcile(d);
                 if (r < 0)
                         return r;
-        }
+        } else
+                vh_bus_readiness_log_idle(d);
         /* What is persisted and not applied yet; groups the reconcile
          * holds wait until it is done. */
         vh_bus_persistence_apply(d);

@@ -829,6 +829,37 @@ static void test_real_machine(void) {
         /* read-only: anything that would write is refused (not called here) */
 }
 
+/* What vfiohost bound and nobody holds any more (the VM stopped) is named,
+ * with the command that gives it back; while QEMU holds the group it is
+ * not. The check is information: the verdict stays. */
+static void test_idle_bindings(Fixture *fx, gconstpointer data) {
+        g_autofree char *qemu = NULL;
+        const Check *k;
+
+        SKIP_IF_NO_HOST(fx);
+        {
+                g_autoptr(Report) r = get_readiness(fx->bus, NULL);
+                g_assert_null(report_find(r, "vfio.idle-bindings"));
+        }
+        qemu = g_build_filename(fx->root, "proc", "3456", NULL);
+        g_assert_true(g_file_test(qemu, G_FILE_TEST_IS_DIR));
+        g_assert_cmpint(vh_test_rm_rf(qemu), ==, 0);
+        {
+                g_autoptr(Report) r = get_readiness(fx->bus, NULL);
+
+                k = report_find(r, "vfio.idle-bindings");
+                g_assert_nonnull(k);
+                g_assert_cmpstr(k->result, ==, "info");
+                g_assert_cmpstr(k->category, ==, "vfio");
+                g_assert_nonnull(strstr(k->detail, "0000:01:00.0 (on vfio-pci since 2024-06-10 15:00 UTC; unbinding "
+                                                   "gives it back to nvidia)"));
+                g_assert_nonnull(strstr(k->detail, "0000:01:00.1"));
+                g_assert_nonnull(strstr(k->remedy, "vfiohostctl unbind"));
+                g_assert_nonnull(strstr(k->source, "journal.json"));
+                g_assert_cmpstr(r->verdict, ==, "ready");
+        }
+}
+
 #define ADD(path, host, s, fn) g_test_add(path, Fixture, host, s, fn, teardown)
 
 int main(int argc, char **argv) {
@@ -850,6 +881,7 @@ int main(int argc, char **argv) {
         ADD("/readiness/device-option", "desktop-intel", setup_shared, test_device_option);
         ADD("/readiness/property/host-checks-only", "desktop-intel", setup_shared, test_property_host_only);
         ADD("/readiness/property/host-changes", "desktop-intel", setup_copy, test_host_changes);
+        ADD("/readiness/idle-bindings", "desktop-vfio-bound", setup_copy, test_idle_bindings);
         g_test_add_func("/readiness/real-machine", test_real_machine);
 
         return g_test_run();

@@ -25,7 +25,6 @@
 #define DBUS_PATH "/org/freedesktop/DBus"
 #define DBUS_IFACE "org.freedesktop.DBus"
 
-static int rm_rf(const char *path);
 
 /* ---------- environment ---------- */
 
@@ -518,7 +517,7 @@ static GHashTable *shared_hosts;
 
 static void remove_shared_dir(void) {
         if (shared_dir)
-                rm_rf(shared_dir);
+                vh_test_rm_rf(shared_dir);
 }
 
 char *vh_test_bus_shared_host(VhTestBus *bus, const char *name) {
@@ -774,7 +773,7 @@ int vh_test_bus_stop_activated(VhTestBus *bus) {
         return -2;
 }
 
-static int rm_rf(const char *path) {
+int vh_test_rm_rf(const char *path) {
         const char *argv[] = { "rm", "-rf", "--", path, NULL };
         g_autoptr(GError) error = NULL;
         int status = 0;
@@ -836,8 +835,8 @@ void vh_test_bus_free(VhTestBus *bus) {
         else if (bus->dir) {
                 g_autofree char *sock_dir = g_path_get_dirname(bus->socket_path);
                 if (strcmp(sock_dir, bus->dir) != 0)
-                        rm_rf(sock_dir);
-                rm_rf(bus->dir);
+                        vh_test_rm_rf(sock_dir);
+                vh_test_rm_rf(bus->dir);
         }
 
         g_free(bus->dir);

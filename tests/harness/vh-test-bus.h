@@ -79,6 +79,9 @@ char **vh_test_bus_client_envp(VhTestBus *bus);
  * when the fixture does not exist. For tests that change the host. */
 char *vh_test_bus_copy_host(VhTestBus *bus, const char *name);
 
+/* rm -rf, in a copy only (a process exiting, a node removed): the exit status. */
+int vh_test_rm_rf(const char *path);
+
 /* Whether path resolves to a directory the harness made below TMPDIR
  * (named vh-*), or something inside one: the only places a test may let
  * anything write as if it were /sys. */
