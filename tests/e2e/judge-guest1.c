@@ -226,6 +226,37 @@ static void test_readiness(void) {
                 if (log && !strstr(log, "Loaded vfio-pci"))
                         judge_fail("the daemon never loaded vfio-pci (its log says nothing of it)");
         }
+        /* The CPU's virtualization as the real kernel and CPUID show it:
+         * TCG's "max" CPU is an AMD one with SVM and NPT, asked through
+         * CPUID on the running host. */
+        {
+                g_autofree char *flags = judge_read(sc, "cpu-flags.out");
+                struct json_object *checks = judge_json_get(check, "checks");
+                struct json_object *caps = NULL, *npt = NULL;
+
+                for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
+                        struct json_object *k = json_object_array_get_idx(checks, i);
+
+                        if (g_strcmp0(judge_json_str(k, "id"), "cpu.virt.capabilities") == 0)
+                                caps = k;
+                        if (g_strcmp0(judge_json_str(k, "id"), "cpu.virt.two-dimensional-paging") == 0)
+                                npt = k;
+                }
+                if (!flags)
+                        judge_fail("no CPU flags from the guest");
+                else if (judge_word_in(flags, "svm")) {
+                        if (!caps || !strstr(judge_json_str(caps, "summary"), "CPUID 0x8000000A: SVM revision"))
+                                judge_fail("cpu.virt.capabilities does not come from CPUID: %s",
+                                           caps ? judge_json_str(caps, "summary") : "(absent)");
+                        if (!npt || g_strcmp0(judge_json_str(npt, "result"),
+                                              judge_word_in(flags, "npt") ? "pass" : "warn") != 0)
+                                judge_fail("cpu.virt.two-dimensional-paging is %s; flags %s npt",
+                                           npt ? judge_json_str(npt, "result") : "absent",
+                                           judge_word_in(flags, "npt") ? "have" : "lack");
+                        judge_msg("%s", caps ? judge_json_str(caps, "summary") : "");
+                } else if (!judge_word_in(flags, "vmx") && caps)
+                        judge_fail("cpu.virt.capabilities on a CPU without vmx or svm");
+        }
 }
 
 static void test_route_critical(void) {

@@ -43,6 +43,7 @@ main() {
         scenario readiness
         step check ctl check --json
         step modules-after cat /proc/modules
+        step cpu-flags grep -m1 '^flags' /proc/cpuinfo
         scenario_end
 
         scenario route-critical
