@@ -109,6 +109,10 @@ int vh_idle_bindings_find(const VhHostFs *fs, const VhHost *host, const VhJourna
                 }
         }
         vh_holders_free(holders, n_holders);
+        if (n == 0) {
+                free(out);
+                return 0;
+        }
         qsort(out, n, sizeof(*out), compare_address);
         *ret = out;
         *ret_n = n;
