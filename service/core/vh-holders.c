@@ -8,6 +8,7 @@
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+#include "vh-proc.h"
 #include "vh-strv.h"
 
 void vh_holders_free(VhHolder *h, size_t n) {
@@ -75,15 +76,6 @@ int vh_holders_driver_nodes(const VhHostFs *fs, const VhPciDevice *d, char ***re
         return 0;
 }
 
-static bool is_pid(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
-
 static int add_holder(VhHolder **h, size_t *n, const VhHostFs *fs, const char *pid, const char *node) {
         _cleanup_free_ char *comm = NULL, *n_copy = NULL;
         VhHolder *a;
@@ -125,7 +117,7 @@ int vh_holders_find(const VhHostFs *fs, char * const *nodes, VhHolder **ret, siz
         STRV_FOREACH(pid, pids) {
                 _cleanup_strv_free_ char **fds = NULL, **targets = NULL;
 
-                if (!is_pid(*pid))
+                if (!vh_proc_is_pid(*pid))
                         continue;
                 /* Processes come and go, and some are not ours to read. One
                  * pass over the fd directory: a process may have 100k. */

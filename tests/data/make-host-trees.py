@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -358,8 +359,65 @@ def server_sriov_vfs():
 
 
 def server_sriov_vfs_state():
+    """server-sriov's state, VF0 carrying a default route, and DPDK's
+    testpmd driving the fourth port (3b:00.3 on vfio-pci) through the
+    legacy group interface: /dev/vfio/vfio, /dev/vfio/26 and the device fd
+    VFIO_GROUP_GET_DEVICE_FD gives, no /dev/kvm (not a VMM). EAL pins its
+    lcores 16-18; the control threads run on the other CPUs."""
     st = server_sriov_state()
     st['route'] = [route4('ens1f0v0', '0.0.0.0', '0.0.0.0', gw='10.40.8.1', metric=50)] + st['route']
+    ctl = '0-15,19-63'
+    st['procs'][6001] = proc('dpdk-testpmd', [
+        '/usr/bin/dpdk-testpmd', '-l', '16-18', '-n', '4', '-a', '0000:3b:00.3', '--', '-i', '--nb-cores=2'], {
+        0: '/dev/pts/0', 1: '/dev/pts/0', 2: '/dev/pts/0', 3: '/run/dpdk/rte/config', 4: 'socket:[91020]',
+        5: 'anon_inode:[eventpoll]', 6: '/dev/hugepages/rtemap_0', 7: 'pipe:[91033]', 8: 'pipe:[91033]',
+        9: '/dev/vfio/vfio', 10: '/dev/vfio/26', 11: 'anon_inode:[vfio-device]', 12: 'anon_inode:[eventfd]',
+        13: 'socket:[91051]'},
+        procdetail(start=411870, ppid=5980, vsize_kb=68719476, rss_kb=412388, hugetlb_kb=1048576,
+                   vfio_devices={11: '0000:3b:00.3'}, threads=[
+            thread(6001, 'dpdk-testpmd', state='R', utime=880112, stime=1203, cpu=16, allowed='16',
+                   ctxt=(1103, 90211)),
+            thread(6002, 'eal-intr-thread', utime=0, stime=3, cpu=20, allowed=ctl, ctxt=(12, 0)),
+            thread(6003, 'rte_mp_handle', utime=0, stime=1, cpu=21, allowed=ctl, ctxt=(3, 0)),
+            thread(6004, 'lcore-worker-17', state='R', utime=880003, stime=150, cpu=17, allowed='17',
+                   ctxt=(2, 88120)),
+            thread(6005, 'lcore-worker-18', state='R', utime=879920, stime=149, cpu=18, allowed='18',
+                   ctxt=(2, 88032)),
+        ]))
+    st['btime'] = 1717400000
+    return st
+
+
+def server_variant_state():
+    """server-sriov's state on the Ubuntu kernel, with a Cloud Hypervisor
+    VM given the X710's VF1 (3b:02.1) through the iommufd path
+    (--platform iommufd=on: /dev/iommu and the device cdev
+    /dev/vfio/devices/vfio0, no group, no container), its two vCPUs pinned
+    to CPUs 4 and 5 (--cpus affinity). debugfs is not mounted here."""
+    st = server_sriov_state()
+    st['mounts'] = ''.join(l + '\n' for l in st['mounts'].splitlines() if not l.startswith('debugfs '))
+    st['procs'][4810] = proc('cloud-hyperviso', [
+        '/usr/local/bin/cloud-hypervisor', '--api-socket', 'path=/run/ch/nfv1.sock',
+        '--cpus', 'boot=2,affinity=[0@[4],1@[5]]', '--memory', 'size=8G',
+        '--kernel', '/var/lib/ch/hypervisor-fw', '--disk', 'path=/var/lib/ch/nfv1.raw',
+        '--net', 'tap=chtap0,mac=52:54:00:4e:1a:07', '--device', 'path=/sys/bus/pci/devices/0000:3b:02.1/',
+        '--platform', 'iommufd=on,vfio_p2p_dma=off', '--serial', 'tty', '--console', 'off'], {
+        0: '/dev/null', 1: 'socket:[88210]', 2: 'socket:[88210]', 3: 'anon_inode:[eventfd]', 4: '/dev/kvm',
+        5: 'anon_inode:kvm-vm', 6: 'anon_inode:[eventfd]', 7: 'socket:[88231]', 9: '/var/lib/ch/nfv1.raw',
+        10: '/dev/net/tun', 12: '/dev/iommu', 13: '/dev/vfio/devices/vfio0', 16: 'anon_inode:kvm-vcpu:0',
+        17: 'anon_inode:kvm-vcpu:1', 20: 'anon_inode:[eventpoll]'},
+        procdetail(start=520331, ppid=1, vsize_kb=8923340, rss_kb=8402116, vfio_devices={13: '0000:3b:02.1'},
+                   threads=[
+            thread(4810, 'cloud-hyperviso', utime=102, stime=88, cpu=0, ctxt=(3310, 12)),
+            thread(4811, 'vmm', utime=230, stime=190, cpu=1, ctxt=(88120, 201)),
+            thread(4812, 'http-server', utime=1, stime=2, cpu=33, ctxt=(41, 0)),
+            thread(4813, 'signal_handler', cpu=2, ctxt=(2, 0)),
+            thread(4815, 'vcpu0', state='R', utime=185230, stime=4102, guest=183977, cpu=4, allowed='4',
+                   ctxt=(1702331, 880)),
+            thread(4816, 'vcpu1', utime=171004, stime=3980, guest=169790, cpu=5, allowed='5',
+                   ctxt=(1650210, 812)),
+        ]))
+    st['btime'] = 1717400000
     return st
 
 
@@ -1158,7 +1216,9 @@ def write_host(name, host):
             t.write(d['path'] + '/' + fname, content)
         for lname, (kind, target) in sorted(links.items()):
             tgt = devs[target]['path'] if kind == 'dev' else target
-            t.link(d['path'] + '/' + lname, tgt)
+            # kernfs's spelling: vfio-dev/vfioN/device, whose target is an
+            # ancestor, is "../../../<addr>", not "../.."
+            t.klink(d['path'] + '/' + lname, tgt)
         t.link('sys/bus/pci/devices/' + d['addr'], d['path'])
         records[d['addr']] = (files, links)
 
@@ -1366,10 +1426,11 @@ def write_host(name, host):
             t.link('sys/class/vfio-dev/vfio%d' % n, devs[addr]['path'] + '/vfio-dev/vfio%d' % n)
 
     # --- what the binder reads for host-critical and in-use checks
-    write_host_state(t, name, STATES[name](), devs)
+    st = STATES[name]()
+    write_host_state(t, name, st, devs, host)
 
     # --- what the readiness checks read beyond the above
-    write_readiness(t, name, host, devs, rd, loaded)
+    write_readiness(t, name, host, devs, rd, loaded, st)
 
     write_umockdev(name, host, records)
 
@@ -1451,8 +1512,35 @@ configfs /sys/kernel/config configfs rw,nosuid,nodev,noexec,relatime 0 0
 VFAT_OPTS = 'rw,relatime,fmask=0077,dmask=0077,codepage=437,iocharset=ascii,shortname=mixed,utf8,errors=remount-ro'
 
 
-def proc(comm, cmdline, fds=None):
-    return dict(comm=comm, cmdline=cmdline, fds=fds)
+def proc(comm, cmdline, fds=None, detail=None):
+    """A process: comm, argv and fd -> link target. detail (procdetail())
+    adds what vh-vms and vh-vcpus read: stat, status, schedstat, task/TID/
+    and fdinfo/FD."""
+    return dict(comm=comm, cmdline=cmdline, fds=fds, detail=detail)
+
+
+def thread(tid, comm, state='S', utime=0, stime=0, guest=0, cpu=0, allowed=None, sched=None,
+           ctxt=(0, 0)):
+    """One task of a process: its name (task/TID/comm, at most 15
+    characters), the stat fields vh-vcpus reads (state, utime/stime/
+    guest_time in clock ticks, the CPU it last ran on), Cpus_allowed_list
+    (None: every CPU), schedstat (run ns, wait ns, timeslices; None: derived
+    from the times) and the voluntary/involuntary context switches."""
+    if len(comm) > 15:
+        raise SystemExit('thread name %r is longer than TASK_COMM_LEN - 1' % comm)
+    return dict(tid=tid, comm=comm, state=state, utime=utime, stime=stime, guest=guest, cpu=cpu,
+                allowed=allowed, sched=sched, ctxt=ctxt)
+
+
+def procdetail(start, threads, ppid=1, uid=0, gid=0, groups=(), vsize_kb=0, rss_kb=0, hugetlb_kb=0,
+               vfio_devices=None, fdsize=64):
+    """start: stat's starttime (clock ticks after boot); threads: thread()s,
+    the main thread (tid == pid) first; the memory figures as status prints
+    them (kB); vfio_devices: fd -> the PCI function a VFIO device fd is of
+    (what a 6.18 kernel prints as vfio-device-syspath in its fdinfo)."""
+    return dict(start=start, threads=threads, ppid=ppid, uid=uid, gid=gid, groups=list(groups),
+                vsize_kb=vsize_kb, rss_kb=rss_kb, hugetlb_kb=hugetlb_kb, vfio_devices=vfio_devices or {},
+                fdsize=fdsize)
 
 
 # Processes every host has: init with its descriptors, kthreadd (a kernel
@@ -1594,14 +1682,41 @@ def desktop_intel_state(vfio_bound=False):
             '/usr/bin/qemu-system-x86_64', '-name', 'guest=win11,debug-threads=on', '-machine',
             'pc-q35-8.2,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram,hpet=off,acpi=on',
             '-accel', 'kvm', '-cpu', 'host,migratable=on', '-m', 'size=16777216k',
+            '-object', '{"qom-type":"memory-backend-file","id":"pc.ram","mem-path":"/dev/hugepages/libvirt/qemu/'
+            '1-win11","prealloc":true,"size":17179869184}',
+            '-overcommit', 'mem-lock=off', '-smp', '4,sockets=1,dies=1,cores=2,threads=2',
             '-device', '{"driver":"vfio-pci","host":"0000:01:00.0","id":"hostdev0","bus":"pci.5","addr":"0x0"}',
             '-device', '{"driver":"vfio-pci","host":"0000:01:00.1","id":"hostdev1","bus":"pci.6","addr":"0x0"}'], {
             0: '/dev/null', 1: 'pipe:[42811]', 2: 'pipe:[42811]', 3: 'socket:[42815]',
             10: '/dev/kvm', 11: 'anon_inode:kvm-vm', 15: 'anon_inode:[eventfd]', 17: '/dev/net/tun',
             19: '/dev/vfio/vfio', 20: '/dev/vfio/2', 21: 'anon_inode:[vfio-device]',
             22: 'anon_inode:[vfio-device]', 30: '/var/lib/libvirt/qemu/nvram/win11_VARS.fd',
-            31: 'anon_inode:kvm-vcpu:0'}),
+            31: 'anon_inode:kvm-vcpu:0', 32: 'anon_inode:kvm-vcpu:1', 33: 'anon_inode:kvm-vcpu:2',
+            34: 'anon_inode:kvm-vcpu:3'},
+            # libvirt's QEMU (libvirt-qemu, group kvm), started 1650.12 s
+            # after boot, 48 s after vfiohostd bound the GPU group; the
+            # guest's 16 GiB are huge pages (HugetlbPages, not VmRSS). vCPUs
+            # 0 and 1 pinned to CPUs 2 and 3 (<vcpupin>), 2 and 3 free;
+            # the QEMU threads named as debug-threads=on names them.
+            procdetail(start=165012, ppid=1, uid=64055, gid=993, groups=[993], vsize_kb=19730264,
+                       rss_kb=812344, hugetlb_kb=16777216, fdsize=128,
+                       vfio_devices={21: '0000:01:00.0', 22: '0000:01:00.1'}, threads=[
+                thread(3456, 'qemu-system-x86', utime=812, stime=410, cpu=7, ctxt=(91230, 412)),
+                thread(3457, 'call_rcu', utime=3, stime=2, cpu=5, ctxt=(1201, 3)),
+                thread(3458, 'IO mon_iothread', utime=41, stime=28, cpu=11, ctxt=(20113, 40)),
+                thread(3460, 'CPU 0/KVM', state='R', utime=45210, stime=3120, guest=44890, cpu=2, allowed='2',
+                       sched=(483312345678, 1208334455, 3190233), ctxt=(2880112, 3312)),
+                thread(3461, 'CPU 1/KVM', utime=38977, stime=2754, guest=38602, cpu=3, allowed='3',
+                       sched=(417330021877, 1190223401, 2870455), ctxt=(2611045, 2981)),
+                thread(3462, 'CPU 2/KVM', utime=29114, stime=2301, guest=28790, cpu=9,
+                       sched=(314170554120, 9021334880, 2301887), ctxt=(2011332, 40221)),
+                thread(3463, 'CPU 3/KVM', utime=27650, stime=2189, guest=27301, cpu=14,
+                       sched=(298412007733, 8804112093, 2199340), ctxt=(1990871, 38110)),
+                thread(3466, 'worker', utime=12, stime=19, cpu=20, ctxt=(340, 2)),
+                thread(3470, 'vhost-3456', utime=0, stime=1530, cpu=6, ctxt=(1120334, 120)),
+            ])),
     }
+    st['btime'] = 1718030000
     # vfiohostd bound the GPU group: its journal has the original drivers.
     st['journal'] = {
         'version': 1, 'next_txn': 2,
@@ -1768,7 +1883,7 @@ STATES = {
     'desktop-intel': desktop_intel_state,
     'desktop-vfio-bound': lambda: desktop_intel_state(vfio_bound=True),
     'server-sriov': server_sriov_state,
-    'server-variant': server_sriov_state,
+    'server-variant': server_variant_state,
     'server-sriov-vfs': server_sriov_vfs_state,
     'no-iommu': no_iommu_state,
     'amd-desktop': amd_desktop_state,
@@ -2009,7 +2124,166 @@ fee00000-fee00fff : Local APIC
 '''
 
 
-def write_host_state(t, name, st, devs):
+# --- processes in detail: what fs/proc/array.c and fs/proc/stat.c print.
+# Only the processes described with procdetail() get these files (the
+# others have comm, cmdline and fd/ alone, which is all the holders scan
+# reads). USER_HZ is 100 on x86: every tick figure is in hundredths of a
+# second.
+
+TASK_STATES = {'R': 'R (running)', 'S': 'S (sleeping)', 'D': 'D (disk sleep)', 'T': 'T (stopped)',
+               'I': 'I (idle)'}
+# MAX_NUMNODES of these distribution kernels (CONFIG_NODES_SHIFT=10)
+MAX_NUMNODES = 1024
+
+
+def cpu_online_list(host):
+    return '0-%d' % (host['cpus'] - 1) if host['cpus'] > 1 else '0'
+
+
+def nodemask(host):
+    """Mems_allowed as "%*pb" prints a MAX_NUMNODES-bit nodemask."""
+    nodes = len(host['nodes']) if host['nodes'] else 1
+    return cpumask('0-%d' % (nodes - 1) if nodes > 1 else '0', MAX_NUMNODES)
+
+
+def task_sched(th):
+    """schedstat's run ns, wait ns and timeslices: given, or derived from
+    the thread's times (a tick is 10 ms)."""
+    if th['sched'] is not None:
+        return th['sched']
+    ticks = th['utime'] + th['stime']
+    return (ticks * 10000000 + th['tid'] * 1000, ticks * 25000 + th['tid'], ticks * 61 + th['tid'] % 97)
+
+
+def stat_line(pid, comm, th, d, nthreads, whole, totals):
+    """do_task_stat(): 52 fields. The whole process (proc/PID/stat) sums
+    the threads' times; a thread's (task/TID/stat) has its own."""
+    utime, stime, guest = totals if whole else (th['utime'], th['stime'], th['guest'])
+    main = th['tid'] == pid
+    start = d['start'] + (0 if main else 1 + d['threads'].index(th))
+    f = [pid if whole else th['tid'], '(%s)' % comm, th['state'], d['ppid'], pid, pid, 0, -1,
+         4194560 if main else 4194368,                            # PF_RANDOMIZE|PF_SUPERPRIV / |PF_FORKNOEXEC
+         21342, 0, 12, 0, utime, stime, 0, 0, 20, 0, nthreads, 0, start,
+         d['vsize_kb'] * 1024, d['rss_kb'] // 4, 18446744073709551615,
+         94248652906496, 94248664170917, 140724103561936, 0, 0,
+         0, 0, 4096, 1082132009, 0 if th['state'] == 'R' else 1, 0, 0,
+         17 if main else -1, th['cpu'], 0, 0, 0, guest, 0,
+         94248668342864, 94248669040496, 94248700477440, 140724103568213, 140724103569866,
+         140724103569866, 140724103573472, 0]
+    if len(f) != 52:
+        raise SystemExit('stat has %d fields' % len(f))
+    return ' '.join(str(x) for x in f) + '\n'
+
+
+def status_text(host, pid, comm, th, d, nthreads):
+    """proc_pid_status() of a process or one of its threads. The x86
+    thread-feature lines (untag_mask, x86_Thread_features) are left out."""
+    allowed = th['allowed'] or cpu_online_list(host)
+    kb = lambda key, v: '%s:\t%8d kB' % (key, v)
+    rss_anon = d['rss_kb'] * 19 // 20
+    lines = [
+        'Name:\t' + comm, 'Umask:\t0022', 'State:\t' + TASK_STATES[th['state']],
+        'Tgid:\t%d' % pid, 'Ngid:\t0', 'Pid:\t%d' % th['tid'], 'PPid:\t%d' % d['ppid'], 'TracerPid:\t0',
+        'Uid:\t' + '\t'.join([str(d['uid'])] * 4), 'Gid:\t' + '\t'.join([str(d['gid'])] * 4),
+        'FDSize:\t%d' % d['fdsize'], 'Groups:\t' + ' '.join(str(g) for g in d['groups']),
+        'NStgid:\t%d' % pid, 'NSpid:\t%d' % th['tid'], 'NSpgid:\t%d' % pid, 'NSsid:\t%d' % pid,
+        kb('VmPeak', d['vsize_kb'] + 65536), kb('VmSize', d['vsize_kb']), kb('VmLck', 0), kb('VmPin', 0),
+        kb('VmHWM', d['rss_kb'] + 20480), kb('VmRSS', d['rss_kb']), kb('RssAnon', rss_anon),
+        kb('RssFile', d['rss_kb'] - rss_anon), kb('RssShmem', 0), kb('VmData', d['rss_kb'] + 1048576),
+        kb('VmStk', 132), kb('VmExe', 7260), kb('VmLib', 32412), kb('VmPTE', d['rss_kb'] // 400 + 64),
+        kb('VmSwap', 0), kb('HugetlbPages', d['hugetlb_kb']), 'CoreDumping:\t0', 'THP_enabled:\t1',
+        'Threads:\t%d' % nthreads, 'SigQ:\t0/255490', 'SigPnd:\t0000000000000000', 'ShdPnd:\t0000000000000000',
+        'SigBlk:\t0000000010002240', 'SigIgn:\t0000000000001000', 'SigCgt:\t0000000100004a03',
+        'CapInh:\t0000000000000000',
+        'CapPrm:\t%s' % ('000001ffffffffff' if d['uid'] == 0 else '0000000000000000'),
+        'CapEff:\t%s' % ('000001ffffffffff' if d['uid'] == 0 else '0000000000000000'),
+        'CapBnd:\t000001ffffffffff', 'CapAmb:\t0000000000000000', 'NoNewPrivs:\t0', 'Seccomp:\t0',
+        'Seccomp_filters:\t0', 'Speculation_Store_Bypass:\tthread vulnerable',
+        'SpeculationIndirectBranch:\tconditional enabled',
+        'Cpus_allowed:\t' + cpumask(allowed, host['cpus']), 'Cpus_allowed_list:\t' + allowed,
+        'Mems_allowed:\t' + nodemask(host), 'Mems_allowed_list:\t' + (
+            '0-%d' % (len(host['nodes']) - 1) if host['nodes'] and len(host['nodes']) > 1 else '0'),
+        'voluntary_ctxt_switches:\t%d' % th['ctxt'][0], 'nonvoluntary_ctxt_switches:\t%d' % th['ctxt'][1],
+    ]
+    return '\n'.join(lines) + '\n'
+
+
+# fdinfo: seq_show()'s four lines. mnt_id of the mount the file is on (the
+# pseudo filesystems' internal mounts for sockets, pipes and anon inodes,
+# which all share one inode), the inode number; flags in octal with
+# O_LARGEFILE for files opened from userspace and O_CLOEXEC where set.
+# Type-specific lines (eventfd-count, tfd:, inotify) are left out; a VFIO
+# device fd gets "vfio-device-syspath:" from Linux 6.18 on
+# (vfio_device_show_fdinfo: "/sys" and the kobject path of the device).
+def fdinfo_text(host, devs, d, fd, target):
+    cloexec = 0o2000000 if fd > 2 else 0
+    if target.startswith('socket:['):
+        mnt, ino, flags = 8, int(target[8:-1]), 0o2 | cloexec
+    elif target.startswith('pipe:['):
+        # stdout and stderr are write ends
+        mnt, ino, flags = 14, int(target[6:-1]), cloexec | (0o1 if fd in (1, 2) else 0)
+    elif target.startswith('anon_inode:'):
+        mnt, ino, flags = 15, 1057, 0o2 | cloexec
+    else:
+        mnt = 5 if target.startswith('/dev/') else 31
+        ino, flags = zlib.crc32(target.encode()) % 90000 + 1000, 0o100002 | cloexec
+    text = 'pos:\t0\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n' % (flags, mnt, ino)
+    addr = d['vfio_devices'].get(fd)
+    if addr and kver(host['release']) >= (6, 18):
+        text += 'vfio-device-syspath: /%s\n' % devs[addr]['path']
+    return text
+
+
+def write_proc_detail(t, host, devs, pid, p):
+    d = p['detail']
+    threads = d['threads']
+    if threads[0]['tid'] != pid or threads[0]['comm'] != p['comm']:
+        raise SystemExit('pid %d: the main thread comes first, with the process name' % pid)
+    for fd in d['vfio_devices']:
+        if p['fds'].get(fd) not in ('anon_inode:[vfio-device]',) and \
+                not p['fds'].get(fd, '').startswith('/dev/vfio/devices/vfio'):
+            raise SystemExit('pid %d: fd %d is no VFIO device fd' % (pid, fd))
+    n = len(threads)
+    totals = tuple(sum(th[k] for th in threads) for k in ('utime', 'stime', 'guest'))
+    base = 'proc/%d' % pid
+    main = threads[0]
+    t.write(base + '/stat', stat_line(pid, p['comm'], main, d, n, True, totals))
+    t.write(base + '/status', status_text(host, pid, p['comm'], main, d, n))
+    t.write(base + '/schedstat', '%d %d %d\n' % task_sched(main))
+    for th in threads:
+        tb = '%s/task/%d' % (base, th['tid'])
+        t.write(tb + '/comm', th['comm'] + '\n')
+        t.write(tb + '/stat', stat_line(pid, th['comm'], th, d, n, False, totals))
+        t.write(tb + '/status', status_text(host, pid, th['comm'], th, d, n))
+        t.write(tb + '/schedstat', '%d %d %d\n' % task_sched(th))
+    for fd, target in sorted(p['fds'].items()):
+        t.write('%s/fdinfo/%d' % (base, fd), fdinfo_text(host, devs, d, fd, target))
+
+
+def proc_stat(host, btime):
+    """show_stat(): the CPU times (USER_HZ ticks) in total and per CPU, the
+    interrupt counts (shortened to the first 64 of nr_irqs), context
+    switches, btime (boot time, seconds since the epoch), processes, and
+    the softirq counts."""
+    n = host['cpus']
+    per = []
+    for i in range(n):
+        user = 180000 + 3717 * i
+        system = 41000 + 911 * i
+        per.append([user, 120 + i, system, 2100000 - user - system, 1800 + 13 * i, 0, 600 + 7 * i, 0, 0, 0])
+    total = [sum(c[k] for c in per) for k in range(10)]
+    out = ['cpu  ' + ' '.join(str(x) for x in total)]
+    out += ['cpu%d ' % i + ' '.join(str(x) for x in c) for i, c in enumerate(per)]
+    irqs = [0, 9, 0, 0, 0, 0, 0, 0, 0, 1204, 0, 0, 0, 0, 0, 0] + [0] * 48
+    irqs[16] = 318776
+    out.append('intr %d ' % sum(irqs) + ' '.join(str(x) for x in irqs))
+    out += ['ctxt 912837461', 'btime %d' % btime, 'processes 48211', 'procs_running 3', 'procs_blocked 0']
+    soft = [1021, 88120031, 1771023, 2201, 3392871, 120331, 0, 1204487, 56002817, 0, 17704311]
+    out.append('softirq %d ' % sum(soft[1:]) + ' '.join(str(x) for x in soft[1:]))
+    return '\n'.join(out) + '\n'
+
+
+def write_host_state(t, name, st, devs, host):
     path = lambda addr: devs[addr]['path']
     blocks = {}         # block device name -> its sysfs directory
 
@@ -2263,6 +2537,9 @@ def write_host_state(t, name, st, devs):
         t.write(base + '/cmdline', ''.join(a + '\0' for a in p['cmdline']))
         for fd, target in sorted((p['fds'] or {}).items()):
             t.raw_link('%s/fd/%d' % (base, fd), target)
+        if p['detail']:
+            write_proc_detail(t, host, devs, pid, p)
+    t.write('proc/stat', proc_stat(host, st.get('btime', 1717995600)))
 
     # --- vfiohostd's own state: only where it has bound something
     if st['journal'] is not None:
@@ -3123,8 +3400,9 @@ def readiness_desktop_vfio_bound():
               'etc/udev/rules.d/99-vfio.rules':
                   '# VMs run as alex: the VFIO group nodes belong to kvm\n'
                   'SUBSYSTEM=="vfio", OWNER="root", GROUP="kvm", MODE="0660"\n'},
-        # the QEMU of pid 3456: its VM fd is 11 (anon_inode:kvm-vm)
-        kvm_debug={'3456-11': 8})
+        # the QEMU of pid 3456: its VM fd is 11 (anon_inode:kvm-vm), its
+        # vCPU threads 3460-3463
+        kvm_debug={'3456-11': [3460, 3461, 3462, 3463]})
     return rd
 
 
@@ -3141,6 +3419,14 @@ def readiness_server_sriov():
               'etc/udev/rules.d/60-io-scheduler.rules':
                   'ACTION=="add|change", KERNEL=="nvme[0-9]*n[0-9]*", ATTR{queue/scheduler}="none"\n'},
         kvm_debug={}, devices=['kvm', 'vhost-net', 'net/tun'])
+
+
+def readiness_server_sriov_vfs():
+    """server-sriov's, with 512 of the 2 MiB pages taken by DPDK and KVM's
+    debugfs there (kvm loaded, no VM running: the global files only)."""
+    rd = readiness_server_sriov()
+    rd.update(meminfo=(395986204, 65536, 65024), debugfs_kvm=True)
+    return rd
 
 
 def readiness_no_iommu():
@@ -3209,7 +3495,7 @@ READINESS = {
     'desktop-vfio-bound': readiness_desktop_vfio_bound,
     'server-sriov': readiness_server_sriov,
     'server-variant': readiness_server_sriov,
-    'server-sriov-vfs': readiness_server_sriov,
+    'server-sriov-vfs': readiness_server_sriov_vfs,
     'no-iommu': readiness_no_iommu,
     'amd-desktop': readiness_amd_desktop,
     'vm-guest': readiness_vm_guest,
@@ -3408,7 +3694,38 @@ def kernel_config(name, host, rd):
     return '\n'.join(out) + '\n'
 
 
-def write_readiness(t, name, host, devs, rd, loaded):
+# The statistics of an x86 KVM in the order of kvm_vm_stats_desc[] and
+# kvm_vcpu_stats_desc[] (KVM_GENERIC_VM_STATS, KVM_GENERIC_VCPU_STATS, then
+# arch/x86/kvm/x86.c's), as Linux 6.8 has them; each debugfs file holds one
+# "%llu\n" (a histogram's file its first bucket). The values are those of
+# desktop-vfio-bound's Windows guest: VM-wide, its 4 vCPUs summed.
+KVM_STATS = [
+    ('remote_tlb_flush', 1830412), ('remote_tlb_flush_requests', 2044187),
+    ('mmu_shadow_zapped', 0), ('mmu_pte_write', 0), ('mmu_pde_zapped', 0), ('mmu_flooded', 0),
+    ('mmu_recycled', 0), ('mmu_cache_miss', 0), ('mmu_unsync', 0), ('pages_4k', 58213), ('pages_2m', 8127),
+    ('pages_1g', 0), ('nx_lpage_splits', 0), ('max_mmu_rmap_size', 0), ('max_mmu_page_hash_collisions', 0),
+    ('halt_successful_poll', 1203311), ('halt_attempted_poll', 1534020), ('halt_poll_invalid', 0),
+    ('halt_wakeup', 1420118), ('halt_poll_success_ns', 180442100431), ('halt_poll_fail_ns', 61203317720),
+    ('halt_wait_ns', 5513300871244), ('halt_poll_success_hist', 0), ('halt_poll_fail_hist', 0),
+    ('halt_wait_hist', 0), ('blocking', 1),
+    ('pf_taken', 412330), ('pf_fixed', 398102), ('pf_emulate', 14228), ('pf_spurious', 1201), ('pf_fast', 302),
+    ('pf_mmio_spte_created', 811), ('pf_guest', 0), ('tlb_flush', 2981044), ('invlpg', 0),
+    ('exits', 48213392), ('io_exits', 1120334), ('mmio_exits', 912003), ('signal_exits', 31),
+    ('irq_window_exits', 4401), ('nmi_window_exits', 0), ('l1d_flush', 0), ('halt_exits', 1733210),
+    ('request_irq_exits', 0), ('irq_exits', 3120554), ('host_state_reload', 2410337), ('fpu_reload', 0),
+    ('insn_emulation', 130332), ('insn_emulation_fail', 0), ('hypercalls', 88112), ('irq_injections', 6610331),
+    ('nmi_injections', 0), ('req_event', 5180224), ('nested_run', 0), ('directed_yield_attempted', 2210),
+    ('directed_yield_successful', 1402), ('preemption_reported', 0), ('preemption_other', 0),
+    ('guest_mode', 0), ('notify_window_exits', 0),
+]
+# arch/x86/kvm/debugfs.c kvm_mmu_rmaps_stat_show(): a table of rmap sizes
+# per page level (empty with the TDP MMU, which keeps no rmaps).
+KVM_MMU_RMAPS_STAT = ('Rmap_Count:\t0\t1\t2-3\t4-7\t8-15\t16-31\t32-63\t64-127\t128-255\t256-511\t512-1023\t\n'
+                      'Level=4K:\t' + '0\t' * 11 + '\n' + 'Level=2M:\t' + '0\t' * 11 + '\n' +
+                      'Level=1G:\t' + '0\t' * 11 + '\n')
+
+
+def write_readiness(t, name, host, devs, rd, loaded, st):
     n = host['cpus']
     t.write('proc/cpuinfo', proc_cpuinfo(rd['cpu'], n))
     t.write('proc/meminfo', proc_meminfo(*rd['meminfo']))
@@ -3451,14 +3768,37 @@ def write_readiness(t, name, host, devs, rd, loaded):
     t.write('etc/group', rd['etc_group'])
     for path, content in sorted(rd['udev'].items()):
         t.write(path, content)
-    # KVM's debugfs: one directory per VM, "<pid>-<vm fd>", with vcpuN/
-    for vm, vcpus in sorted(rd['kvm_debug'].items()):
+    # KVM's debugfs (virt/kvm/kvm_main.c): kvm_init_debug() puts one file per
+    # statistic in kvm/, summed over every VM; kvm_create_vm_debugfs() makes
+    # "<pid>-<vm fd>/" per VM with the same files (its vCPU statistics
+    # summed over its vCPUs) and x86's mmu_rmaps_stat (a table, not a
+    # number); kvm_create_vcpu_debugfs() makes vcpuN/ with the vCPU
+    # thread's pid and x86's guest_mode, tsc-offset, lapic_timer_advance_ns
+    # and, with TSC scaling, tsc-scaling-ratio(-frac-bits). Mainline has no
+    # per-vCPU statistics in debugfs: those are in the binary stats fd only.
+    # rd['kvm_debug']: "<pid>-<fd>" -> the vCPU threads' ids, by vCPU index.
+    if rd['kvm_debug'] or rd.get('debugfs_kvm'):
+        vms = sorted(rd['kvm_debug'].items())
+        for stat, value in KVM_STATS:
+            t.write('sys/kernel/debug/kvm/' + stat, '%d\n' % (value * len(vms)))
+    for vm, tids in sorted(rd['kvm_debug'].items()):
+        pid, fd = (int(x) for x in vm.split('-'))
+        p = st['procs'][pid]
+        if p['fds'].get(fd) != 'anon_inode:kvm-vm':
+            raise SystemExit('%s: fd %d of pid %d is no VM' % (name, fd, pid))
+        if [th['tid'] for th in p['detail']['threads'] if th['tid'] in tids] != sorted(tids):
+            raise SystemExit('%s: the vCPUs of %s are not threads of pid %d' % (name, vm, pid))
         base = 'sys/kernel/debug/kvm/' + vm
-        t.write(base + '/pid', vm.split('-')[0] + '\n')
-        for i in range(vcpus):
+        for stat, value in KVM_STATS:
+            t.write('%s/%s' % (base, stat), '%d\n' % value)
+        t.write(base + '/mmu_rmaps_stat', KVM_MMU_RMAPS_STAT)
+        for i, tid in enumerate(tids):
+            t.write('%s/vcpu%d/pid' % (base, i), '%d\n' % tid)
             t.write('%s/vcpu%d/guest_mode' % (base, i), '0\n')
             t.write('%s/vcpu%d/tsc-offset' % (base, i), '-%d\n' % (281474976710656 + i * 4096))
             t.write('%s/vcpu%d/lapic_timer_advance_ns' % (base, i), '1000\n')
+            t.write('%s/vcpu%d/tsc-scaling-ratio' % (base, i), '281474976710656\n')
+            t.write('%s/vcpu%d/tsc-scaling-ratio-frac-bits' % (base, i), '48\n')
 
 
 # ---------------------------------------------------------------------------

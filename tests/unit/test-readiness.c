@@ -1802,7 +1802,7 @@ static void test_running_guests(void) {
                 g_autoptr(Run) r = run_host("desktop-vfio-bound", NULL);
                 k = expect(r, "system.running-guests", I);
                 assert_contains(k->detail, "pid 3456 (qemu-system-x86)");
-                assert_contains(k->detail, "8 vCPUs");
+                assert_contains(k->detail, "4 vCPUs");
         }
         {
                 g_autoptr(Run) r = run_host("desktop-intel", NULL);
