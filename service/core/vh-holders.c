@@ -10,11 +10,13 @@
 #include "vh-names.h"
 #include "vh-proc.h"
 #include "vh-strv.h"
+#include "vh-vms.h"
 
 void vh_holders_free(VhHolder *h, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(h[i].comm);
                 free(h[i].node);
+                free(h[i].vm_name);
         }
         free(h);
 }
@@ -77,7 +79,8 @@ int vh_holders_driver_nodes(const VhHostFs *fs, const VhPciDevice *d, char ***re
 }
 
 static int add_holder(VhHolder **h, size_t *n, const VhHostFs *fs, const char *pid, const char *node) {
-        _cleanup_free_ char *comm = NULL, *n_copy = NULL;
+        _cleanup_free_ char *comm = NULL, *n_copy = NULL, *vm_name = NULL;
+        _cleanup_(vh_vm_done) VhVm vm = {};
         VhHolder *a;
 
         if (vh_hostfs_read_string(fs, &comm, VH_PROC, pid, "comm", NULL) < 0)
@@ -85,6 +88,13 @@ static int add_holder(VhHolder **h, size_t *n, const VhHostFs *fs, const char *p
         n_copy = strdup(node);
         if (!comm || !n_copy)
                 return -ENOMEM;
+        /* A refusal that says "VM win11" tells the user which guest to stop;
+         * a pid alone sends them to ps. Only holders are read again. */
+        if (vh_vm_read(fs, (pid_t) strtol(pid, NULL, 10), &vm) >= 0 && vm.is_vm && vm.name) {
+                vm_name = strdup(vm.name);
+                if (!vm_name)
+                        return -ENOMEM;
+        }
 
         a = realloc(*h, sizeof(VhHolder) * (*n + 1));
         if (!a)
@@ -94,6 +104,7 @@ static int add_holder(VhHolder **h, size_t *n, const VhHostFs *fs, const char *p
                 .pid = (pid_t) strtol(pid, NULL, 10),
                 .comm = TAKE_PTR(comm),
                 .node = TAKE_PTR(n_copy),
+                .vm_name = TAKE_PTR(vm_name),
         };
         (*n)++;
         return 0;
@@ -152,8 +163,9 @@ char *vh_holders_describe(const VhHolder *h, size_t n) {
         if (!f)
                 return NULL;
         for (size_t i = 0; i < n; i++)
-                fprintf(f, "%spid %d (%s) holds %s", i > 0 ? ", " : "", (int) h[i].pid,
-                        h[i].comm[0] ? h[i].comm : "?", h[i].node);
+                fprintf(f, "%spid %d (%s%s%s) holds %s", i > 0 ? ", " : "", (int) h[i].pid,
+                        h[i].comm[0] ? h[i].comm : "?", h[i].vm_name ? ", VM " : "", strempty(h[i].vm_name),
+                        h[i].node);
         if (fclose(f) != 0) {
                 free(s);
                 return NULL;

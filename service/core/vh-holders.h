@@ -16,6 +16,7 @@ typedef struct VhHolder {
         pid_t pid;
         char *comm;                     /* proc/PID/comm, "" when unreadable */
         char *node;                     /* the held node, e.g. "/dev/dri/card0" */
+        char *vm_name;                  /* the guest's name when the holder is a VM that names it (vh-vms.h) */
 } VhHolder;
 
 void vh_holders_free(VhHolder *h, size_t n);
@@ -29,5 +30,5 @@ int vh_holders_driver_nodes(const VhHostFs *fs, const VhPciDevice *d, char ***re
  * proc/PID/fd beneath the root. Unreadable processes are skipped. */
 int vh_holders_find(const VhHostFs *fs, char * const *nodes, VhHolder **ret, size_t *ret_n);
 
-/* "pid 1234 (Xorg) holds /dev/dri/card0, pid ..." */
+/* "pid 1234 (Xorg) holds /dev/dri/card0, pid 3456 (qemu-system-x86, VM win11) holds /dev/vfio/2" */
 char *vh_holders_describe(const VhHolder *h, size_t n);

@@ -384,7 +384,7 @@ static void test_in_use_bind(Fixture *f, gconstpointer data) {
 /* desktop-vfio-bound: QEMU has /dev/vfio/2 open. */
 static void test_in_use_unbind(Fixture *f, gconstpointer data) {
         refused(f, UNBIND, "0000:01:00.0", (Opts) {}, VH_ERROR_CODE_IN_USE,
-                NEEDLES("pid 3456 (qemu-system-x86) holds /dev/vfio/2"));
+                NEEDLES("pid 3456 (qemu-system-x86, VM win11) holds /dev/vfio/2"));
         refused(f, UNBIND, "0000:01:00.1", (Opts) {}, VH_ERROR_CODE_IN_USE, NEEDLES("qemu-system-x86", "/dev/vfio/2"));
         refused(f, UNBIND, "0000:01:00.0", (Opts) { .group = true }, VH_ERROR_CODE_IN_USE, NEEDLES("pid 3456"));
         refused(f, UNBIND, "0000:01:00.0", (Opts) { .force = true }, VH_ERROR_CODE_IN_USE, NEEDLES("pid 3456"));

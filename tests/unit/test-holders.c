@@ -318,6 +318,36 @@ static void test_describe(Fixture *f, gconstpointer data) {
         }
 }
 
+/* A VM that names its guest is named in the description (QEMU's -name
+ * guest=win11); a VFIO user that is no VM (dpdk-testpmd) is not. */
+static void test_describe_vm(Fixture *f, gconstpointer data) {
+        const char *group[] = { "/dev/vfio/2", NULL };
+        g_autofree char *text = NULL;
+        VhHolder *h = NULL;
+        size_t n = 0;
+
+        g_assert_cmpint(vh_holders_find(f->fs, (char * const *) group, &h, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_cmpstr(h[0].vm_name, ==, "win11");
+        text = vh_holders_describe(h, n);
+        g_assert_cmpstr(text, ==, "pid 3456 (qemu-system-x86, VM win11) holds /dev/vfio/2");
+        vh_holders_free(h, n);
+}
+
+static void test_describe_not_vm(Fixture *f, gconstpointer data) {
+        const char *group[] = { "/dev/vfio/26", NULL };
+        g_autofree char *text = NULL;
+        VhHolder *h = NULL;
+        size_t n = 0;
+
+        g_assert_cmpint(vh_holders_find(f->fs, (char * const *) group, &h, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_null(h[0].vm_name);
+        text = vh_holders_describe(h, n);
+        g_assert_cmpstr(text, ==, "pid 6001 (dpdk-testpmd) holds /dev/vfio/26");
+        vh_holders_free(h, n);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -335,6 +365,8 @@ int main(int argc, char *argv[]) {
         ADD("/holders/find/exact", "desktop-intel", fixture_setup, test_find_exact);
         ADD("/holders/find/odd-proc", "desktop-intel", fixture_setup_copy, test_find_odd_proc);
         ADD("/holders/describe", "desktop-intel", fixture_setup, test_describe);
+        ADD("/holders/describe/vm", "desktop-vfio-bound", fixture_setup, test_describe_vm);
+        ADD("/holders/describe/not-vm", "server-sriov-vfs", fixture_setup, test_describe_not_vm);
 #undef ADD
 
         return g_test_run();
