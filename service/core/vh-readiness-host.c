@@ -1222,5 +1222,6 @@ const VhHostCheckFn vh_host_checks[] = {
         check_mitigations,
         check_udev_rules,
         check_running_guests,
+        vh_readiness_check_vfio_holders,
 };
 const size_t vh_n_host_checks = ELEMENTSOF(vh_host_checks);

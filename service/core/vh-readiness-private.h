@@ -70,6 +70,10 @@ typedef void (*VhDeviceCheckFn)(VhReadinessContext *c, const VhPciDevice *d);
  * performance (EPT/NPT, VPID, APICv/AVIC, ...), one check each. */
 void vh_readiness_check_cpu_virt(VhReadinessContext *c);
 
+/* vh-readiness-holders.c: who holds VFIO, judged (a non-VM user; a VM
+ * holding a group with a function on a host driver). */
+void vh_readiness_check_vfio_holders(VhReadinessContext *c);
+
 extern const VhHostCheckFn vh_host_checks[];
 extern const size_t vh_n_host_checks;
 extern const VhDeviceCheckFn vh_device_checks[];

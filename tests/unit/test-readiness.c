@@ -76,6 +76,7 @@ static const char *const host_ids[] = {
         "security.mitigations",
         "system.udev-vfio-rules",
         "system.running-guests",
+        "system.vfio-holders",
 };
 #define N_HOST_IDS G_N_ELEMENTS(host_ids)
 
@@ -116,70 +117,70 @@ static const HostExpectation host_expectations[] = {
                 P, P, P, I, P, P, P, P,         /* iommu */
                 P, P, P,                        /* vfio */
                 P, P, P,                        /* kernel (proc/config.gz) */
-                I, P, P, P, P, P, P, P } },     /* no huge pages; devices, cgroups, security, system */
+                I, P, P, P, P, P, P, P, A } },     /* no huge pages; devices, cgroups, security, system */
         { "desktop-vmd", TRUE, {         /* desktop-intel's kernel and state; VMD changes no host check */
                 P, P, P, P, W, P,
                 I, P, P, P, P, P, P, I, P,
                 P, P, P, I, P, P, P, P,
                 P, P, P,
                 P, P, P,
-                I, P, P, P, P, P, P, P } },
+                I, P, P, P, P, P, P, P, A } },
         { "desktop-vfio-bound", TRUE, {
                 P, P, P, P, W, P,
                 I, P, P, P, P, P, P, I, P,
                 P, P, P, I, P, P, P, P,
                 P, P, P,                        /* vfio built in */
                 P, P, P,
-                P, P, P, P, P, P, I, I } },     /* huge pages; a vfio udev rule; a QEMU running */
+                P, P, P, P, P, P, I, I, P } },     /* huge pages; a vfio udev rule; a QEMU running */
         { "server-sriov", TRUE, {
                 P, P, P, P, W, I,               /* nested off: info */
                 I, P, P, P, P, P, P, P, P,      /* a server part has every one */
                 P, P, P, P, P, P, P, P,         /* iommu=pt */
                 P, P, I,                        /* vfio_virqfd loaded (5.14) */
                 P, P, P,                        /* 5.14: IOMMUFD/VFIO_GROUP/VFIO_DEVICE_CDEV not asked for */
-                P, P, P, P, P, P, P, P } },
+                P, P, P, P, P, P, P, P, A } },
         { "no-iommu", FALSE, {
                 P, P, I, P, W, P,               /* no msr module: info */
                 I, P, P, P, I, I, P, P, P,      /* vmx flags (no msr module): no APICv, no posted interrupts */
                 W, F, W, I, I, P, P, A,         /* VT-d off, no groups, no domain types */
                 F, I, I,                        /* no VFIO in this kernel */
                 F, P, P,                        /* recommended: all that a 5.x kernel can have */
-                I, P, P, P, W, P, P, P } },     /* GDS without microcode */
+                I, P, P, P, W, P, P, P, A } },     /* GDS without microcode */
         { "amd-desktop", TRUE, {
                 P, P, I, P, W, P,
                 I, P, A, A, A, I, P, A, P,      /* flags; AVIC offered, kvm_amd avic=N */
                 P, P, P, I, P, P, P, P,         /* no amd_iommu on the command line: pass */
                 P, I, I,                        /* installed, not loaded */
                 P, P, P,                        /* 6.1: IOMMUFD, VFIO_GROUP, VFIO_DEVICE_CDEV not asked for */
-                I, P, P, P, P, P, P, P } },
+                I, P, P, P, P, P, P, P, A } },
         { "vm-guest", FALSE, {
                 F, I, I, F, A, I,               /* no svm, a guest, no /dev/kvm */
                 A, A, A, A, A, A, A, A, A,      /* no svm: nothing to decode */
                 W, F, W, I, I, P, P, A,         /* no IOMMU; cmdline: the kernel has no CONFIG_AMD_IOMMU */
                 F, I, I,                        /* no VFIO, no modules at all */
                 F, W, P,
-                I, W, P, I, W, P, P, P } },     /* no vhost-net, cgroup v1, unmitigated */
+                I, W, P, I, W, P, P, P, A } },     /* no vhost-net, cgroup v1, unmitigated */
         { "acs-override", TRUE, {
                 P, P, P, P, W, P,
                 I, P, P, P, P, P, P, I, P,
                 P, P, P, P, P, R, P, P,         /* pcie_acs_override */
                 P, P, P,
                 P, P, P,
-                I, P, P, P, W, R, P, P } },     /* mitigations=off */
+                I, P, P, P, W, R, P, P, A } },     /* mitigations=off */
         { "vm-guest-amd-cpu-intel-viommu", TRUE, {
                 P, I, I, P, W, P,               /* svm passed through, a guest, no msr module */
                 I, P, A, A, A, I, I, A, P,      /* the outer KVM passes NPT, not AVIC nor vGIF */
                 P, P, P, I, P, P, P, P,         /* QEMU's DMAR, dmar0, intel_iommu=on: judged as Intel */
                 P, P, I,                        /* vfio loaded; 6.1: no iommufd */
                 P, P, P,
-                I, P, P, P, W, P, P, P } },
+                I, P, P, P, W, P, P, P, A } },
         { "vm-guest-amd-cpu-intel-viommu-off", FALSE, {
                 P, I, I, P, W, P,
                 I, P, A, A, A, I, I, A, P,
                 P, F, F, I, I, P, P, A,         /* DMAR, but intel_iommu=off: no groups */
                 P, P, I,
                 P, P, P,
-                I, P, P, P, W, P, P, P } },
+                I, P, P, P, W, P, P, P, A } },
 };
 
 /* ---------- running a report ---------- */
@@ -1812,6 +1813,62 @@ static void test_running_guests(void) {
         n_tests_done++;
 }
 
+/* Replaces a function's driver link in the copy (the host driver took it). */
+static void relink_driver(Fixture *f, const char *address, const char *driver) {
+        g_autofree char *link = g_build_filename(f->copy, "sys", "bus", "pci", "devices", address, "driver", NULL);
+        g_autofree char *target = g_strconcat("../../../../bus/pci/drivers/", driver, NULL);
+
+        /* sys/bus/pci/devices/ADDR is itself a link: the driver link is the device directory's. */
+        g_assert_cmpint(g_unlink(link), ==, 0);
+        g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+/* VFIO users judged: QEMU with its whole group on vfio-pci passes, and
+ * warns once a function of the group it holds is on a host driver; the
+ * same through iommufd (Cloud Hypervisor holds a device, not a group);
+ * dpdk-testpmd is no VM: information. */
+static void test_vfio_holders_vm(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "system.vfio-holders", P);
+                assert_contains(k->detail, "pid 3456 (qemu-system-x86, VM win11) holds /dev/vfio/2");
+        }
+        relink_driver(f, "0000:01:00.1", "snd_hda_intel");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "system.vfio-holders", W);
+                assert_contains(k->detail, "VM win11) holds IOMMU group 2, but 0000:01:00.1");
+                assert_contains(k->remedy, "vfiohostctl bind --group");
+        }
+}
+
+static void test_vfio_holders_iommufd(Fixture *f, gconstpointer data) {
+        const VhCheck *k;
+
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "system.vfio-holders", P);
+                assert_contains(k->detail, "pid 4810 (cloud-hyperviso) holds 0000:3b:02.1");
+        }
+        relink_driver(f, "0000:3b:02.1", "iavf");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "system.vfio-holders", W);
+                assert_contains(k->detail, "pid 4810 (cloud-hyperviso) holds IOMMU group");
+        }
+}
+
+static void test_vfio_holders_not_vm(void) {
+        g_autoptr(Run) r = run_host("server-sriov-vfs", NULL);
+        const VhCheck *k = expect(r, "system.vfio-holders", I);
+
+        assert_contains(k->summary, "not a virtual machine");
+        g_assert_cmpstr(k->detail, ==, "pid 6001 (dpdk-testpmd) holds /dev/vfio/26.");
+        n_tests_done++;
+}
+
 /* ---------- device checks ---------- */
 
 static void test_device_checks(void) {
@@ -2113,6 +2170,9 @@ int main(int argc, char **argv) {
         ADD_COPY("/readiness/security/kvm-vulnerable", "server-sriov", test_vulnerability_kvm_prefix);
         ADD_COPY("/readiness/system/udev-rules", "desktop-intel", test_udev_rules);
         ADD_FUNC("/readiness/system/running-guests", test_running_guests);
+        ADD_COPY("/readiness/system/vfio-holders/vm", "desktop-vfio-bound", test_vfio_holders_vm);
+        ADD_COPY("/readiness/system/vfio-holders/iommufd", "server-variant", test_vfio_holders_iommufd);
+        ADD_FUNC("/readiness/system/vfio-holders/not-vm", test_vfio_holders_not_vm);
 
         ADD_FUNC("/readiness/device/checks", test_device_checks);
         ADD_COPY("/readiness/device/framebuffer-d3cold", "server-sriov", test_device_framebuffer_d3cold);
