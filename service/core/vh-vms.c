@@ -157,7 +157,8 @@ static int guest_name(const char *vmm, char **argv, char **ret) {
         *ret = NULL;
         if (!vmm)
                 return 0;
-        for (size_t i = 1; argv[i] && argv[i + 1]; i++) {
+        /* An empty cmdline (a zombie, a kernel thread, a process that cleared it) has no argv[1]. */
+        for (size_t i = 1; argv[0] && argv[i] && argv[i + 1]; i++) {
                 char *g = NULL;
 
                 if (strcmp(vmm, "qemu") == 0 && (strcmp(argv[i], "-name") == 0 || strcmp(argv[i], "--name") == 0)) {
