@@ -502,6 +502,116 @@ static void test_iommufd(Fixture *fx, gconstpointer data) {
         }
 }
 
+/* ---------- vfiohostctl ---------- */
+
+static json_object *ctl_json(Fixture *fx, const char *what, const char *const *args) {
+        g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, args[0], args[1], args[2], NULL);
+
+        vh_test_run_assert_status(run, what, 0);
+        return vh_test_run_json(run, what);
+}
+
+static void test_ctl_vms_json(Fixture *fx, gconstpointer data) {
+        static const char *const args[] = { "vms", "--json", NULL };
+        json_object *j, *vm, *a;
+
+        SKIP_UNLESS_READY(fx);
+        j = ctl_json(fx, "vfiohostctl vms --json", args);
+        g_assert_true(json_object_is_type(j, json_type_array));
+        g_assert_cmpuint(json_object_array_length(j), ==, 1);
+        vm = json_object_array_get_idx(j, 0);
+        g_assert_cmpint(json_object_get_int64(vh_test_json_get(vm, "pid", json_type_int)), ==, 3456);
+        g_assert_cmpstr(json_object_get_string(vh_test_json_get(vm, "name", json_type_string)), ==, "win11");
+        g_assert_cmpstr(json_object_get_string(vh_test_json_get(vm, "vmm", json_type_string)), ==, "qemu");
+        g_assert_cmpint(json_object_get_int64(vh_test_json_get(vm, "vcpus", json_type_int)), ==, 4);
+        g_assert_cmpint(json_object_get_int64(vh_test_json_get(vm, "memory_bytes", json_type_int)), ==,
+                        (G_GINT64_CONSTANT(812344) + 16777216) * 1024);
+        g_assert_cmpint(json_object_get_int64(vh_test_json_get(vm, "start_time", json_type_int)), ==,
+                        G_GINT64_CONSTANT(1718031650120000));
+        a = vh_test_json_get(vm, "devices", json_type_array);
+        g_assert_cmpuint(json_object_array_length(a), ==, 0);
+        a = vh_test_json_get(vm, "groups", json_type_array);
+        g_assert_cmpuint(json_object_array_length(a), ==, 1);
+        g_assert_cmpint(json_object_get_int(json_object_array_get_idx(a, 0)), ==, 2);
+        /* every member of group 2, its root port included */
+        a = vh_test_json_get(vm, "held_functions", json_type_array);
+        g_assert_cmpuint(json_object_array_length(a), ==, 3);
+        g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(a, 0)), ==, "0000:00:01.0");
+        g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(a, 1)), ==, "0000:01:00.0");
+        g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(a, 2)), ==, "0000:01:00.1");
+        json_object_put(j);
+}
+
+static void test_ctl_vm_json(Fixture *fx, gconstpointer data) {
+        static const char *const args[] = { "vm", "win11", "--json" };
+        json_object *j, *vcpus;
+
+        SKIP_UNLESS_READY(fx);
+        j = ctl_json(fx, "vfiohostctl vm win11 --json", args);
+        g_assert_cmpint(json_object_get_int64(vh_test_json_get(j, "pid", json_type_int)), ==, 3456);
+        g_assert_cmpstr(json_object_get_string(vh_test_json_get(j, "name", json_type_string)), ==, "win11");
+        vcpus = vh_test_json_get(j, "vcpus", json_type_array);
+        g_assert_cmpuint(json_object_array_length(vcpus), ==, G_N_ELEMENTS(qemu_vcpus));
+        for (gsize i = 0; i < G_N_ELEMENTS(qemu_vcpus); i++) {
+                json_object *c = json_object_array_get_idx(vcpus, i);
+
+                g_assert_cmpint(json_object_get_int(vh_test_json_get(c, "index", json_type_int)), ==, qemu_vcpus[i].index);
+                g_assert_cmpint(json_object_get_int64(vh_test_json_get(c, "tid", json_type_int)), ==, qemu_vcpus[i].tid);
+                g_assert_cmpint(json_object_get_int(vh_test_json_get(c, "last_cpu", json_type_int)), ==,
+                                qemu_vcpus[i].last_cpu);
+                g_assert_cmpstr(json_object_get_string(vh_test_json_get(c, "allowed_cpus", json_type_string)), ==,
+                                qemu_vcpus[i].allowed);
+                g_assert_cmpint(json_object_get_boolean(vh_test_json_get(c, "pinned", json_type_boolean)), ==,
+                                qemu_vcpus[i].pinned);
+                g_assert_cmpint(json_object_get_int64(vh_test_json_get(c, "cpu_time_usec", json_type_int)), ==,
+                                (gint64) qemu_vcpus[i].cpu_usec);
+        }
+        json_object_put(j);
+
+        /* by pid, the same VM */
+        {
+                static const char *const by_pid[] = { "vm", "3456", "--json" };
+                json_object *k = ctl_json(fx, "vfiohostctl vm 3456 --json", by_pid);
+
+                g_assert_cmpstr(json_object_get_string(vh_test_json_get(k, "name", json_type_string)), ==, "win11");
+                json_object_put(k);
+        }
+        /* no such VM: NotFound's exit code */
+        {
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "vm", "win10", NULL);
+
+                vh_test_run_assert_status(run, "vfiohostctl vm win10", 3);
+                g_assert_nonnull(strstr(run->err, "win10"));
+        }
+}
+
+static void test_ctl_text(Fixture *fx, gconstpointer data) {
+        g_autoptr(VhTestRun) vms = NULL, vm = NULL;
+        g_auto(GStrv) lines = NULL;
+
+        SKIP_UNLESS_READY(fx);
+        vms = vh_test_bus_run_ctl(fx->bus, "vms", NULL);
+        vh_test_run_assert_status(vms, "vfiohostctl vms", 0);
+        g_test_message("%s", vms->out);
+        lines = g_strsplit(vms->out, "\n", -1);
+        g_assert_true(g_regex_match_simple("^PID +NAME +VMM +VCPUS +MEMORY +DEVICES *$", lines[0], 0, 0));
+        g_assert_true(g_regex_match_simple("^3456 +win11 +qemu +4 +17 GiB +0000:00:01.0, 0000:01:00.0, 0000:01:00.1 *$", lines[1], 0,
+                                           0));
+        g_assert_cmpstr(lines[2], ==, "");
+
+        vm = vh_test_bus_run_ctl(fx->bus, "vm", "win11", NULL);
+        vh_test_run_assert_status(vm, "vfiohostctl vm win11", 0);
+        g_test_message("%s", vm->out);
+        g_assert_true(g_str_has_prefix(vm->out, "win11 (pid 3456)\n"));
+        g_assert_nonnull(strstr(vm->out, "  VMM: qemu\n"));
+        g_assert_nonnull(strstr(vm->out, "  Devices: 0000:00:01.0, 0000:01:00.0, 0000:01:00.1\n"));
+        g_assert_true(g_regex_match_simple("^VCPU +TID +CPU +STATE +ALLOWED +PINNED +CPU TIME *$", vm->out,
+                                           G_REGEX_MULTILINE, 0));
+        /* vCPU 0: tid 3460, last on CPU 2, running, pinned to 2, 483.3 s */
+        g_assert_true(g_regex_match_simple("^0 +3460 +2 +R +2 +yes +483\\.3 s *$", vm->out, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^3 +3463 +14 +S +0-23 +no +298\\.4 s *$", vm->out, G_REGEX_MULTILINE, 0));
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -513,6 +623,11 @@ int main(int argc, char **argv) {
         g_test_add("/vms/new-holder", Fixture, "desktop-vfio-bound", fixture_setup, test_new_holder, fixture_teardown);
         g_test_add("/vms/idle", Fixture, "desktop-vfio-bound", fixture_setup, test_idle, fixture_teardown);
         g_test_add("/vms/iommufd", Fixture, "server-variant", fixture_setup, test_iommufd, fixture_teardown);
+        g_test_add("/vms/ctl/vms-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vms_json,
+                   fixture_teardown);
+        g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
+                   fixture_teardown);
+        g_test_add("/vms/ctl/text", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_text, fixture_teardown);
 
         return g_test_run();
 }
