@@ -48,6 +48,7 @@ typedef struct VhBusVms {
         int inotify_fd;
         sd_event_source *inotify_source;
         int dir_wds[2];                 /* dev/vfio, dev/vfio/devices; -1 when not watched */
+        int dev_wd;                     /* dev: for kvm, iommu and vfio appearing later */
         sd_event_source *rescan_timer;
 
         /* Host root only: one pidfd per holder, EPOLLIN when it exits. */
@@ -885,6 +886,7 @@ static void watch_nodes(VhBusVms *t) {
         _cleanup_strv_free_ char **groups = NULL, **devices = NULL;
         const VhHostFs *fs = t->daemon->fs;
 
+        watch(t, DIR_EVENTS, &t->dev_wd, VH_DEV);
         watch(t, NODE_EVENTS, NULL, VH_DEV_KVM);
         watch(t, NODE_EVENTS, NULL, VH_DEV_IOMMU);
         watch(t, DIR_EVENTS, &t->dir_wds[0], VH_DEV_VFIO);
@@ -920,14 +922,22 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                 for (char *p = u.buf; p < u.buf + n;) {
                         const struct inotify_event *e = (const struct inotify_event *) p;
 
+                        p += sizeof(struct inotify_event) + e->len;
                         if (e->mask & IN_Q_OVERFLOW)
                                 rewatch = true;
+                        /* dev itself: every node the host creates; only
+                         * ours count (vfio loaded after the daemon started). */
+                        if (e->wd == t->dev_wd) {
+                                if (e->len > 0 && (strcmp(e->name, "vfio") == 0 || strcmp(e->name, "kvm") == 0 ||
+                                                   strcmp(e->name, "iommu") == 0))
+                                        rewatch = true;
+                                continue;
+                        }
                         if ((e->wd == t->dir_wds[0] || e->wd == t->dir_wds[1]) && (e->mask & IN_CREATE))
                                 rewatch = true;
                         /* A watch's end (a node removed) is no event of its own. */
                         if (!(e->mask & IN_IGNORED))
                                 any = true;
-                        p += sizeof(struct inotify_event) + e->len;
                 }
         }
         if (rewatch)
@@ -946,7 +956,7 @@ int vh_bus_vms_setup(VhDaemon *d) {
                 return log_oom();
         t->daemon = d;
         t->inotify_fd = -1;
-        t->dir_wds[0] = t->dir_wds[1] = -1;
+        t->dir_wds[0] = t->dir_wds[1] = t->dev_wd = -1;
         d->vms = t;
 
         r = sd_event_add_time_relative(d->event, &t->rescan_timer, CLOCK_MONOTONIC, RESCAN_USEC,

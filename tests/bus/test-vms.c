@@ -15,11 +15,14 @@
  *                         of the node: a Process1 appears, HeldBy has it
  *  /vms/idle              one scan at start, none while nothing happens,
  *                         one per burst of events
+ *  /vms/late-vfio         dev/vfio and its nodes created after the start
+ *                         are watched as they come
  *  /vms/iommufd           server-variant's Cloud Hypervisor (pid 4810)
  *                         holds 0000:3b:02.1 through iommufd
  *  /vms/ctl/...           vfiohostctl vms and vm, as JSON and as text */
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -466,6 +469,50 @@ static void test_idle(Fixture *fx, gconstpointer data) {
         g_assert_cmpuint(vh_test_signal_log_count_prefix(log, "Interfaces"), ==, 0);
 }
 
+/* Waits long enough for a scan an event set off (50 ms later) to be logged. */
+static guint scans_after_settling(Fixture *fx) {
+        g_usleep((gulong) (400000 * vh_test_timeout_multiplier()));
+        return count_scans(fx);
+}
+
+/* vfio loaded after the daemon started: dev/vfio, then its nodes, appear
+ * and are watched as they come. */
+static void test_late_vfio(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autofree char *root = NULL, *vfio = NULL, *off = NULL, *node = NULL;
+        Fixture fx = {};
+        guint n;
+
+        if (!vh_test_bus_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_copy_host(bus, "desktop-vfio-bound");
+        if (!root)
+                return;
+        vfio = g_build_filename(root, "dev", "vfio", NULL);
+        off = g_build_filename(root, "dev", "vfio.off", NULL);
+        g_assert_cmpint(rename(vfio, off), ==, 0);
+        vh_test_bus_start_daemon(bus, root);
+        fx.bus = bus;
+        fx.root = root;
+
+        n = scans_after_settling(&fx);
+        g_assert_cmpint(mkdir(vfio, 0755), ==, 0);
+        g_assert_cmpuint(scans_after_settling(&fx), ==, n + 1);
+        node = g_build_filename(vfio, "2", NULL);
+        g_assert_true(g_file_set_contents(node, "", 0, NULL));
+        g_assert_cmpuint(scans_after_settling(&fx), ==, n + 2);
+        touch_node(root, "dev/vfio/2");
+        g_assert_cmpuint(scans_after_settling(&fx), ==, n + 3);
+        /* an unrelated node in dev is no event */
+        {
+                g_autofree char *tty = g_build_filename(root, "dev", "ttyS9", NULL);
+
+                g_assert_true(g_file_set_contents(tty, "", 0, NULL));
+                g_assert_cmpuint(scans_after_settling(&fx), ==, n + 3);
+        }
+}
+
 static void test_iommufd(Fixture *fx, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) devices = NULL, groups = NULL, name = NULL, objects = NULL;
@@ -623,6 +670,7 @@ int main(int argc, char **argv) {
         g_test_add("/vms/new-holder", Fixture, "desktop-vfio-bound", fixture_setup, test_new_holder, fixture_teardown);
         g_test_add("/vms/idle", Fixture, "desktop-vfio-bound", fixture_setup, test_idle, fixture_teardown);
         g_test_add("/vms/iommufd", Fixture, "server-variant", fixture_setup, test_iommufd, fixture_teardown);
+        g_test_add_func("/vms/late-vfio", test_late_vfio);
         g_test_add("/vms/ctl/vms-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vms_json,
                    fixture_teardown);
         g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
