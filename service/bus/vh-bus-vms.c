@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* VMs and other VFIO holders on the bus (docs/vms.md, "On the bus"). The
- * list is the last full scan; events only say when to scan again, so a
- * missed detail of an event costs nothing but its latency. */
+/* Keeps the holders' list current (docs/vms.md, "On the bus"): the list
+ * is the last full scan; events only say when to scan again, so a missed
+ * detail of an event costs nothing but its latency. The diff of two scans
+ * becomes the signals; the objects are in vh-bus-vm-objects.c. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,14 +17,12 @@
 #include <unistd.h>
 
 #include "vh-bus-objects.h"
+#include "vh-bus-vms-private.h"
 #include "vh-bus-vms.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
-#include "vh-proc.h"
 #include "vh-strv.h"
-#include "vh-vcpus.h"
-#include "vh-vms.h"
 
 /* Long enough to take a VM's start (kvm, container, groups, devices
  * opened within milliseconds) or a burst of exits as one scan; short
@@ -35,483 +34,11 @@
 #define DIR_EVENTS (IN_CREATE | IN_DELETE | IN_ONLYDIR | IN_DONT_FOLLOW)
 #define PROC_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
 
-typedef struct VhBusPidfd {
-        pid_t pid;
-        sd_event_source *source;        /* owns the pidfd */
-} VhBusPidfd;
-
-typedef struct VhBusVms {
-        VhDaemon *daemon;
-        VhVm *vms;                      /* the last scan, sorted by pid */
-        size_t n_vms;
-
-        int inotify_fd;
-        sd_event_source *inotify_source;
-        int dir_wds[2];                 /* dev/vfio, dev/vfio/devices; -1 when not watched */
-        int dev_wd;                     /* dev: for kvm, iommu and vfio appearing later */
-        sd_event_source *rescan_timer;
-
-        /* Host root only: one pidfd per holder, EPOLLIN when it exits. */
-        VhBusPidfd *pidfds;
-        size_t n_pidfds;
-
-        uint64_t n_scans;
-        uint64_t n_events;
-} VhBusVms;
-
 static uint64_t now_usec(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static const VhVm *vms_find(const VhBusVms *t, pid_t pid) {
-        size_t lo = 0, hi = t->n_vms;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (t->vms[mid].pid == pid)
-                        return &t->vms[mid];
-                if (t->vms[mid].pid < pid)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
-static bool holds_group(const VhVm *v, unsigned group) {
-        for (size_t i = 0; i < v->n_groups; i++)
-                if (v->groups[i] == group)
-                        return true;
-        return false;
-}
-
-static int holder_path(const VhVm *v, char **ret) {
-        return v->is_vm ? vh_bus_vm_path(v->pid, ret) : vh_bus_process_path(v->pid, ret);
-}
-
-/* A group fd holds the group and every member; a device fd holds the
- * device and, for the group, its group. group < 0: the device has none. */
-static bool holds_device(const VhVm *v, const char *address, int group) {
-        return vh_strv_contains(v->devices, address) || (group >= 0 && holds_group(v, (unsigned) group));
-}
-
-static bool holds_in_group(const VhHost *host, const VhVm *v, unsigned group) {
-        if (holds_group(v, group))
-                return true;
-        STRV_FOREACH(a, v->devices) {
-                const VhPciDevice *dev = vh_host_find_device(host, *a);
-
-                if (dev && dev->iommu_group == (int) group)
-                        return true;
-        }
-        return false;
-}
-
-/* The holder paths of a device (address) or, with address NULL, of group. */
-static int held_by(const VhHost *host, const VhVm *vms, size_t n, const char *address, unsigned group, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        int dev_group = -1;
-        int r;
-
-        l = calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        if (address) {
-                const VhPciDevice *dev = vh_host_find_device(host, address);
-
-                dev_group = dev ? dev->iommu_group : -1;
-        }
-        for (size_t i = 0; i < n; i++) {
-                char *p;
-
-                if (address ? !holds_device(&vms[i], address, dev_group) : !holds_in_group(host, &vms[i], group))
-                        continue;
-                r = holder_path(&vms[i], &p);
-                if (r < 0)
-                        return r;
-                r = vh_strv_push(&l, p);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-static int append_paths(sd_bus_message *reply, char **paths) {
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        STRV_FOREACH(p, paths) {
-                r = sd_bus_message_append(reply, "o", *p);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-/* ---------- VirtualMachine1 and Process1 ---------- */
-
-static const VhVm *vm_of_path(const VhBusVms *t, const char *path) {
-        pid_t pid;
-
-        if (vh_bus_pid_from_path(path, VH_VM_PATH_PREFIX, &pid) <= 0 &&
-            vh_bus_pid_from_path(path, VH_PROCESS_PATH_PREFIX, &pid) <= 0)
-                return NULL;
-        return vms_find(t, pid);
-}
-
-static int property_get_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        return v ? sd_bus_message_append(reply, "u", (uint32_t) v->pid) : -ENOENT;
-}
-
-static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        /* No machined lookup (yet): the VMM's own name, else its command. */
-        return v ? sd_bus_message_append(reply, "s", v->name ?: strempty(v->comm)) : -ENOENT;
-}
-
-static int property_get_command(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        return v ? sd_bus_message_append(reply, "s", strempty(v->comm)) : -ENOENT;
-}
-
-static int property_get_vmm(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        return v ? sd_bus_message_append(reply, "s", strempty(v->vmm)) : -ENOENT;
-}
-
-static int property_get_start_time(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        return v ? sd_bus_message_append(reply, "t", v->start_time_usec) : -ENOENT;
-}
-
-static int property_get_vcpus(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-
-        return v ? sd_bus_message_append(reply, "u", (uint32_t) v->vcpus) : -ENOENT;
-}
-
-static int property_get_memory(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhBusVms *t = userdata;
-        const VhVm *v = vm_of_path(t, path);
-        _cleanup_free_ char *status = NULL;
-        char pid[16];
-        uint64_t rss, huge = 0;
-
-        if (!v)
-                return -ENOENT;
-        /* Memory moves without any event: read at each Get (no signal),
-         * the scan's value when the process is gone meanwhile. */
-        snprintf(pid, sizeof(pid), "%d", (int) v->pid);
-        if (vh_hostfs_read_file(t->daemon->fs, &status, NULL, VH_PROC, pid, "status", NULL) >= 0 &&
-            vh_proc_status_bytes(status, "VmRSS", &rss) >= 0) {
-                (void) vh_proc_status_bytes(status, "HugetlbPages", &huge);
-                return sd_bus_message_append(reply, "t", rss + huge);
-        }
-        return sd_bus_message_append(reply, "t", v->memory_bytes + v->hugetlb_bytes);
-}
-
-static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-        int r;
-
-        if (!v)
-                return -ENOENT;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        /* Only what the process names: a legacy group holder's device fds
-         * say no device before Linux 6.18, and none is guessed. */
-        STRV_FOREACH(a, v->devices) {
-                _cleanup_free_ char *p = NULL;
-
-                if (!vh_address_is_valid(*a))
-                        continue;
-                r = vh_bus_device_path(*a, &p);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", p);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-static int property_get_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhVm *v = vm_of_path(userdata, path);
-        int r;
-
-        if (!v)
-                return -ENOENT;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < v->n_groups; i++) {
-                _cleanup_free_ char *p = NULL;
-
-                r = vh_bus_group_path(v->groups[i], &p);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", p);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-static int append_vcpu(sd_bus_message *reply, const VhVcpu *c) {
-        char state[2] = { c->state, 0 };
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
-                                  "index", "i", (int32_t) c->index,
-                                  "tid", "u", (uint32_t) c->tid,
-                                  "thread-name", "s", strempty(c->thread_name),
-                                  "state", "s", state,
-                                  "last-cpu", "i", (int32_t) c->last_cpu,
-                                  "cpu-time-usec", "t", c->cpu_time_usec,
-                                  "guest-time-usec", "t", c->guest_time_usec,
-                                  "allowed-cpus", "s", strempty(c->allowed_cpus),
-                                  "pinned", "b", (int) c->pinned);
-        if (r >= 0 && c->has_schedstat)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}",
-                                          "run-time-nsec", "t", c->run_time_ns,
-                                          "wait-time-nsec", "t", c->wait_time_ns,
-                                          "timeslices", "t", c->timeslices);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
-}
-
-static int method_get_vcpus(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const VhBusVms *t = userdata;
-        const VhVm *v = vm_of_path(t, sd_bus_message_get_path(m));
-        VhVcpu *vcpus = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!v)
-                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND, "No VM at %s.", sd_bus_message_get_path(m));
-        /* Read now, not from the scan: vCPU threads move all the time. */
-        r = vh_vcpus_read(t->daemon->fs, v->pid, &vcpus, &n);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
-                                         "The VM with pid %d (%s) has exited.", (int) v->pid,
-                                         v->name ?: strempty(v->comm));
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the vCPU threads of pid %d: %m", (int) v->pid);
-
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = append_vcpu(reply, &vcpus[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        vh_vcpus_free(vcpus, n);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
-
-static const sd_bus_vtable vm_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Pid", "u", property_get_pid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Vmm", "s", property_get_vmm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StartTime", "t", property_get_start_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Vcpus", "u", property_get_vcpus, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Groups", "ao", property_get_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MemoryBytes", "t", property_get_memory, 0, 0),
-        SD_BUS_METHOD_WITH_ARGS("GetVcpus",
-                                SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("aa{sv}", vcpus),
-                                method_get_vcpus,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END
-};
-
-static const sd_bus_vtable process_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Pid", "u", property_get_pid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Command", "s", property_get_command, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Groups", "ao", property_get_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};
-
-static int holder_find(VhBusVms *t, const char *path, const char *prefix, bool is_vm, void **found) {
-        const VhVm *v;
-        pid_t pid;
-
-        if (vh_bus_pid_from_path(path, prefix, &pid) <= 0)
-                return 0;
-        v = vms_find(t, pid);
-        if (!v || v->is_vm != is_vm)
-                return 0;
-        *found = t;
-        return 1;
-}
-
-static int vm_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                          sd_bus_error *error) {
-        return holder_find(userdata, path, VH_VM_PATH_PREFIX, true, found);
-}
-
-static int process_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                               void **found, sd_bus_error *error) {
-        return holder_find(userdata, path, VH_PROCESS_PATH_PREFIX, false, found);
-}
-
-static int holder_enumerate(const VhBusVms *t, bool is_vm, char ***nodes) {
-        _cleanup_strv_free_ char **l = NULL;
-        size_t k = 0;
-        int r;
-
-        l = calloc(t->n_vms + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < t->n_vms; i++) {
-                if (t->vms[i].is_vm != is_vm)
-                        continue;
-                r = holder_path(&t->vms[i], &l[k++]);
-                if (r < 0)
-                        return r;
-        }
-        *nodes = TAKE_PTR(l);
-        return 1;
-}
-
-static int vm_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        return holder_enumerate(userdata, true, nodes);
-}
-
-static int process_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
-                                   sd_bus_error *error) {
-        return holder_enumerate(userdata, false, nodes);
-}
-
-/* ---------- Device1.HeldBy and Group1.HeldBy ---------- */
-
-/* A second vtable of each interface, with the tracker as its userdata
- * (the first has the daemon's): sd-bus merges them into one interface. */
-
-static int property_get_device_held_by(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhBusVms *t = userdata;
-        _cleanup_strv_free_ char **l = NULL;
-        char address[VH_ADDRESS_MAX];
-        int r;
-
-        r = vh_bus_device_address_from_path(path, address);
-        if (r <= 0)
-                return r < 0 ? r : -ENOENT;
-        r = held_by(t->daemon->host, t->vms, t->n_vms, address, 0, &l);
-        if (r < 0)
-                return r;
-        return append_paths(reply, l);
-}
-
-static int property_get_group_held_by(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const VhBusVms *t = userdata;
-        _cleanup_strv_free_ char **l = NULL;
-        unsigned id;
-        int r;
-
-        if (vh_bus_group_id_from_path(path, &id) <= 0)
-                return -ENOENT;
-        r = held_by(t->daemon->host, t->vms, t->n_vms, NULL, id, &l);
-        if (r < 0)
-                return r;
-        return append_paths(reply, l);
-}
-
-static const sd_bus_vtable device_held_by_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("HeldBy", "ao", property_get_device_held_by, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};
-
-static const sd_bus_vtable group_held_by_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("HeldBy", "ao", property_get_group_held_by, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};
-
-static int device_held_by_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                               sd_bus_error *error) {
-        VhBusVms *t = userdata;
-        char address[VH_ADDRESS_MAX];
-        int r;
-
-        r = vh_bus_device_address_from_path(path, address);
-        if (r <= 0)
-                return r;
-        if (!vh_host_find_device(t->daemon->host, address))
-                return 0;
-        *found = t;
-        return 1;
-}
-
-static int group_held_by_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                              sd_bus_error *error) {
-        VhBusVms *t = userdata;
-        unsigned id;
-
-        if (vh_bus_group_id_from_path(path, &id) <= 0 || !vh_host_find_group(t->daemon->host, id))
-                return 0;
-        *found = t;
-        return 1;
-}
-
-int vh_bus_vms_register(VhDaemon *d) {
-        VhBusVms *t = d->vms;
-        int r;
-
-        if (!t)
-                return -EINVAL;
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_VM_PATH_PREFIX, VH_VM_INTERFACE, vm_vtable, vm_object_find, t);
-        if (r >= 0)
-                r = sd_bus_add_node_enumerator(d->bus, NULL, VH_VM_PATH_PREFIX, vm_node_enumerator, t);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_PROCESS_PATH_PREFIX, VH_PROCESS_INTERFACE,
-                                               process_vtable, process_object_find, t);
-        if (r >= 0)
-                r = sd_bus_add_node_enumerator(d->bus, NULL, VH_PROCESS_PATH_PREFIX, process_node_enumerator, t);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_DEVICE_PATH_PREFIX, VH_DEVICE_INTERFACE,
-                                               device_held_by_vtable, device_held_by_find, t);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_GROUP_PATH_PREFIX, VH_GROUP_INTERFACE,
-                                               group_held_by_vtable, group_held_by_find, t);
-        return r;
 }
 
 /* ---------- the diff of two scans ---------- */
@@ -599,7 +126,7 @@ static void emit_object(VhDaemon *d, const VhVm *v, bool added) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = holder_path(v, &path);
+        r = vh_bus_holder_path(v, &path);
         if (r >= 0)
                 r = added ? sd_bus_emit_object_added(d->bus, path) : sd_bus_emit_object_removed(d->bus, path);
         if (r < 0)
@@ -627,7 +154,7 @@ static void emit_holder_changes(VhDaemon *d, const VhVm *o, const VhVm *n) {
         if (r >= 0 && !same_groups(o, n))
                 r = vh_strv_extend(&changed, "Groups");
         if (r >= 0 && changed[0])
-                r = holder_path(n, &path);
+                r = vh_bus_holder_path(n, &path);
         if (r >= 0 && path)
                 r = sd_bus_emit_properties_changed_strv(d->bus, path, n->is_vm ? VH_VM_INTERFACE : VH_PROCESS_INTERFACE,
                                                         changed);
@@ -646,10 +173,10 @@ static int held_by_all(const VhHost *host, const VhVm *vms, size_t n, const Touc
         if (!l)
                 return -ENOMEM;
         STRV_FOREACH(a, x->addresses)
-                if ((r = held_by(host, vms, n, *a, 0, &l[k++])) < 0)
+                if ((r = vh_bus_held_by(host, vms, n, *a, 0, &l[k++])) < 0)
                         goto fail;
         for (size_t i = 0; i < x->n_groups; i++)
-                if ((r = held_by(host, vms, n, NULL, x->groups[i], &l[k++])) < 0)
+                if ((r = vh_bus_held_by(host, vms, n, NULL, x->groups[i], &l[k++])) < 0)
                         goto fail;
         *ret = l;
         return 0;
@@ -770,7 +297,7 @@ static void sync_pidfds(VhBusVms *t) {
         if (!vh_hostfs_is_host_root(d->fs))
                 return;
         for (size_t i = 0; i < t->n_pidfds; i++) {
-                if (vms_find(t, t->pidfds[i].pid))
+                if (vh_bus_vms_find(t, t->pidfds[i].pid))
                         t->pidfds[k++] = t->pidfds[i];
                 else
                         sd_event_source_disable_unref(t->pidfds[i].source);
@@ -858,11 +385,13 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-static void watch(VhBusVms *t, uint32_t mask, int *ret_wd, const char *relative) {
+/* relative, or name in it (name NULL: relative itself). A node that is
+ * not there is no error: it may come later. */
+static void watch(VhBusVms *t, uint32_t mask, int *ret_wd, const char *relative, const char *name) {
         _cleanup_free_ char *path = NULL;
         int wd;
 
-        path = vh_hostfs_path(t->daemon->fs, relative, NULL);
+        path = vh_hostfs_path(t->daemon->fs, relative, name, NULL);
         if (!path)
                 return;
         wd = inotify_add_watch(t->inotify_fd, path, mask);
@@ -872,33 +401,25 @@ static void watch(VhBusVms *t, uint32_t mask, int *ret_wd, const char *relative)
                 *ret_wd = wd;
 }
 
-static void watch_in(VhBusVms *t, const char *dir, const char *name) {
-        _cleanup_free_ char *path = NULL;
-
-        path = vh_hostfs_path(t->daemon->fs, dir, name, NULL);
-        if (path && inotify_add_watch(t->inotify_fd, path, NODE_EVENTS) < 0 && errno != ENOENT)
-                log_debug_errno(errno, "Cannot watch %s: %m", path);
-}
-
 /* Every node there is now; adding a watch again is harmless (the same
  * inode gives the same descriptor). */
 static void watch_nodes(VhBusVms *t) {
         _cleanup_strv_free_ char **groups = NULL, **devices = NULL;
         const VhHostFs *fs = t->daemon->fs;
 
-        watch(t, DIR_EVENTS, &t->dev_wd, VH_DEV);
-        watch(t, NODE_EVENTS, NULL, VH_DEV_KVM);
-        watch(t, NODE_EVENTS, NULL, VH_DEV_IOMMU);
-        watch(t, DIR_EVENTS, &t->dir_wds[0], VH_DEV_VFIO);
-        watch(t, DIR_EVENTS, &t->dir_wds[1], VH_DEV_VFIO_DEVICES);
+        watch(t, DIR_EVENTS, &t->dev_wd, VH_DEV, NULL);
+        watch(t, NODE_EVENTS, NULL, VH_DEV_KVM, NULL);
+        watch(t, NODE_EVENTS, NULL, VH_DEV_IOMMU, NULL);
+        watch(t, DIR_EVENTS, &t->dir_wds[0], VH_DEV_VFIO, NULL);
+        watch(t, DIR_EVENTS, &t->dir_wds[1], VH_DEV_VFIO_DEVICES, NULL);
         if (vh_hostfs_list_dir(fs, &groups, VH_DEV_VFIO, NULL) >= 0)
                 STRV_FOREACH(g, groups)
                         /* the groups and the container; devices/ is a directory */
                         if (strcmp(*g, "devices") != 0)
-                                watch_in(t, VH_DEV_VFIO, *g);
+                                watch(t, NODE_EVENTS, NULL, VH_DEV_VFIO, *g);
         if (vh_hostfs_list_dir(fs, &devices, VH_DEV_VFIO_DEVICES, NULL) >= 0)
                 STRV_FOREACH(v, devices)
-                        watch_in(t, VH_DEV_VFIO_DEVICES, *v);
+                        watch(t, NODE_EVENTS, NULL, VH_DEV_VFIO_DEVICES, *v);
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -975,7 +496,7 @@ int vh_bus_vms_setup(VhDaemon *d) {
                  * plain directory whose pids are fake (never pidfd_open
                  * them): its entries coming and going are the exits. */
                 if (!vh_hostfs_is_host_root(d->fs))
-                        watch(t, PROC_EVENTS, NULL, VH_PROC);
+                        watch(t, PROC_EVENTS, NULL, VH_PROC, NULL);
                 r = sd_event_add_io(d->event, &t->inotify_source, t->inotify_fd, EPOLLIN, on_inotify, t);
                 if (r < 0)
                         return log_error_errno(r, "Cannot watch the inotify descriptor: %m");
