@@ -19,6 +19,46 @@ int vh_bus_group_path(unsigned id, char **ret) {
         return asprintf(ret, VH_GROUP_PATH_PREFIX "/%u", id) < 0 ? -ENOMEM : 0;
 }
 
+int vh_bus_append_device_paths(sd_bus_message *m, char * const *addresses) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "o");
+        if (r < 0)
+                return r;
+        for (char * const *a = addresses; a && *a; a++) {
+                _cleanup_free_ char *p = NULL;
+
+                if (!vh_address_is_valid(*a))
+                        continue;
+                r = vh_bus_device_path(*a, &p);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(m, "o", p);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+int vh_bus_append_group_paths(sd_bus_message *m, const unsigned *ids, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "o");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+
+                r = vh_bus_group_path(ids[i], &p);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(m, "o", p);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
 int vh_bus_device_address_from_path(const char *path, char ret[VH_ADDRESS_MAX]) {
         _cleanup_free_ char *address = NULL, *canonical_path = NULL;
         char canonical[VH_ADDRESS_MAX];

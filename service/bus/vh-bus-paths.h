@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
 #include <sys/types.h>
+
+#include <systemd/sd-bus.h>
 
 #include "vh-address.h"
 
@@ -29,3 +32,8 @@ int vh_bus_process_path(pid_t pid, char **ret);
 /* The pid a path below prefix (VH_VM_PATH_PREFIX, VH_PROCESS_PATH_PREFIX)
  * names: 1, or 0 unless it is prefix "/" and a canonical decimal pid > 0. */
 int vh_bus_pid_from_path(const char *path, const char *prefix, pid_t *ret);
+
+/* Appends an "ao": the device objects of addresses (only PCI addresses
+ * have one; others are left out), or the group objects of ids. */
+int vh_bus_append_device_paths(sd_bus_message *m, char * const *addresses);
+int vh_bus_append_group_paths(sd_bus_message *m, const unsigned *ids, size_t n);

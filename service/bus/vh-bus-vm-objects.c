@@ -185,51 +185,17 @@ static int property_get_memory(sd_bus *bus, const char *path, const char *interf
 static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const VhVm *v = vm_of_path(userdata, path);
-        int r;
 
-        if (!v)
-                return -ENOENT;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
         /* Only what the process names: a legacy group holder's device fds
          * say no device before Linux 6.18, and none is guessed. */
-        STRV_FOREACH(a, v->devices) {
-                _cleanup_free_ char *p = NULL;
-
-                if (!vh_address_is_valid(*a))
-                        continue;
-                r = vh_bus_device_path(*a, &p);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", p);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
+        return v ? vh_bus_append_device_paths(reply, v->devices) : -ENOENT;
 }
 
 static int property_get_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const VhVm *v = vm_of_path(userdata, path);
-        int r;
 
-        if (!v)
-                return -ENOENT;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < v->n_groups; i++) {
-                _cleanup_free_ char *p = NULL;
-
-                r = vh_bus_group_path(v->groups[i], &p);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", p);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
+        return v ? vh_bus_append_group_paths(reply, v->groups, v->n_groups) : -ENOENT;
 }
 
 static int append_vcpu(sd_bus_message *reply, const VhVcpu *c) {
