@@ -15,6 +15,8 @@
  *                         of the node: a Process1 appears, HeldBy has it
  *  /vms/idle              one scan at start, none while nothing happens,
  *                         one per burst of events
+ *  /vms/changed           a vCPU more: PropertiesChanged Vcpus; another
+ *                         start time: removed and added again
  *  /vms/late-vfio         dev/vfio and its nodes created after the start
  *                         are watched as they come
  *  /vms/iommufd           server-variant's Cloud Hypervisor (pid 4810)
@@ -469,6 +471,39 @@ static void test_idle(Fixture *fx, gconstpointer data) {
         g_assert_cmpuint(vh_test_signal_log_count_prefix(log, "Interfaces"), ==, 0);
 }
 
+/* A VM that changes what it holds is the same object, changed; a pid
+ * that starts at another time is another process. */
+static void test_changed(Fixture *fx, gconstpointer data) {
+        g_autoptr(VhTestSignalLog) log = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) vcpus = NULL;
+        g_autofree char *fd = NULL, *stat_path = NULL, *stat = NULL, *restarted = NULL;
+
+        SKIP_UNLESS_READY(fx);
+        log = vh_test_signal_log_new(fx->bus);
+        fd = g_build_filename(fx->root, "proc/3456/fd/35", NULL);
+        g_assert_cmpint(symlink("anon_inode:kvm-vcpu:4", fd), ==, 0);
+        touch_node(fx->root, "dev/kvm");
+        g_assert_true(vh_test_signal_log_wait(log, "PropertiesChanged " QEMU_PATH " VirtualMachine1 Vcpus", 1, 1));
+        g_assert_cmpuint(vh_test_signal_log_count_prefix(log, "Interfaces"), ==, 0);
+        /* what it holds did not change: HeldBy is not signalled */
+        g_assert_cmpuint(vh_test_signal_log_count_prefix(log, "PropertiesChanged " GROUP2_PATH), ==, 0);
+        vcpus = vh_test_bus_get_property(fx->bus, QEMU_PATH, VH_VM_INTERFACE, "Vcpus", &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_variant_get_uint32(vcpus), ==, 5);
+
+        /* starttime (field 22) 165012 → 175012: another process with pid 3456 */
+        stat_path = g_build_filename(fx->root, "proc/3456/stat", NULL);
+        g_assert_true(g_file_get_contents(stat_path, &stat, NULL, NULL));
+        g_assert_nonnull(strstr(stat, " 165012 "));
+        restarted = g_strdup(stat);
+        memcpy(strstr(restarted, " 165012 "), " 175012 ", strlen(" 175012 "));
+        g_assert_true(g_file_set_contents(stat_path, restarted, -1, NULL));
+        touch_node(fx->root, "dev/vfio/2");
+        g_assert_true(vh_test_signal_log_wait(log, "InterfacesRemoved " QEMU_PATH, 1, 1));
+        g_assert_true(vh_test_signal_log_wait(log, "InterfacesAdded " QEMU_PATH, 1, 1));
+}
+
 /* Waits long enough for a scan an event set off (50 ms later) to be logged. */
 static guint scans_after_settling(Fixture *fx) {
         g_usleep((gulong) (400000 * vh_test_timeout_multiplier()));
@@ -671,6 +706,7 @@ int main(int argc, char **argv) {
         g_test_add("/vms/idle", Fixture, "desktop-vfio-bound", fixture_setup, test_idle, fixture_teardown);
         g_test_add("/vms/iommufd", Fixture, "server-variant", fixture_setup, test_iommufd, fixture_teardown);
         g_test_add_func("/vms/late-vfio", test_late_vfio);
+        g_test_add("/vms/changed", Fixture, "desktop-vfio-bound", fixture_setup, test_changed, fixture_teardown);
         g_test_add("/vms/ctl/vms-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vms_json,
                    fixture_teardown);
         g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
