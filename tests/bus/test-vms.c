@@ -5,6 +5,7 @@
  *  /vms/managed-objects   desktop-vfio-bound's QEMU "win11" (pid 3456, the
  *                         legacy group 2) in GetManagedObjects with every
  *                         property; the only holder there
+ *  /vms/paths             other spellings of a VM's path are UnknownObject
  *  /vms/held-by           Device1.HeldBy of 01:00.0 and 01:00.1 and
  *                         Group1.HeldBy of group 2 name it, others none
  *  /vms/get-vcpus         its four vCPUs with the fixture's values; a VM
@@ -174,6 +175,35 @@ static void test_managed_objects(Fixture *fx, gconstpointer data) {
                 g_assert_nonnull(h);
                 hs = join_strv(h);
                 g_assert_cmpstr(hs, ==, QEMU_PATH);
+        }
+}
+
+/* One path per object: other spellings of the pid, and the VM under
+ * the other prefix, are no objects. */
+static void test_paths(Fixture *fx, gconstpointer data) {
+        static const char *const nowhere[] = {
+                VH_VM_PATH_PREFIX "/03456", VH_VM_PATH_PREFIX "/0", VH_VM_PATH_PREFIX "/3456x",
+                VH_VM_PATH_PREFIX "/4294970752", VH_PROCESS_PATH_PREFIX "/3456", VH_VM_PATH_PREFIX "/3457",
+        };
+
+        SKIP_UNLESS_READY(fx);
+        for (gsize i = 0; i < G_N_ELEMENTS(nowhere); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) v = vh_test_bus_get_property(fx->bus, nowhere[i], VH_VM_INTERFACE, "Pid", &error);
+                g_autofree char *remote = NULL;
+
+                g_assert_null(v);
+                g_assert_nonnull(error);
+                remote = g_dbus_error_get_remote_error(error);
+                g_test_message("%s: %s", nowhere[i], remote);
+                g_assert_cmpstr(remote, ==, "org.freedesktop.DBus.Error.UnknownObject");
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) v = vh_test_bus_get_property(fx->bus, QEMU_PATH, VH_VM_INTERFACE, "Pid", &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpuint(g_variant_get_uint32(v), ==, 3456);
         }
 }
 
@@ -699,6 +729,7 @@ int main(int argc, char **argv) {
 
         g_test_add("/vms/managed-objects", Fixture, "desktop-vfio-bound", fixture_setup, test_managed_objects,
                    fixture_teardown);
+        g_test_add("/vms/paths", Fixture, "desktop-vfio-bound", fixture_setup, test_paths, fixture_teardown);
         g_test_add("/vms/held-by", Fixture, "desktop-vfio-bound", fixture_setup, test_held_by, fixture_teardown);
         g_test_add("/vms/get-vcpus", Fixture, "desktop-vfio-bound", fixture_setup, test_get_vcpus, fixture_teardown);
         g_test_add("/vms/exit", Fixture, "desktop-vfio-bound", fixture_setup, test_exit, fixture_teardown);
