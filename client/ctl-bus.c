@@ -60,6 +60,7 @@ CtlHost *ctl_host_free(CtlHost *h) {
         ctl_object_array_free(h->devices, h->n_devices);
         ctl_object_array_free(h->groups, h->n_groups);
         ctl_object_array_free(h->vms, h->n_vms);
+        ctl_object_array_free(h->processes, h->n_processes);
         free(h);
         return NULL;
 }
@@ -364,7 +365,7 @@ static int group_compare(const void *a, const void *b) {
 }
 
 /* Reads the reply of GetManagedObjects: a{oa{sa{sv}}}. */
-static int vm_compare(const void *a, const void *b) {
+static int pid_compare(const void *a, const void *b) {
         uint64_t x = ctl_object_get_unsigned(*(CtlObject * const *) a, "Pid", 0);
         uint64_t y = ctl_object_get_unsigned(*(CtlObject * const *) b, "Pid", 0);
 
@@ -412,6 +413,7 @@ static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
                         if (strcmp(interface, VH_DEVICE_INTERFACE) == 0 ||
                             strcmp(interface, VH_GROUP_INTERFACE) == 0 ||
                             strcmp(interface, VH_VM_INTERFACE) == 0 ||
+                            strcmp(interface, VH_PROCESS_INTERFACE) == 0 ||
                             (strcmp(interface, VH_MANAGER_INTERFACE) == 0 && !h->manager)) {
                                 r = read_properties(m, path, &o);
                                 if (r < 0)
@@ -423,6 +425,8 @@ static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
                                         r = object_array_push(&h->groups, &h->n_groups, o);
                                 else if (strcmp(interface, VH_VM_INTERFACE) == 0)
                                         r = object_array_push(&h->vms, &h->n_vms, o);
+                                else if (strcmp(interface, VH_PROCESS_INTERFACE) == 0)
+                                        r = object_array_push(&h->processes, &h->n_processes, o);
                                 else {
                                         h->manager = o;
                                         r = 0;
@@ -537,7 +541,9 @@ int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error) {
         if (h->n_groups > 1)
                 qsort(h->groups, h->n_groups, sizeof(h->groups[0]), group_compare);
         if (h->n_vms > 1)
-                qsort(h->vms, h->n_vms, sizeof(h->vms[0]), vm_compare);
+                qsort(h->vms, h->n_vms, sizeof(h->vms[0]), pid_compare);
+        if (h->n_processes > 1)
+                qsort(h->processes, h->n_processes, sizeof(h->processes[0]), pid_compare);
 
         *ret = TAKE_PTR(h);
         return 0;

@@ -38,7 +38,7 @@ typedef struct CtlObject {
 } CtlObject;
 
 /* What one GetManagedObjects (plus Manager1's GetAll) tells about the host.
- * devices are sorted by address, groups by id, vms by pid. */
+ * devices are sorted by address, groups by id, vms and processes by pid. */
 typedef struct CtlHost {
         CtlObject *manager;
         CtlObject **devices;
@@ -47,6 +47,8 @@ typedef struct CtlHost {
         size_t n_groups;
         CtlObject **vms;                /* VirtualMachine1 */
         size_t n_vms;
+        CtlObject **processes;          /* Process1: VFIO users that are no VMs */
+        size_t n_processes;
 } CtlHost;
 
 CtlObject *ctl_object_free(CtlObject *o);

@@ -26,8 +26,8 @@ static int push_unique(char ***l, const char *s) {
         return vh_strv_contains(*l, s) ? 0 : vh_strv_extend(l, s);
 }
 
-/* The functions a VM holds: those its Devices name, and every member of
- * its Groups (a group fd holds them all), sorted. */
+/* The functions a VM or process holds: those its Devices name, and every
+ * member of its Groups (a group fd holds them all), sorted. */
 static char **held_functions(const CtlHost *h, const CtlObject *vm) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
 
@@ -100,6 +100,24 @@ static struct json_object *vm_to_json(const CtlHost *h, const CtlObject *vm) {
         return TAKE_PTR(j);
 }
 
+/* VFIO users that are no VMs (DPDK, a test tool): their devices cannot
+ * be unbound while they run either. */
+static int print_processes(const CtlHost *h) {
+        for (size_t i = 0; i < h->n_processes; i++) {
+                const CtlObject *p = h->processes[i];
+                _cleanup_strv_free_ char **functions = held_functions(h, p);
+                _cleanup_free_ char *held = functions ? vh_strv_join(functions, ", ") : NULL;
+
+                if (!held)
+                        return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+                if (i == 0)
+                        printf("\nAlso using VFIO, without KVM:\n");
+                printf("  pid %" PRIu64 " (%s): %s\n", ctl_object_get_unsigned(p, "Pid", 0),
+                       ctl_object_get_string(p, "Command"), *held ? held : "a VFIO container, no device");
+        }
+        return CTL_EXIT_SUCCESS;
+}
+
 enum {
         COLUMN_PID,
         COLUMN_NAME,
@@ -134,7 +152,7 @@ int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
 
         if (h->n_vms == 0) {
                 printf("No VMs are running (no process holds /dev/kvm or a KVM VM).\n");
-                return CTL_EXIT_SUCCESS;
+                return print_processes(h);
         }
 
         t = ctl_table_new(_COLUMN_MAX, headers);
@@ -168,7 +186,7 @@ int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 r = ctl_table_print(t);
         if (r < 0)
                 return ctl_report_errno(r, "failed to print the table: %m");
-        return CTL_EXIT_SUCCESS;
+        return print_processes(h);
 }
 
 /* The VM a user names: by pid when all digits, else by Name. */

@@ -724,6 +724,26 @@ static void test_ctl_text(Fixture *fx, gconstpointer data) {
         g_assert_true(g_regex_match_simple("^3 +3463 +14 +S +0-23 +no +298\\.4 s *$", vm->out, G_REGEX_MULTILINE, 0));
 }
 
+/* server-sriov-vfs: no VM, dpdk-testpmd holding group 26. */
+static void test_ctl_processes(Fixture *fx, gconstpointer data) {
+        g_autoptr(VhTestRun) run = NULL;
+        static const char *const args[] = { "vms", "--json", NULL };
+        json_object *j;
+
+        SKIP_UNLESS_READY(fx);
+        run = vh_test_bus_run_ctl(fx->bus, "vms", NULL);
+        vh_test_run_assert_status(run, "vfiohostctl vms", 0);
+        g_test_message("%s", run->out);
+        g_assert_true(g_str_has_prefix(run->out, "No VMs are running"));
+        /* group 26 is 0000:3b:00.3 alone */
+        g_assert_cmpstr(strchr(run->out, '\n') + 1, ==, "\nAlso using VFIO, without KVM:\n  pid 6001 (dpdk-testpmd): 0000:3b:00.3\n");
+        /* --json lists VMs only */
+        j = ctl_json(fx, "vfiohostctl vms --json", args);
+        g_assert_true(json_object_is_type(j, json_type_array));
+        g_assert_cmpuint(json_object_array_length(j), ==, 0);
+        json_object_put(j);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -743,6 +763,8 @@ int main(int argc, char **argv) {
         g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
                    fixture_teardown);
         g_test_add("/vms/ctl/text", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_text, fixture_teardown);
+        g_test_add("/vms/ctl/processes", Fixture, "server-sriov-vfs", fixture_setup, test_ctl_processes,
+                   fixture_teardown);
 
         return g_test_run();
 }
