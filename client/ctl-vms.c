@@ -189,7 +189,8 @@ int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         return print_processes(h);
 }
 
-/* The VM a user names: by pid when all digits, else by Name. */
+/* The VM a user names: by pid when all digits, else by Name. 0, or the
+ * exit code of the failure it reported. */
 static int find_vm(const CtlHost *h, const char *arg, const CtlObject **ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         bool by_pid = arg[0] && strspn(arg, "0123456789") == strlen(arg);
@@ -213,7 +214,7 @@ static int find_vm(const CtlHost *h, const char *arg, const CtlObject **ret) {
                 return ctl_report_error(&error);
         }
         *ret = found;
-        return -1;
+        return 0;
 }
 
 static struct json_object *record_to_json(const CtlObject *o) {
@@ -341,7 +342,7 @@ int verb_vm(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         if (r < 0)
                 return ctl_report_error(&error);
         r = find_vm(h, argv[1], &vm);
-        if (r >= 0)
+        if (r != 0)
                 return r;
 
         r = ctl_bus_get_vcpus(bus, vm->path, &vcpus, &n, &error);
