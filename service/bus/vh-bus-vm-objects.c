@@ -86,8 +86,10 @@ int vh_bus_held_by(const VhHost *host, const VhVm *vms, size_t n, const char *ad
                 if (r < 0)
                         return r;
                 r = vh_strv_push(&l, p);
-                if (r < 0)
+                if (r < 0) {
+                        free(p);
                         return r;
+                }
         }
         *ret = TAKE_PTR(l);
         return 0;
