@@ -59,6 +59,8 @@ CtlHost *ctl_host_free(CtlHost *h) {
         ctl_object_free(h->manager);
         ctl_object_array_free(h->devices, h->n_devices);
         ctl_object_array_free(h->groups, h->n_groups);
+        ctl_object_array_free(h->vms, h->n_vms);
+        ctl_object_array_free(h->processes, h->n_processes);
         free(h);
         return NULL;
 }
@@ -363,6 +365,13 @@ static int group_compare(const void *a, const void *b) {
 }
 
 /* Reads the reply of GetManagedObjects: a{oa{sa{sv}}}. */
+static int pid_compare(const void *a, const void *b) {
+        uint64_t x = ctl_object_get_unsigned(*(CtlObject * const *) a, "Pid", 0);
+        uint64_t y = ctl_object_get_unsigned(*(CtlObject * const *) b, "Pid", 0);
+
+        return x < y ? -1 : x > y;
+}
+
 static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
         int r;
 
@@ -403,6 +412,8 @@ static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
 
                         if (strcmp(interface, VH_DEVICE_INTERFACE) == 0 ||
                             strcmp(interface, VH_GROUP_INTERFACE) == 0 ||
+                            strcmp(interface, VH_VM_INTERFACE) == 0 ||
+                            strcmp(interface, VH_PROCESS_INTERFACE) == 0 ||
                             (strcmp(interface, VH_MANAGER_INTERFACE) == 0 && !h->manager)) {
                                 r = read_properties(m, path, &o);
                                 if (r < 0)
@@ -412,6 +423,10 @@ static int read_managed_objects(sd_bus_message *m, CtlHost *h) {
                                         r = object_array_push(&h->devices, &h->n_devices, o);
                                 else if (strcmp(interface, VH_GROUP_INTERFACE) == 0)
                                         r = object_array_push(&h->groups, &h->n_groups, o);
+                                else if (strcmp(interface, VH_VM_INTERFACE) == 0)
+                                        r = object_array_push(&h->vms, &h->n_vms, o);
+                                else if (strcmp(interface, VH_PROCESS_INTERFACE) == 0)
+                                        r = object_array_push(&h->processes, &h->n_processes, o);
                                 else {
                                         h->manager = o;
                                         r = 0;
@@ -525,6 +540,10 @@ int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error) {
                 qsort(h->devices, h->n_devices, sizeof(h->devices[0]), device_compare);
         if (h->n_groups > 1)
                 qsort(h->groups, h->n_groups, sizeof(h->groups[0]), group_compare);
+        if (h->n_vms > 1)
+                qsort(h->vms, h->n_vms, sizeof(h->vms[0]), pid_compare);
+        if (h->n_processes > 1)
+                qsort(h->processes, h->n_processes, sizeof(h->processes[0]), pid_compare);
 
         *ret = TAKE_PTR(h);
         return 0;
@@ -1010,6 +1029,25 @@ int ctl_bus_clear_persistent(sd_bus *bus, const char *address_or_name, bool inte
         if (r < 0)
                 /* The same advice as persist's: the action is manage. */
                 return bind_error_explain(error, r, &req, false);
+        return 0;
+}
+
+int ctl_bus_get_vcpus(sd_bus *bus, const char *path, CtlObject ***ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        CtlObject **vcpus = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, VH_BUS_NAME, path, VH_VM_INTERFACE, "GetVcpus", error, &reply, NULL);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "read the VM's vCPUs");
+        r = read_object_array(reply, &vcpus, &n);
+        if (r < 0) {
+                ctl_object_array_free(vcpus, n);
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's reply");
+        }
+        *ret = vcpus;
+        *ret_n = n;
         return 0;
 }
 

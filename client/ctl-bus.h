@@ -38,13 +38,17 @@ typedef struct CtlObject {
 } CtlObject;
 
 /* What one GetManagedObjects (plus Manager1's GetAll) tells about the host.
- * devices are sorted by address, groups by id. */
+ * devices are sorted by address, groups by id, vms and processes by pid. */
 typedef struct CtlHost {
         CtlObject *manager;
         CtlObject **devices;
         size_t n_devices;
         CtlObject **groups;
         size_t n_groups;
+        CtlObject **vms;                /* VirtualMachine1 */
+        size_t n_vms;
+        CtlObject **processes;          /* Process1: VFIO users that are no VMs */
+        size_t n_processes;
 } CtlHost;
 
 CtlObject *ctl_object_free(CtlObject *o);
@@ -122,6 +126,10 @@ typedef struct CtlBindResult {
         size_t n_devices;
         CtlObject *assignment;          /* persist: the saved assignment, as ListPersistent's entries */
 } CtlBindResult;
+
+/* VirtualMachine1.GetVcpus of the VM at path: one object per vCPU, with
+ * the keys the daemon sent ("index", "tid", "last-cpu", ...). */
+int ctl_bus_get_vcpus(sd_bus *bus, const char *path, CtlObject ***ret, size_t *ret_n, sd_bus_error *error);
 
 /* Manager1.ClearPersistent. */
 int ctl_bus_clear_persistent(sd_bus *bus, const char *address_or_name, bool interactive, sd_bus_error *error);

@@ -30,6 +30,8 @@ int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
+int verb_vm(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_bind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_unbind(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 int verb_check(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

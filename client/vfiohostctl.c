@@ -51,6 +51,8 @@ static const Verb verbs[] = {
         { "list",   0, 0, verb_list,   NULL,      0, "List PCI functions" },
         { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function" },
         { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members" },
+        { "vms",    0, 0, verb_vms,    NULL,      0, "List running VMs and the devices they hold" },
+        { "vm",     1, 1, verb_vm,     "NAME|PID", 0, "Show one VM and its vCPU threads" },
         { "bind",   1, 1, verb_bind,   "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
           "Hand a PCI function to vfio-pci" },

@@ -45,8 +45,12 @@ static const VhBusRule rules[] = {
         READ_ONLY(VH_MANAGER_INTERFACE, "Subscribe", ""),
         READ_ONLY(VH_MANAGER_INTERFACE, "Unsubscribe", ""),
 
-        /* org.vfiohost.Device1 and org.vfiohost.Group1 have properties
-         * only, all read-only. */
+        /* org.vfiohost.Device1, org.vfiohost.Group1 and
+         * org.vfiohost.Process1 have properties only, all read-only. */
+
+        /* org.vfiohost.VirtualMachine1: reads /proc, which anyone may
+         * (task/TID/stat and status are world-readable). */
+        READ_ONLY(VH_VM_INTERFACE, "GetVcpus", ""),
 
         /* What sd-bus adds to every object. */
         READ_ONLY(PROPERTIES_INTERFACE, "Get", "ss"),

@@ -13,28 +13,10 @@
 static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const VhIommuGroup *g = userdata;
-        int r;
 
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-
-        STRV_FOREACH(m, g->members) {
-                _cleanup_free_ char *p = NULL;
-
-                /* Only PCI functions have objects; others still show in
-                 * Addresses and in the viability reason. */
-                if (!vh_address_is_valid(*m))
-                        continue;
-                r = vh_bus_device_path(*m, &p);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "o", p);
-                if (r < 0)
-                        return r;
-        }
-
-        return sd_bus_message_close_container(reply);
+        /* Only PCI functions have objects; others still show in Addresses
+         * and in the viability reason. */
+        return vh_bus_append_device_paths(reply, g->members);
 }
 
 static int property_get_viable(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -11,6 +11,7 @@
 #include "vh-bus-readiness.h"
 #include "vh-bus-static-setup.h"
 #include "vh-bus-vf-count.h"
+#include "vh-bus-vms.h"
 #include "vh-macro.h"
 #include "vh-names.h"
 #include "vh-utf8.h"
@@ -142,5 +143,10 @@ int vh_bus_manager_register(VhDaemon *d) {
         if (r < 0)
                 return r;
 
-        return vh_bus_group_register(d);
+        r = vh_bus_group_register(d);
+        if (r < 0)
+                return r;
+
+        /* After Device1's and Group1's own: HeldBy comes last in each. */
+        return vh_bus_vms_register(d);
 }

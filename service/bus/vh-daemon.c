@@ -11,6 +11,7 @@
 #include "vh-bus-persistence.h"
 #include "vh-bus-polkit.h"
 #include "vh-bus-readiness.h"
+#include "vh-bus-vms.h"
 #include "vh-strv.h"
 #include "vh-bus-objects.h"
 #include "vh-daemon.h"
@@ -101,6 +102,7 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
         vh_bus_binding_finish_all(d);
 
         vh_bus_hotplug_free(d);
+        vh_bus_vms_free(d);
         sd_bus_track_unref(d->subscribers);
         sd_event_source_unref(d->idle_timer);
         sd_bus_slot_unref(d->idle_filter);
@@ -247,6 +249,11 @@ static int setup_bus(VhDaemon *d) {
         r = vh_bus_bouncer_install(d->bus, &d->bouncer);
         if (r < 0)
                 return log_error_errno(r, "Failed to install the authorization filter: %m");
+
+        /* The holders' list is seeded before the objects that show it. */
+        r = vh_bus_vms_setup(d);
+        if (r < 0)
+                return r;
 
         r = vh_bus_manager_register(d);
         if (r < 0)

@@ -20,6 +20,7 @@ typedef struct VhOperation VhOperation;
 typedef struct VhUdevMonitor VhUdevMonitor;
 typedef struct VhPolkitRegistry VhPolkitRegistry;
 typedef struct VhPersistence VhPersistence;
+typedef struct VhBusVms VhBusVms;
 
 typedef struct VhDaemon {
         sd_event *event;
@@ -59,6 +60,9 @@ typedef struct VhDaemon {
         bool hotplug_everything;        /* events were lost, or too many functions: re-read all */
         uint64_t n_uevents;
         uint64_t n_overflows;
+
+        /* VMs and other VFIO holders, kept current by events (vh-bus-vms.c). */
+        VhBusVms *vms;
 
         /* Manager1.Subscribe: while anyone is subscribed, no idle exit. */
         sd_bus_track *subscribers;

@@ -9,10 +9,14 @@
 #define VH_MANAGER_PATH             "/org/vfiohost"
 #define VH_DEVICE_PATH_PREFIX       "/org/vfiohost/device"
 #define VH_GROUP_PATH_PREFIX        "/org/vfiohost/group"
+#define VH_VM_PATH_PREFIX           "/org/vfiohost/vm"
+#define VH_PROCESS_PATH_PREFIX      "/org/vfiohost/process"
 
 #define VH_MANAGER_INTERFACE        "org.vfiohost.Manager1"
 #define VH_DEVICE_INTERFACE         "org.vfiohost.Device1"
 #define VH_GROUP_INTERFACE          "org.vfiohost.Group1"
+#define VH_VM_INTERFACE             "org.vfiohost.VirtualMachine1"
+#define VH_PROCESS_INTERFACE        "org.vfiohost.Process1"
 
 #define VH_ERROR_PREFIX             "org.vfiohost.Error."
 #define VH_ERROR_INVALID_ADDRESS    VH_ERROR_PREFIX "InvalidAddress"

@@ -8,9 +8,9 @@
  *  /bouncer/before-handlers  a vtable member missing from the table never
  *                            reaches its handler (a direct sd-bus pair);
  *  /bouncer/contract         every method and writable property in the live
- *                            introspection of the manager, a device and a
- *                            group has a row with its signature, and every
- *                            row is a member;
+ *                            introspection of the manager, a device, a
+ *                            group and a VM has a row with its signature,
+ *                            and every row is a member;
  *  /bouncer/live/...         the running daemon: anything it answers that is
  *                            not in the table is refused with AccessDenied,
  *                            listed members still work. */
@@ -36,6 +36,7 @@ typedef struct {
         char *root;
         char *device_path;
         char *group_path;
+        char *vm_path;                  /* a VM's object, on hosts that have one */
 } Fixture;
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
@@ -46,7 +47,7 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, "desktop-intel");
+        fx->root = vh_test_bus_shared_host(fx->bus, data ? data : "desktop-intel");
         if (!fx->root)
                 return;
         vh_test_bus_start_daemon(fx->bus, fx->root);
@@ -59,11 +60,15 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         g = vh_test_bus_get_property(fx->bus, fx->device_path, VH_DEVICE_INTERFACE, "Group", &error);
         g_assert_no_error(error);
         fx->group_path = g_variant_dup_string(g, NULL);
+        /* desktop-vfio-bound's QEMU "win11" */
+        if (data && strcmp(data, "desktop-vfio-bound") == 0)
+                fx->vm_path = g_strdup(VH_VM_PATH_PREFIX "/3456");
 }
 
 static void fixture_teardown(Fixture *fx, gconstpointer data) {
         g_free(fx->device_path);
         g_free(fx->group_path);
+        g_free(fx->vm_path);
         g_free(fx->root);
         vh_test_bus_free(fx->bus);
 }
@@ -391,8 +396,8 @@ static GDBusNodeInfo *introspect(Fixture *fx, const char *path) {
 static void test_contract(Fixture *fx, gconstpointer data) {
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GString) missing = g_string_new(NULL);
-        const char *paths[3];
-        size_t n_rules;
+        const char *paths[4];
+        size_t n_paths = 3, n_rules;
         const VhBusRule *rules = vh_bus_bouncer_rules(&n_rules);
         guint n_members = 0;
 
@@ -400,8 +405,11 @@ static void test_contract(Fixture *fx, gconstpointer data) {
         paths[0] = VH_MANAGER_PATH;
         paths[1] = fx->device_path;
         paths[2] = fx->group_path;
+        /* GetVcpus is on VMs only: the contract test runs where there is one. */
+        g_assert_nonnull(fx->vm_path);
+        paths[n_paths++] = fx->vm_path;
 
-        for (size_t p = 0; p < G_N_ELEMENTS(paths); p++) {
+        for (size_t p = 0; p < n_paths; p++) {
                 g_autoptr(GDBusNodeInfo) node = introspect(fx, paths[p]);
 
                 g_assert_nonnull(node->interfaces);
@@ -442,7 +450,7 @@ static void test_contract(Fixture *fx, gconstpointer data) {
                         }
                 }
         }
-        g_test_message("%u members checked on %s, %s, %s", n_members, paths[0], paths[1], paths[2]);
+        g_test_message("%u members checked on %s, %s, %s, %s", n_members, paths[0], paths[1], paths[2], paths[3]);
         if (missing->len)
                 g_error("members the authorization table (service/bus/vh-bus-bouncer.c) does not list:\n%s",
                         missing->str);
@@ -460,7 +468,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bouncer/table", test_table);
         g_test_add_func("/bouncer/before-handlers", test_before_handlers);
-        g_test_add("/bouncer/contract", Fixture, NULL, fixture_setup, test_contract, fixture_teardown);
+        g_test_add("/bouncer/contract", Fixture, "desktop-vfio-bound", fixture_setup, test_contract, fixture_teardown);
         g_test_add("/bouncer/live/unlisted-denied", Fixture, NULL, fixture_setup, test_live_unlisted_denied,
                    fixture_teardown);
         g_test_add("/bouncer/live/signatures", Fixture, NULL, fixture_setup, test_live_signatures,

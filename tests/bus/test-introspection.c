@@ -31,11 +31,23 @@ static const char *pick_host(void) {
         return name ? name : "desktop-intel";
 }
 
+/* A contract test on a host with VMs or VFIO processes: the host, and the
+ * interface its holders must show. */
+typedef struct {
+        const char *host;
+        const char *interface;
+} HolderCase;
+
+static const HolderCase vm_case = { "desktop-vfio-bound", VH_VM_INTERFACE };
+static const HolderCase process_case = { "server-sriov-vfs", VH_PROCESS_INTERFACE };
+
 static void fixture_setup(Fixture *fx, gconstpointer data) {
+        const HolderCase *c = data;
+
         if (!vh_test_bus_requirements())
                 return;
         fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, pick_host());
+        fx->root = vh_test_bus_shared_host(fx->bus, c ? c->host : pick_host());
         if (!fx->root)
                 return;
         fx->host = vh_test_host_load(fx->root);
@@ -183,7 +195,17 @@ static void compare_interface(GString *diff, GDBusInterfaceInfo *want, GDBusInte
                                                want->name, got->signals[i]->name);
 }
 
+/* The children of a node below which objects come and go (VMs, VFIO
+ * processes), as full paths. */
+static void add_children(Fixture *fx, GPtrArray *paths, const char *prefix) {
+        g_autoptr(GDBusNodeInfo) node = introspect(fx, prefix);
+
+        for (size_t i = 0; node->nodes && node->nodes[i]; i++)
+                g_ptr_array_add(paths, g_strdup_printf("%s/%s", prefix, node->nodes[i]->path));
+}
+
 static void test_contract(Fixture *fx, gconstpointer data) {
+        const HolderCase *c = data;
         g_autoptr(GString) diff = g_string_new(NULL);
         g_autoptr(GDBusNodeInfo) contract = NULL;
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -205,6 +227,8 @@ static void test_contract(Fixture *fx, gconstpointer data) {
                 g_ptr_array_add(paths, g_strdup_printf(VH_GROUP_PATH_PREFIX "/%u", g->id));
         } else
                 g_string_append(diff, "  (the fixture host has no IOMMU group: Group1 cannot be checked)\n");
+        add_children(fx, paths, VH_VM_PATH_PREFIX);
+        add_children(fx, paths, VH_PROCESS_PATH_PREFIX);
 
         for (guint i = 0; i < paths->len; i++) {
                 const char *path = paths->pdata[i];
@@ -235,11 +259,18 @@ static void test_contract(Fixture *fx, gconstpointer data) {
                         g_string_append_printf(diff, "  %s: no org.freedesktop.DBus.ObjectManager\n", path);
         }
 
-        for (size_t k = 0; contract->interfaces[k]; k++)
-                if (!g_hash_table_contains(seen, contract->interfaces[k]->name) &&
-                    (fx->host->groups->len > 0 || strcmp(contract->interfaces[k]->name, VH_GROUP_INTERFACE) != 0))
-                        g_string_append_printf(diff, "  %s: in the contract, on none of the objects checked\n",
-                                               contract->interfaces[k]->name);
+        /* VMs and VFIO processes are where a host has them: each has a
+         * test on a host that does (vm_case, process_case). */
+        for (size_t k = 0; contract->interfaces[k]; k++) {
+                const char *name = contract->interfaces[k]->name;
+                gboolean holder = strcmp(name, VH_VM_INTERFACE) == 0 || strcmp(name, VH_PROCESS_INTERFACE) == 0;
+
+                if (g_hash_table_contains(seen, name))
+                        continue;
+                if (holder ? c && strcmp(c->interface, name) == 0 :
+                             fx->host->groups->len > 0 || strcmp(name, VH_GROUP_INTERFACE) != 0)
+                        g_string_append_printf(diff, "  %s: in the contract, on none of the objects checked\n", name);
+        }
 
         if (diff->len > 0)
                 g_error("the daemon's introspection differs from %s:\n%s", vh_test_env("VH_DBUS_XML"), diff->str);
@@ -295,6 +326,9 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add("/introspection/contract", Fixture, NULL, fixture_setup, test_contract, fixture_teardown);
+        g_test_add("/introspection/contract/vm", Fixture, &vm_case, fixture_setup, test_contract, fixture_teardown);
+        g_test_add("/introspection/contract/process", Fixture, &process_case, fixture_setup, test_contract,
+                   fixture_teardown);
         g_test_add("/introspection/placement", Fixture, NULL, fixture_setup, test_placement, fixture_teardown);
 
         return g_test_run();
