@@ -153,7 +153,8 @@ static int read_vm(const VhHostFs *fs, const char *vm, int fd, const char *only,
                 c->index = index;
                 s.n_vcpus++;
         }
-        qsort(s.vcpus, s.n_vcpus, sizeof(VhKvmVcpuStats), compare_vcpu);
+        if (s.n_vcpus > 1)
+                qsort(s.vcpus, s.n_vcpus, sizeof(VhKvmVcpuStats), compare_vcpu);
         *ret = s;
         return 0;
 }

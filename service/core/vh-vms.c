@@ -263,7 +263,9 @@ static void sort_unique(VhVm *v) {
                 v->devices[k] = NULL;
 
         k = 0;
-        qsort(v->groups, v->n_groups, sizeof(unsigned), compare_unsigned);
+        /* qsort(NULL, 0, ...) is undefined: a holder of devices only has no groups. */
+        if (v->n_groups > 1)
+                qsort(v->groups, v->n_groups, sizeof(unsigned), compare_unsigned);
         for (size_t i = 0; i < v->n_groups; i++)
                 if (k == 0 || v->groups[k - 1] != v->groups[i])
                         v->groups[k++] = v->groups[i];
