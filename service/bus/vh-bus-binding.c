@@ -209,10 +209,13 @@ static int reply_persisted(VhDaemon *d, VhOperation *op) {
 }
 
 /* Replies to (or, for reconcile, logs) every finished operation and frees
- * it. Returns whether any that may have written finished. */
-static bool complete_done_operations(VhDaemon *d) {
+ * it. Returns whether any that may have written finished; *ret_reconciled
+ * says whether the reconcile at start was one of them. */
+static bool complete_done_operations(VhDaemon *d, bool *ret_reconciled) {
         VhOperation *done;
         bool any = false;
+
+        *ret_reconciled = false;
 
         pthread_mutex_lock(&d->done_lock);
         done = d->done;
@@ -241,9 +244,7 @@ static bool complete_done_operations(VhDaemon *d) {
                         else
                                 log_notice("Reconcile finished: %d function(s) restored.", op->result);
                         set_reconciling(d, false);
-                        /* The journal now says what stays bound: who still uses it? */
-                        (void) vh_daemon_refresh_host(d);
-                        vh_bus_readiness_log_idle(d);
+                        *ret_reconciled = true;
                         operation_free(op);
                         continue;
                 }
@@ -268,17 +269,21 @@ static bool complete_done_operations(VhDaemon *d) {
 
 static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         VhDaemon *d = userdata;
+        bool reconciled;
         uint64_t n;
 
         if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
                 log_warning_errno(errno, "Cannot read the completion counter: %m");
 
-        if (!complete_done_operations(d))
+        if (!complete_done_operations(d, &reconciled))
                 return 0;
 
         /* The host changed: new snapshot, PropertiesChanged for what moved. */
         (void) vh_daemon_refresh_host(d);
         vh_daemon_touch(d);
+        /* The journal now says what stays bound: who still uses it? */
+        if (reconciled)
+                vh_bus_readiness_log_idle(d);
         /* Assignments that waited for a group this one held. */
         vh_bus_persistence_apply(d);
 
@@ -288,6 +293,8 @@ static int on_operations_done(sd_event_source *s, int fd, uint32_t revents, void
 }
 
 void vh_bus_binding_finish_all(VhDaemon *d) {
+        bool reconciled;        /* exiting: no idle bindings to tell of */
+
         if (!d->operations)
                 return;
         /* Each write is bounded by the write timeout: this ends. */
@@ -297,7 +304,7 @@ void vh_bus_binding_finish_all(VhDaemon *d) {
                 op->joined = true;
         }
         /* Every one is on the done list now: reply where the bus allows. */
-        (void) complete_done_operations(d);
+        (void) complete_done_operations(d, &reconciled);
         if (d->bus)
                 (void) sd_bus_flush(d->bus);
 }
