@@ -131,8 +131,7 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const VhVm *v = vm_of_path(userdata, path);
 
-        /* No machined lookup (yet): the VMM's own name, else its command. */
-        return v ? sd_bus_message_append(reply, "s", v->name ?: strempty(v->comm)) : -ENOENT;
+        return v ? sd_bus_message_append(reply, "s", vh_bus_vm_display_name(userdata, v)) : -ENOENT;
 }
 
 static int property_get_command(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -242,7 +241,7 @@ static int method_get_vcpus(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, VH_ERROR_NOT_FOUND,
                                          "The VM with pid %d (%s) has exited.", (int) v->pid,
-                                         v->name ?: strempty(v->comm));
+                                         vh_bus_vm_display_name(t, v));
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot read the vCPU threads of pid %d: %m", (int) v->pid);
 

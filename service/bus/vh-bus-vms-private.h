@@ -10,6 +10,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "vh-bus-machined.h"
 #include "vh-daemon.h"
 #include "vh-vms.h"
 
@@ -32,6 +33,8 @@ struct VhBusVms {
         /* Host root only: one pidfd per holder, EPOLLIN when it exits. */
         VhBusPidfd *pidfds;
         size_t n_pidfds;
+
+        VhBusMachined *machined;        /* NULL without a bus or machined's signals */
 
         uint64_t n_scans;
         uint64_t n_events;

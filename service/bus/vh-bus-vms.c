@@ -141,7 +141,8 @@ static void emit_holder_changes(VhDaemon *d, const VhVm *o, const VhVm *n) {
         changed = calloc(1, sizeof(char *));
         if (!changed)
                 return;
-        if (n->is_vm && !vh_streq_null(o->name ?: o->comm, n->name ?: n->comm))
+        /* machined's name, when there is one, is the same pid's in both. */
+        if (n->is_vm && !vh_bus_machined_name(d->vms->machined, n) && !vh_streq_null(o->name ?: o->comm, n->name ?: n->comm))
                 r = vh_strv_extend(&changed, "Name");
         if (r >= 0 && !n->is_vm && !vh_streq_null(o->comm, n->comm))
                 r = vh_strv_extend(&changed, "Command");
@@ -355,6 +356,7 @@ static int rescan(VhBusVms *t) {
                   t->n_scans, t->n_events, n_new, (double) (now_usec() - start) / 1000.0);
         r = swap_and_emit(t, new, n_new);
         sync_pidfds(t);
+        vh_bus_machined_sync(t->machined, t->vms, t->n_vms);
         return r;
 }
 
@@ -502,6 +504,7 @@ int vh_bus_vms_setup(VhDaemon *d) {
                         return log_error_errno(r, "Cannot watch the inotify descriptor: %m");
         }
 
+        t->machined = vh_bus_machined_new(t);
         (void) rescan(t);
         return 0;
 }
@@ -514,6 +517,7 @@ void vh_bus_vms_free(VhDaemon *d) {
         for (size_t i = 0; i < t->n_pidfds; i++)
                 sd_event_source_disable_unref(t->pidfds[i].source);
         free(t->pidfds);
+        vh_bus_machined_free(t->machined);
         sd_event_source_disable_unref(t->inotify_source);
         sd_event_source_disable_unref(t->rescan_timer);
         if (t->inotify_fd >= 0)

@@ -22,6 +22,12 @@
  *                         are watched as they come
  *  /vms/iommufd           server-variant's Cloud Hypervisor (pid 4810)
  *                         holds 0000:3b:02.1 through iommufd
+ *  /vms/machined          systemd-machined (a dbusmock template) names the
+ *                         VM: its name wins over QEMU's, goes with
+ *                         MachineRemoved, comes with MachineNew; a
+ *                         container's name is not the VM's
+ *  /vms/machined-absent   no machined running: "win11", and machined is
+ *                         not bus-activated to ask
  *  /vms/ctl/...           vfiohostctl vms and vm, as JSON and as text */
 
 #include <fcntl.h>
@@ -34,6 +40,7 @@
 
 #include "vh-names.h"
 #include "vh-test-bus.h"
+#include "vh-test-dbusmock.h"
 #include "vh-test-ctl.h"
 #include "vh-test-signals.h"
 
@@ -616,6 +623,134 @@ static void test_iommufd(Fixture *fx, gconstpointer data) {
 
 /* ---------- vfiohostctl ---------- */
 
+/* ---------- names from systemd-machined ---------- */
+
+#define MACHINED "org.freedesktop.machine1"
+#define MACHINED_PATH "/org/freedesktop/machine1"
+#define MOCK_IFACE "org.freedesktop.DBus.Mock"
+
+static char *vm_name(Fixture *fx) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) v = vh_test_bus_get_property(fx->bus, QEMU_PATH, VH_VM_INTERFACE, "Name", &error);
+
+        g_assert_no_error(error);
+        return g_variant_dup_string(v, NULL);
+}
+
+/* Polls Name until it is want; FALSE on timeout. */
+static gboolean wait_vm_name(Fixture *fx, const char *want, double timeout_s) {
+        gint64 end = g_get_monotonic_time() + (gint64) (timeout_s * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+        g_autofree char *got = NULL;
+
+        do {
+                g_free(got);
+                got = vm_name(fx);
+                if (strcmp(got, want) == 0)
+                        return TRUE;
+                g_usleep(10000);
+        } while (g_get_monotonic_time() < end);
+        g_test_message("Name is '%s', never '%s'", got, want);
+        return FALSE;
+}
+
+static void add_machine(VhTestDbusmock *m, const char *name, const char *class, guint32 leader) {
+        g_autoptr(GVariant) r = vh_test_dbusmock_call(m, MACHINED_PATH, MOCK_IFACE, "AddMachine",
+                                                      g_variant_new("(ssu)", name, class, leader), "(o)");
+}
+
+static void remove_machine(VhTestDbusmock *m, const char *name) {
+        g_autoptr(GVariant) r = vh_test_dbusmock_call(m, MACHINED_PATH, MOCK_IFACE, "RemoveMachine",
+                                                      g_variant_new("(s)", name), NULL);
+}
+
+/* GetMachineByPID calls the mock has logged. */
+static guint machined_lookups(VhTestDbusmock *m) {
+        g_autoptr(GVariant) calls = vh_test_dbusmock_call(m, MACHINED_PATH, MOCK_IFACE, "GetCalls", NULL,
+                                                          "(a(tsav))");
+        g_autoptr(GVariant) list = g_variant_get_child_value(calls, 0);
+        GVariantIter it;
+        const char *method;
+        guint n = 0;
+
+        g_variant_iter_init(&it, list);
+        while (g_variant_iter_next(&it, "(t&s@av)", NULL, &method, NULL))
+                n += strcmp(method, "GetMachineByPID") == 0;
+        return n;
+}
+
+static void test_machined(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autoptr(VhTestDbusmock) machined = NULL;
+        g_autoptr(VhTestSignalLog) log = NULL;
+        g_autofree char *root = NULL;
+        Fixture fx = {};
+        gint64 end;
+
+        if (!vh_test_dbusmock_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_copy_host(bus, "desktop-vfio-bound");
+        if (!root)
+                return;
+        fx.bus = bus;
+        fx.root = root;
+        /* libvirt's registration: qemu-<id>-<domain>, the leader its QEMU */
+        machined = vh_test_dbusmock_start(bus, MACHINED, "machined");
+        add_machine(machined, "qemu-1-win11", "vm", 3456);
+        vh_test_bus_start_daemon(bus, root);
+        log = vh_test_signal_log_new(bus);
+        g_assert_true(wait_vm_name(&fx, "qemu-1-win11", 2));
+
+        /* The machine goes (virsh undefine with the VM still up is not
+         * possible, but machined restarts lose scopes): QEMU's name again. */
+        remove_machine(machined, "qemu-1-win11");
+        g_assert_true(vh_test_signal_log_wait(log, "PropertiesChanged " QEMU_PATH " VirtualMachine1 Name", 1, 2));
+        g_assert_true(wait_vm_name(&fx, "win11", 0));
+
+        /* A container whose scope holds the VMM: not the VM's name. */
+        add_machine(machined, "ct-box", "container", 3456);
+        end = g_get_monotonic_time() + (gint64) (2 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+        while (machined_lookups(machined) < 2 && g_get_monotonic_time() < end)
+                g_usleep(10000);
+        g_assert_cmpuint(machined_lookups(machined), ==, 2);
+        g_usleep(300000);
+        g_autofree char *name = vm_name(&fx);
+        g_assert_cmpstr(name, ==, "win11");
+        remove_machine(machined, "ct-box");
+
+        /* MachineNew: the daemon asks again and renames. */
+        add_machine(machined, "win11-gaming", "vm", 3456);
+        g_assert_true(vh_test_signal_log_wait(log, "PropertiesChanged " QEMU_PATH " VirtualMachine1 Name", 2, 2));
+        g_assert_true(wait_vm_name(&fx, "win11-gaming", 0));
+}
+
+static void test_machined_absent(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autofree char *root = NULL, *service = NULL, *marker = NULL, *content = NULL;
+        g_autoptr(GError) error = NULL;
+        Fixture fx = {};
+
+        if (!vh_test_bus_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_copy_host(bus, "desktop-vfio-bound");
+        if (!root)
+                return;
+        fx.bus = bus;
+        fx.root = root;
+        /* Activatable, callable, but not running: asking must not start it. */
+        vh_test_dbusmock_allow(bus, MACHINED);
+        marker = g_build_filename(bus->dir, "machined-activated", NULL);
+        service = g_build_filename(bus->dir, "services", "org.freedesktop.machine1.service", NULL);
+        content = g_strdup_printf("[D-BUS Service]\nName=" MACHINED "\nExec=/usr/bin/touch %s\nUser=root\n", marker);
+        g_file_set_contents(service, content, -1, &error);
+        g_assert_no_error(error);
+        vh_test_bus_start_daemon(bus, root);
+        g_usleep(500000);
+        g_assert_true(wait_vm_name(&fx, "win11", 0));
+        g_assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+}
+
 static json_object *ctl_json(Fixture *fx, const char *what, const char *const *args) {
         g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, args[0], args[1], args[2], NULL);
 
@@ -758,6 +893,8 @@ int main(int argc, char **argv) {
         g_test_add("/vms/iommufd", Fixture, "server-variant", fixture_setup, test_iommufd, fixture_teardown);
         g_test_add_func("/vms/late-vfio", test_late_vfio);
         g_test_add("/vms/changed", Fixture, "desktop-vfio-bound", fixture_setup, test_changed, fixture_teardown);
+        g_test_add_func("/vms/machined", test_machined);
+        g_test_add_func("/vms/machined-absent", test_machined_absent);
         g_test_add("/vms/ctl/vms-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vms_json,
                    fixture_teardown);
         g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
