@@ -340,6 +340,38 @@ static int read_properties(sd_bus_message *m, const char *path, CtlObject **ret)
         return 0;
 }
 
+int ctl_bus_read_interface(sd_bus_message *m, const char *path, const char *interface, CtlObject **ret) {
+        _cleanup_(ctl_object_freep) CtlObject *found = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (!found && strcmp(name, interface) == 0)
+                        r = read_properties(m, path, &found);
+                else
+                        r = sd_bus_message_skip(m, "a{sv}");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(found);
+        return 0;
+}
+
 static int object_array_push(CtlObject ***a, size_t *n, CtlObject *o) {
         CtlObject **b;
 

@@ -69,6 +69,10 @@ int64_t ctl_object_get_int(const CtlObject *o, const char *name, int64_t fallbac
 uint64_t ctl_object_get_unsigned(const CtlObject *o, const char *name, uint64_t fallback);
 char **ctl_object_get_strv(const CtlObject *o, const char *name);
 
+/* Reads an a{sa{sv}} (InterfacesAdded's second argument) at path and
+ * returns interface's properties, NULL (and 0) when it is not among them. */
+int ctl_bus_read_interface(sd_bus_message *m, const char *path, const char *interface, CtlObject **ret);
+
 /* Looks a device up by its object path or its address; NULL when absent. */
 const CtlObject *ctl_host_find_device(const CtlHost *h, const char *path_or_address);
 

@@ -2,13 +2,16 @@
 
 /* vfiohostctl monitor: subscribes (Manager1.Subscribe keeps the daemon
  * running) and prints one line per change until interrupted: a table-like
- * line on a terminal, one JSON object per line with --json. Names come
- * from a cache of the devices, filled at start and on DeviceAdded, so a
- * removed device is still named. When the daemon goes away (a restart, a
+ * line on a terminal, one JSON object per line with --json. Devices come
+ * and go, change drivers; VMs and other VFIO users come and go
+ * (InterfacesAdded/Removed of VirtualMachine1 and Process1). Names come
+ * from a cache of the devices and holders, filled at start and as they
+ * are added, so a removed one is still named. When the daemon goes away (a restart, a
  * crash) the monitor says so, subscribes again (which activates it) and
  * re-reads the devices. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +27,12 @@
 #include "ctl-verbs.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+#include "vh-strv.h"
 
 typedef struct Monitor {
         sd_bus *bus;
         sd_event *event;
-        CtlObject **devices;            /* the cache, unsorted */
+        CtlObject **devices;            /* the cache of devices, VMs and processes, unsorted */
         size_t n_devices;
         bool daemon_gone;
         int exit_code;
@@ -82,6 +86,16 @@ static int cache_load(Monitor *m) {
                 return r;
         for (size_t i = 0; i < h->n_devices; i++) {
                 r = cache_add(m, TAKE_PTR(h->devices[i]));
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < h->n_vms; i++) {
+                r = cache_add(m, TAKE_PTR(h->vms[i]));
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < h->n_processes; i++) {
+                r = cache_add(m, TAKE_PTR(h->processes[i]));
                 if (r < 0)
                         return r;
         }
@@ -163,6 +177,141 @@ static void print_event(Monitor *m, const char *event, const CtlObject *device, 
         return;
 oom:
         ctl_report_warning("out of memory printing an event");
+}
+
+static bool path_below(const char *path, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        return strncmp(path, prefix, n) == 0 && path[n] == '/' && path[n + 1];
+}
+
+/* What a holder holds, as its objects name it: group numbers (from the
+ * group paths) and device addresses (from the cache). */
+static int holdings(const Monitor *m, const CtlObject *o, char ***ret_groups, char ***ret_devices) {
+        _cleanup_strv_free_ char **groups = calloc(1, sizeof(char *)), **devices = calloc(1, sizeof(char *));
+
+        if (!groups || !devices)
+                return -ENOMEM;
+        STRV_FOREACH(p, ctl_object_get_strv(o, "Groups"))
+                if (vh_strv_extend(&groups, strrchr(*p, '/') + 1) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(p, ctl_object_get_strv(o, "Devices")) {
+                const CtlObject *d = cache_find(m, *p);
+
+                if (d && vh_strv_extend(&devices, ctl_object_get_string(d, "Address")) < 0)
+                        return -ENOMEM;
+        }
+        *ret_groups = TAKE_PTR(groups);
+        *ret_devices = TAKE_PTR(devices);
+        return 0;
+}
+
+static struct json_object *groups_to_json(char **groups) {
+        struct json_object *a = json_object_new_array();
+
+        STRV_FOREACH(g, groups)
+                if (a && ctl_json_add_array(a, json_object_new_int64(strtoll(*g, NULL, 10))) < 0)
+                        return NULL;
+        return a;
+}
+
+/* "group 2, 0000:01:00.0", "nothing" for a bare container. */
+static char *holdings_text(char **groups, char **devices) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        STRV_FOREACH(g, groups) {
+                _cleanup_free_ char *item = NULL;
+
+                if (asprintf(&item, "group %s", *g) < 0 || vh_strv_push(&l, item) < 0)
+                        return NULL;
+                TAKE_PTR(item);
+        }
+        STRV_FOREACH(d, devices)
+                if (vh_strv_extend(&l, *d) < 0)
+                        return NULL;
+        return l[0] ? vh_strv_join(l, ", ") : strdup("no group or device");
+}
+
+/* One VM or other VFIO user added or removed. */
+static void print_holder_event(Monitor *m, const CtlObject *o, bool added) {
+        bool vm = path_below(o->path, VH_VM_PATH_PREFIX);
+        const char *event = vm ? (added ? "vm-added" : "vm-removed") : (added ? "process-added" : "process-removed");
+        _cleanup_strv_free_ char **groups = NULL, **devices = NULL;
+        uint64_t pid = ctl_object_get_unsigned(o, "Pid", 0);
+        char when[64];
+
+        if (holdings(m, o, &groups, &devices) < 0)
+                goto oom;
+        format_time(when, sizeof(when), ctl_output_json());
+        if (ctl_output_json()) {
+                _cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+
+                if (!j || json_add_string(j, "event", event) < 0 || json_add_string(j, "time", when) < 0 ||
+                    ctl_json_add(j, "pid", json_object_new_int64((int64_t) pid)) < 0 ||
+                    json_add_string(j, vm ? "name" : "command", ctl_object_get_string(o, vm ? "Name" : "Command")) < 0 ||
+                    (vm && json_add_string(j, "vmm", ctl_object_get_string(o, "Vmm")) < 0) ||
+                    ctl_json_add(j, "groups", groups_to_json(groups)) < 0 ||
+                    ctl_json_add(j, "devices", ctl_strv_to_json(devices)) < 0)
+                        goto oom;
+                puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        } else {
+                _cleanup_free_ char *held = holdings_text(groups, devices);
+
+                if (!held)
+                        goto oom;
+                if (vm)
+                        printf("%s VM %s%s%s %s%s%s (pid %" PRIu64 ", %s): %s\n", when, ctl_ansi_bold(),
+                               ctl_object_get_string(o, "Name"), ctl_ansi_normal(),
+                               added ? ctl_ansi_green() : ctl_ansi_red(), added ? "added" : "removed",
+                               ctl_ansi_normal(), pid, ctl_object_get_string(o, "Vmm"), held);
+                else
+                        printf("%s process %" PRIu64 " (%s) %s%s%s, using VFIO: %s\n", when, pid,
+                               ctl_object_get_string(o, "Command"), added ? ctl_ansi_green() : ctl_ansi_red(),
+                               added ? "added" : "removed", ctl_ansi_normal(), held);
+        }
+        if (fflush(stdout) != 0 || ferror(stdout))
+                (void) sd_event_exit(m->event, CTL_EXIT_SUCCESS);
+        return;
+oom:
+        ctl_report_warning("out of memory printing an event");
+}
+
+static int on_interfaces_added(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Monitor *m = userdata;
+        CtlObject *o = NULL;
+        const char *path, *interface;
+
+        if (sd_bus_message_read(msg, "o", &path) < 0)
+                return 0;
+        if (path_below(path, VH_VM_PATH_PREFIX))
+                interface = VH_VM_INTERFACE;
+        else if (path_below(path, VH_PROCESS_PATH_PREFIX))
+                interface = VH_PROCESS_INTERFACE;
+        else
+                return 0;       /* devices: DeviceAdded says it */
+        if (ctl_bus_read_interface(msg, path, interface, &o) < 0 || !o)
+                return 0;
+        if (cache_add(m, o) < 0)
+                return 0;
+        print_holder_event(m, o, true);
+        return 0;
+}
+
+static int on_interfaces_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        Monitor *m = userdata;
+        const CtlObject *o;
+        const char *path;
+
+        if (sd_bus_message_read(msg, "o", &path) < 0 ||
+            !(path_below(path, VH_VM_PATH_PREFIX) || path_below(path, VH_PROCESS_PATH_PREFIX)))
+                return 0;
+        o = cache_find(m, path);
+        if (o)
+                print_holder_event(m, o, false);
+        cache_drop(m, path);
+        return 0;
 }
 
 static int on_device_added(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
@@ -287,6 +436,13 @@ int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options) 
                 if (r < 0)
                         return ctl_report_errno(r, "cannot watch vfiohostd's signals: %m");
         }
+        r = sd_bus_match_signal(bus, NULL, VH_BUS_NAME, NULL, "org.freedesktop.DBus.ObjectManager",
+                                "InterfacesAdded", on_interfaces_added, &m);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, VH_BUS_NAME, NULL, "org.freedesktop.DBus.ObjectManager",
+                                        "InterfacesRemoved", on_interfaces_removed, &m);
+        if (r < 0)
+                return ctl_report_errno(r, "cannot watch vfiohostd's VMs: %m");
         r = sd_bus_add_match(bus, NULL,
                              "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
                              "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" VH_BUS_NAME "'",
@@ -311,7 +467,7 @@ int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options) 
                 return ctl_report_errno(r, "cannot attach to the event loop: %m");
         }
         if (!ctl_output_json() && isatty(STDOUT_FILENO))
-                fprintf(stderr, "Monitoring vfiohostd's devices; press Ctrl-C to stop.\n");
+                fprintf(stderr, "Monitoring vfiohostd's devices and VMs; press Ctrl-C to stop.\n");
 
         r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);

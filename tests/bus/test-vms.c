@@ -28,9 +28,13 @@
  *                         container's name is not the VM's
  *  /vms/machined-absent   no machined running: "win11", and machined is
  *                         not bus-activated to ask
- *  /vms/ctl/...           vfiohostctl vms and vm, as JSON and as text */
+ *  /vms/ctl/...           vfiohostctl vms and vm, as JSON and as text;
+ *                         monitor --json's process-added/-removed and
+ *                         vm-removed events */
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -879,6 +883,99 @@ static void test_ctl_processes(Fixture *fx, gconstpointer data) {
         json_object_put(j);
 }
 
+/* The JSON line of event in out, NULL when none (asserts every line is JSON). */
+static json_object *monitor_event(const char *out, const char *event) {
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        json_object *found = NULL;
+
+        for (char **l = lines; *l; l++) {
+                json_object *j, *v;
+
+                if (!**l)
+                        continue;
+                j = json_tokener_parse(*l);
+                if (!j)
+                        g_error("monitor printed a line that is not JSON: %s", *l);
+                if (!found && json_object_object_get_ex(j, "event", &v) && strcmp(json_object_get_string(v), event) == 0)
+                        found = json_object_get(j);
+                json_object_put(j);
+        }
+        return found;
+}
+
+static const char *json_string(json_object *j, const char *key) {
+        json_object *v;
+
+        g_assert_true(json_object_object_get_ex(j, key, &v));
+        return json_object_get_string(v);
+}
+
+/* A VFIO user comes and goes, the VM goes: monitor --json says each. */
+static void test_ctl_monitor(Fixture *fx, gconstpointer data) {
+        g_autoptr(VhTestSignalLog) log = NULL;
+        g_autofree char *out = NULL, *proc = NULL, *groups = NULL;
+        g_auto(GStrv) envp = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
+        json_object *added, *removed, *vm_removed, *v;
+        GPid pid;
+        int out_fd, status;
+
+        SKIP_UNLESS_READY(fx);
+        log = vh_test_signal_log_new(fx->bus);
+        envp = vh_test_bus_client_envp(fx->bus);
+        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                               &pid, NULL, &out_fd, NULL, &error));
+        g_assert_no_error(error);
+        /* Subscribed once the daemon has a subscriber: give it the time. */
+        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+
+        make_holder(fx->root);
+        touch_node(fx->root, "dev/vfio/2");
+        g_assert_true(vh_test_signal_log_wait(log, "InterfacesAdded " VH_PROCESS_PATH_PREFIX "/7000", 1, 1));
+        proc = g_build_filename(fx->root, "proc", "7000", NULL);
+        g_assert_cmpint(vh_test_rm_rf(proc), ==, 0);
+        g_assert_true(vh_test_signal_log_wait(log, "InterfacesRemoved " VH_PROCESS_PATH_PREFIX "/7000", 1, 1));
+        g_clear_pointer(&proc, g_free);
+        proc = g_build_filename(fx->root, "proc", "3456", NULL);
+        g_assert_cmpint(vh_test_rm_rf(proc), ==, 0);
+        g_assert_true(vh_test_signal_log_wait(log, "InterfacesRemoved " QEMU_PATH, 1, 1));
+        g_usleep((gulong) (300 * 1000 * vh_test_timeout_multiplier()));
+
+        kill(pid, SIGINT);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_spawn_close_pid(pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
+
+                g_io_channel_set_close_on_unref(ch, TRUE);
+                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
+        }
+        added = monitor_event(out, "process-added");
+        removed = monitor_event(out, "process-removed");
+        vm_removed = monitor_event(out, "vm-removed");
+        if (!added || !removed || !vm_removed)
+                g_error("monitor --json missed a holder event: %s", out);
+        g_assert_true(json_object_object_get_ex(added, "pid", &v));
+        g_assert_cmpint(json_object_get_int64(v), ==, 7000);
+        g_assert_cmpstr(json_string(added, "command"), ==, "vfio-test");
+        g_assert_true(json_object_object_get_ex(added, "groups", &v));
+        groups = g_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        g_assert_cmpstr(groups, ==, "[2]");
+        g_assert_true(json_object_object_get_ex(removed, "pid", &v));
+        g_assert_cmpint(json_object_get_int64(v), ==, 7000);
+        /* named from the start's snapshot */
+        g_assert_cmpstr(json_string(vm_removed, "name"), ==, "win11");
+        g_assert_cmpstr(json_string(vm_removed, "vmm"), ==, "qemu");
+        /* one each */
+        g_assert_null(monitor_event(out, "vm-added"));
+        json_object_put(added);
+        json_object_put(removed);
+        json_object_put(vm_removed);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -900,6 +997,8 @@ int main(int argc, char **argv) {
         g_test_add("/vms/ctl/vm-json", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_vm_json,
                    fixture_teardown);
         g_test_add("/vms/ctl/text", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_text, fixture_teardown);
+        g_test_add("/vms/ctl/monitor", Fixture, "desktop-vfio-bound", fixture_setup, test_ctl_monitor,
+                   fixture_teardown);
         g_test_add("/vms/ctl/processes", Fixture, "server-sriov-vfs", fixture_setup, test_ctl_processes,
                    fixture_teardown);
 
