@@ -372,6 +372,115 @@ static void test_in_use(void) {
         judge_assert_driver(restored, "restored", RNG, "virtio-pci");
 }
 
+/* The monitor.jsonl line of event for pid, NULL when none. */
+static json_object *holder_event(const char *sc, const char *event, gint64 pid) {
+        g_autofree char *monitor = judge_read(sc, "monitor.jsonl");
+        g_auto(GStrv) lines = g_strsplit(monitor ?: "", "\n", -1);
+
+        for (char **l = lines; *l; l++) {
+                json_object *j = **l ? json_tokener_parse(*l) : NULL;
+                json_object *p = j ? judge_json_get(j, "pid") : NULL;
+
+                if (j && g_strcmp0(judge_json_str(j, "event"), event) == 0 && p && json_object_get_int64(p) == pid)
+                        return j;
+                if (j)
+                        json_object_put(j);
+        }
+        return NULL;
+}
+
+/* "2026-12-03T09:41:02.204518Z" as µs since the epoch; -1 when unparsable. */
+static gint64 iso_usec(const char *s) {
+        g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+        g_autoptr(GDateTime) dt = s ? g_date_time_new_from_iso8601(s, utc) : NULL;
+
+        return dt ? g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt) : -1;
+}
+
+static gboolean json_array_has_int(json_object *a, gint64 v) {
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                if (json_object_get_int64(json_object_array_get_idx(a, i)) == v)
+                        return TRUE;
+        return FALSE;
+}
+
+static gboolean json_array_has_string(json_object *a, const char *v) {
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                if (g_strcmp0(json_object_get_string(json_object_array_get_idx(a, i)), v) == 0)
+                        return TRUE;
+        return FALSE;
+}
+
+/* A VFIO user of the real kernel is a holder (Process1, HeldBy, the
+ * monitor) and its exit clears it within a second (pidfd, inotify). */
+static void test_holders(void) {
+        const char *sc = "holders";
+        g_autofree char *pid_s = NULL, *group_s = NULL, *holder = NULL, *mon_rc = NULL, *process = NULL;
+        g_autoptr(json_object) held = NULL, freed = NULL, unbind = NULL, added = NULL, removed = NULL;
+        g_autoptr(GHashTable) restored = NULL;
+        const char *released;
+        gint64 pid, group, latency;
+
+        if (!judge_scenario_ran(sc))
+                return;
+        judge_assert_ok(sc, "bind");
+        pid_s = judge_read(sc, "holder.pid");
+        group_s = judge_read(sc, "group");
+        holder = judge_read(sc, "holder.out");
+        if (!pid_s || !group_s || !holder || !strstr(holder, "holding=")) {
+                judge_fail("the holder never opened the group: %s", holder);
+                return;
+        }
+        pid = g_ascii_strtoll(pid_s, NULL, 10);
+        group = g_ascii_strtoll(group_s, NULL, 10);
+        process = g_strdup_printf(VH_PROCESS_PATH_PREFIX "/%" G_GINT64_FORMAT, pid);
+
+        /* While it holds: HeldBy names it, unbinding is refused naming it. */
+        held = judge_json(sc, "show-held");
+        if (!held || !json_array_has_string(judge_json_get(held, "held_by"), process))
+                judge_fail("show's held_by does not name %s while it holds group %" G_GINT64_FORMAT ": %s", process,
+                           group, held ? json_object_to_json_string(judge_json_get(held, "held_by")) : "(no JSON)");
+        unbind = judge_json(sc, "unbind-held");
+        if (judge_rc(sc, "unbind-held") == 0 || g_strcmp0(judge_error_name(unbind), ERR_PREFIX "InUse") != 0)
+                judge_fail("unbind while held was not refused with InUse (rc %d)", judge_rc(sc, "unbind-held"));
+        else if (!strstr(judge_json_str(judge_json_get(unbind, "error"), "message") ?: "", g_strstrip(pid_s)))
+                judge_fail("the InUse refusal does not name pid %s: %s", pid_s,
+                           judge_json_str(judge_json_get(unbind, "error"), "message"));
+
+        /* The monitor saw it come and go. */
+        added = holder_event(sc, "process-added", pid);
+        removed = holder_event(sc, "process-removed", pid);
+        if (!added)
+                judge_fail("the monitor printed no process-added for pid %" G_GINT64_FORMAT, pid);
+        else if (!json_array_has_int(judge_json_get(added, "groups"), group))
+                judge_fail("process-added does not say group %" G_GINT64_FORMAT ": %s", group,
+                           json_object_to_json_string(added));
+        else if (g_strcmp0(judge_json_str(added, "command"), "vh-vfio-client") != 0)
+                judge_fail("process-added names %s, not vh-vfio-client", judge_json_str(added, "command"));
+        if (!removed) {
+                judge_fail("the monitor printed no process-removed for pid %" G_GINT64_FORMAT, pid);
+        } else {
+                released = strstr(holder, "released_usec=");
+                latency = released ? iso_usec(judge_json_str(removed, "time")) -
+                                     g_ascii_strtoll(released + strlen("released_usec="), NULL, 10)
+                                   : -1;
+                judge_msg("holders: exit seen after %.1f ms", (double) latency / 1000.0);
+                if (!released || latency < 0 || latency > G_USEC_PER_SEC)
+                        judge_fail("the holder's exit was not seen within 1 s (%" G_GINT64_FORMAT " µs; %s)", latency,
+                                   holder);
+        }
+        freed = judge_json(sc, "show-free");
+        if (!freed || !judge_json_get(freed, "held_by") || json_object_array_length(judge_json_get(freed, "held_by")) != 0)
+                judge_fail("held_by is not empty after the holder exited: %s",
+                           freed ? json_object_to_json_string(judge_json_get(freed, "held_by")) : "(no JSON)");
+        mon_rc = judge_read(sc, "monitor.rc");
+        if (!mon_rc || atoi(mon_rc) != 0)
+                judge_fail("vfiohostctl monitor exited %s on SIGINT", mon_rc ?: "(unknown)");
+        judge_assert_ok(sc, "unbind");
+        restored = judge_state(sc, "restored");
+        judge_assert_driver(restored, "restored", RNG, "virtio-pci");
+}
+
 static void test_twice(void) {
         const char *sc = "twice";
         const char *steps[] = { "bind-2", "unbind-2" };
@@ -922,6 +1031,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/e2e/guest1/bridge-group", test_bridge_group);
         g_test_add_func("/e2e/guest1/nvme-critical", test_nvme_critical);
         g_test_add_func("/e2e/guest1/in-use", test_in_use);
+        g_test_add_func("/e2e/guest1/holders", test_holders);
         g_test_add_func("/e2e/guest1/twice", test_twice);
         g_test_add_func("/e2e/guest1/idle-exit", test_idle_exit);
         g_test_add_func("/e2e/guest1/kill-mid-bind", test_kill_mid_bind);

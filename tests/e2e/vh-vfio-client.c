@@ -7,7 +7,9 @@
  *
  *   vh-vfio-client ADDRESS GROUP          the whole sequence
  *   vh-vfio-client --hold ADDRESS GROUP   open the group, say "holding",
- *                                         and keep it open until killed */
+ *                                         and keep it open until SIGTERM;
+ *                                         then say when it let go
+ *                                         ("released_usec=", CLOCK_REALTIME) */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail(const char *what) {
@@ -59,9 +63,23 @@ int main(int argc, char **argv) {
                 return fail("VFIO_GROUP_GET_STATUS");
         printf("group_viable=%d\n", !!(status.flags & VFIO_GROUP_FLAGS_VIABLE));
         if (hold) {
+                struct timespec ts;
+                sigset_t mask;
+                int sig;
+
+                /* Blocked before saying "holding": a SIGTERM at once still waits for sigwait. */
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigprocmask(SIG_BLOCK, &mask, NULL);
                 printf("holding=%s\n", path);
                 fflush(stdout);
-                pause();
+                sigwait(&mask, &sig);
+                /* The time the last fd goes, for the host to measure how
+                 * soon vfiohostd saw it. */
+                clock_gettime(CLOCK_REALTIME, &ts);
+                close(group);
+                close(container);
+                printf("released_usec=%lld\n", (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
                 return 0;
         }
 

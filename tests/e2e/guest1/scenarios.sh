@@ -120,6 +120,32 @@ main() {
         snap restored
         scenario_end
 
+        # Who holds what (docs/vms.md): a VFIO user appears as a holder
+        # and its exit clears it, seen by events (pidfd, inotify) while
+        # the monitor keeps the daemon up.
+        scenario holders
+        step bind ctl bind "$RNG" --json
+        grp=$(group_of "$RNG")
+        echo "$grp" >"$S/group"
+        vfiohostctl --json monitor >"$S/monitor.jsonl" 2>"$S/monitor.err" &
+        mon=$!
+        sleep 1
+        start_holder "$RNG" "$grp"
+        echo "$holder" >"$S/holder.pid"
+        sleep 0.5
+        step show-held ctl show "$RNG" --json
+        step unbind-held ctl unbind "$RNG" --json
+        kill "$holder"
+        wait "$holder" 2>/dev/null
+        sleep 1.5
+        step show-free ctl show "$RNG" --json
+        kill -INT "$mon"
+        wait "$mon"
+        echo $? >"$S/monitor.rc"
+        step unbind ctl unbind "$RNG" --json
+        snap restored
+        scenario_end
+
         scenario twice
         step bind-1 ctl bind "$RNG" --json
         snap bound-1
