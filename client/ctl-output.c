@@ -20,27 +20,65 @@
 #include "vh-strv.h"
 
 static bool arg_json = false;
+static CtlOutputSettings settings;
 static int cached_color = -1;
+static bool on_terminal;
+static size_t cached_columns;
 
-void ctl_output_init(bool json) {
-        arg_json = json;
+static size_t query_columns(void);
+
+void ctl_output_init(const CtlOutputSettings *s) {
+        settings = s ? *s : (CtlOutputSettings) {};
+        arg_json = settings.json != CTL_JSON_OFF;
         cached_color = -1;
+        on_terminal = isatty(STDOUT_FILENO);
+        cached_columns = query_columns();
 }
 
 bool ctl_output_json(void) {
         return arg_json;
 }
 
-/* Colour only for a person at a terminal, and never when NO_COLOR asks
- * (https://no-color.org) or the terminal cannot show it. */
+bool ctl_output_legend(void) {
+        return !settings.no_legend;
+}
+
+bool ctl_output_on_terminal(void) {
+        return on_terminal;
+}
+
+/* systemd's SYSTEMD_COLORS: a boolean, or a colour depth (on). -1 when
+ * unset or unparsable. */
+static int systemd_colors(void) {
+        const char *e = getenv("SYSTEMD_COLORS");
+
+        if (!e || !*e)
+                return -1;
+        if (strcmp(e, "0") == 0 || strcmp(e, "false") == 0 || strcmp(e, "no") == 0 || strcmp(e, "off") == 0)
+                return 0;
+        if (strcmp(e, "1") == 0 || strcmp(e, "true") == 0 || strcmp(e, "yes") == 0 || strcmp(e, "on") == 0 ||
+            strcmp(e, "16") == 0 || strcmp(e, "256") == 0 || strcmp(e, "24bit") == 0)
+                return 1;
+        return -1;
+}
+
+/* Colour for a person at a terminal unless asked otherwise: --color
+ * first, then SYSTEMD_COLORS (as systemctl), then NO_COLOR
+ * (https://no-color.org). JSON never. */
 static bool use_color(void) {
         if (cached_color < 0) {
                 const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+                int forced = systemd_colors();
 
-                cached_color = !arg_json &&
-                        isatty(STDOUT_FILENO) &&
-                        !(no_color && *no_color) &&
-                        !(term && strcmp(term, "dumb") == 0);
+                if (arg_json || settings.color == CTL_COLOR_NEVER)
+                        cached_color = 0;
+                else if (settings.color == CTL_COLOR_ALWAYS)
+                        cached_color = 1;
+                else if (forced >= 0)
+                        cached_color = forced;
+                else
+                        cached_color = on_terminal && !(no_color && *no_color) &&
+                                       !(term && strcmp(term, "dumb") == 0);
         }
         return cached_color;
 }
@@ -74,10 +112,14 @@ const char *ctl_ansi_normal(void) {
 }
 
 size_t ctl_terminal_columns(void) {
+        return cached_columns;
+}
+
+static size_t query_columns(void) {
         struct winsize ws = {};
         const char *e;
 
-        if (!isatty(STDOUT_FILENO))
+        if (!on_terminal)
                 return 0;
 
         /* COLUMNS first, as systemd does: it lets a user or a test pin it. */
@@ -278,8 +320,8 @@ int ctl_table_print(CtlTable *t) {
         for (size_t c = 0; c < t->n_columns; c++)
                 total += widths[c] + (c > 0 ? strlen(TABLE_SEPARATOR) : 0);
 
-        /* Only a terminal wraps lines; a pipe gets every character. */
-        columns = ctl_terminal_columns();
+        /* Only a terminal wraps lines; a pipe (and --full) gets every character. */
+        columns = settings.full ? 0 : ctl_terminal_columns();
         if (columns > 0 && total > columns && t->ellipsize_column != SIZE_MAX) {
                 size_t *w = &widths[t->ellipsize_column];
                 size_t excess = total - columns;
@@ -288,7 +330,7 @@ int ctl_table_print(CtlTable *t) {
                         *w = *w > excess + TABLE_MIN_ELLIPSIZED_WIDTH ? *w - excess : TABLE_MIN_ELLIPSIZED_WIDTH;
         }
 
-        for (size_t i = 0; i < t->n_cells; i++) {
+        for (size_t i = settings.no_legend ? t->n_columns : 0; i < t->n_cells; i++) {
                 const CtlCell *cell = &t->cells[i];
                 size_t c = i % t->n_columns;
                 bool header = i < t->n_columns, last = c == t->n_columns - 1;
@@ -477,16 +519,35 @@ struct json_object *ctl_object_to_json(const CtlObject *o) {
 int ctl_json_print(struct json_object *o) {
         const char *s;
 
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        s = json_object_to_json_string_ext(o, (settings.json == CTL_JSON_SHORT ? JSON_C_TO_STRING_PLAIN
+                                                                               : JSON_C_TO_STRING_PRETTY) |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
         if (s)
                 puts(s);
         json_object_put(o);
         return s ? 0 : -ENOMEM;
 }
 
+/* The bus's own errors for a bus or a service that is not there or not
+ * answering (ctl_bus_connect reports every connect failure as NoServer). */
+static bool is_unreachable(const char *name) {
+        static const char *const names[] = {
+                SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_NO_SERVER,
+                SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED, SD_BUS_ERROR_TIMEOUT,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(name, names[i]) == 0)
+                        return true;
+        /* Activation failed: org.freedesktop.DBus.Error.Spawn.ChildExited, ... */
+        return strncmp(name, "org.freedesktop.DBus.Error.Spawn.", strlen("org.freedesktop.DBus.Error.Spawn.")) == 0;
+}
+
 static int exit_code_for_error(const char *name) {
         if (name && strcmp(name, VH_ERROR_NOT_FOUND) == 0)
                 return CTL_EXIT_NOT_FOUND;
+        if (name && is_unreachable(name))
+                return CTL_EXIT_UNREACHABLE;
         if (name && strcmp(name, CTL_ERROR_USAGE) == 0)
                 return CTL_EXIT_USAGE;
         return CTL_EXIT_FAILURE;

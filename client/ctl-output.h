@@ -20,6 +20,9 @@ enum {
         CTL_EXIT_FAILURE = 1,
         CTL_EXIT_USAGE = 2,
         CTL_EXIT_NOT_FOUND = 3,
+        /* vfiohostd could not be reached (no bus, not installed, activation
+         * failed, no reply): not the host's answer, so never NOT READY. */
+        CTL_EXIT_UNREACHABLE = 4,
 };
 
 /* Fixed rather than argv[0]: scripts and tests match "vfiohostctl: " and
@@ -29,10 +32,36 @@ enum {
 /* Client-side error names for --json errors that did not come from the bus. */
 #define CTL_ERROR_USAGE "org.vfiohost.ctl.Error.Usage"
 
-void ctl_output_init(bool json);
-bool ctl_output_json(void);
+typedef enum CtlJsonFormat {
+        CTL_JSON_OFF,
+        CTL_JSON_PRETTY,                /* --json, --json=pretty */
+        CTL_JSON_SHORT,                 /* --json=short: one line */
+} CtlJsonFormat;
 
-/* ANSI sequences, or "" when stdout is no terminal or NO_COLOR is set. */
+typedef enum CtlColorMode {
+        CTL_COLOR_AUTO,                 /* SYSTEMD_COLORS, else NO_COLOR, else a terminal */
+        CTL_COLOR_ALWAYS,
+        CTL_COLOR_NEVER,
+} CtlColorMode;
+
+typedef struct CtlOutputSettings {
+        CtlJsonFormat json;
+        CtlColorMode color;
+        bool no_legend;                 /* tables without headers, no hints */
+        bool full;                      /* never ellipsize */
+} CtlOutputSettings;
+
+/* Also remembers whether stdout is a terminal and how wide: call it before
+ * a pager takes stdout, so tables still fit the terminal under less -S. */
+void ctl_output_init(const CtlOutputSettings *settings);
+bool ctl_output_json(void);
+/* Whether headers, footers and hints are wanted (not --no-legend). */
+bool ctl_output_legend(void);
+/* Whether stdout was a terminal when the client started. */
+bool ctl_output_on_terminal(void);
+
+/* ANSI sequences, or "" when colour is off (--color, SYSTEMD_COLORS,
+ * NO_COLOR, no terminal, TERM=dumb, --json). */
 const char *ctl_ansi_bold(void);
 const char *ctl_ansi_green(void);
 const char *ctl_ansi_red(void);
@@ -56,7 +85,8 @@ void ctl_table_set_ellipsize_column(CtlTable *t, size_t column);
 int ctl_table_add_cell(CtlTable *t, const char *text, const char *color);
 int ctl_table_print(CtlTable *t);
 
-/* Number of columns of the terminal on stdout, 0 when it is none. */
+/* Number of columns of the terminal on stdout (as at ctl_output_init),
+ * 0 when it is none. */
 size_t ctl_terminal_columns(void);
 
 /* Prints text word by word on a line where column columns are taken

@@ -24,6 +24,8 @@ typedef struct CtlOptions {
         char **devices;                 /* every --device, in order (config takes several); NULL when none */
         const char *hugepages;          /* --hugepages SIZE:COUNT */
         const char *isolate_cpus;       /* --isolate-cpus LIST */
+        const char *class_filter;       /* --class CLASS (list) */
+        bool tree;                      /* --tree (list) */
 } CtlOptions;
 
 int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
+#include "ctl-pager.h"
 #include "ctl-verbs.h"
 #include "vh-log.h"
 #include "vh-macro.h"
@@ -33,6 +34,8 @@ typedef enum VerbOption {
         VERB_OPTION_ISOLATE_CPUS = 1 << 6,
         VERB_OPTION_DRIVER  = 1 << 8,
         VERB_OPTION_VFS     = 1 << 9,
+        VERB_OPTION_CLASS   = 1 << 10,
+        VERB_OPTION_TREE    = 1 << 11,
 } VerbOption;
 
 typedef struct Verb {
@@ -43,16 +46,19 @@ typedef struct Verb {
         const char *args;               /* for --help, NULL when none */
         unsigned options;               /* VerbOption flags it accepts */
         const char *help;
+        bool paged;                     /* long text: through the pager on a terminal */
 } Verb;
+
+static int verb_help(sd_bus *bus, int argc, char **argv, const CtlOptions *options);
 
 /* The first entry is what runs when no verb is given. */
 static const Verb verbs[] = {
         { "status", 0, 0, verb_status, NULL,      0, "Show a summary of the host (default)" },
-        { "list",   0, 0, verb_list,   NULL,      0, "List PCI functions" },
-        { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function" },
-        { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members" },
-        { "vms",    0, 0, verb_vms,    NULL,      0, "List running VMs and the devices they hold" },
-        { "vm",     1, 1, verb_vm,     "NAME|PID", 0, "Show one VM and its vCPU threads" },
+        { "list",   0, 0, verb_list,   NULL,      VERB_OPTION_CLASS | VERB_OPTION_TREE, "List PCI functions", true },
+        { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function", true },
+        { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members", true },
+        { "vms",    0, 0, verb_vms,    NULL,      0, "List running VMs and the devices they hold", true },
+        { "vm",     1, 1, verb_vm,     "NAME|PID", 0, "Show one VM and its vCPU threads", true },
         { "bind",   1, 1, verb_bind,   "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
           "Hand a PCI function to vfio-pci" },
@@ -60,20 +66,23 @@ static const Verb verbs[] = {
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN,
           "Give a PCI function back to its own driver" },
         { "check",  0, 0, verb_check,  NULL,      VERB_OPTION_DEVICE,
-          "Check whether the host is ready for VFIO passthrough" },
-        { "monitor", 0, 0, verb_monitor, NULL,    0, "Print devices added, removed and changing driver, as it happens" },
+          "Check whether the host is ready for VFIO passthrough", true },
+        { "monitor", 0, 0, verb_monitor, NULL,    0,
+          "Print devices added, removed and changing driver, and VMs coming and going, as it happens" },
         { "persist", 1, 1, verb_persist, "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME | VERB_OPTION_DRIVER | VERB_OPTION_VFS,
           "Bind now and after every boot, while the same card is there" },
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
           "Forget a persistent assignment (the device stays bound until unbind)" },
-        { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands" },
+        { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands", true },
         { "vfs", 1, 2, verb_vfs, "PF [COUNT]",
           VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
           "Show an SR-IOV PF's virtual functions, or set how many it has" },
         { "config", 0, 0, verb_config, NULL,
           VERB_OPTION_DEVICE | VERB_OPTION_DEVICES | VERB_OPTION_HUGEPAGES | VERB_OPTION_ISOLATE_CPUS,
-          "Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing" },
+          "Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing",
+          true },
+        { "help", 0, 1, verb_help, "[COMMAND]", 0, "Show this help, or a command's" },
 };
 
 static const struct {
@@ -89,9 +98,64 @@ static const struct {
         { VERB_OPTION_VFS,     "--vfs"     },
         { VERB_OPTION_HUGEPAGES, "--hugepages" },
         { VERB_OPTION_ISOLATE_CPUS, "--isolate-cpus" },
+        { VERB_OPTION_CLASS,   "--class"   },
+        { VERB_OPTION_TREE,    "--tree"    },
 };
 
-static bool arg_json = false;
+/* The verb options' help, for --help and COMMAND -h. */
+static const struct {
+        VerbOption flag;
+        const char *text;
+} verb_option_help[] = {
+        { VERB_OPTION_GROUP,
+          "     --group             bind, unbind, persist: every function of the device's\n"
+          "                         IOMMU group (bridges excepted), all or nothing\n" },
+        { VERB_OPTION_FORCE,
+          "     --force             bind, vfs: go on although the host uses the device\n"
+          "                         (a mounted disk, the default route, the boot\n"
+          "                         display); never past a VF a process holds, never\n"
+          "                         for a chipset function\n" },
+        { VERB_OPTION_DRY_RUN,
+          "     --dry-run           bind, unbind, persist, vfs: check and report, change\n"
+          "                         nothing\n" },
+        { VERB_OPTION_NAME,
+          "     --name NAME         persist: a name for the assignment, accepted\n"
+          "                         wherever an ADDRESS is\n" },
+        { VERB_OPTION_DRIVER,
+          "     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
+          "                         (the default) or a vfio-pci variant driver that\n"
+          "                         supports the device (mlx5_vfio_pci, ...);\n"
+          "                         vfs: the driver new VFs come up on, and on\n"
+          "                         nothing else (vfio-pci)\n" },
+        { VERB_OPTION_VFS,
+          "     --vfs COUNT         persist: an SR-IOV PF's VF count instead of the\n"
+          "                         PF itself: COUNT VFs on --driver (vfio-pci),\n"
+          "                         made now and at every boot; the PF keeps its driver\n" },
+        { VERB_OPTION_DEVICE,
+          "     --device ADDRESS    check: also run the checks of this PCI function\n"
+          "                         (IOMMU group, reset, boot display, D3cold);\n"
+          "                         config: a device to cover (an address or the name\n"
+          "                         of a persistent assignment), may be repeated;\n"
+          "                         without it, every persisted assignment\n" },
+        { VERB_OPTION_HUGEPAGES,
+          "     --hugepages SIZE:COUNT\n"
+          "                         config: huge pages to reserve at boot, SIZE 2M or\n"
+          "                         1G (\"1G:16\")\n" },
+        { VERB_OPTION_ISOLATE_CPUS,
+          "     --isolate-cpus LIST config: CPUs to keep for the VMs' vCPUs (\"2-7,10\");\n"
+          "                         CPU 0 and one more stay with the host\n" },
+        { VERB_OPTION_CLASS,
+          "     --class CLASS       list: only functions of this class: gpu, network,\n"
+          "                         storage, usb, audio, or a class code in hex (\"03\",\n"
+          "                         \"0300\", \"030000\")\n" },
+        { VERB_OPTION_TREE,
+          "     --tree              list: as a tree of root ports and bridges, VFs\n"
+          "                         under their PF\n" },
+};
+
+static CtlOutputSettings arg_output = {};
+static bool arg_pager = true;
+static bool arg_quiet = false;
 static CtlOptions arg_options = {
         .ask_password = true,
 };
@@ -114,36 +178,20 @@ static void help(void) {
         }
 
         printf("\nOptions:\n"
-               "  -h --help              Show this help\n"
+               "  -h --help              Show this help (after a command: that command's)\n"
                "     --version           Show the version\n"
-               "     --json              Print JSON only, errors included, on stdout\n"
+               "     --json[=MODE]       Print JSON only, errors included, on stdout; MODE\n"
+               "                         pretty (the default) or short (one line)\n"
                "     --no-ask-password   Do not ask for a password to authorize a change\n"
-               "     --group             bind, unbind: every function of the device's IOMMU\n"
-               "                         group (bridges excepted), all or nothing\n"
-               "     --force             bind, vfs: go on although the host uses the device\n"
-               "                         (a mounted disk, the default route, the boot\n"
-               "                         display); never past a VF a process holds\n"
-               "     --dry-run           bind, unbind, vfs: check and report, change nothing\n"
-               "     --name NAME         persist: a name for the assignment, accepted\n"
-               "                         wherever an ADDRESS is\n"
-               "     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
-               "                         (the default) or a vfio-pci variant driver that\n"
-               "                         supports the device (mlx5_vfio_pci, ...);\n"
-               "                         vfs: the driver new VFs come up on, and on\n"
-               "                         nothing else (vfio-pci)\n"
-               "     --vfs COUNT         persist: an SR-IOV PF's VF count instead of the\n"
-               "                         PF itself: COUNT VFs on --driver (vfio-pci),\n"
-               "                         made now and at every boot; the PF keeps its driver\n"
-               "     --device ADDRESS    check: also run the checks of this PCI function\n"
-               "                         (IOMMU group, reset, boot display, D3cold);\n"
-               "                         config: a device to cover (an address or the name\n"
-               "                         of a persistent assignment), may be repeated;\n"
-               "                         without it, every persisted assignment\n"
-               "     --hugepages SIZE:COUNT\n"
-               "                         config: huge pages to reserve at boot, SIZE 2M or\n"
-               "                         1G (\"1G:16\")\n"
-               "     --isolate-cpus LIST config: CPUs to keep for the VMs' vCPUs (\"2-7,10\");\n"
-               "                         CPU 0 and one more stay with the host\n"
+               "     --no-pager          Do not pipe long output into a pager\n"
+               "     --no-legend         Print no column headers, hints or footers\n"
+               "  -l --full              Do not shorten table cells to fit the terminal\n"
+               "  -q --quiet             Print nothing on success (errors still go to\n"
+               "                         stderr; no effect with --json)\n"
+               "     --color=WHEN        Colour the output: auto (default), always, never\n");
+        for (size_t i = 0; i < ELEMENTSOF(verb_option_help); i++)
+                fputs(verb_option_help[i].text, stdout);
+        printf(
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
                "(\"01:00.0\", domain 0000), or the name of a persistent assignment.\n"
@@ -176,12 +224,13 @@ static void help(void) {
                "  1  failure: bind or unbind refused or failed (GroupNotViable, InUse,\n"
                "     HostCritical, HasVirtualFunctions, VfioUnavailable, Busy, Timeout,\n"
                "     Failed), not authorized\n"
-               "     (AccessDenied, InteractiveAuthorizationRequired), an invalid address,\n"
-               "     vfiohostd unreachable\n"
+               "     (AccessDenied, InteractiveAuthorizationRequired), an invalid address\n"
                "  2  usage error\n"
                "  3  not found (org.vfiohost.Error.NotFound)\n"
+               "  4  vfiohostd unreachable: no system bus, not installed, its start\n"
+               "     failed, or no reply (never a NOT READY)\n"
                "  check: 0 ready, 1 not ready (a check failed; or a failure as above),\n"
-               "  3 no such --device\n"
+               "  3 no such --device, 4 unreachable\n"
                "\n"
                "With --json, an error is printed on stdout as\n"
                "  {\"error\": {\"name\": \"org.vfiohost.Error.NotFound\", \"message\": \"...\"}}\n"
@@ -206,11 +255,51 @@ static void help(void) {
                "  (\"device-added\" and \"device-removed\" carry \"driver\" instead of the two\n"
                "  drivers; \"daemon-stopped\" and \"daemon-started\" a \"message\").\n"
                "Text output may change between versions; scripts should use --json.\n"
+               "On a terminal, long output goes through $SYSTEMD_PAGER or $PAGER (else\n"
+               "less with LESS=FRSXMK); \"\" or \"cat\" turns it off, as --no-pager does.\n"
+               "Colour follows --color, then SYSTEMD_COLORS, then NO_COLOR.\n"
                "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n");
 }
 
+/* COMMAND -h, help COMMAND. */
+static void help_verb(const Verb *v) {
+        unsigned flags = v->options & ~VERB_OPTION_DEVICES;
+
+        printf("%s [OPTIONS...] %s%s%s\n\n%s.\n", CTL_PROGRAM_NAME, v->name, v->args ? " " : "",
+               strempty(v->args), v->help);
+        if (flags) {
+                printf("\nOptions:\n");
+                for (size_t i = 0; i < ELEMENTSOF(verb_option_help); i++)
+                        if (flags & verb_option_help[i].flag)
+                                fputs(verb_option_help[i].text, stdout);
+        }
+        printf("\nSee '%s --help' for the options every command takes, exit codes and JSON.\n",
+               CTL_PROGRAM_NAME);
+}
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(name, verbs[i].name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+static int verb_help(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
+        const Verb *v;
+
+        if (argc < 2) {
+                help();
+                return CTL_EXIT_SUCCESS;
+        }
+        v = find_verb(argv[1]);
+        if (!v)
+                return ctl_report_usage("unknown command '%s'; see '%s --help'", argv[1], CTL_PROGRAM_NAME);
+        help_verb(v);
+        return CTL_EXIT_SUCCESS;
+}
+
 static int version(void) {
-        if (arg_json) {
+        if (ctl_output_json()) {
                 struct json_object *j = json_object_new_object();
 
                 if (!j || json_object_object_add(j, "version", json_object_new_string(VERSION)) < 0) {
@@ -224,6 +313,38 @@ static int version(void) {
         return CTL_EXIT_SUCCESS;
 }
 
+/* The option as the user typed it, for a parse error: "--json=x" whole,
+ * "-x" for a short one (getopt's optopt is the option's value, which for
+ * a long option without a letter is no character at all). */
+static char *option_as_typed(char **argv, bool short_option, int c) {
+        char *s;
+
+        if (short_option && c > 0 && c < 0x80 && c != '?') {
+                if (asprintf(&s, "-%c", c) < 0)
+                        return NULL;
+                return s;
+        }
+        return strdup(argv[optind - 1]);
+}
+
+static int parse_json_mode(const char *arg) {
+        if (!arg || strcmp(arg, "pretty") == 0)
+                return CTL_JSON_PRETTY;
+        if (strcmp(arg, "short") == 0)
+                return CTL_JSON_SHORT;
+        return -EINVAL;
+}
+
+static int parse_color_mode(const char *arg) {
+        if (!arg || strcmp(arg, "auto") == 0)
+                return CTL_COLOR_AUTO;
+        if (strcmp(arg, "always") == 0 || strcmp(arg, "yes") == 0)
+                return CTL_COLOR_ALWAYS;
+        if (strcmp(arg, "never") == 0 || strcmp(arg, "no") == 0)
+                return CTL_COLOR_NEVER;
+        return -EINVAL;
+}
+
 /* Returns < 0 to go on to the verb, or the exit code to stop with. Parses
  * every option before reporting a usage error, so that a --json anywhere
  * on the line decides how the error is printed. */
@@ -232,6 +353,9 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_NO_PAGER,
+                ARG_NO_LEGEND,
+                ARG_COLOR,
                 ARG_GROUP,
                 ARG_FORCE,
                 ARG_DRY_RUN,
@@ -241,12 +365,19 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_HUGEPAGES,
                 ARG_ISOLATE_CPUS,
                 ARG_VFS,
+                ARG_CLASS,
+                ARG_TREE,
         };
         static const struct option options[] = {
                 { "help",            no_argument, NULL, 'h'                 },
                 { "version",         no_argument, NULL, ARG_VERSION         },
-                { "json",            no_argument, NULL, ARG_JSON            },
+                { "json",            optional_argument, NULL, ARG_JSON      },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                { "no-pager",        no_argument, NULL, ARG_NO_PAGER        },
+                { "no-legend",       no_argument, NULL, ARG_NO_LEGEND       },
+                { "full",            no_argument, NULL, 'l'                 },
+                { "quiet",           no_argument, NULL, 'q'                 },
+                { "color",           optional_argument, NULL, ARG_COLOR     },
                 { "group",           no_argument, NULL, ARG_GROUP           },
                 { "force",           no_argument, NULL, ARG_FORCE           },
                 { "dry-run",         no_argument, NULL, ARG_DRY_RUN         },
@@ -256,29 +387,58 @@ static int parse_argv(int argc, char *argv[]) {
                 { "hugepages",       required_argument, NULL, ARG_HUGEPAGES },
                 { "isolate-cpus",    required_argument, NULL, ARG_ISOLATE_CPUS },
                 { "vfs",             required_argument, NULL, ARG_VFS       },
+                { "class",           required_argument, NULL, ARG_CLASS     },
+                { "tree",            no_argument, NULL, ARG_TREE            },
                 {}
         };
-        _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL;
+        _cleanup_free_ char *bad_option = NULL, *missing_argument = NULL, *bad_value = NULL;
         bool show_help = false, show_version = false;
-        int c;
+        int c, long_index;
 
         /* getopt's own messages would go to stderr in --json mode. */
         opterr = 0;
 
         /* The leading ':' makes a missing argument ':' rather than '?'. */
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+        while ((long_index = -1, c = getopt_long(argc, argv, ":hlq", options, &long_index)) >= 0)
                 switch (c) {
                 case 'h':
                         show_help = true;
                         break;
+                case 'l':
+                        arg_output.full = true;
+                        break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
                 case ARG_VERSION:
                         show_version = true;
                         break;
-                case ARG_JSON:
-                        arg_json = true;
+                case ARG_JSON: {
+                        int m = parse_json_mode(optarg);
+
+                        if (m < 0 && !bad_value)
+                                (void) asprintf(&bad_value, "--json takes pretty or short, not '%s'", optarg);
+                        else if (m >= 0)
+                                arg_output.json = m;
                         break;
+                }
+                case ARG_COLOR: {
+                        int m = parse_color_mode(optarg);
+
+                        if (m < 0 && !bad_value)
+                                (void) asprintf(&bad_value, "--color takes auto, always or never, not '%s'", optarg);
+                        else if (m >= 0)
+                                arg_output.color = m;
+                        break;
+                }
                 case ARG_NO_ASK_PASSWORD:
                         arg_options.ask_password = false;
+                        break;
+                case ARG_NO_PAGER:
+                        arg_pager = false;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_output.no_legend = true;
                         break;
                 case ARG_GROUP:
                         arg_options.group = true;
@@ -319,20 +479,29 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_options.vfs = optarg;
                         arg_verb_options |= VERB_OPTION_VFS;
                         break;
+                case ARG_CLASS:
+                        arg_options.class_filter = optarg;
+                        arg_verb_options |= VERB_OPTION_CLASS;
+                        break;
+                case ARG_TREE:
+                        arg_options.tree = true;
+                        arg_verb_options |= VERB_OPTION_TREE;
+                        break;
                 case ':':
-                        /* Only long options take arguments: argv names the one. */
                         if (!bad_option && !missing_argument) {
-                                missing_argument = strdup(argv[optind - 1]);
+                                missing_argument = option_as_typed(argv, false, optopt);
                                 if (!missing_argument)
                                         missing_argument = strdup("?");
                         }
                         break;
                 case '?':
                         if (!bad_option) {
-                                if (optopt != 0)
-                                        (void) asprintf(&bad_option, "-%c", optopt);
-                                else
-                                        bad_option = strdup(argv[optind - 1]);
+                                /* A long option (known with "=value" it takes none, or
+                                 * unknown) starts with "--"; a short one may sit in a
+                                 * cluster ("-qx"), so it is named by its letter. */
+                                bool is_long = optind > 0 && optind <= argc && strncmp(argv[optind - 1], "--", 2) == 0;
+
+                                bad_option = option_as_typed(argv, !is_long, optopt);
                                 if (!bad_option)
                                         bad_option = strdup("?");
                         }
@@ -341,16 +510,35 @@ static int parse_argv(int argc, char *argv[]) {
                         abort();
                 }
 
-        ctl_output_init(arg_json);
+        ctl_output_init(&arg_output);
 
-        if (bad_option)
+        if (bad_option) {
+                const char *eq = strchr(bad_option, '=');
+
+                /* "--group=yes": known, but takes no value. */
+                if (eq && strncmp(bad_option, "--", 2) == 0) {
+                        for (const struct option *o = options; o->name; o++)
+                                if (o->has_arg == no_argument && strlen(o->name) == (size_t) (eq - bad_option - 2) &&
+                                    strncmp(o->name, bad_option + 2, strlen(o->name)) == 0)
+                                        return ctl_report_usage("option '--%s' takes no value (given '%s'); see '%s --help'",
+                                                                o->name, bad_option, CTL_PROGRAM_NAME);
+                }
                 return ctl_report_usage("unknown option '%s'; see '%s --help'",
                                         bad_option, CTL_PROGRAM_NAME);
+        }
         if (missing_argument)
                 return ctl_report_usage("option '%s' needs an argument; see '%s --help'",
                                         missing_argument, CTL_PROGRAM_NAME);
+        if (bad_value)
+                return ctl_report_usage("%s; see '%s --help'", bad_value, CTL_PROGRAM_NAME);
         if (show_help) {
-                help();
+                /* "vfiohostctl bind -h": that command's help. */
+                const Verb *v = optind < argc ? find_verb(argv[optind]) : NULL;
+
+                if (v && v->fn != verb_help)
+                        help_verb(v);
+                else
+                        help();
                 return CTL_EXIT_SUCCESS;
         }
         if (show_version)
@@ -372,11 +560,7 @@ static int run_verb(int argc, char *argv[]) {
                 argv = default_argv;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(argv[0], verbs[i].name) == 0) {
-                        verb = &verbs[i];
-                        break;
-                }
+        verb = find_verb(argv[0]);
         if (!verb)
                 return ctl_report_usage("unknown command '%s'; see '%s --help'",
                                         argv[0], CTL_PROGRAM_NAME);
@@ -395,6 +579,18 @@ static int run_verb(int argc, char *argv[]) {
         /* A second --device is never dropped silently. */
         if ((arg_verb_options & VERB_OPTION_DEVICES) && !(verb->options & VERB_OPTION_DEVICES))
                 return ctl_report_usage("'%s' takes one --device; see '%s --help'", verb->name, CTL_PROGRAM_NAME);
+
+        if (verb->fn == verb_help)
+                return verb_help(NULL, argc, argv, &arg_options);
+
+        /* -q: the result is the exit code; errors still reach stderr. */
+        if (arg_quiet && !ctl_output_json() && !freopen("/dev/null", "w", stdout))
+                return ctl_report_errno(-errno, "cannot silence the output: %m");
+        if (verb->paged && arg_pager && !ctl_output_json()) {
+                r = ctl_pager_open();
+                if (r < 0)
+                        ctl_report_warning("cannot start a pager: %s", strerror(-r));
+        }
 
         r = ctl_bus_connect(arg_options.ask_password, &bus, &error);
         if (r < 0)
@@ -420,6 +616,7 @@ int main(int argc, char *argv[]) {
 
         r = run_verb(argc - optind, argv + optind);
         arg_devices = vh_strv_free(arg_devices);
+        ctl_pager_close();
 
         /* A result that did not reach stdout (full disk, closed pipe) is a failure. */
         if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -85,6 +85,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("ResetMethods", "as", NULL, offsetof(VhPciDevice, reset_methods), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("D3coldAllowed", "b", property_get_bool, offsetof(VhPciDevice, d3cold_allowed), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PhysicalFunction", "s", NULL, offsetof(VhPciDevice, physfn), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", NULL, offsetof(VhPciDevice, parent), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SriovNumVfs", "u", NULL, offsetof(VhPciDevice, sriov_numvfs), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SriovTotalVfs", "u", NULL, offsetof(VhPciDevice, sriov_totalvfs), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VirtualFunctions", "ao", property_get_virtual_functions, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -29,6 +29,7 @@ VhPciDevice *vh_pci_device_free(VhPciDevice *d) {
         free(d->driver_override);
         vh_strv_free(d->reset_methods);
         free(d->physfn);
+        free(d->parent);
         free(d->virtfns);
         free(d->vfio_group_path);
         free(d->vfio_device_path);
@@ -287,6 +288,31 @@ static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
         return 0;
 }
 
+/* devices/ADDR links to .../pci0000:00/0000:00:01.1/0000:01:00.0: the
+ * directory above is the bridge, or the root bus ("pci0000:00"). */
+static int read_parent(const VhHostFs *fs, VhPciDevice *d) {
+        _cleanup_free_ char *target = NULL;
+        char *last, *up;
+        int r;
+
+        r = vh_hostfs_read_link(fs, &target, VH_SYSFS_PCI_DEVICES, d->address, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        last = strrchr(target, '/');
+        if (!last)
+                return 0;
+        *last = '\0';
+        up = strrchr(target, '/');
+        up = up ? up + 1 : target;
+        if (!vh_address_is_valid(up))
+                return 0;
+        d->parent = malloc(VH_ADDRESS_MAX);
+        if (!d->parent)
+                return -ENOMEM;
+        (void) vh_address_normalize(up, d->parent);
+        return 0;
+}
+
 /* Sets *ret to "/dev/vfio/<prefix><group>" when that node exists. */
 static int find_vfio_group_node(const VhHostFs *fs, const char *prefix, int group, char **ret) {
         _cleanup_free_ char *name = NULL;
@@ -391,6 +417,9 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         d->d3cold_allowed = read_long_or(fs, d->address, VH_ATTR_D3COLD_ALLOWED, 1) != 0;
 
         r = read_reset_methods(fs, d);
+        if (r < 0)
+                return r;
+        r = read_parent(fs, d);
         if (r < 0)
                 return r;
         r = read_sriov(fs, d);

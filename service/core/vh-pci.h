@@ -40,6 +40,9 @@ typedef struct VhPciDevice {
         char **reset_methods;           /* never NULL; empty when none */
         bool d3cold_allowed;
         char *physfn;                   /* address of the PF for an SR-IOV VF */
+        /* The bridge (root port, switch port, PCI bridge) the function sits
+         * behind, from where its sysfs directory is; NULL on a root bus. */
+        char *parent;
         int vf_index;                   /* a VF's N in its PF's virtfnN; -1 for others */
         unsigned sriov_numvfs;
         unsigned sriov_totalvfs;

@@ -206,11 +206,11 @@ static void assert_quick_failure(Fixture *fx, const char *what) {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "--json", "status", NULL);
                 g_autoptr(VhTestRun) human = vh_test_bus_run_ctl(fx->bus, "status", NULL);
 
-                g_assert_cmpint(run->status, ==, 1);
+                g_assert_cmpint(run->status, ==, 4);
                 g_assert_nonnull(strstr(run->out, "\"error\""));
                 g_assert_nonnull(strstr(run->out, "org.freedesktop.DBus.Error.Spawn."));
                 g_assert_cmpfloat(run->seconds, <, limit);
-                g_assert_cmpint(human->status, ==, 1);
+                g_assert_cmpint(human->status, ==, 4);
                 g_assert_cmpstr(human->out, ==, "");
                 if (!strstr(human->err, "vfiohost")) {
                         vh_test_run_print(human, "vfiohostctl status");

@@ -505,9 +505,9 @@ static void test_unreachable(void) {
                 g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "status", NULL);
                 g_autoptr(VhTestRun) human = vh_test_bus_run_ctl(bus, "list", NULL);
 
-                assert_json_error(run, "vfiohostctl --json status (no service)", NULL, 1);
+                assert_json_error(run, "vfiohostctl --json status (no service)", NULL, 4);
                 g_assert_cmpfloat(run->seconds, <, limit);
-                g_assert_cmpint(human->status, ==, 1);
+                g_assert_cmpint(human->status, ==, 4);
                 g_assert_cmpstr(human->out, ==, "");
                 if (!strstr(human->err, "vfiohost")) {
                         vh_test_run_print(human, "vfiohostctl list (no service)");
@@ -524,8 +524,8 @@ static void test_unreachable(void) {
                 g_autoptr(VhTestRun) run = vh_test_run_ctl_address(nowhere, json_args);
                 g_autoptr(VhTestRun) human = vh_test_run_ctl_address(nowhere, args);
 
-                assert_json_error(run, "vfiohostctl --json list (no bus)", NULL, 1);
-                g_assert_cmpint(human->status, ==, 1);
+                assert_json_error(run, "vfiohostctl --json list (no bus)", NULL, 4);
+                g_assert_cmpint(human->status, ==, 4);
                 g_assert_cmpstr(human->out, ==, "");
                 g_assert_cmpstr(human->err, !=, "");
                 g_assert_cmpfloat(human->seconds, <, limit);

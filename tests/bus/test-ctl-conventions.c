@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vfiohostctl's systemctl-like conventions (docs/client.md), the real
+ * binary against the daemon on a private bus:
+ *
+ *  /ctl/conventions/option-errors  every parse error names the option as
+ *                                  typed, in JSON too, no control bytes
+ *  /ctl/conventions/unreachable    no bus: exit 4, not check's NOT READY 1
+ *  /ctl/conventions/json-modes     --json = --json=pretty; =short one line
+ *  /ctl/conventions/legend         --no-legend drops the header row
+ *  /ctl/conventions/help           COMMAND -h and help COMMAND
+ *  /ctl/conventions/color          --color, SYSTEMD_COLORS, NO_COLOR
+ *  /ctl/conventions/quiet          -q prints nothing, errors on stderr
+ *  /ctl/conventions/pager          on a terminal (script(1)'s pty) list
+ *                                  goes through $PAGER, fitted to COLUMNS,
+ *                                  -l cuts nothing, --no-pager and a
+ *                                  pipe bypass it */
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <json-c/json.h>
+
+#include "vh-test-bus.h"
+
+typedef struct {
+        VhTestBus *bus;
+        char *root;
+} Fixture;
+
+static void fixture_setup(Fixture *fx, gconstpointer data) {
+        if (!vh_test_bus_requirements())
+                return;
+        fx->bus = vh_test_bus_new();
+        fx->root = vh_test_bus_shared_host(fx->bus, data);
+        if (!fx->root)
+                return;
+        vh_test_bus_start_daemon(fx->bus, fx->root);
+}
+
+static void fixture_teardown(Fixture *fx, gconstpointer data) {
+        g_free(fx->root);
+        vh_test_bus_free(fx->bus);
+}
+
+#define SKIP_IF_NO_HOST(fx) do { if (!(fx)->root) return; } while (0)
+
+static VhTestRun *ctl_env(Fixture *fx, const char *const *env, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+        g_ptr_array_add(argv, (char *) vh_test_env("VH_CTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        return vh_test_bus_run_env(fx->bus, (const char *const *) argv->pdata, -1, env);
+}
+
+static VhTestRun *ctl(Fixture *fx, const char *const *args) {
+        const char *const none[] = { NULL };
+
+        return ctl_env(fx, none, args);
+}
+
+static void assert_status(const VhTestRun *run, int status, const char *what) {
+        if (run->status != status) {
+                vh_test_run_print(run, what);
+                g_error("%s: exit status %d, expected %d", what, run->status, status);
+        }
+}
+
+static guint count_lines(const char *s) {
+        guint n = 0;
+
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+static void test_option_errors(void) {
+        static const struct {
+                const char *args[4];
+                const char *named;              /* in the message, as typed */
+        } cases[] = {
+                { { "--json", "--bogus=1", "list" }, "'--bogus=1'" },
+                { { "--json", "--group=yes", "list" }, "'--group=yes'" },
+                { { "--json", "-x", "list" }, "'-x'" },
+                { { "--json", "-qx", "list" }, "'-x'" },
+                { { "--json", "--json=fancy", "list" }, "'fancy'" },
+                { { "--json", "--color=purple", "list" }, "'purple'" },
+                { { "--json", "check", "--device" }, "'--device'" },
+        };
+        const char *nowhere = "unix:path=/nonexistent/vfiohost-test-socket";
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(VhTestRun) run = vh_test_run_ctl_address(nowhere, cases[i].args);
+                g_autofree char *what = g_strjoinv(" ", (char **) cases[i].args);
+                json_object *j, *e, *m;
+
+                assert_status(run, 2, what);
+                for (const char *p = run->out; *p; p++)
+                        if ((unsigned char) *p < 0x20 && *p != '\n' && *p != ' ')
+                                g_error("%s: a control byte 0x%02x in the output: %s", what, *p, run->out);
+                j = json_tokener_parse(run->out);
+                if (!j)
+                        g_error("%s: not JSON: %s", what, run->out);
+                g_assert_true(json_object_object_get_ex(j, "error", &e));
+                g_assert_true(json_object_object_get_ex(e, "message", &m));
+                if (!strstr(json_object_get_string(m), cases[i].named))
+                        g_error("%s: the message does not name %s: %s", what, cases[i].named,
+                                json_object_get_string(m));
+                g_assert_null(strstr(json_object_get_string(m), "\\u00"));
+                json_object_put(j);
+        }
+}
+
+static void test_unreachable(void) {
+        const char *nowhere = "unix:path=/nonexistent/vfiohost-test-socket";
+        const char *args[] = { "check", NULL };
+        const char *json_args[] = { "--json", "check", NULL };
+        g_autoptr(VhTestRun) run = vh_test_run_ctl_address(nowhere, args);
+        g_autoptr(VhTestRun) json = vh_test_run_ctl_address(nowhere, json_args);
+
+        assert_status(run, 4, "vfiohostctl check (no bus)");
+        g_assert_nonnull(strstr(run->err, "system bus"));
+        g_assert_null(strstr(run->out, "NOT READY"));
+        assert_status(json, 4, "vfiohostctl --json check (no bus)");
+        g_assert_nonnull(strstr(json->out, "org.freedesktop.DBus.Error.NoServer"));
+}
+
+static void test_json_modes(Fixture *fx, gconstpointer data) {
+        const char *plain_args[] = { "--json", "list", NULL }, *pretty_args[] = { "--json=pretty", "list", NULL };
+        const char *short_args[] = { "--json=short", "list", NULL };
+        g_autoptr(VhTestRun) plain = NULL, pretty = NULL, shrt = NULL;
+        json_object *a, *b;
+
+        SKIP_IF_NO_HOST(fx);
+        plain = ctl(fx, plain_args);
+        pretty = ctl(fx, pretty_args);
+        shrt = ctl(fx, short_args);
+        assert_status(plain, 0, "--json list");
+        assert_status(pretty, 0, "--json=pretty list");
+        assert_status(shrt, 0, "--json=short list");
+        g_assert_cmpstr(plain->out, ==, pretty->out);
+        g_assert_cmpuint(count_lines(pretty->out), >, 1);
+        g_assert_cmpuint(count_lines(shrt->out), ==, 1);
+        a = json_tokener_parse(pretty->out);
+        b = json_tokener_parse(shrt->out);
+        g_assert_nonnull(a);
+        g_assert_nonnull(b);
+        g_assert_true(json_object_equal(a, b));
+        json_object_put(a);
+        json_object_put(b);
+}
+
+static void test_legend(Fixture *fx, gconstpointer data) {
+        const char *with_args[] = { "list", NULL }, *without_args[] = { "--no-legend", "list", NULL };
+        g_autoptr(VhTestRun) with = NULL, without = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        with = ctl(fx, with_args);
+        without = ctl(fx, without_args);
+        assert_status(with, 0, "list");
+        assert_status(without, 0, "--no-legend list");
+        g_assert_true(g_str_has_prefix(with->out, "ADDRESS"));
+        g_assert_null(strstr(without->out, "ADDRESS"));
+        g_assert_cmpuint(count_lines(with->out), ==, count_lines(without->out) + 1);
+        /* the rows are the same */
+        g_assert_cmpstr(strchr(with->out, '\n') + 1, ==, without->out);
+}
+
+static void test_help(void) {
+        const char *nowhere = "unix:path=/nonexistent/vfiohost-test-socket";
+        const char *dash_h[] = { "bind", "-h", NULL }, *help_bind[] = { "help", "bind", NULL };
+        const char *help[] = { "help", NULL }, *dash_help[] = { "--help", NULL }, *bad[] = { "help", "nope", NULL };
+        g_autoptr(VhTestRun) a = vh_test_run_ctl_address(nowhere, dash_h);
+        g_autoptr(VhTestRun) b = vh_test_run_ctl_address(nowhere, help_bind);
+        g_autoptr(VhTestRun) c = vh_test_run_ctl_address(nowhere, help);
+        g_autoptr(VhTestRun) d = vh_test_run_ctl_address(nowhere, dash_help);
+        g_autoptr(VhTestRun) e = vh_test_run_ctl_address(nowhere, bad);
+
+        /* no bus needed for help */
+        assert_status(a, 0, "bind -h");
+        assert_status(b, 0, "help bind");
+        g_assert_cmpstr(a->out, ==, b->out);
+        g_assert_nonnull(strstr(a->out, "[OPTIONS...] bind ADDRESS"));
+        g_assert_nonnull(strstr(a->out, "--group"));
+        g_assert_nonnull(strstr(a->out, "--dry-run"));
+        g_assert_null(strstr(a->out, "--hugepages"));
+        assert_status(c, 0, "help");
+        g_assert_cmpstr(c->out, ==, d->out);
+        g_assert_nonnull(strstr(c->out, "--no-pager"));
+        assert_status(e, 2, "help nope");
+        g_assert_nonnull(strstr(e->err, "'nope'"));
+}
+
+static gboolean has_ansi(const char *s) {
+        return strchr(s, '\033') != NULL;
+}
+
+static void test_color(Fixture *fx, gconstpointer data) {
+        const char *always[] = { "--color=always", "list", NULL }, *never[] = { "--color=never", "list", NULL };
+        const char *plain[] = { "list", NULL }, *json[] = { "--json", "--color=always", "list", NULL };
+        const char *forced[] = { "SYSTEMD_COLORS=1", NULL }, *off[] = { "SYSTEMD_COLORS=0", NULL };
+        const char *none[] = { NULL };
+        g_autoptr(VhTestRun) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL, r5 = NULL, r6 = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        r1 = ctl_env(fx, none, always);
+        r2 = ctl_env(fx, none, never);
+        r3 = ctl_env(fx, none, plain);          /* a pipe: none */
+        r4 = ctl_env(fx, forced, plain);        /* SYSTEMD_COLORS=1 on a pipe */
+        r5 = ctl_env(fx, off, always);          /* --color wins */
+        r6 = ctl_env(fx, none, json);
+        g_assert_true(has_ansi(r1->out));
+        g_assert_false(has_ansi(r2->out));
+        g_assert_false(has_ansi(r3->out));
+        g_assert_true(has_ansi(r4->out));
+        g_assert_true(has_ansi(r5->out));
+        g_assert_false(has_ansi(r6->out));
+}
+
+static void test_quiet(Fixture *fx, gconstpointer data) {
+        const char *ok[] = { "-q", "list", NULL }, *bad[] = { "--quiet", "show", "0000:ff:1f.7", NULL };
+        g_autoptr(VhTestRun) a = NULL, b = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        a = ctl(fx, ok);
+        b = ctl(fx, bad);
+        assert_status(a, 0, "-q list");
+        g_assert_cmpstr(a->out, ==, "");
+        assert_status(b, 3, "--quiet show UNKNOWN");
+        g_assert_cmpstr(b->out, ==, "");
+        g_assert_cmpstr(b->err, !=, "");
+}
+
+/* Runs the client on a pty (script -qec), PAGER writing what it got to a
+ * file; returns that (NULL when the pager never ran). */
+static char *paged(Fixture *fx, const char *columns, const char *ctl_args) {
+        g_autofree char *file = g_build_filename(fx->bus->dir, "paged.txt", NULL);
+        g_autofree char *pager = g_strdup_printf("PAGER=cat > %s", file);
+        g_autofree char *cols = g_strdup_printf("COLUMNS=%s", columns);
+        g_autofree char *command = g_strdup_printf("%s %s", vh_test_env("VH_CTL"), ctl_args);
+        const char *env[] = { pager, cols, "SYSTEMD_PAGER", "TERM=xterm", NULL };
+        const char *argv[] = { "script", "-qec", command, "/dev/null", NULL };
+        g_autoptr(VhTestRun) run = NULL;
+        char *content = NULL;
+
+        (void) g_unlink(file);
+        run = vh_test_bus_run_env(fx->bus, argv, -1, env);
+        assert_status(run, 0, command);
+        if (!g_file_get_contents(file, &content, NULL, NULL))
+                return NULL;
+        return content;
+}
+
+static size_t max_line_width(const char *s) {
+        g_auto(GStrv) lines = g_strsplit(s, "\n", -1);
+        g_autoptr(GRegex) ansi = g_regex_new("\033\\[[0-9;]*m", 0, 0, NULL);
+        size_t max = 0;
+
+        for (char **l = lines; *l; l++) {
+                g_autofree char *plain = g_regex_replace(ansi, *l, -1, 0, "", 0, NULL);
+                size_t w = g_utf8_strlen(plain, -1);
+
+                if (w > max)
+                        max = w;
+        }
+        return max;
+}
+
+static void test_pager(Fixture *fx, gconstpointer data) {
+        g_autofree char *script = g_find_program_in_path("script");
+        g_autofree char *list = NULL, *full = NULL, *bypass = NULL, *status = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        if (!script) {
+                g_test_skip("script(1) is missing (util-linux/bsdutils): no pty to run the client on");
+                return;
+        }
+        list = paged(fx, "80", "list");
+        g_assert_nonnull(list);
+        g_assert_true(g_str_has_prefix(list, "\033[1mADDRESS") || g_str_has_prefix(list, "ADDRESS"));
+        /* fitted to the terminal the pager shows it on */
+        g_assert_cmpuint(max_line_width(list), <=, 80);
+        g_assert_nonnull(strstr(list, "…"));
+        full = paged(fx, "80", "-l list");
+        g_assert_nonnull(full);
+        g_assert_null(strstr(full, "…"));
+        g_assert_cmpuint(max_line_width(full), >, 80);
+        bypass = paged(fx, "80", "--no-pager list");
+        g_assert_null(bypass);
+        /* short, interactive verbs are never paged */
+        status = paged(fx, "80", "status");
+        g_assert_null(status);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add_func("/ctl/conventions/option-errors", test_option_errors);
+        g_test_add_func("/ctl/conventions/unreachable", test_unreachable);
+        g_test_add_func("/ctl/conventions/help", test_help);
+        g_test_add("/ctl/conventions/json-modes", Fixture, "desktop-vfio-bound", fixture_setup, test_json_modes,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/legend", Fixture, "desktop-vfio-bound", fixture_setup, test_legend,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/color", Fixture, "desktop-vfio-bound", fixture_setup, test_color,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/quiet", Fixture, "desktop-vfio-bound", fixture_setup, test_quiet,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/pager", Fixture, "desktop-vfio-bound", fixture_setup, test_pager,
+                   fixture_teardown);
+        return g_test_run();
+}
