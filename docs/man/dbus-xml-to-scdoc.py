@@ -45,6 +45,8 @@ def escape(text):
     """scdoc's markup characters taken literally; "@arg" (gtk-doc's way of
     naming an argument) underlined as the argument lists show it."""
     text = text.replace('\\', '\\\\')
+    # groff has no "…" for the ASCII device (man in the C locale warns).
+    text = text.replace('\u2026', '...')
     text = re.sub(r'([*_])', r'\\\1', text)
     return re.sub(r'@([A-Za-z][A-Za-z0-9\\_]*)', r'_\1_', text)
 

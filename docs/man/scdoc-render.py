@@ -5,11 +5,15 @@ writes where they do nothing: after .TH, .SH and .SS, before .SH, .SS and
 .RE, and twice in a row. mandoc -T lint -W warning reports each of them
 ("skipping paragraph macro"), and the man tests fail on any warning; a .P
 that closed an indented block is moved after its .RE, where it separates
-the entries of a list of options as intended.
+the entries of a list of options as intended. In bold text (options,
+commands) "-" becomes "\\-", the ASCII minus: scdoc writes a hyphen, at
+which lines break ("--no-" / "pager") and which a UTF-8 terminal shows as
+U+2010, so that a copied option would not work.
 
 Usage: scdoc-render.py SCDOC INPUT.scd OUTPUT
 """
 
+import re
 import subprocess
 import sys
 
@@ -38,13 +42,19 @@ def tidy(lines):
     return result
 
 
+def minus_in_bold(line):
+    if line.startswith(('.', "'")):
+        return line
+    return re.sub(r'\\fB(.*?)\\fR', lambda m: '\\fB' + m.group(1).replace('-', '\\-') + '\\fR', line)
+
+
 def main():
     scdoc, source, target = sys.argv[1:4]
     with open(source, 'rb') as f:
         roff = subprocess.run([scdoc], stdin=f, stdout=subprocess.PIPE, check=True).stdout
     lines = roff.decode('utf-8').split('\n')
     with open(target, 'w', encoding='utf-8') as f:
-        f.write('\n'.join(tidy(lines)))
+        f.write('\n'.join(minus_in_bold(l) for l in tidy(lines)))
 
 
 if __name__ == '__main__':
