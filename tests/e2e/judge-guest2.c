@@ -201,13 +201,16 @@ static void test_activation(void) {
                 judge_fail("modprobe@vfio_pci.service: %s", modprobe);
 }
 
-/* meson's list of what it installed, as the guest sees each file. */
+/* meson's list of what it installed, as the guest sees each file. The
+ * unit goes where the build host's systemd.pc says, whatever the prefix:
+ * /lib/systemd/system on Debian 12, /usr/lib/systemd/system elsewhere
+ * ("|" separates what may stand there). */
 static void test_install(void) {
         const char *sc = "install";
         static const char *const expected[] = {
                 "/usr/libexec/vfiohostd",
                 "/usr/bin/vfiohostctl",
-                "/usr/lib/systemd/system/vfiohostd.service",
+                "/lib/systemd/system/vfiohostd.service|/usr/lib/systemd/system/vfiohostd.service",
                 "/usr/share/dbus-1/system-services/org.vfiohost.service",
                 "/usr/share/dbus-1/system.d/org.vfiohost.conf",
                 "/usr/share/dbus-1/interfaces/org.vfiohost.xml",
@@ -223,9 +226,15 @@ static void test_install(void) {
                 return;
         manifest = judge_file_in(results_dir, "../install-manifest");
         files = judge_read(sc, "files.out");
-        for (size_t i = 0; i < G_N_ELEMENTS(expected); i++)
-                if (!judge_word_in(manifest, expected[i]))
+        for (size_t i = 0; i < G_N_ELEMENTS(expected); i++) {
+                g_auto(GStrv) alternatives = g_strsplit(expected[i], "|", -1);
+                gboolean found = FALSE;
+
+                for (char **a = alternatives; *a && !found; a++)
+                        found = judge_word_in(manifest, *a);
+                if (!found)
                         judge_fail("meson install did not install %s", expected[i]);
+        }
         lines = g_strsplit(manifest ?: "", "\n", -1);
         for (char **l = lines; *l; l++) {
                 g_autofree char *prefix = g_strconcat(*l, " ", NULL);

@@ -121,7 +121,7 @@ main() {
         pid=$(mainpid)
         echo "$pid" >"$S/mainpid"
         step show systemctl show vfiohostd
-        step unit cat /usr/lib/systemd/system/vfiohostd.service
+        step unit cat /lib/systemd/system/vfiohostd.service
         step proc-status cat "/proc/$pid/status"
         step mountinfo cat "/proc/$pid/mountinfo"
         step check ctl check --json
