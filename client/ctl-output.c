@@ -43,6 +43,10 @@ bool ctl_output_legend(void) {
         return !settings.no_legend;
 }
 
+bool ctl_output_full(void) {
+        return settings.full;
+}
+
 bool ctl_output_on_terminal(void) {
         return on_terminal;
 }
@@ -226,6 +230,11 @@ void ctl_print_wrapped(size_t column, const char *indent, const char *text) {
         putchar('\n');
 }
 
+#define TABLE_SEPARATOR "  "
+/* The ellipsized column never gets narrower than this, even if the line
+ * then overflows: a name cut to three letters helps nobody. */
+#define TABLE_MIN_ELLIPSIZED_WIDTH 16
+
 typedef struct CtlCell {
         char *text;
         const char *color;
@@ -235,7 +244,11 @@ struct CtlTable {
         size_t n_columns;
         CtlCell *cells;                 /* row-major, headers first */
         size_t n_cells;
-        size_t ellipsize_column;        /* SIZE_MAX: none */
+        /* The columns that give way on a narrow terminal, in order, each
+         * down to its minimum before the next one shrinks. */
+        size_t ellipsize[4];
+        size_t ellipsize_min[4];
+        size_t n_ellipsize;
 };
 
 CtlTable *ctl_table_new(size_t n_columns, const char * const *headers) {
@@ -248,7 +261,6 @@ CtlTable *ctl_table_new(size_t n_columns, const char * const *headers) {
         if (!t)
                 return NULL;
         t->n_columns = n_columns;
-        t->ellipsize_column = SIZE_MAX;
 
         for (size_t i = 0; i < n_columns; i++)
                 if (ctl_table_add_cell(t, headers[i], NULL) < 0)
@@ -268,11 +280,17 @@ CtlTable *ctl_table_free(CtlTable *t) {
         return NULL;
 }
 
-void ctl_table_set_ellipsize_column(CtlTable *t, size_t column) {
+void ctl_table_add_ellipsize_column(CtlTable *t, size_t column, size_t min_width) {
         assert(t);
         assert(column < t->n_columns);
+        assert(t->n_ellipsize < ELEMENTSOF(t->ellipsize));
 
-        t->ellipsize_column = column;
+        t->ellipsize[t->n_ellipsize] = column;
+        t->ellipsize_min[t->n_ellipsize++] = min_width;
+}
+
+void ctl_table_set_ellipsize_column(CtlTable *t, size_t column) {
+        ctl_table_add_ellipsize_column(t, column, TABLE_MIN_ELLIPSIZED_WIDTH);
 }
 
 int ctl_table_add_cell(CtlTable *t, const char *text, const char *color) {
@@ -295,10 +313,6 @@ int ctl_table_add_cell(CtlTable *t, const char *text, const char *color) {
         return 0;
 }
 
-#define TABLE_SEPARATOR "  "
-/* The ellipsized column never gets narrower than this, even if the line
- * then overflows: a name cut to three letters helps nobody. */
-#define TABLE_MIN_ELLIPSIZED_WIDTH 16
 
 int ctl_table_print(CtlTable *t) {
         _cleanup_free_ size_t *widths = NULL;
@@ -322,12 +336,13 @@ int ctl_table_print(CtlTable *t) {
 
         /* Only a terminal wraps lines; a pipe (and --full) gets every character. */
         columns = settings.full ? 0 : ctl_terminal_columns();
-        if (columns > 0 && total > columns && t->ellipsize_column != SIZE_MAX) {
-                size_t *w = &widths[t->ellipsize_column];
-                size_t excess = total - columns;
+        for (size_t k = 0; columns > 0 && total > columns && k < t->n_ellipsize; k++) {
+                size_t *w = &widths[t->ellipsize[k]], min = t->ellipsize_min[k];
+                size_t excess = total - columns, before = *w;
 
-                if (*w > TABLE_MIN_ELLIPSIZED_WIDTH)
-                        *w = *w > excess + TABLE_MIN_ELLIPSIZED_WIDTH ? *w - excess : TABLE_MIN_ELLIPSIZED_WIDTH;
+                if (*w > min)
+                        *w = *w > excess + min ? *w - excess : min;
+                total -= before - *w;
         }
 
         for (size_t i = settings.no_legend ? t->n_columns : 0; i < t->n_cells; i++) {

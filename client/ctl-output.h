@@ -57,6 +57,8 @@ void ctl_output_init(const CtlOutputSettings *settings);
 bool ctl_output_json(void);
 /* Whether headers, footers and hints are wanted (not --no-legend). */
 bool ctl_output_legend(void);
+/* Whether tables are printed whole (-l, --full). */
+bool ctl_output_full(void);
 /* Whether stdout was a terminal when the client started. */
 bool ctl_output_on_terminal(void);
 
@@ -79,7 +81,10 @@ CtlTable *ctl_table_free(CtlTable *t);
 static inline void ctl_table_freep(CtlTable **t) {
         ctl_table_free(*t);
 }
+/* The column that shrinks (down to 16 columns) when a line would not fit. */
 void ctl_table_set_ellipsize_column(CtlTable *t, size_t column);
+/* Another that gives way, after those added before it, down to min_width. */
+void ctl_table_add_ellipsize_column(CtlTable *t, size_t column, size_t min_width);
 /* Adds a cell to the current row; rows wrap after n_columns cells. color
  * is an ANSI sequence from above or NULL; text NULL or "" prints "-". */
 int ctl_table_add_cell(CtlTable *t, const char *text, const char *color);

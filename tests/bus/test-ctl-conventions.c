@@ -13,7 +13,12 @@
  *  /ctl/conventions/pager          on a terminal (script(1)'s pty) list
  *                                  goes through $PAGER, fitted to COLUMNS,
  *                                  -l cuts nothing, --no-pager and a
- *                                  pipe bypass it */
+ *                                  pipe bypass it
+ *  /ctl/conventions/list-widths    list on 80 and 160 columns: lines fit,
+ *                                  the GPU's name whole at 80, class
+ *                                  words, ids at 160, nothing cut there
+ *  /ctl/conventions/list-class     --class gpu, audio, 0c03; bad values
+ *  /ctl/conventions/list-tree      --tree: functions under their bridges */
 
 #include <string.h>
 
@@ -293,6 +298,151 @@ static void test_pager(Fixture *fx, gconstpointer data) {
         g_assert_null(status);
 }
 
+/* The client's stdout on a pty COLUMNS wide, "\r\n" made "\n". */
+static char *on_terminal(Fixture *fx, const char *columns, const char *ctl_args) {
+        g_autofree char *cols = g_strdup_printf("COLUMNS=%s", columns);
+        g_autofree char *command = g_strdup_printf("%s --no-pager %s", vh_test_env("VH_CTL"), ctl_args);
+        const char *env[] = { cols, "NO_COLOR=1", "TERM=xterm", NULL };
+        const char *argv[] = { "script", "-qec", command, "/dev/null", NULL };
+        g_autoptr(VhTestRun) run = vh_test_bus_run_env(fx->bus, argv, -1, env);
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        assert_status(run, 0, command);
+        for (const char *p = run->out; *p; p++)
+                if (*p != '\r')
+                        g_string_append_c(out, *p);
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static const char *line_of(char **lines, const char *address) {
+        for (char **l = lines; *l; l++)
+                if (strstr(*l, address))
+                        return *l;
+        g_error("no line shows %s", address);
+}
+
+static void test_list_widths(Fixture *fx, gconstpointer data) {
+        g_autofree char *script = g_find_program_in_path("script");
+        g_autofree char *narrow = NULL, *wide = NULL;
+        g_auto(GStrv) n_lines = NULL, w_lines = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        if (!script) {
+                g_test_skip("script(1) is missing (util-linux/bsdutils): no pty to run the client on");
+                return;
+        }
+        narrow = on_terminal(fx, "80", "list");
+        wide = on_terminal(fx, "160", "list");
+        g_test_message("80 columns:\n%s", narrow);
+        g_assert_cmpuint(max_line_width(narrow), <=, 80);
+        g_assert_cmpuint(max_line_width(wide), <=, 160);
+        n_lines = g_strsplit(narrow, "\n", -1);
+        w_lines = g_strsplit(wide, "\n", -1);
+        /* The name gets the width: the GPU's whole, its vendor shortened. */
+        g_assert_nonnull(strstr(line_of(n_lines, "0000:01:00.0"), "NVIDIA GeForce RTX 4090"));
+        g_assert_nonnull(strstr(line_of(n_lines, "0000:05:00.0"), "AMD/ATI Radeon RX"));
+        g_assert_nonnull(strstr(line_of(n_lines, "0000:01:00.0"), " VGA "));
+        g_assert_nonnull(strstr(line_of(n_lines, "0000:00:1c.0"), " PCI bridge "));
+        g_assert_null(strstr(narrow, "Corporation"));
+        /* 160: ids too, and nothing cut */
+        g_assert_true(g_str_has_prefix(wide, "ADDRESS"));
+        g_assert_nonnull(strstr(w_lines[0], " IDS "));
+        g_assert_nonnull(strstr(line_of(w_lines, "0000:01:00.0"), "0300 10de:2684"));
+        g_assert_nonnull(strstr(line_of(w_lines, "0000:01:00.1"), "vfio-pci (was snd_hda_intel)"));
+        g_assert_null(strstr(wide, "…"));
+}
+
+static char *addresses_of(const char *out) {
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (char **l = lines; *l; l++) {
+                const char *a = strstr(*l, "0000:");
+
+                if (a)
+                        g_string_append_printf(s, "%s%.12s", s->len ? " " : "", a);
+        }
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void test_list_class(Fixture *fx, gconstpointer data) {
+        static const struct {
+                const char *arg, *want;
+        } cases[] = {
+                { "gpu", "0000:00:02.0 0000:01:00.0 0000:05:00.0" },
+                { "audio", "0000:00:1f.3 0000:01:00.1 0000:05:00.1" },
+                { "0c03", "0000:00:14.0" },
+                { "NETWORK", "0000:06:00.0" },
+        };
+
+        SKIP_IF_NO_HOST(fx);
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                const char *args[] = { "--no-legend", "list", "--class", cases[i].arg, NULL };
+                const char *json_args[] = { "--json=short", "list", "--class", cases[i].arg, NULL };
+                g_autoptr(VhTestRun) run = ctl(fx, args);
+                g_autoptr(VhTestRun) json = ctl(fx, json_args);
+                g_autofree char *got = NULL;
+                json_object *a;
+
+                assert_status(run, 0, cases[i].arg);
+                got = addresses_of(run->out);
+                g_assert_cmpstr(got, ==, cases[i].want);
+                assert_status(json, 0, cases[i].arg);
+                a = json_tokener_parse(json->out);
+                g_assert_nonnull(a);
+                g_assert_cmpuint(json_object_array_length(a), ==, (strlen(cases[i].want) + 1) / 13);
+                json_object_put(a);
+        }
+        {
+                const char *args[] = { "list", "--class", "printer", NULL };
+                const char *other[] = { "groups", "--class", "gpu", NULL };
+                g_autoptr(VhTestRun) bad = ctl(fx, args);
+                g_autoptr(VhTestRun) not_list = ctl(fx, other);
+
+                assert_status(bad, 2, "list --class printer");
+                g_assert_nonnull(strstr(bad->err, "'printer'"));
+                assert_status(not_list, 2, "groups --class gpu");
+        }
+}
+
+static void test_list_tree(Fixture *fx, gconstpointer data) {
+        const char *args[] = { "--no-legend", "list", "--tree", NULL }, *flat_args[] = { "--no-legend", "list", NULL };
+        g_autoptr(VhTestRun) run = NULL, flat = NULL;
+        g_auto(GStrv) lines = NULL;
+        g_autofree char *tree_addresses = NULL, *flat_addresses = NULL;
+        g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free), b = g_ptr_array_new_with_free_func(g_free);
+        guint i_bridge = 0, i_gpu = 0;
+
+        SKIP_IF_NO_HOST(fx);
+        run = ctl(fx, args);
+        flat = ctl(fx, flat_args);
+        assert_status(run, 0, "list --tree");
+        lines = g_strsplit(run->out, "\n", -1);
+        for (guint i = 0; lines[i]; i++) {
+                if (g_str_has_prefix(lines[i], "0000:00:01.0"))
+                        i_bridge = i;
+                if (strstr(lines[i], "├─0000:01:00.0"))
+                        i_gpu = i;
+        }
+        /* the GPU under its root port, the switch's GPU two levels down */
+        g_assert_cmpuint(i_gpu, ==, i_bridge + 1);
+        g_assert_nonnull(strstr(run->out, "└─0000:01:00.1"));
+        g_assert_nonnull(strstr(run->out, "    ├─0000:05:00.0"));
+        /* every function once, as in the flat list */
+        tree_addresses = addresses_of(run->out);
+        flat_addresses = addresses_of(flat->out);
+        {
+                g_auto(GStrv) x = g_strsplit(tree_addresses, " ", -1), y = g_strsplit(flat_addresses, " ", -1);
+
+                for (char **p = x; *p; p++)
+                        g_ptr_array_add(a, g_strdup(*p));
+                for (char **p = y; *p; p++)
+                        g_ptr_array_add(b, g_strdup(*p));
+        }
+        g_ptr_array_sort(a, (GCompareFunc) g_ascii_strcasecmp);
+        g_assert_cmpuint(a->len, ==, b->len);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -308,6 +458,12 @@ int main(int argc, char **argv) {
         g_test_add("/ctl/conventions/quiet", Fixture, "desktop-vfio-bound", fixture_setup, test_quiet,
                    fixture_teardown);
         g_test_add("/ctl/conventions/pager", Fixture, "desktop-vfio-bound", fixture_setup, test_pager,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/list-widths", Fixture, "desktop-vfio-bound", fixture_setup, test_list_widths,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/list-class", Fixture, "desktop-vfio-bound", fixture_setup, test_list_class,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/list-tree", Fixture, "desktop-vfio-bound", fixture_setup, test_list_tree,
                    fixture_teardown);
         return g_test_run();
 }
