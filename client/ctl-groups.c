@@ -3,12 +3,14 @@
 /* vfiohostctl groups: each IOMMU group, whether a VM can take it now and
  * why (not), and its members: a group is handed over as a whole. */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl-bus.h"
 #include "ctl-output.h"
+#include "ctl-pci-display.h"
 #include "ctl-verbs.h"
 #include "vh-names.h"
 #include "vh-strv.h"
@@ -103,31 +105,58 @@ int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 const char *type = ctl_object_get_string(g, "Type");
                 const char *reason = ctl_object_get_string(g, "ViabilityReason");
                 bool viable = ctl_object_get_bool(g, "Viable");
+                const char *assignability = ctl_object_get_string(g, "Assignability");
+                const char *label, *color;
+                char heading[64];
+                size_t column;
 
                 if (i > 0)
                         putchar('\n');
 
-                printf("%sGroup %" PRIi64 "%s", ctl_ansi_bold(), ctl_object_get_int(g, "Id", -1), ctl_ansi_normal());
+                /* "Not viable" says too little: bind the group and it is
+                 * fine, or never pass it through (chipset). */
+                if (strcmp(assignability, "never") == 0)
+                        label = "never pass through", color = ctl_ansi_red();
+                else if (strcmp(assignability, "bind-first") == 0)
+                        label = "not viable until bound", color = ctl_ansi_yellow();
+                else if (strcmp(assignability, "nothing") == 0)
+                        label = "nothing to assign", color = "";
+                else if (viable)
+                        label = "viable", color = ctl_ansi_green();
+                else                    /* an older daemon without Assignability */
+                        label = "not viable", color = ctl_ansi_red();
+
                 if (*type)
-                        printf(" (type %s)", type);
-                printf(": %s%s%s", viable ? ctl_ansi_green() : ctl_ansi_red(),
-                       viable ? "viable" : "not viable", ctl_ansi_normal());
-                if (*reason)
-                        printf(" — %s", reason);
-                putchar('\n');
+                        snprintf(heading, sizeof(heading), "Group %" PRIi64 " (type %s)", ctl_object_get_int(g, "Id", -1), type);
+                else
+                        snprintf(heading, sizeof(heading), "Group %" PRIi64, ctl_object_get_int(g, "Id", -1));
+                printf("%s%s%s: %s%s%s", ctl_ansi_bold(), heading, ctl_ansi_normal(), color, label,
+                       *color ? ctl_ansi_normal() : "");
+                column = strlen(heading) + 2 + strlen(label);
+                if (*reason) {
+                        /* Wrapped at words under the heading, never cut. */
+                        fputs(" — ", stdout);
+                        ctl_print_wrapped(column + 3, "    ", reason);
+                } else
+                        putchar('\n');
 
                 STRV_FOREACH(a, ctl_object_get_strv(g, "Addresses")) {
                         const CtlObject *d = ctl_host_find_device(h, *a);
                         const char *driver = member_driver(h, *a);
+                        _cleanup_free_ char *vendor = d ? ctl_short_vendor_name(ctl_object_get_string(d, "VendorName")) : NULL;
+                        _cleanup_free_ char *device = d ? ctl_short_device_name(ctl_object_get_string(d, "DeviceName")) : NULL;
 
-                        printf("  %s  %s%-*s%s  %s%s%s\n",
+                        _cleanup_free_ char *name = NULL;
+
+                        if (asprintf(&name, "%s%s%s", vendor ?: "(not a known PCI function)", vendor ? " " : "",
+                                     strempty(device)) < 0)
+                                return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
+                        printf("  %s  %s%-*s%s  ",
                                *a,
                                strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 ? ctl_ansi_green() : "",
                                driver_width, driver,
-                               strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 ? ctl_ansi_normal() : "",
-                               d ? ctl_object_get_string(d, "VendorName") : "(not a known PCI function)",
-                               d ? " " : "",
-                               d ? ctl_object_get_string(d, "DeviceName") : "");
+                               strcmp(driver, VH_DRIVER_VFIO_PCI) == 0 ? ctl_ansi_normal() : "");
+                        ctl_print_fitted(2 + strlen(*a) + 2 + (size_t) driver_width + 2, name);
                 }
         }
 

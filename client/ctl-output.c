@@ -183,6 +183,16 @@ static void print_ellipsized(const char *s, size_t width) {
         fputs("…", stdout);
 }
 
+void ctl_print_fitted(size_t column, const char *text) {
+        size_t columns = settings.full ? 0 : ctl_terminal_columns();
+
+        if (columns > column + 8)
+                print_ellipsized(text, columns - column);
+        else
+                fputs(text, stdout);
+        putchar('\n');
+}
+
 void ctl_print_wrapped(size_t column, const char *indent, const char *text) {
         size_t columns = ctl_terminal_columns(), indent_width;
         bool line_start = true;

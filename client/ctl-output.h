@@ -100,6 +100,11 @@ size_t ctl_terminal_columns(void);
  * does so everywhere. A pipe gets each paragraph on one line. */
 void ctl_print_wrapped(size_t column, const char *indent, const char *text);
 
+/* Prints text on a line where column columns are taken already, cut with
+ * "…" at the terminal's edge (not with --full, nor on a pipe), then a
+ * newline. */
+void ctl_print_fitted(size_t column, const char *text);
+
 /* "SriovNumVfs" → "sriov_num_vfs". */
 char *ctl_camel_to_snake(const char *name);
 

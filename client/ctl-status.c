@@ -46,9 +46,14 @@ int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         if (r < 0)
                 return ctl_report_error(&error);
 
-        for (size_t i = 0; i < h->n_groups; i++)
-                if (ctl_object_get_bool(h->groups[i], "Viable"))
+        /* Groups a VM can take: a bridge-only group is viable but gives
+         * nothing (older daemons without Assignability: Viable). */
+        for (size_t i = 0; i < h->n_groups; i++) {
+                const char *a = ctl_object_get_string(h->groups[i], "Assignability");
+
+                if (*a ? strcmp(a, "assignable") == 0 : ctl_object_get_bool(h->groups[i], "Viable"))
                         n_viable++;
+        }
         for (size_t i = 0; i < h->n_devices; i++)
                 if (strcmp(ctl_object_get_string(h->devices[i], "Driver"), VH_DRIVER_VFIO_PCI) == 0)
                         n_vfio++;
@@ -78,6 +83,15 @@ int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         print_count("IOMMU groups:", h->n_groups);
         print_count("Viable groups:", n_viable);
         print_count("On vfio-pci:", n_vfio);
+        {
+                /* The host checks' verdict, as in --json's "readiness". */
+                const char *verdict = ctl_object_get_string(h->manager, "Readiness");
+
+                if (*verdict)
+                        print_field("Readiness:", strcmp(verdict, "ready") == 0 ? ctl_ansi_green() : ctl_ansi_red(),
+                                    strcmp(verdict, "ready") == 0 ? "READY" :
+                                    strcmp(verdict, "not-ready") == 0 ? "NOT READY (see 'vfiohostctl check')" : verdict);
+        }
 
         return CTL_EXIT_SUCCESS;
 }

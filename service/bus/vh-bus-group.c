@@ -34,6 +34,7 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("Type", "s", NULL, offsetof(VhIommuGroup, type), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Viable", "b", property_get_viable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ViabilityReason", "s", NULL, offsetof(VhIommuGroup, viability_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Assignability", "s", NULL, offsetof(VhIommuGroup, assignability), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 

@@ -407,6 +407,8 @@ static int emit_group_changes(VhDaemon *d, const VhIommuGroup *old, const VhIomm
                 r = vh_strv_extend(&changed, "Viable");
         if (r >= 0 && !vh_streq_null(old->viability_reason, new->viability_reason))
                 r = vh_strv_extend(&changed, "ViabilityReason");
+        if (r >= 0 && !vh_streq_null(old->assignability, new->assignability))
+                r = vh_strv_extend(&changed, "Assignability");
         if (r < 0)
                 return r;
         if (!changed[0])

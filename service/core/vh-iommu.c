@@ -225,6 +225,7 @@ int vh_iommu_group_evaluate(VhIommuGroup *g, const VhPciDevice * const *devices,
                         r = asprintf(&reason, "IOMMU group %u holds only PCI bridges; there is nothing to assign.", g->id);
                 else
                         r = asprintf(&reason, "Every endpoint in IOMMU group %u is bound to vfio-pci or has no driver.", g->id);
+                g->assignability = endpoints == 0 ? "nothing" : "assignable";
                 if (r < 0)
                         return -ENOMEM;
                 g->viable = true;
@@ -232,6 +233,7 @@ int vh_iommu_group_evaluate(VhIommuGroup *g, const VhPciDevice * const *devices,
                 list = vh_strv_join(descriptions, ", ");
                 if (!list)
                         return -ENOMEM;
+                g->assignability = chipset ? "never" : "bind-first";
                 if (chipset)
                         r = asprintf(&reason,
                                      "%s %s bound to a host driver, and the group holds chipset functions the host needs. "

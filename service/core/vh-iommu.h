@@ -14,6 +14,11 @@ typedef struct VhIommuGroup {
         char **members;                 /* device names in devices/, sorted; never NULL */
         bool viable;
         char *viability_reason;         /* never NULL after evaluation */
+        /* What a user may do with it (Group1.Assignability): "assignable"
+         * (viable, with endpoints), "bind-first" (host drivers to move
+         * first), "never" (chipset functions the host needs), "nothing"
+         * (only bridges). A static string after evaluation. */
+        const char *assignability;
         char **blockers;                /* members that keep the group from being viable */
         unsigned n_ref;                 /* snapshots share unchanged groups (vh_host_refresh) */
 } VhIommuGroup;

@@ -18,7 +18,11 @@
  *                                  the GPU's name whole at 80, class
  *                                  words, ids at 160, nothing cut there
  *  /ctl/conventions/list-class     --class gpu, audio, 0c03; bad values
- *  /ctl/conventions/list-tree      --tree: functions under their bridges */
+ *  /ctl/conventions/list-tree      --tree: functions under their bridges
+ *  /ctl/conventions/groups-text    groups says what each group is good for
+ *                                  and wraps its reasons at words; status
+ *                                  counts no bridge-only group, shows the
+ *                                  readiness verdict */
 
 #include <string.h>
 
@@ -443,6 +447,47 @@ static void test_list_tree(Fixture *fx, gconstpointer data) {
         g_assert_cmpuint(a->len, ==, b->len);
 }
 
+static void test_groups_text(Fixture *fx, gconstpointer data) {
+        g_autofree char *script = g_find_program_in_path("script");
+        g_autofree char *groups = NULL;
+        g_auto(GStrv) lines = NULL;
+        const char *status_args[] = { "status", NULL }, *json_args[] = { "--json", "status", NULL };
+        g_autoptr(VhTestRun) status = NULL, json = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        if (!script) {
+                g_test_skip("script(1) is missing (util-linux/bsdutils): no pty to run the client on");
+                return;
+        }
+        groups = on_terminal(fx, "80", "groups");
+        g_assert_nonnull(strstr(groups, "Group 0 (type DMA): not viable until bound"));
+        g_assert_nonnull(strstr(groups, "Group 1 (type DMA-FQ): never pass through"));
+        g_assert_nonnull(strstr(groups, "Group 2 (type DMA): viable"));
+        g_assert_nonnull(strstr(groups, "Group 3 (type DMA-FQ): nothing to assign"));
+        /* wrapped at words: every line fits, the reason goes on indented,
+         * and its words are whole (the joined lines give it back) */
+        g_assert_cmpuint(max_line_width(groups), <=, 80);
+        g_assert_nonnull(strstr(groups, "\n    "));
+        {
+                g_autoptr(GString) joined = g_string_new(NULL);
+
+                lines = g_strsplit(groups, "\n", -1);
+                for (char **l = lines; *l; l++)
+                        g_string_append_printf(joined, "%s%s", joined->len ? " " : "", g_strstrip(*l));
+                g_assert_nonnull(strstr(joined->str, "the group holds chipset functions the host needs. Do not pass "
+                                                     "this group through; move the card to a slot with its own IOMMU "
+                                                     "group."));
+        }
+
+        status = ctl(fx, status_args);
+        json = ctl(fx, json_args);
+        assert_status(status, 0, "status");
+        /* groups 2 (the GPU) only: 3 holds only a bridge */
+        g_assert_nonnull(strstr(status->out, "Viable groups:   1\n"));
+        g_assert_nonnull(strstr(status->out, "Readiness:"));
+        g_assert_nonnull(strstr(json->out, "\"viable_groups\":1"));
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -464,6 +509,8 @@ int main(int argc, char **argv) {
         g_test_add("/ctl/conventions/list-class", Fixture, "desktop-vfio-bound", fixture_setup, test_list_class,
                    fixture_teardown);
         g_test_add("/ctl/conventions/list-tree", Fixture, "desktop-vfio-bound", fixture_setup, test_list_tree,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/groups-text", Fixture, "desktop-vfio-bound", fixture_setup, test_groups_text,
                    fixture_teardown);
         return g_test_run();
 }

@@ -429,6 +429,12 @@ static void test_groups(Fixture *fx, gconstpointer data) {
                 g_assert_cmpint(mint(g, "id"), ==, tg->id);
                 g_assert_cmpstr(mstr(g, "type"), ==, tg->type);
                 g_assert_cmpint(mbool(g, "viable"), ==, blockers->len == 0);
+                if (blockers->len > 0)
+                        g_assert_true(g_strcmp0(mstr(g, "assignability"), "bind-first") == 0 ||
+                                      g_strcmp0(mstr(g, "assignability"), "never") == 0);
+                else
+                        g_assert_true(g_strcmp0(mstr(g, "assignability"), "assignable") == 0 ||
+                                      g_strcmp0(mstr(g, "assignability"), "nothing") == 0);
                 g_assert_cmpstr(mstr(g, "viability_reason"), !=, "");
                 if (blockers->len > 0) {
                         const VhTestFunction *b = blockers->pdata[0];
@@ -459,9 +465,18 @@ static void test_status(Fixture *fx, gconstpointer data) {
         guint viable = 0, vfio = 0;
 
         SKIP_IF_NO_HOST(fx);
+        /* Groups a VM can take: no blockers and something besides bridges. */
         for (guint i = 0; i < fx->host->groups->len; i++) {
-                g_autoptr(GPtrArray) b = vh_test_host_group_blockers(fx->host, fx->host->groups->pdata[i]);
-                viable += b->len == 0;
+                const VhTestGroup *g = fx->host->groups->pdata[i];
+                g_autoptr(GPtrArray) b = vh_test_host_group_blockers(fx->host, g);
+                gboolean endpoints = FALSE;
+
+                for (guint k = 0; k < g->addresses->len; k++) {
+                        const VhTestFunction *f = vh_test_host_find(fx->host, g->addresses->pdata[k]);
+
+                        endpoints = endpoints || (f && !vh_test_function_is_bridge(f));
+                }
+                viable += b->len == 0 && endpoints;
         }
         for (guint i = 0; i < fx->host->functions->len; i++)
                 vfio += strcmp(((VhTestFunction *) fx->host->functions->pdata[i])->driver, "vfio-pci") == 0;
