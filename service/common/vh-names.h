@@ -72,6 +72,7 @@
 #define VH_ETC_UDEV_RULES           "etc/udev/rules.d"
 #define VH_LIB_UDEV_RULES           "lib/udev/rules.d"
 #define VH_USR_LIB_UDEV_RULES       "usr/lib/udev/rules.d"
+#define VH_UDEV_RULES_NAME          "70-vfiohost.rules"     /* ours: service/udev/ */
 #define VH_BOOT                     "boot"
 #define VH_PROC_MOUNTS              "proc/mounts"
 /* The host's view: init's mount and network namespaces, not the daemon's

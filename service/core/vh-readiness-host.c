@@ -1085,9 +1085,35 @@ static void check_mitigations(VhReadinessContext *c) {
         CHECK_REMEDY(c, k, "Remove mitigations=off, nopti and pti=off from the kernel command line: %s.", vh_cmdline_remedy_hint());
 }
 
+/* systemd's own 50-udev-default.rules opens the container node to all
+ * (KERNEL=="vfio", MODE="0666"): stock, and it binds nothing. A line that
+ * names the node by KERNEL=="vfio" and only sets its mode, owner or group
+ * is that. */
+static bool is_stock_vfio_line(const char *line) {
+        return strstr(line, "KERNEL==\"vfio\"") && !strstr(line, "driver_override") && !strstr(line, "new_id") &&
+               !strstr(line, "bind") && !strstr(line, "RUN") && !strstr(line, "ATTR{") && !strstr(line, "vfio-pci");
+}
+
+/* Whether a rules file's own lines (comments aside) say vfio in a way
+ * that may act behind vfiohostd's back. */
+static bool rules_mention_vfio(const char *content) {
+        for (const char *p = content; p && *p;) {
+                const char *end = strchrnul(p, '\n');
+                _cleanup_free_ char *line = strndup(p, (size_t) (end - p));
+                const char *l = line ? line + strspn(line, " \t") : "";
+
+                if (*l != '#' && strstr(l, "vfio") && !is_stock_vfio_line(l))
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
 static void check_udev_rules(VhReadinessContext *c) {
         static const char * const dirs[] = { VH_ETC_UDEV_RULES, VH_LIB_UDEV_RULES, VH_USR_LIB_UDEV_RULES };
         _cleanup_free_ char *found = NULL;
+        _cleanup_free_ struct stat *seen = NULL;
+        size_t n_seen = 0;
         VhCheck *k;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -1097,12 +1123,32 @@ static void check_udev_rules(VhReadinessContext *c) {
                         continue;
                 STRV_FOREACH(r, rules) {
                         _cleanup_free_ char *content = NULL;
+                        struct stat st, *a;
+                        bool dup = false;
                         char *m;
 
                         if (!strstr(*r, ".rules"))
                                 continue;
+                        /* Ours: it sets driver_override only for persisted cards. */
+                        if (strcmp(*r, VH_UDEV_RULES_NAME) == 0)
+                                continue;
+                        /* /lib is /usr/lib on a merged-/usr system: one file, once. */
+                        if (vh_hostfs_stat(c->fs, &st, dirs[i], *r, NULL) >= 0) {
+                                for (size_t j = 0; j < n_seen && !dup; j++)
+                                        dup = seen[j].st_dev == st.st_dev && seen[j].st_ino == st.st_ino;
+                                if (dup)
+                                        continue;
+                                a = reallocarray(seen, n_seen + 1, sizeof(struct stat));
+                                if (!a) {
+                                        c->oom = true;
+                                        return;
+                                }
+                                seen = a;
+                                seen[n_seen++] = st;
+                        }
                         if (!strstr(*r, "vfio") &&
-                            (vh_hostfs_read_file(c->fs, &content, NULL, dirs[i], *r, NULL) < 0 || !strstr(content, "vfio")))
+                            (vh_hostfs_read_file(c->fs, &content, NULL, dirs[i], *r, NULL) < 0 ||
+                             !rules_mention_vfio(content)))
                                 continue;
                         if (asprintf(&m, "%s%s/%s/%s", found ?: "", found ? ", " : "", dirs[i], *r) < 0) {
                                 c->oom = true;
@@ -1118,10 +1164,12 @@ static void check_udev_rules(VhReadinessContext *c) {
                 return;
         if (found) {
                 CHECK_SUMMARY(c, k, "udev rules mention vfio: %s", found);
-                CHECK_DETAIL(c, k, "They may bind devices or set /dev/vfio permissions behind vfiohostd's back.");
+                CHECK_DETAIL(c, k, "They may bind devices or set /dev/vfio permissions behind vfiohostd's back "
+                                   "(systemd's stock KERNEL==\"vfio\" mode rule and vfiohost's own %s are not counted).",
+                             VH_UDEV_RULES_NAME);
                 CHECK_REMEDY(c, k, "Make sure they do not bind devices that vfiohostd manages (driver_override, new_id).");
         } else
-                CHECK_SUMMARY(c, k, "No udev rule mentions vfio");
+                CHECK_SUMMARY(c, k, "No udev rule mentions vfio beyond systemd's stock ones");
 }
 
 /* Processes holding /dev/kvm or a VFIO group, with their vCPU count from
