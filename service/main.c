@@ -27,10 +27,11 @@ static void help(void) {
                "\n"
                "When bus-activated (DBUS_STARTER_BUS_TYPE or INVOCATION_ID set) it exits\n"
                "after %d s idle; otherwise it runs until SIGTERM/SIGINT.\n"
-               "VFIOHOST_TEST_FAULTS injects sysfs write failures (host trees only; see vh-hostfs.h).\n"
-               "VFIOHOST_TEST_RESOLVE=walk resolves paths beneath --root without openat2 (tests).\n"
-               "VFIOHOST_TEST_UDEV=1 monitors udev beneath --root too (a umockdev testbed, tests).\n",
+               "VFIOHOST_LOG_LEVEL sets the log level as --log-level does.\n"
+               "See vfiohostd(8).\n",
                "org.vfiohost", DEFAULT_IDLE_TIMEOUT_SEC);
+        /* The VFIOHOST_TEST_* variables are for the test suite only
+         * (docs/testing.md): not advertised to users. */
 }
 
 /* Started by dbus-daemon directly, or by systemd: the unit has no
@@ -87,7 +88,9 @@ int main(int argc, char *argv[]) {
         if (e && vh_log_level_from_string(e) >= 0)
                 vh_log_set_max_level(vh_log_level_from_string(e));
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        /* Our own messages for unknown options, with the hint getopt lacks. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -131,7 +134,16 @@ int main(int argc, char *argv[]) {
                                 return EXIT_FAILURE;
                         }
                         break;
+                case ':':
+                        log_error("Option '%s' needs a value; see 'vfiohostd --help'.", argv[optind - 1]);
+                        return EXIT_FAILURE;
                 case '?':
+                        if (optopt > 0 && optopt < 0x80 && strncmp(argv[optind - 1], "--", 2) != 0)
+                                log_error("Unknown option '-%c'; see 'vfiohostd --help'.", optopt);
+                        else if (optopt > 0)
+                                log_error("Option '%s' takes no value; see 'vfiohostd --help'.", argv[optind - 1]);
+                        else
+                                log_error("Unknown option '%s'; see 'vfiohostd --help'.", argv[optind - 1]);
                         return EXIT_FAILURE;
                 default:
                         abort();

@@ -5,6 +5,7 @@
  * an activation that fails gives the caller a clear error at once, not a
  * timeout (gicmo/bolt#70). */
 #include <string.h>
+#include <sys/wait.h>
 
 #include "vh-names.h"
 #include "vh-test-bus.h"
@@ -261,6 +262,36 @@ SKIP_IF_NO_BUS(test_failure_false)
 SKIP_IF_NO_BUS(test_failure_missing)
 SKIP_IF_NO_BUS(test_failure_daemon)
 
+/* The daemon's command line: --help for users (no test-only knobs), and
+ * an unknown or misused option says what and points at --help. */
+static void test_daemon_cli(void) {
+        static const struct {
+                const char *arg, *want;
+                int status;
+        } cases[] = {
+                { "--help", "--read-only", 0 },
+                { "--bogus", "Unknown option '--bogus'; see 'vfiohostd --help'", 1 },
+                { "-x", "Unknown option '-x'; see 'vfiohostd --help'", 1 },
+                { "--read-only=yes", "Option '--read-only=yes' takes no value; see 'vfiohostd --help'", 1 },
+                { "--root", "Option '--root' needs a value; see 'vfiohostd --help'", 1 },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                const char *argv[] = { vh_test_env("VH_DAEMON"), cases[i].arg, NULL };
+                g_autofree char *out = NULL, *err = NULL;
+                g_autoptr(GError) error = NULL;
+                int status;
+
+                g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                           &status, &error));
+                g_assert_no_error(error);
+                g_assert_cmpint(WIFEXITED(status) ? WEXITSTATUS(status) : -1, ==, cases[i].status);
+                if (!strstr(cases[i].status == 0 ? out : err, cases[i].want))
+                        g_error("vfiohostd %s: no '%s' in: %s%s", cases[i].arg, cases[i].want, out, err);
+                g_assert_null(strstr(out, "VFIOHOST_TEST"));
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -268,6 +299,7 @@ int main(int argc, char **argv) {
         g_test_add("/activation/activate-by-client", Fixture, NULL, fixture_setup, test_activate_by_client,
                    fixture_teardown);
         g_test_add("/activation/idle-exit", Fixture, NULL, fixture_setup, test_idle_exit, fixture_teardown);
+        g_test_add_func("/activation/daemon-cli", test_daemon_cli);
         g_test_add("/activation/failure/exec-false", Fixture, NULL, failure_setup, test_failure_false_guarded,
                    fixture_teardown);
         g_test_add("/activation/failure/exec-missing", Fixture, NULL, failure_setup, test_failure_missing_guarded,
