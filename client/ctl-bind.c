@@ -146,6 +146,7 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
         req = (CtlBindRequest) {
                 .verb = verb,
                 .address = address,
+                .typed = arg,
                 .group = options->group,
                 .force = options->force,
                 .dry_run = options->dry_run,

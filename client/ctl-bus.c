@@ -816,7 +816,15 @@ static int bind_error_explain(sd_bus_error *error, int r, const CtlBindRequest *
                                   "authentication required to %s (polkit action %s): drop --no-ask-password "
                                   "to be asked for a password, or run as root",
                                   what ?: verb, action);
-        else
+        else if (req->typed && strcmp(req->typed, req->address) != 0 && error->message &&
+                 strstr(error->message, req->address)) {
+                /* The daemon says 0000:01:00.0; the user typed 01:00.0: say
+                 * once that they are the same. */
+                const char *at = strstr(error->message, req->address);
+
+                sd_bus_error_setf(&explained, error->name, "%.*s%s (%s)%s", (int) (at - error->message),
+                                  error->message, req->address, req->typed, at + strlen(req->address));
+        } else
                 return ctl_bus_error_explain(error, r, what ?: verb);
 
         sd_bus_error_free(error);

@@ -109,6 +109,7 @@ typedef enum CtlBindVerb {
 typedef struct CtlBindRequest {
         CtlBindVerb verb;
         const char *address;            /* DDDD:BB:DD.F, see ctl_address_expand() */
+        const char *typed;              /* as the user typed it ("01:00.0"); NULL: the same */
         bool group;                     /* options, as in dbus/org.vfiohost.xml */
         bool force;
         bool dry_run;

@@ -368,6 +368,17 @@ static char *describe_vf_holders(const VhHolderCheck *c, const VhHolder *holders
         return vh_strv_join(l, ", ");
 }
 
+/* Whether a member of g is a chipset function (vh_iommu_member_is_chipset). */
+static bool group_has_chipset(const VhHost *host, const VhIommuGroup *g) {
+        STRV_FOREACH(m, g->members) {
+                const VhPciDevice *md = vh_address_is_valid(*m) ? vh_host_find_device(host, *m) : NULL;
+
+                if (md && vh_iommu_member_is_chipset(md))
+                        return true;
+        }
+        return false;
+}
+
 /* Processes holding the nodes of one check, as a refusal. */
 static int check_holders(const VhHostFs *fs, const VhHolderCheck *c, VhError *error) {
         _cleanup_free_ char *description = NULL;
@@ -489,9 +500,9 @@ static int plan_check_virtfns(VhBinder *b, const VhHost *host, VhBindPlan *p, Vh
                         return vh_error_set(error, VH_ERROR_CODE_HAS_VIRTUAL_FUNCTIONS,
                                             "%s. Stop the virtual machines that use them, then set the VF count to 0 "
                                             "first (vfiohostctl vfs %s 0, or Manager1.SetVfCount) and try again. "
-                                            "Pass force=true (vfiohostctl %s --force) only if losing "
+                                            "Use --force (vfiohostctl %s --force %s) only if losing "
                                             "them is what you want; it is refused while a process holds one.",
-                                            refusal, pf->address, verb);
+                                            refusal, pf->address, verb, pf->address);
 
                 if (asprintf(&reason, "%s has %zu virtual function%s (%s), which the %s removes", pf->address, count,
                              count == 1 ? "" : "s", *vfs ? vfs : "not listed", verb) < 0)
@@ -662,9 +673,20 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
 
                 if (plan_has_target(p, *m) || (md && vh_iommu_member_is_harmless(md)))
                         continue;
+                /* Advice that leads nowhere bad: a group with the chipset in
+                 * it is no group to bind whole (that is refused next). */
+                if (group_has_chipset(host, g))
+                        return vh_error_set(error, VH_ERROR_CODE_GROUP_NOT_VIABLE,
+                                            "Binding %s alone would leave IOMMU group %u unusable: %s%s%s%s stays on %s, "
+                                            "and the group holds chipset functions the host needs, so it cannot be "
+                                            "passed through whole either. Move the card to a slot with its own IOMMU "
+                                            "group; an onboard function that shares one with the chipset cannot be "
+                                            "passed through safely.",
+                                            d->address, g->id, *m, md ? " (" : "", md ? md->class_name : "",
+                                            md ? ")" : "", md && md->driver ? md->driver : "a host driver");
                 return vh_error_set(error, VH_ERROR_CODE_GROUP_NOT_VIABLE,
                                     "Binding %s alone would leave IOMMU group %u unusable: %s%s%s%s stays on %s. "
-                                    "Bind the whole group (option group=true, vfiohostctl bind --group %s), or unbind %s first.",
+                                    "Bind the whole group (vfiohostctl bind --group %s), or unbind %s first.",
                                     d->address, g->id, *m,
                                     md ? " (" : "", md ? md->class_name : "", md ? ")" : "",
                                     md && md->driver ? md->driver : "a host driver", d->address, *m);
@@ -692,28 +714,36 @@ static int plan_bind(VhBinder *b, const VhHost *host, const VhPciDevice *d, VhBi
                 if (!md || vh_pci_device_is_bound_to_vfio(md))
                         continue;
 
-                if (plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md)) {
+                bool chipset = plan_has_target(p, md->address) && vh_iommu_member_is_chipset(md);
+                bool self = strcmp(md->address, d->address) == 0;
+                _cleanup_free_ char *why = NULL;
+
+                if (chipset) {
                         if (asprintf(&reason, "%s is a chipset function (%s%s%s) the host needs",
                                      md->address, md->class_name, md->driver ? " on " : ", no driver bound",
                                      strempty(md->driver)) < 0)
                                 return -ENOMEM;
                 } else {
-                        _cleanup_free_ char *why = NULL;
-
                         r = vh_critical_check(b->fs, md, &why);
                         if (r < 0)
                                 return r;
                         if (r == 0)
                                 continue;
-                        if (asprintf(&reason, "%s%s: %s", md->address,
-                                     strcmp(md->address, d->address) == 0 ? "" : " (in the same IOMMU group)", why) < 0)
+                        if (asprintf(&reason, "%s%s: %s", md->address, self ? "" : " (in the same IOMMU group)",
+                                     why) < 0)
                                 return -ENOMEM;
                 }
 
+                /* Said once: "Refusing to bind X: it backs /", not "X: X: it". */
+                if (!p->options.force && chipset)
+                        return vh_error_set(error, VH_ERROR_CODE_HOST_CRITICAL,
+                                            "Refusing to bind %s: %s; it cannot be passed through safely. Move the "
+                                            "card to a slot with its own IOMMU group.", d->address, reason);
                 if (!p->options.force)
                         return vh_error_set(error, VH_ERROR_CODE_HOST_CRITICAL,
-                                            "Refusing to bind %s: %s. Pass force=true (vfiohostctl bind --force) "
-                                            "only if the host can do without it.", d->address, reason);
+                                            "Refusing to bind %s: %s. Use --force (vfiohostctl bind --force %s) only "
+                                            "if the host can do without it.", d->address, self ? why : reason,
+                                            d->address);
                 r = vh_strv_push(&p->forced, reason);
                 if (r < 0)
                         return r;

@@ -229,11 +229,11 @@ int vh_critical_active_framebuffer(const VhHostFs *fs, const VhPciDevice *d, cha
         if (vh_kernel_framebuffer_is_firmware(which, false))
                 r = asprintf(ret, "it is the boot VGA device and the firmware framebuffer %s holds its memory (the "
                              "console uses it); add video=efifb:off or initcall_blacklist=sysfb_init to the kernel "
-                             "command line, or pass force", which);
+                             "command line", which);
         else
                 r = asprintf(ret, "it is the boot VGA device and carries the console (framebuffer %s); move the "
                              "console and display to another GPU (or stop the display manager and unbind the "
-                             "console with fbcon=map or vtcon), or pass force", which);
+                             "console with fbcon=map or vtcon)", which);
         return r < 0 ? -ENOMEM : 1;
 }
 

@@ -173,9 +173,9 @@ static int plan_removal(VhBinder *b, const VhHost *host, const VhPciDevice *pf, 
                 if (!o->force)
                         return vh_error_set(error, VH_ERROR_CODE_HOST_CRITICAL,
                                             "Refusing to change the VF count of %s: the kernel removes its %u virtual "
-                                            "functions first, and %s. Nothing was changed. Pass force=true "
-                                            "(vfiohostctl vfs --force) only if the host can do without it.",
-                                            pf->address, pf->sriov_numvfs, reason);
+                                            "functions first, and %s. Nothing was changed. Use --force "
+                                            "(vfiohostctl vfs --force %s COUNT) only if the host can do without it.",
+                                            pf->address, pf->sriov_numvfs, reason, pf->address);
                 r = vh_strv_push(&p->forced, reason);
                 if (r < 0)
                         return r;

@@ -22,7 +22,12 @@
  *  /ctl/conventions/groups-text    groups says what each group is good for
  *                                  and wraps its reasons at words; status
  *                                  counts no bridge-only group, shows the
- *                                  readiness verdict */
+ *                                  readiness verdict
+ *  /ctl/conventions/advice         refusals never advise a way that is
+ *                                  refused next or unsafe (--group, then
+ *                                  --force on the chipset), no D-Bus
+ *                                  syntax, nothing said twice, a short
+ *                                  address explained */
 
 #include <string.h>
 
@@ -488,6 +493,51 @@ static void test_groups_text(Fixture *fx, gconstpointer data) {
         g_assert_nonnull(strstr(json->out, "\"viable_groups\":1"));
 }
 
+static void assert_clean_advice(const VhTestRun *run, const char *what) {
+        static const char *const leaks[] = { "=true", "option group", "Pass force", "a{sv}" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(leaks); i++)
+                if (strstr(run->err, leaks[i]))
+                        g_error("%s: D-Bus syntax '%s' in the advice: %s", what, leaks[i], run->err);
+}
+
+static void test_advice(Fixture *fx, gconstpointer data) {
+        const char *alone[] = { "bind", "--dry-run", "00:1f.3", NULL };
+        const char *group[] = { "bind", "--dry-run", "--group", "00:1f.3", NULL };
+        const char *mounted[] = { "bind", "--dry-run", "02:00.0", NULL };
+        const char *other[] = { "bind", "--dry-run", "0000:05:00.0", NULL };
+        g_autoptr(VhTestRun) a = NULL, b = NULL, c = NULL, d = NULL;
+
+        SKIP_IF_NO_HOST(fx);
+        /* the chipset's group: neither --group (refused next) nor --force */
+        a = ctl(fx, alone);
+        assert_status(a, 1, "bind 00:1f.3");
+        assert_clean_advice(a, "bind 00:1f.3");
+        g_assert_nonnull(strstr(a->err, "chipset"));
+        g_assert_null(strstr(a->err, "--group"));
+        g_assert_null(strstr(a->err, "--force"));
+        g_assert_nonnull(strstr(a->err, "0000:00:1f.3 (00:1f.3)"));
+        b = ctl(fx, group);
+        assert_status(b, 1, "bind --group 00:1f.3");
+        assert_clean_advice(b, "bind --group 00:1f.3");
+        g_assert_nonnull(strstr(b->err, "chipset"));
+        g_assert_null(strstr(b->err, "--force"));
+        /* a mounted disk: --force is the way, said once, the address once */
+        c = ctl(fx, mounted);
+        assert_status(c, 1, "bind 02:00.0");
+        assert_clean_advice(c, "bind 02:00.0");
+        g_assert_nonnull(strstr(c->err, "--force"));
+        g_assert_null(strstr(c->err, "0000:02:00.0: 0000:02:00.0"));
+        g_assert_null(strstr(c->err, "(02:00.0): 0000:02:00.0"));
+        /* a group that binds whole: --group is the advice */
+        d = ctl(fx, other);
+        assert_status(d, 1, "bind 0000:05:00.0");
+        assert_clean_advice(d, "bind 0000:05:00.0");
+        g_assert_nonnull(strstr(d->err, "vfiohostctl bind --group 0000:05:00.0"));
+        /* typed in full: nothing to explain */
+        g_assert_null(strstr(d->err, "(0000:05:00.0)"));
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -511,6 +561,8 @@ int main(int argc, char **argv) {
         g_test_add("/ctl/conventions/list-tree", Fixture, "desktop-vfio-bound", fixture_setup, test_list_tree,
                    fixture_teardown);
         g_test_add("/ctl/conventions/groups-text", Fixture, "desktop-vfio-bound", fixture_setup, test_groups_text,
+                   fixture_teardown);
+        g_test_add("/ctl/conventions/advice", Fixture, "desktop-vfio-bound", fixture_setup, test_advice,
                    fixture_teardown);
         return g_test_run();
 }

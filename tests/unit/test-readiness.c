@@ -12,7 +12,9 @@
  *
  * Modes: git keeps only 0644/0755 and no owner, so dev/kvm in a checked-out
  * tree is a 0644 file of whoever checked it out: kvm.access reads "warn"
- * (only root) there, which never changes a verdict. The kvm.access tests
+ * (only root) there, which never changes a verdict. A tree checked out
+ * under umask 002 (0664) is read through a copy set back to 0644
+ * (run_host). The kvm.access tests
  * chmod a copy and write an etc/group naming the copy's own gid "kvm".
  *
  * AMD's VM_CR MSR (0xc0010114) lives at offset 0xc0010114 * 8 of a
@@ -191,6 +193,7 @@ typedef struct {
         VhPciNames *names;
         VhHost *host;
         VhReport *report;
+        char *copy;                     /* a copy run_host made, removed with the run */
 } Run;
 
 static void run_free(Run *r) {
@@ -200,6 +203,9 @@ static void run_free(Run *r) {
         vh_host_free(r->host);
         vh_pci_names_free(r->names);
         vh_hostfs_free(r->fs);
+        if (r->copy)
+                vh_unit_remove_copy(r->copy);
+        g_free(r->copy);
         g_free(r->root);
         g_free(r);
 }
@@ -334,10 +340,25 @@ static Run *run_at(const char *root, const char *device) {
         return g_steal_pointer(&r);
 }
 
+/* The expectations hold for the modes git gives (0644 files): a checkout
+ * or a dist tarball made under umask 002 has 0664 ones, and a group-
+ * writable dev/kvm reads otherwise. Such a tree is run as a copy with
+ * git's mode set back; a checkout as git makes it is read in place. */
 static Run *run_host(const char *name, const char *device) {
         g_autofree char *dir = vh_unit_host_dir(name);
+        g_autofree char *kvm = g_build_filename(dir, "dev", "kvm", NULL);
+        g_autofree char *copy = NULL, *copy_kvm = NULL;
+        struct stat st;
+        Run *r;
 
-        return run_at(dir, device);
+        if (lstat(kvm, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) == 0644)
+                return run_at(dir, device);
+        copy = vh_unit_copy_host(name);
+        copy_kvm = g_build_filename(copy, "dev", "kvm", NULL);
+        g_assert_cmpint(chmod(copy_kvm, 0644), ==, 0);
+        r = run_at(copy, device);
+        r->copy = g_steal_pointer(&copy);
+        return r;
 }
 
 static const VhCheck *find(const Run *r, const char *id) {
