@@ -424,7 +424,7 @@ static void test_host_critical_server(Fixture *f, gconstpointer data) {
 static void test_host_critical_chipset_driverless(Fixture *f, gconstpointer data) {
         if (strcmp(data, "server-sriov") == 0) {
                 refused(f, BIND, "0000:00:1f.4", (Opts) { .group = true }, VH_ERROR_CODE_HOST_CRITICAL,
-                        NEEDLES("0000:00:1f.0 is a chipset function", "no driver bound", "force"));
+                        NEEDLES("0000:00:1f.0 is a chipset function", "no driver bound", "cannot be passed through safely"));
                 refused(f, BIND, "0000:00:1f.4", (Opts) {}, VH_ERROR_CODE_HOST_CRITICAL,
                         NEEDLES("0000:00:1f.4 is a chipset function", "i801_smbus"));
         } else {
