@@ -193,7 +193,6 @@ typedef struct {
         VhPciNames *names;
         VhHost *host;
         VhReport *report;
-        char *copy;                     /* a copy run_host made, removed with the run */
 } Run;
 
 static void run_free(Run *r) {
@@ -203,9 +202,6 @@ static void run_free(Run *r) {
         vh_host_free(r->host);
         vh_pci_names_free(r->names);
         vh_hostfs_free(r->fs);
-        if (r->copy)
-                vh_unit_remove_copy(r->copy);
-        g_free(r->copy);
         g_free(r->root);
         g_free(r);
 }
@@ -342,23 +338,37 @@ static Run *run_at(const char *root, const char *device) {
 
 /* The expectations hold for the modes git gives (0644 files): a checkout
  * or a dist tarball made under umask 002 has 0664 ones, and a group-
- * writable dev/kvm reads otherwise. Such a tree is run as a copy with
- * git's mode set back; a checkout as git makes it is read in place. */
+ * writable dev/kvm reads otherwise. Such a tree is read through a copy
+ * with git's mode set back, one per host for the whole program (a copy
+ * per run made /readiness/device/every-function take minutes); a
+ * checkout as git makes it is read in place. */
+static GHashTable *git_mode_copies;     /* host -> copy, removed at exit */
+
+static void remove_git_mode_copy(gpointer copy) {
+        vh_unit_remove_copy(copy);
+        g_free(copy);
+}
+
 static Run *run_host(const char *name, const char *device) {
         g_autofree char *dir = vh_unit_host_dir(name);
         g_autofree char *kvm = g_build_filename(dir, "dev", "kvm", NULL);
-        g_autofree char *copy = NULL, *copy_kvm = NULL;
         struct stat st;
-        Run *r;
+        char *copy;
 
         if (lstat(kvm, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) == 0644)
                 return run_at(dir, device);
-        copy = vh_unit_copy_host(name);
-        copy_kvm = g_build_filename(copy, "dev", "kvm", NULL);
-        g_assert_cmpint(chmod(copy_kvm, 0644), ==, 0);
-        r = run_at(copy, device);
-        r->copy = g_steal_pointer(&copy);
-        return r;
+        if (!git_mode_copies)
+                git_mode_copies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, remove_git_mode_copy);
+        copy = g_hash_table_lookup(git_mode_copies, name);
+        if (!copy) {
+                g_autofree char *copy_kvm = NULL;
+
+                copy = vh_unit_copy_host(name);
+                copy_kvm = g_build_filename(copy, "dev", "kvm", NULL);
+                g_assert_cmpint(chmod(copy_kvm, 0644), ==, 0);
+                g_hash_table_insert(git_mode_copies, g_strdup(name), copy);
+        }
+        return run_at(copy, device);
 }
 
 static const VhCheck *find(const Run *r, const char *id) {
@@ -2236,6 +2246,8 @@ int main(int argc, char **argv) {
         {
                 int r = g_test_run();
                 g_hash_table_unref(seen);
+                if (git_mode_copies)
+                        g_hash_table_unref(git_mode_copies);
                 return r;
         }
 }
