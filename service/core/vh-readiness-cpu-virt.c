@@ -194,7 +194,7 @@ static void check_feature(VhReadinessContext *c, const FeatureCheck *f, const Vh
 }
 
 void vh_readiness_check_cpu_virt(VhReadinessContext *c) {
-        _cleanup_free_ char *vmx_error = NULL;
+        int vmx_error = -ENODATA;       /* why the VMX MSRs could not be read */
         const char *source = NULL;
         VhCpuVirt v = {};
         VhCheck *k;
@@ -212,7 +212,7 @@ void vh_readiness_check_cpu_virt(VhReadinessContext *c) {
                         vh_vmx_decode(&m, &v);
                         source = "/" VH_DEV_CPU0_MSR " (IA32_VMX_*)";
                 } else {
-                        vmx_error = strdup(strerror(-r));
+                        vmx_error = r;
                         if (c->vmx_flags) {
                                 vh_vmx_decode_flags(c->vmx_flags, &v);
                                 source = "/" VH_PROC_CPUINFO " (vmx flags)";
@@ -231,9 +231,9 @@ void vh_readiness_check_cpu_virt(VhReadinessContext *c) {
                         return;
                 CHECK_SUMMARY(c, k, "What VT-x offers (EPT, VPID, APICv, ...) could not be read");
                 CHECK_DETAIL(c, k, "The VMX capability MSRs could not be read (%s) and /proc/cpuinfo has no "
-                             "\"vmx flags\" line (Linux 5.9 and later print one).", strempty(vmx_error));
-                CHECK_REMEDY(c, k, "modprobe msr and run the check as root (vfiohostd reads the MSRs with "
-                             "CAP_SYS_RAWIO).");
+                             "\"vmx flags\" line (Linux 5.9 and later print one).", vh_msr_error_reason(vmx_error));
+                if (vh_msr_error_remedy(vmx_error))
+                        CHECK_REMEDY(c, k, "%s", vh_msr_error_remedy(vmx_error));
                 return;
         }
 
@@ -252,9 +252,9 @@ void vh_readiness_check_cpu_virt(VhReadinessContext *c) {
                 } else if (c->vendor == VH_CPU_INTEL) {
                         CHECK_SUMMARY(c, k, "VT-x capabilities read from /proc/cpuinfo's vmx flags");
                         CHECK_DETAIL(c, k, "The VMX capability MSRs could not be read (%s): the VMCS revision "
-                                     "is unknown.", strempty(vmx_error));
-                        CHECK_REMEDY(c, k, "For the VMCS revision: modprobe msr and run the check as root "
-                                     "(vfiohostd reads the MSRs with CAP_SYS_RAWIO).");
+                                     "is unknown.", vh_msr_error_reason(vmx_error));
+                        if (vh_msr_error_remedy(vmx_error))
+                                CHECK_REMEDY(c, k, "For the VMCS revision: %s", vh_msr_error_remedy(vmx_error));
                 } else {
                         CHECK_SUMMARY(c, k, "AMD-V capabilities read from /proc/cpuinfo's flags");
                         CHECK_DETAIL(c, k, "CPUID is asked only on the running host; this report is of "

@@ -120,8 +120,10 @@ static void check_cpu_firmware(VhReadinessContext *c) {
                 if (k) {
                         CHECK_SUMMARY(c, k, "Whether the firmware enabled %s could not be read",
                                       c->vendor == VH_CPU_AMD ? "SVM" : "VT-x");
-                        CHECK_DETAIL(c, k, "Reading the MSR needs root and the msr module (%s).", strerror(-r));
-                        CHECK_REMEDY(c, k, "modprobe msr and run the check as root for a definite answer.");
+                        CHECK_DETAIL(c, k, "%s could not be read: %s.",
+                                     c->vendor == VH_CPU_AMD ? "VM_CR" : "IA32_FEATURE_CONTROL", vh_msr_error_reason(r));
+                        if (vh_msr_error_remedy(r))
+                                CHECK_REMEDY(c, k, "%s", vh_msr_error_remedy(r));
                 }
                 return;
         }

@@ -62,6 +62,12 @@ bool vh_module_available(const VhReadinessContext *c, const char *name);
 VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c);
 /* Where the kernel command line is configured, for remedies. */
 const char *vh_cmdline_remedy_hint(void);
+/* Why vh_hostfs_read_msr() failed with this -errno, in words, and what
+ * would let it succeed: NULL where nothing would (the CPU does not
+ * implement the register, EIO), so that no check tells a root daemon
+ * to run as root. */
+const char *vh_msr_error_reason(int error);
+const char *vh_msr_error_remedy(int error);
 
 typedef void (*VhHostCheckFn)(VhReadinessContext *c);
 typedef void (*VhDeviceCheckFn)(VhReadinessContext *c, const VhPciDevice *d);

@@ -91,6 +91,38 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
+const char *vh_msr_error_reason(int error) {
+        switch (error) {
+        case -ENOENT:
+        case -ENODEV:
+        case -ENOTDIR:
+                return "the msr module is not loaded (no /dev/cpu/0/msr)";
+        case -EPERM:
+        case -EACCES:
+                return "reading MSRs needs CAP_SYS_RAWIO, which vfiohostd does not have";
+        case -EIO:
+                /* rdmsr faulted: the register is not there to read. */
+                return "the CPU does not implement it (a hypervisor may hide it)";
+        default:
+                return strerror(-error);
+        }
+}
+
+const char *vh_msr_error_remedy(int error) {
+        switch (error) {
+        case -ENOENT:
+        case -ENODEV:
+        case -ENOTDIR:
+                return "Load the msr module: modprobe msr (at every boot: echo msr > /etc/modules-load.d/msr.conf).";
+        case -EPERM:
+        case -EACCES:
+                return "Run vfiohostd as root with CAP_SYS_RAWIO, as its systemd unit does.";
+        default:
+                /* Root would read no more: nothing to advise. */
+                return NULL;
+        }
+}
+
 VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c) {
         if (c->iommu_kind != VH_IOMMU_NONE)
                 return c->iommu_kind;

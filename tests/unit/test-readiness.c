@@ -36,6 +36,7 @@
 #include "vh-hostfs.h"
 #include "vh-pci-names.h"
 #include "vh-readiness.h"
+#include "vh-readiness-private.h"
 #include "vh-unit.h"
 
 /* ---------- the checks, in report order ---------- */
@@ -799,13 +800,38 @@ static void test_cpu_firmware_intel(Fixture *f, gconstpointer data) {
                 g_autoptr(Run) r = run_copy(f, NULL);
                 expect(r, "cpu.firmware-enabled", P);
         }
+        /* A register the CPU lacks (rdmsr's EIO): root would read no more,
+         * so no remedy says to run as root or load a module. */
         vh_unit_write_file(f->copy, "dev/cpu/0/msr", "short");
         {
                 g_autoptr(Run) r = run_copy(f, NULL);
                 k = expect(r, "cpu.firmware-enabled", I);
-                assert_contains(k->remedy, "modprobe msr");
+                assert_contains(k->detail, "does not implement");
+                g_assert_cmpstr(k->remedy, ==, "");
                 g_assert_true(r->report->ready);
         }
+        vh_unit_unlink(f->copy, "dev/cpu/0/msr");
+        {
+                g_autoptr(Run) r = run_copy(f, NULL);
+                k = expect(r, "cpu.firmware-enabled", I);
+                assert_contains(k->detail, "msr module is not loaded");
+                assert_contains(k->remedy, "modprobe msr");
+                g_assert_null(strstr(k->remedy, "root"));
+        }
+}
+
+/* Each way an MSR read fails gets its own words, and advice only where
+ * something would help: privileges for EPERM/EACCES (the msr driver's
+ * CAP_SYS_RAWIO check), the module for ENOENT, nothing for EIO. */
+static void test_msr_errors(void) {
+        assert_contains(vh_msr_error_remedy(-EPERM), "CAP_SYS_RAWIO");
+        assert_contains(vh_msr_error_remedy(-EACCES), "as root");
+        assert_contains(vh_msr_error_reason(-EPERM), "CAP_SYS_RAWIO");
+        assert_contains(vh_msr_error_remedy(-ENOENT), "modprobe msr");
+        g_assert_null(vh_msr_error_remedy(-EIO));
+        g_assert_null(vh_msr_error_remedy(-ENXIO));
+        assert_contains(vh_msr_error_reason(-EIO), "does not implement");
+        g_assert_cmpstr(vh_msr_error_reason(-ENXIO), ==, g_strerror(ENXIO));
 }
 
 /* AMD VM_CR: SVMDIS (bit 4) clear passes, set fails; without the msr node
@@ -925,8 +951,8 @@ static void test_cpu_virt_fallback(Fixture *f, gconstpointer data) {
                 g_autoptr(Run) r = run_copy(f, NULL);
                 k = expect(r, "cpu.virt.capabilities", I);
                 assert_contains(k->summary, "vmx flags");
-                assert_contains(k->detail, g_strerror(EIO));
-                assert_contains(k->remedy, "modprobe msr");
+                assert_contains(k->detail, "does not implement");
+                g_assert_cmpstr(k->remedy, ==, "");
                 k = expect(r, "cpu.virt.two-dimensional-paging", P);
                 g_assert_cmpstr(k->source, ==, "/proc/cpuinfo (vmx flags)");
                 expect(r, "cpu.firmware-enabled", P);
@@ -2189,6 +2215,7 @@ int main(int argc, char **argv) {
         ADD_COPY("/readiness/cpu/vtx-disabled", "desktop-intel", test_cpu_vtx_disabled);
         ADD_COPY("/readiness/cpu/firmware-intel", "desktop-intel", test_cpu_firmware_intel);
         ADD_COPY("/readiness/cpu/firmware-amd", "amd-desktop", test_cpu_firmware_amd);
+        ADD_FUNC("/readiness/cpu/msr-errors", test_msr_errors);
         ADD_COPY("/readiness/cpu/virt-msr", "server-sriov", test_cpu_virt_msr);
         ADD_COPY("/readiness/cpu/virt-fallback", "desktop-intel", test_cpu_virt_fallback);
         ADD_COPY("/readiness/cpu/virt-amd", "amd-desktop", test_cpu_virt_amd);
