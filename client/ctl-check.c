@@ -9,6 +9,8 @@
  * (fwupd#6253). */
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,7 +147,50 @@ static void print_heading(const char *category, const char *device) {
         printf("%s\n", ctl_ansi_normal());
 }
 
-static void print_check(const CtlObject *check) {
+static bool is_id_char(char c) {
+        return isalnum((unsigned char) c) || c == '.' || c == '-' || c == '_';
+}
+
+/* Whether text names this check id as a word ("see cpu.virtualization"),
+ * not as the start of a longer one (cpu.virt in cpu.virt.capabilities). */
+static bool text_mentions_id(const char *text, const char *id) {
+        size_t n = strlen(id);
+
+        if (n == 0)
+                return false;
+        for (const char *p = strstr(text, id); p; p = strstr(p + 1, id)) {
+                /* a sentence's full stop after the id still ends it */
+                bool ends = !is_id_char(p[n]) || (p[n] == '.' && !is_id_char(p[n + 1]));
+
+                if ((p == text || !is_id_char(p[-1])) && ends)
+                        return true;
+        }
+        return false;
+}
+
+/* A check's id is shown where the reader needs it: on every check that
+ * did not pass (what a bug report or a rules file names), and on any check
+ * another one refers to, so "see iommu.kernel" leads somewhere. */
+static bool check_id_wanted(const CtlReadiness *res, const CtlObject *check) {
+        const char *id = ctl_object_get_string(check, "id");
+
+        if (!*id)
+                return false;
+        if (strcmp(ctl_object_get_string(check, "result"), "pass") != 0)
+                return true;
+        for (size_t i = 0; i < res->n_checks; i++) {
+                static const char * const fields[] = { "summary", "detail", "remedy" };
+
+                if (res->checks[i] == check)
+                        continue;
+                for (size_t f = 0; f < ELEMENTSOF(fields); f++)
+                        if (text_mentions_id(ctl_object_get_string(res->checks[i], fields[f]), id))
+                                return true;
+        }
+        return false;
+}
+
+static void print_check(const CtlObject *check, bool show_id) {
         const char *result = ctl_object_get_string(check, "result");
         const char *detail = ctl_object_get_string(check, "detail");
         const char *remedy = ctl_object_get_string(check, "remedy");
@@ -164,9 +209,21 @@ static void print_check(const CtlObject *check) {
         printf("%s%s%-*s%s  ", CHECK_INDENT, color, TAG_WIDTH, *tag ? tag : "?", *color ? ctl_ansi_normal() : "");
         /* A check without a summary is still one: name it by its id. */
         summary = ctl_object_get_string(check, "summary");
-        if (!*summary)
+        if (!*summary) {
                 summary = ctl_object_get_string(check, "id");
-        ctl_print_wrapped(strlen(TEXT_INDENT), TEXT_INDENT, *summary ? summary : "-");
+                show_id = false;
+        }
+        if (show_id) {
+                _cleanup_free_ char *line = NULL;
+
+                /* The id goes with the summary, wrapped with it. */
+                if (asprintf(&line, "%s  [%s]", summary, ctl_object_get_string(check, "id")) >= 0) {
+                        ctl_print_wrapped(strlen(TEXT_INDENT), TEXT_INDENT, line);
+                        summary = NULL;
+                }
+        }
+        if (summary)
+                ctl_print_wrapped(strlen(TEXT_INDENT), TEXT_INDENT, *summary ? summary : "-");
 
         /* A pass needs nothing done; the rest say what was found and what to do. */
         if (style && strcmp(style->result, "pass") == 0)
@@ -227,7 +284,7 @@ static void print_readiness(const CtlReadiness *res, bool ready, const char *dev
         if (!categories) {
                 /* Not worth failing over: the report ungrouped. */
                 for (size_t i = 0; i < res->n_checks; i++)
-                        print_check(res->checks[i]);
+                        print_check(res->checks[i], check_id_wanted(res, res->checks[i]));
         } else {
                 for (size_t i = 0; i < res->n_checks; i++) {
                         const char *category = ctl_object_get_string(res->checks[i], "category");
@@ -245,7 +302,7 @@ static void print_readiness(const CtlReadiness *res, bool ready, const char *dev
                         print_heading(categories[k], device);
                         for (size_t i = 0; i < res->n_checks; i++)
                                 if (strcmp(ctl_object_get_string(res->checks[i], "category"), categories[k]) == 0)
-                                        print_check(res->checks[i]);
+                                        print_check(res->checks[i], check_id_wanted(res, res->checks[i]));
                 }
         }
 

@@ -619,6 +619,41 @@ static void test_ctl_json(Fixture *fx, gconstpointer data) {
         }
 }
 
+/* Check ids in the text (issue 13): every check that did not pass shows
+ * its id, a passing one only when another check refers to it, and every
+ * "see ID" in the text leads to an id shown. */
+static void assert_ids_shown(Fixture *fx, const char *out) {
+        g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(fx->bus, "--json", "check", NULL);
+        g_autoptr(Report) r = report_from_json(run, "vfiohostctl --json check");
+        g_autoptr(GRegex) see = g_regex_new("see ([a-z]+\\.[a-z0-9.-]*[a-z0-9])", 0, 0, NULL);
+        g_autoptr(GMatchInfo) m = NULL;
+
+        for (size_t i = 0; i < r->checks->len; i++) {
+                const Check *c = g_ptr_array_index(r->checks, i);
+                g_autofree char *shown = g_strdup_printf("[%s]", c->id);
+                gboolean referred = FALSE;
+
+                for (size_t k = 0; k < r->checks->len && !referred; k++) {
+                        const Check *o = g_ptr_array_index(r->checks, k);
+                        g_autofree char *ref = g_strdup_printf("see %s", c->id);
+
+                        referred = o != c && (strstr(o->remedy, ref) || strstr(o->detail, ref));
+                }
+                if (!g_str_equal(c->result, "pass") || referred)
+                        g_assert_nonnull(strstr(out, shown));
+                else if (strstr(out, shown))
+                        g_error("passing check %s shows its id though nothing refers to it", c->id);
+        }
+        g_regex_match(see, out, 0, &m);
+        for (; g_match_info_matches(m); g_match_info_next(m, NULL)) {
+                g_autofree char *id = g_match_info_fetch(m, 1);
+                g_autofree char *shown = g_strdup_printf("[%s]", id);
+
+                if (!strstr(out, shown))
+                        g_error("the text says 'see %s' but shows no check %s", id, shown);
+        }
+}
+
 static void test_ctl_text(Fixture *fx, gconstpointer data) {
         const HostCase *hc = host_case(data);
         gboolean ready = g_str_equal(hc->verdict, "ready");
@@ -636,6 +671,12 @@ static void test_ctl_text(Fixture *fx, gconstpointer data) {
         /* not a terminal: no colours */
         g_assert_null(strchr(run->out, '\033'));
         g_assert_null(strchr(run->err, '\033'));
+        assert_ids_shown(fx, run->out);
+        if (g_str_equal(hc->host, "vm-guest")) {
+                /* kvm.device's remedy refers to a failed check, shown by id */
+                g_assert_nonnull(strstr(run->out, "(see cpu.virtualization)"));
+                g_assert_nonnull(strstr(run->out, "[cpu.virtualization]"));
+        }
         if (!ready) {
                 /* every failure shows with its remedy */
                 g_assert_nonnull(strstr(run->out, "FAIL"));
