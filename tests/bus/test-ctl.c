@@ -343,6 +343,52 @@ static void test_list_human(Fixture *fx, gconstpointer data) {
         }
 }
 
+static void assert_line(const char *out, const char *pattern) {
+        if (!g_regex_match_simple(pattern, out, G_REGEX_MULTILINE, 0))
+                g_error("show's text has no line matching /%s/:\n%s", pattern, out);
+}
+
+/* show's text is for people (issue 13): labels in words, no D-Bus names
+ * or raw values ("Group: /org/...", "NumaNode: -1"), each value read the
+ * way the JSON has it. */
+static void assert_show_text(const char *out, json_object *j) {
+        static const char *const raw[] = { "Address:", "VendorId:", "NumaNode:", "Group:", "IommuGroup:", "HeldBy:",
+                                           "BootVga:", "D3coldAllowed:", "PhysicalFunction:", "VfioGroupPath:" };
+        g_autofree char *group = NULL, *driver = NULL, *numa = NULL;
+        json_object *held_by = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(raw); i++)
+                if (strstr(out, raw[i]))
+                        g_error("show prints the D-Bus name %s:\n%s", raw[i], out);
+        g_assert_null(strstr(out, "/org/vfiohost"));
+
+        group = mint(j, "iommu_group") < 0 ? g_strdup("^  IOMMU group: +none")
+                                           : g_strdup_printf("^  IOMMU group: +%" G_GINT64_FORMAT "$", mint(j, "iommu_group"));
+        assert_line(out, group);
+        numa = mint(j, "numa_node") < 0 ? g_strdup("^  NUMA node: +none$")
+                                        : g_strdup_printf("^  NUMA node: +%" G_GINT64_FORMAT "$", mint(j, "numa_node"));
+        assert_line(out, numa);
+        driver = g_strdup_printf("^  driver: +%s", *mstr(j, "driver") ? mstr(j, "driver") : "none");
+        assert_line(out, driver);
+        assert_line(out, mbool(j, "boot_vga") ? "^  boot display: +yes" : "^  boot display: +no$");
+        if (*mstr(j, "physical_function")) {
+                g_autofree char *vf = g_strdup_printf("^  virtual function: +%" G_GINT64_FORMAT " of %s$",
+                                                      mint(j, "virtual_function_index"), mstr(j, "physical_function"));
+                assert_line(out, vf);
+        }
+        g_assert_true(json_object_object_get_ex(j, "held_by", &held_by));
+        if (json_object_array_length(held_by) == 0)
+                assert_line(out, "^  held by: +nobody$");
+        for (size_t i = 0; i < json_object_array_length(held_by); i++) {
+                const char *path = json_object_get_string(json_object_array_get_idx(held_by, i));
+                g_autofree char *pid = g_strdup_printf("(pid %s)", strrchr(path, '/') + 1);
+
+                g_assert_nonnull(strstr(out, pid));
+                if (g_str_has_prefix(path, "/org/vfiohost/vm/"))
+                        assert_line(out, "^  held by: +.*VM ");
+        }
+}
+
 static void test_show(Fixture *fx, gconstpointer data) {
         json_object *list;
 
@@ -367,6 +413,7 @@ static void test_show(Fixture *fx, gconstpointer data) {
                 assert_ok(human, "vfiohostctl show");
                 g_assert_nonnull(strstr(human->out, address));
                 g_assert_null(strchr(human->out, '\033'));
+                assert_show_text(human->out, expected);
         }
         json_object_put(list);
 }
