@@ -42,11 +42,6 @@ _vfiohostctl_json() {
         fi
         out=$(PAGER=cat SYSTEMD_PAGER=cat "${run[@]}" --no-ask-password --no-pager --json "$@" </dev/null 2>/dev/null)
         rc=$?
-        # A client without --no-pager says usage (2); a pipe pages nothing anyway.
-        if ((rc == 2)); then
-                out=$(PAGER=cat SYSTEMD_PAGER=cat "${run[@]}" --no-ask-password --json "$@" </dev/null 2>/dev/null)
-                rc=$?
-        fi
         ((rc == 0)) || return 1
         printf '%s\n' "$out"
 }
