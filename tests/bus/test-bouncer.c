@@ -44,13 +44,9 @@ static void fixture_setup(Fixture *fx, gconstpointer data) {
         g_autoptr(GVariant) r = NULL, g = NULL;
         const char *path = NULL;
 
-        if (!vh_test_bus_requirements())
-                return;
-        fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, data ? data : "desktop-intel");
+        vh_test_bus_fixture_start(&fx->bus, &fx->root, data ? data : "desktop-intel", VH_TEST_ROOT_SHARED);
         if (!fx->root)
                 return;
-        vh_test_bus_start_daemon(fx->bus, fx->root);
 
         r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "GetDevice",
                              g_variant_new("(s)", "0000:01:00.0"), "(o)", &error);
@@ -69,8 +65,7 @@ static void fixture_teardown(Fixture *fx, gconstpointer data) {
         g_free(fx->device_path);
         g_free(fx->group_path);
         g_free(fx->vm_path);
-        g_free(fx->root);
-        vh_test_bus_free(fx->bus);
+        vh_test_bus_fixture_stop(&fx->bus, &fx->root);
 }
 
 #define SKIP_UNLESS_READY(fx) do { if (!(fx)->group_path) return; } while (0)

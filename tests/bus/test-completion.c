@@ -27,18 +27,11 @@ typedef struct {
 } Fixture;
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_bus_requirements())
-                return;
-        fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, data);
-        if (!fx->root)
-                return;
-        vh_test_bus_start_daemon(fx->bus, fx->root);
+        vh_test_bus_fixture_start(&fx->bus, &fx->root, data, VH_TEST_ROOT_SHARED);
 }
 
 static void fixture_teardown(Fixture *fx, gconstpointer data) {
-        g_free(fx->root);
-        vh_test_bus_free(fx->bus);
+        vh_test_bus_fixture_stop(&fx->bus, &fx->root);
 }
 
 #define SKIP_UNLESS_READY(fx) do { if (!(fx)->root) return; } while (0)

@@ -18,21 +18,16 @@ typedef struct {
 } Fixture;
 
 static void fixture_setup(Fixture *fx, gconstpointer data) {
-        if (!vh_test_bus_requirements())
-                return;
-        fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, data);
+        vh_test_bus_fixture_start(&fx->bus, &fx->root, data, VH_TEST_ROOT_SHARED);
         if (!fx->root)
                 return;
         fx->host = vh_test_host_load(fx->root);
         g_assert_cmpuint(fx->host->functions->len, >, 0);
-        vh_test_bus_start_daemon(fx->bus, fx->root);
 }
 
 static void fixture_teardown(Fixture *fx, gconstpointer data) {
         vh_test_host_free(fx->host);
-        g_free(fx->root);
-        vh_test_bus_free(fx->bus);
+        vh_test_bus_fixture_stop(&fx->bus, &fx->root);
 }
 
 #define SKIP_IF_NO_HOST(fx) do { if (!(fx)->root) return; } while (0)

@@ -44,20 +44,14 @@ static const HolderCase process_case = { "server-sriov-vfs", VH_PROCESS_INTERFAC
 static void fixture_setup(Fixture *fx, gconstpointer data) {
         const HolderCase *c = data;
 
-        if (!vh_test_bus_requirements())
-                return;
-        fx->bus = vh_test_bus_new();
-        fx->root = vh_test_bus_shared_host(fx->bus, c ? c->host : pick_host());
-        if (!fx->root)
-                return;
-        fx->host = vh_test_host_load(fx->root);
-        vh_test_bus_start_daemon(fx->bus, fx->root);
+        vh_test_bus_fixture_start(&fx->bus, &fx->root, c ? c->host : pick_host(), VH_TEST_ROOT_SHARED);
+        if (fx->root)
+                fx->host = vh_test_host_load(fx->root);
 }
 
 static void fixture_teardown(Fixture *fx, gconstpointer data) {
         vh_test_host_free(fx->host);
-        g_free(fx->root);
-        vh_test_bus_free(fx->bus);
+        vh_test_bus_fixture_stop(&fx->bus, &fx->root);
 }
 
 /* GDBus ignores <doc:doc> today; should it ever reject them, strip the doc

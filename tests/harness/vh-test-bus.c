@@ -785,6 +785,22 @@ int vh_test_rm_rf(const char *path) {
         return status;
 }
 
+void vh_test_bus_fixture_start(VhTestBus **bus, char **root, const char *host, VhTestRoot kind) {
+        *bus = NULL;
+        *root = NULL;
+        if (!vh_test_bus_requirements())
+                return;
+        *bus = vh_test_bus_new();
+        *root = kind == VH_TEST_ROOT_COPY ? vh_test_bus_copy_host(*bus, host) : vh_test_bus_shared_host(*bus, host);
+        if (*root)
+                vh_test_bus_start_daemon(*bus, *root);
+}
+
+void vh_test_bus_fixture_stop(VhTestBus **bus, char **root) {
+        g_clear_pointer(root, g_free);
+        g_clear_pointer(bus, vh_test_bus_free);
+}
+
 void vh_test_bus_free(VhTestBus *bus) {
         int status;
         gboolean failed = FALSE, failed_test;

@@ -92,6 +92,19 @@ gboolean vh_test_is_temp_dir(const char *path);
  * tests that only read. Removed when the process exits. */
 char *vh_test_bus_shared_host(VhTestBus *bus, const char *name);
 
+/* The setup most bus tests share: a private bus, a fixture host (shared
+ * and read-only, or a copy of the test's own) and vfiohostd on it. *root
+ * stays NULL when a requirement or the fixture is missing: the test has
+ * been told to skip and should return. */
+typedef enum VhTestRoot {
+        VH_TEST_ROOT_SHARED,
+        VH_TEST_ROOT_COPY,
+} VhTestRoot;
+
+void vh_test_bus_fixture_start(VhTestBus **bus, char **root, const char *host, VhTestRoot kind);
+/* Undoes vh_test_bus_fixture_start() (also after a skip). */
+void vh_test_bus_fixture_stop(VhTestBus **bus, char **root);
+
 /* The daemon argv prefix: VH_TEST_DAEMON_WRAPPER split on spaces (argv[0]
  * resolved in PATH) followed by VH_DAEMON. */
 GPtrArray *vh_test_daemon_argv(void);
