@@ -25,6 +25,7 @@
 #define HOST_FOR_IDLE "vm-guest"
 
 #ifdef HAVE_UMOCKDEV
+#include "vh-test-ctl.h"
 #include "vh-test-signals.h"
 #include "vh-test-testbed.h"
 
@@ -299,61 +300,28 @@ static void test_monitor_json(void) {
         g_autoptr(VhTestTestbed) tb = NULL;
         g_autoptr(VhTestBus) bus = NULL;
         g_autofree char *devpath = NULL, *out = NULL;
-        g_auto(GStrv) envp = NULL, lines = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
-        GPid pid;
-        int out_fd, status;
-        gboolean seen = FALSE;
+        json_object *j, *v;
+        VhTestMonitor monitor;
 
         if (!start(&tb, &bus))
                 return;
         devpath = vh_test_testbed_devpath(tb, AUDIO);
-        envp = vh_test_bus_client_envp(bus);
-        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                               &pid, NULL, &out_fd, NULL, &error));
-        g_assert_no_error(error);
-        /* Subscribed once the daemon has a subscriber: give it the time to
-         * connect, then change a driver. */
-        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+        monitor = vh_test_monitor_start(bus);
         vh_test_testbed_set_driver(tb, AUDIO, "snd_hda_intel", NULL);
         umockdev_testbed_uevent(tb->testbed, devpath, "unbind");
         g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
-        kill(pid, SIGINT);
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_spawn_close_pid(pid);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-        {
-                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
-
-                g_io_channel_set_close_on_unref(ch, TRUE);
-                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
-        }
-        lines = g_strsplit(out, "\n", -1);
-        for (char **l = lines; *l; l++) {
-                json_object *j, *v;
-
-                if (!**l)
-                        continue;
-                j = json_tokener_parse(*l);
-                if (!j)
-                        g_error("monitor printed a line that is not JSON: %s", *l);
-                g_assert_true(json_object_object_get_ex(j, "event", &v));
-                if (strcmp(json_object_get_string(v), "driver-changed") == 0) {
-                        g_assert_true(json_object_object_get_ex(j, "address", &v));
-                        g_assert_cmpstr(json_object_get_string(v), ==, AUDIO);
-                        g_assert_true(json_object_object_get_ex(j, "old_driver", &v));
-                        g_assert_cmpstr(json_object_get_string(v), ==, "snd_hda_intel");
-                        g_assert_true(json_object_object_get_ex(j, "new_driver", &v));
-                        g_assert_cmpstr(json_object_get_string(v), ==, "");
-                        g_assert_true(json_object_object_get_ex(j, "time", &v));
-                        seen = TRUE;
-                }
-                json_object_put(j);
-        }
-        if (!seen)
+        out = vh_test_monitor_stop(&monitor);
+        j = vh_test_monitor_event(out, "driver-changed");
+        if (!j)
                 g_error("monitor --json printed no driver-changed event: %s", out);
+        g_assert_true(json_object_object_get_ex(j, "address", &v));
+        g_assert_cmpstr(json_object_get_string(v), ==, AUDIO);
+        g_assert_true(json_object_object_get_ex(j, "old_driver", &v));
+        g_assert_cmpstr(json_object_get_string(v), ==, "snd_hda_intel");
+        g_assert_true(json_object_object_get_ex(j, "new_driver", &v));
+        g_assert_cmpstr(json_object_get_string(v), ==, "");
+        g_assert_true(json_object_object_get_ex(j, "time", &v));
+        json_object_put(j);
 }
 
 #endif /* HAVE_UMOCKDEV */
@@ -369,15 +337,11 @@ static gboolean is_subscribed_again(VhTestBus *bus) {
 static void test_monitor_restart(void) {
         g_autoptr(VhTestBus) bus = NULL;
         g_autofree char *root = NULL, *out = NULL;
-        g_auto(GStrv) envp = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
         /* Long enough for the monitor to subscribe under valgrind. */
         unsigned idle_s = (unsigned) (1 * vh_test_timeout_multiplier() + 0.5) ?: 1;
         g_autofree char *idle_arg = g_strdup_printf("--idle-timeout=%u", idle_s);
         const char *idle[] = { idle_arg, NULL };
-        GPid pid;
-        int out_fd, status;
+        VhTestMonitor monitor;
 
         if (!vh_test_bus_requirements())
                 return;
@@ -386,11 +350,7 @@ static void test_monitor_restart(void) {
         if (!root)
                 return;
         vh_test_bus_start_daemon(bus, root);
-        envp = vh_test_bus_client_envp(bus);
-        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                               &pid, NULL, &out_fd, NULL, &error));
-        g_assert_no_error(error);
-        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+        monitor = vh_test_monitor_start(bus);
 
         /* A crash; then a new daemon that exits after 1 s idle unless
          * someone subscribes. */
@@ -399,17 +359,7 @@ static void test_monitor_restart(void) {
         g_usleep((gulong) ((idle_s + 2) * G_USEC_PER_SEC));
         g_assert_true(is_subscribed_again(bus));
 
-        kill(pid, SIGINT);
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_spawn_close_pid(pid);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-        {
-                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
-
-                g_io_channel_set_close_on_unref(ch, TRUE);
-                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
-        }
+        out = vh_test_monitor_stop(&monitor);
         g_test_message("monitor printed: %s", out);
         g_assert_nonnull(strstr(out, "\"event\":\"daemon-stopped\""));
         g_assert_nonnull(strstr(out, "\"event\":\"daemon-started\""));

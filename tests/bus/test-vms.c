@@ -876,26 +876,6 @@ static void test_ctl_processes(Fixture *fx, gconstpointer data) {
         json_object_put(j);
 }
 
-/* The JSON line of event in out, NULL when none (asserts every line is JSON). */
-static json_object *monitor_event(const char *out, const char *event) {
-        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
-        json_object *found = NULL;
-
-        for (char **l = lines; *l; l++) {
-                json_object *j, *v;
-
-                if (!**l)
-                        continue;
-                j = json_tokener_parse(*l);
-                if (!j)
-                        g_error("monitor printed a line that is not JSON: %s", *l);
-                if (!found && json_object_object_get_ex(j, "event", &v) && strcmp(json_object_get_string(v), event) == 0)
-                        found = json_object_get(j);
-                json_object_put(j);
-        }
-        return found;
-}
-
 static const char *json_string(json_object *j, const char *key) {
         json_object *v;
 
@@ -907,21 +887,12 @@ static const char *json_string(json_object *j, const char *key) {
 static void test_ctl_monitor(Fixture *fx, gconstpointer data) {
         g_autoptr(VhTestSignalLog) log = NULL;
         g_autofree char *out = NULL, *proc = NULL, *groups = NULL;
-        g_auto(GStrv) envp = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *argv[] = { vh_test_env("VH_CTL"), "--json", "monitor", NULL };
         json_object *added, *removed, *vm_removed, *v;
-        GPid pid;
-        int out_fd, status;
+        VhTestMonitor monitor;
 
         SKIP_UNLESS_READY(fx);
         log = vh_test_signal_log_new(fx->bus);
-        envp = vh_test_bus_client_envp(fx->bus);
-        g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                               &pid, NULL, &out_fd, NULL, &error));
-        g_assert_no_error(error);
-        /* Subscribed once the daemon has a subscriber: give it the time. */
-        g_usleep((gulong) (500 * 1000 * vh_test_timeout_multiplier()));
+        monitor = vh_test_monitor_start(fx->bus);
 
         make_holder(fx->root);
         touch_node(fx->root, "dev/vfio/2");
@@ -935,20 +906,10 @@ static void test_ctl_monitor(Fixture *fx, gconstpointer data) {
         g_assert_true(vh_test_signal_log_wait(log, "InterfacesRemoved " QEMU_PATH, 1, 1));
         g_usleep((gulong) (300 * 1000 * vh_test_timeout_multiplier()));
 
-        kill(pid, SIGINT);
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        g_spawn_close_pid(pid);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-        {
-                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out_fd);
-
-                g_io_channel_set_close_on_unref(ch, TRUE);
-                g_assert_cmpint(g_io_channel_read_to_end(ch, &out, NULL, NULL), ==, G_IO_STATUS_NORMAL);
-        }
-        added = monitor_event(out, "process-added");
-        removed = monitor_event(out, "process-removed");
-        vm_removed = monitor_event(out, "vm-removed");
+        out = vh_test_monitor_stop(&monitor);
+        added = vh_test_monitor_event(out, "process-added");
+        removed = vh_test_monitor_event(out, "process-removed");
+        vm_removed = vh_test_monitor_event(out, "vm-removed");
         if (!added || !removed || !vm_removed)
                 g_error("monitor --json missed a holder event: %s", out);
         g_assert_true(json_object_object_get_ex(added, "pid", &v));
@@ -963,7 +924,7 @@ static void test_ctl_monitor(Fixture *fx, gconstpointer data) {
         g_assert_cmpstr(json_string(vm_removed, "name"), ==, "win11");
         g_assert_cmpstr(json_string(vm_removed, "vmm"), ==, "qemu");
         /* one each */
-        g_assert_null(monitor_event(out, "vm-added"));
+        g_assert_null(vh_test_monitor_event(out, "vm-added"));
         json_object_put(added);
         json_object_put(removed);
         json_object_put(vm_removed);
