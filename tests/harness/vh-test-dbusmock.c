@@ -79,7 +79,9 @@ VhTestDbusmock *vh_test_dbusmock_start(VhTestBus *bus, const char *name, const c
         g_autoptr(GError) error = NULL;
         g_auto(GStrv) envp = vh_test_bus_client_envp(bus);
         g_autofree char *file = g_strconcat(template, ".py", NULL);
-        g_autofree char *path = g_build_filename(vh_test_env("VH_TEST_DATA"), "dbusmock", file, NULL);
+        g_autofree char *ours = g_build_filename(vh_test_env("VH_TEST_DATA"), "dbusmock", file, NULL);
+        /* The project's template when it has one, else python-dbusmock's own. */
+        const char *path = g_file_test(ours, G_FILE_TEST_EXISTS) ? ours : template;
         const char *argv[] = { "/usr/bin/python3", "-m", "dbusmock", "--system", "--template", path, NULL };
         VhTestDbusmock *m = g_new0(VhTestDbusmock, 1);
         double timeout = 20 * vh_test_timeout_multiplier();

@@ -24,7 +24,9 @@ gboolean vh_test_dbusmock_requirements(void);
  * service's policy lets anyone call it). */
 void vh_test_dbusmock_allow(VhTestBus *bus, const char *name);
 
-/* Starts tests/data/dbusmock/<template>.py owning name and waits for it. */
+/* Starts tests/data/dbusmock/<template>.py owning name and waits for it;
+ * without such a file, python-dbusmock's own template of that name
+ * (polkitd). */
 VhTestDbusmock *vh_test_dbusmock_start(VhTestBus *bus, const char *name, const char *template);
 /* SIGTERM, reap, free. */
 void vh_test_dbusmock_free(VhTestDbusmock *m);

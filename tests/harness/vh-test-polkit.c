@@ -142,25 +142,7 @@ gboolean vh_test_polkit_requirements(void) {
 }
 
 gboolean vh_test_polkit_mock_requirements(void) {
-        static int have = -1;
-
-        if (!vh_test_bus_requirements())
-                return FALSE;
-        if (have < 0) {
-                const char *argv[] = { "/usr/bin/python3", "-c", "import dbusmock, dbus", NULL };
-                int status = -1;
-
-                have = g_file_test(argv[0], G_FILE_TEST_IS_EXECUTABLE) &&
-                       g_spawn_sync(NULL, (char **) argv, NULL,
-                                    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                                    NULL, NULL, NULL, NULL, &status, NULL) &&
-                       g_spawn_check_wait_status(status, NULL);
-        }
-        if (!have) {
-                g_test_skip("/usr/bin/python3 with dbusmock is missing (install python3-dbusmock): no mock polkitd");
-                return FALSE;
-        }
-        return TRUE;
+        return vh_test_dbusmock_requirements();
 }
 
 /* ---------- polkitd ---------- */
@@ -194,13 +176,12 @@ static void wait_owned(VhTestPolkit *pk) {
                 if (status >= 0) {
                         pk->pid = 0;
                         vh_test_bus_print_log(pk->bus);
-                        g_error("%s exited with status %d before owning " VH_TEST_POLKIT_NAME " (see the log)",
-                                pk->mock ? "the dbusmock polkitd template" : "polkitd", status);
+                        g_error("polkitd exited with status %d before owning " VH_TEST_POLKIT_NAME " (see the log)",
+                                status);
                 }
                 if (g_get_monotonic_time() > deadline) {
                         vh_test_bus_print_log(pk->bus);
-                        g_error("%s did not own " VH_TEST_POLKIT_NAME " within %.0f s",
-                                pk->mock ? "the dbusmock polkitd template" : "polkitd", timeout);
+                        g_error("polkitd did not own " VH_TEST_POLKIT_NAME " within %.0f s", timeout);
                 }
                 g_usleep(5000);
         }
@@ -245,48 +226,32 @@ VhTestPolkit *vh_test_polkit_start(VhTestBus *bus, const char *rules) {
         return pk;
 }
 
-static const char mock_policy[] =
-        "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-        " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-        "<!-- Test only: root runs python3-dbusmock's polkitd template. -->\n"
-        "<busconfig>\n"
-        "  <policy user=\"root\">\n"
-        "    <allow own=\"" VH_TEST_POLKIT_NAME "\"/>\n"
-        "    <allow send_destination=\"" VH_TEST_POLKIT_NAME "\"/>\n"
-        "  </policy>\n"
-        "</busconfig>\n";
-
 VhTestPolkit *vh_test_polkit_start_mock(VhTestBus *bus) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = NULL;
-        g_autofree char *conf = g_build_filename(bus->dir, "system.d", "vh-test-polkit-mock.conf", NULL);
         VhTestPolkit *pk = g_new0(VhTestPolkit, 1);
-        const char *argv[] = { "/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd", NULL };
 
         pk->bus = bus;
         pk->mock = TRUE;
-        write_file(conf, mock_policy);
-        r = g_dbus_connection_call_sync(vh_test_bus_connection(bus), "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
-                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        g_assert_no_error(error);
-
-        pk->pid = spawn(bus, argv, -1, bus->log_fd, bus->log_fd);
-        wait_owned(pk);
+        pk->mock_process = vh_test_dbusmock_start(bus, VH_TEST_POLKIT_NAME, "polkitd");
         return pk;
 }
 
 void vh_test_polkit_stop(VhTestPolkit *pk) {
         int status;
 
-        if (!pk || pk->pid <= 0)
+        if (!pk)
                 return;
-        status = kill_and_wait(pk->pid, SIGTERM, 10 * vh_test_timeout_multiplier());
-        pk->pid = 0;
-        {
-                g_autofree char *line = g_strdup_printf("==== %s stopped (status %d)\n",
-                                                        pk->mock ? "mock polkitd" : "polkitd", status);
-                write_all(pk->bus->log_fd, line);
+        if (pk->mock_process) {
+                g_clear_pointer(&pk->mock_process, vh_test_dbusmock_free);
+                write_all(pk->bus->log_fd, "==== mock polkitd stopped\n");
+        } else {
+                if (pk->pid <= 0)
+                        return;
+                status = kill_and_wait(pk->pid, SIGTERM, 10 * vh_test_timeout_multiplier());
+                pk->pid = 0;
+                {
+                        g_autofree char *line = g_strdup_printf("==== polkitd stopped (status %d)\n", status);
+                        write_all(pk->bus->log_fd, line);
+                }
         }
         g_assert_true(vh_test_bus_wait_name(pk->bus, VH_TEST_POLKIT_NAME, FALSE, 10 * vh_test_timeout_multiplier()));
 }
@@ -298,6 +263,7 @@ void vh_test_polkit_free(VhTestPolkit *pk) {
                 (void) kill_and_wait(pk->pid, SIGTERM, 10 * vh_test_timeout_multiplier());
                 pk->pid = 0;
         }
+        vh_test_dbusmock_free(pk->mock_process);
         g_free(pk->dir);
         g_free(pk);
 }

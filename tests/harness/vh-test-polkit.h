@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "vh-test-bus.h"
+#include "vh-test-dbusmock.h"
 
 /* polkit for bus tests (see docs/testing.md):
  *
@@ -36,7 +37,8 @@
 typedef struct VhTestPolkit {
         VhTestBus *bus;                 /* not owned */
         gboolean mock;
-        GPid pid;                       /* polkitd (after unshare's exec) or python */
+        GPid pid;                       /* the real polkitd (after unshare's exec) */
+        VhTestDbusmock *mock_process;   /* or python-dbusmock's polkitd template */
         char *dir;                      /* bus->dir/polkit */
 } VhTestPolkit;
 
