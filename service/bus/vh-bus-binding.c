@@ -21,6 +21,7 @@
 #include "vh-bus-persistence.h"
 #include "vh-bus-readiness.h"
 #include "vh-bus-polkit.h"
+#include "vh-bus-vms.h"
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
@@ -544,6 +545,11 @@ int vh_bus_binding_plan(VhDaemon *d, VhBindVerb verb, const char *address, const
         if (r < 0 && vh_error_is_set(&e)) {
                 r = vh_bus_error_set(error, &e);
                 vh_error_clear(&e);
+        }
+        /* An InUse refusal names a VM as machined does (libvirt's name). */
+        if (r >= 0 && vh_bus_vms_machined_names(d, &(*ret)->vm_names) < 0) {
+                *ret = vh_bind_plan_free(*ret);
+                return sd_bus_error_set_errno(error, -ENOMEM);
         }
         return r;
 }

@@ -527,6 +527,27 @@ void vh_bus_vms_free(VhDaemon *d) {
         d->vms = NULL;
 }
 
+int vh_bus_vms_machined_names(const VhDaemon *d, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        *ret = NULL;
+        if (!d->vms)
+                return 0;
+        for (size_t i = 0; i < d->vms->n_vms; i++) {
+                const VhVm *v = &d->vms->vms[i];
+                const char *name = v->is_vm ? vh_bus_machined_name(d->vms->machined, v) : NULL;
+                char pid[16];
+
+                if (!name)
+                        continue;
+                snprintf(pid, sizeof(pid), "%d", (int) v->pid);
+                if (vh_strv_extend(&l, pid) < 0 || vh_strv_extend(&l, name) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 uint64_t vh_bus_vms_scans(const VhDaemon *d) {
         return d->vms ? d->vms->n_scans : 0;
 }

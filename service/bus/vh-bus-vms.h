@@ -27,5 +27,9 @@ void vh_bus_vms_free(VhDaemon *d);
  * HeldBy property of Device1 and Group1. */
 int vh_bus_vms_register(VhDaemon *d);
 
+/* "PID", "NAME" pairs of the VMs systemd-machined names (VhBindPlan's
+ * vm_names); *ret NULL when there are none. */
+int vh_bus_vms_machined_names(const VhDaemon *d, char ***ret);
+
 /* Full scans so far (the seed included), for tests and logs. */
 uint64_t vh_bus_vms_scans(const VhDaemon *d);

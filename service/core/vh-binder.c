@@ -49,6 +49,7 @@ VhBindPlan *vh_bind_plan_free(VhBindPlan *p) {
                 free(p->holder_checks[i].refusal);
         }
         free(p->holder_checks);
+        vh_strv_free(p->vm_names);
         free(p->driver);
         free(p);
         return NULL;
@@ -379,8 +380,26 @@ static bool group_has_chipset(const VhHost *host, const VhIommuGroup *g) {
         return false;
 }
 
+/* A VM's name as the bus layer knows it (vm_names), over the VMM's own. */
+static int apply_vm_names(VhHolder *holders, size_t n, char **vm_names) {
+        for (size_t i = 0; i < n; i++)
+                for (char **p = vm_names; p && p[0] && p[1]; p += 2) {
+                        char *name;
+
+                        if (atoi(p[0]) != (int) holders[i].pid)
+                                continue;
+                        name = strdup(p[1]);
+                        if (!name)
+                                return -ENOMEM;
+                        free(holders[i].vm_name);
+                        holders[i].vm_name = name;
+                        break;
+                }
+        return 0;
+}
+
 /* Processes holding the nodes of one check, as a refusal. */
-static int check_holders(const VhHostFs *fs, const VhHolderCheck *c, VhError *error) {
+static int check_holders(const VhHostFs *fs, const VhHolderCheck *c, char **vm_names, VhError *error) {
         _cleanup_free_ char *description = NULL;
         VhHolder *holders = NULL;
         size_t n = 0;
@@ -393,6 +412,10 @@ static int check_holders(const VhHostFs *fs, const VhHolderCheck *c, VhError *er
         if (n == 0)
                 return 0;
 
+        if (apply_vm_names(holders, n, vm_names) < 0) {
+                vh_holders_free(holders, n);
+                return vh_error_set(error, VH_ERROR_CODE_FAILED, "Out of memory.");
+        }
         description = c->node_vfs ? describe_vf_holders(c, holders, n) : vh_holders_describe(holders, n);
         vh_holders_free(holders, n);
         if (c->node_vfs)
@@ -548,7 +571,7 @@ int vh_binder_add_vf_holder_check(VhBinder *b, const VhHost *host, const VhPciDe
 
 int vh_binder_check_holders(VhBinder *b, const VhBindPlan *p, VhError *error) {
         for (size_t i = 0; i < p->n_holder_checks; i++) {
-                int r = check_holders(b->fs, &p->holder_checks[i], error);
+                int r = check_holders(b->fs, &p->holder_checks[i], p->vm_names, error);
                 if (r < 0)
                         return r;
         }

@@ -97,6 +97,11 @@ typedef struct VhBindPlan {
         char **forced;                  /* host-critical and VF reasons overridden by force */
         VhHolderCheck *holder_checks;
         size_t n_holder_checks;
+        /* "PID", "NAME" pairs: the bus layer's names for running VMs
+         * (systemd-machined's, which libvirt users know them by), used over
+         * the VMM's own in an InUse refusal. Copied in on the event loop, so
+         * that the worker thread never reads the live VM table. NULL: none. */
+        char **vm_names;
 } VhBindPlan;
 
 VhBindPlan *vh_bind_plan_free(VhBindPlan *p);

@@ -25,7 +25,8 @@
  *  /vms/machined          systemd-machined (a dbusmock template) names the
  *                         VM: its name wins over QEMU's, goes with
  *                         MachineRemoved, comes with MachineNew; a
- *                         container's name is not the VM's
+ *                         container's name is not the VM's; an InUse
+ *                         refusal names the VM by it
  *  /vms/machined-absent   no machined running: "win11", and machined is
  *                         not bus-activated to ask
  *  /vms/ctl/...           vfiohostctl vms and vm, as JSON and as text;
@@ -697,6 +698,15 @@ static void test_machined(void) {
         vh_test_bus_start_daemon(bus, root);
         log = vh_test_signal_log_new(bus);
         g_assert_true(wait_vm_name(&fx, "qemu-1-win11", 2));
+        {
+                /* A refusal names the VM as machined (and virsh) do. */
+                g_autoptr(VhTestRun) run = vh_test_bus_run_ctl(bus, "--json", "unbind", "--dry-run", "0000:01:00.0",
+                                                               NULL);
+
+                vh_test_run_assert_status(run, "vfiohostctl unbind --dry-run (held)", 1);
+                g_assert_nonnull(strstr(run->out, VH_ERROR_IN_USE));
+                g_assert_nonnull(strstr(run->out, "pid 3456 (qemu-system-x86, VM qemu-1-win11)"));
+        }
 
         /* The machine goes (virsh undefine with the VM still up is not
          * possible, but machined restarts lose scopes): QEMU's name again. */
