@@ -8,7 +8,7 @@ check-i18n.py SRCDIR PACKAGE MERGED_POLICY -- XGETTEXT_ARGS...
    actions' messages with their TRANSLATORS comments and the client's text,
    each listed file contributes, and an English catalog of it compiles with
    msgfmt --check (c-format directives intact).
-2. Every source file that marks a string (_( or N_() is in POTFILES.in,
+2. Every source file that marks a string (_(" or N_(") is in POTFILES.in,
    and every file listed there exists: a newly marked file is not
    forgotten.
 3. The merged policy in the build directory is well-formed XML with the
@@ -48,8 +48,9 @@ def potfiles(srcdir):
 
 
 def marking_files(srcdir):
-    """Source files that call _( or N_( (the header defining them aside)."""
-    mark = re.compile(r'(?<![A-Za-z0-9_])N?_\(')
+    """Source files that mark a literal, _(" or N_(" (_(variable) translates
+    what was marked elsewhere; the header defining them aside)."""
+    mark = re.compile(r'(?<![A-Za-z0-9_])N?_\("')
     found = []
     for top in ('client', 'service'):
         for root, dirs, files in os.walk(os.path.join(srcdir, top)):
