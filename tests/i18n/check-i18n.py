@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The translation setup (docs/translations.md), as TAP.
 
-check-i18n.py SRCDIR PACKAGE MERGED_POLICY -- XGETTEXT_ARGS...
+check-i18n.py SRCDIR PACKAGE MERGED_POLICY VFIOHOSTCTL LOCALEDIR -- XGETTEXT_ARGS...
 
 1. xgettext over po/POTFILES.in, run as meson's i18n.gettext runs it (the
    arguments come from po/meson.build), makes a .pot that holds the polkit
@@ -16,6 +16,12 @@ check-i18n.py SRCDIR PACKAGE MERGED_POLICY -- XGETTEXT_ARGS...
    PACKAGE, which is what polkitd looks them up in.
 4. vfiohostctl sets its locale and text domain; the daemon never calls
    setlocale (its messages are D-Bus errors, not translated).
+5. The built vfiohostctl prints a translation: a German catalog of two of
+   its strings (one a printf format) compiled with msgfmt, put at LOCALEDIR
+   in a private mount namespace (a tmpfs: the machine's directories are
+   never touched), a de_DE.UTF-8 locale made with localedef under LOCPATH.
+   Skipped, saying why, without root, unshare, localedef or glibc's locale
+   sources (package locales).
 """
 
 import os
@@ -108,10 +114,76 @@ def policy_actions(path):
     return actions
 
 
+GERMAN = {
+    'List PCI functions': 'PCI-Funktionen auflisten',
+    "\nSee '%s --help' for the options every command takes, exit codes and JSON.\n":
+        "\nSiehe '%s --help' für die Optionen aller Befehle, Exit-Codes und JSON.\n",
+}
+
+
+def po_quote(text):
+    return '"' + text.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n') + '"'
+
+
+def skip(what, why):
+    global n
+    n += 1
+    print(f'ok {n} - {what} # SKIP {why}')
+
+
+def translated_client(package, ctl, localedir):
+    what = 'vfiohostctl prints its help in German from a catalog at LOCALEDIR'
+    if os.geteuid() != 0:
+        return skip(what, 'needs root for a private mount namespace')
+    for tool in ('unshare', 'localedef', 'msgfmt'):
+        if not shutil.which(tool):
+            return skip(what, f'{tool} not installed')
+    if not os.path.exists('/usr/share/i18n/locales/de_DE'):
+        return skip(what, 'no /usr/share/i18n/locales/de_DE (package locales)')
+    # The tmpfs goes over LOCALEDIR, or over its nearest existing parent
+    # when it does not exist (/usr/local/share in a default build); never
+    # over a directory the client itself needs.
+    top = localedir
+    while not os.path.isdir(top):
+        top = os.path.dirname(top)
+    if top in ('/', '/usr', '/usr/lib', '/lib', '/etc'):
+        return skip(what, f'{localedir} would need a tmpfs over {top}')
+    with tempfile.TemporaryDirectory() as tmp:
+        loc = os.path.join(tmp, 'locales')
+        os.mkdir(loc)
+        r = subprocess.run(['localedef', '-i', 'de_DE', '-f', 'UTF-8', os.path.join(loc, 'de_DE.UTF-8')],
+                           capture_output=True, text=True)
+        if r.returncode not in (0, 1):  # 1: warnings only
+            return skip(what, 'localedef failed: ' + r.stderr.strip())
+        po = os.path.join(tmp, 'de.po')
+        with open(po, 'w', encoding='utf-8') as f:
+            f.write('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n')
+            for msgid, msgstr in GERMAN.items():
+                f.write(f'\n#, c-format\nmsgid {po_quote(msgid)}\nmsgstr {po_quote(msgstr)}\n')
+        mo = os.path.join(tmp, package + '.mo')
+        r = subprocess.run(['msgfmt', '--check', '-o', mo, po], capture_output=True, text=True)
+        ok(r.returncode == 0, 'msgfmt compiles the test catalog', r.stderr)
+        script = ('mount -t tmpfs vh-i18n-test "$1" && mkdir -p "$2/de/LC_MESSAGES" && '
+                  'cp "$3" "$2/de/LC_MESSAGES/" && shift 3 && exec "$@"')
+        env = dict(os.environ, LOCPATH=loc, LC_ALL='de_DE.UTF-8', LANGUAGE='')
+        r = subprocess.run(['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh',
+                            top, localedir, mo, ctl, 'list', '--help'],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0 and 'mount' in r.stderr:
+            return skip(what, 'cannot mount a tmpfs: ' + r.stderr.strip())
+        ok(r.returncode == 0 and GERMAN['List PCI functions'] in r.stdout
+           and "Siehe '" + os.path.basename(ctl) + " --help' für die Optionen" in r.stdout,
+           what, r.stdout + r.stderr)
+        # Without the catalog (the same locale), the English text.
+        r = subprocess.run([ctl, 'list', '--help'], capture_output=True, text=True, env=env)
+        ok(r.returncode == 0 and 'List PCI functions' in r.stdout,
+           'without the catalog, the same locale prints English', r.stdout + r.stderr)
+
+
 def main():
-    srcdir, package, merged = sys.argv[1:4]
-    assert sys.argv[4] == '--'
-    xgettext_args = sys.argv[5:]
+    srcdir, package, merged, ctl, localedir = sys.argv[1:6]
+    assert sys.argv[6] == '--'
+    xgettext_args = sys.argv[7:]
     listed = potfiles(srcdir)
 
     # 1. The .pot, as "ninja vfiohost-pot" makes it (mesonbuild/scripts/gettext.py).
@@ -184,6 +256,9 @@ def main():
             if name.endswith('.c') and 'setlocale' in open(os.path.join(root, name), encoding='utf-8').read():
                 daemon.append(os.path.relpath(os.path.join(root, name), srcdir))
     ok(not daemon, 'the daemon never calls setlocale', ' '.join(daemon))
+
+    # 5. A translation reaches the user.
+    translated_client(package, ctl, localedir)
 
     print(f'1..{n}')
     return 1 if failed else 0
