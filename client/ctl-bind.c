@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-polkit-agent.h"
@@ -106,18 +107,18 @@ static void print_device(CtlBindVerb verb, bool dry_run, const CtlObject *d) {
 
         if (!ctl_object_get_bool(d, "changed")) {
                 if (verb != CTL_BIND_VERB_UNBIND)
-                        printf("%s: already on %s%s\n", address, driver_or(after, "no driver"), strempty(node_text));
+                        printf(_("%s: already on %s%s\n"), address, driver_or(after, _("no driver")), strempty(node_text));
                 else
-                        printf("%s: not on a VFIO driver (%s)\n", address, driver_or(after, "no driver"));
+                        printf(_("%s: not on a VFIO driver (%s)\n"), address, driver_or(after, _("no driver")));
         } else if (dry_run)
-                printf("%s: would %s: %s -> %s\n", address,
-                       verb == CTL_BIND_VERB_UNBIND ? "unbind" : "bind",
-                       driver_or(before, "no driver"),
+                printf(verb == CTL_BIND_VERB_UNBIND ? _("%s: would unbind: %s -> %s\n") : _("%s: would bind: %s -> %s\n"),
+                       address,
+                       driver_or(before, _("no driver")),
                        /* Unbind of a function vfiohostd did not bind: the kernel picks. */
-                       driver_or(after, verb != CTL_BIND_VERB_UNBIND ? "no driver" : "whatever driver claims it"));
+                       driver_or(after, verb != CTL_BIND_VERB_UNBIND ? _("no driver") : _("whatever driver claims it")));
         else
                 printf("%s: %s -> %s%s\n", address,
-                       driver_or(before, "no driver"), driver_or(after, "no driver"), strempty(node_text));
+                       driver_or(before, _("no driver")), driver_or(after, _("no driver")), strempty(node_text));
 }
 
 int ctl_bind_call(sd_bus *bus, const CtlBindRequest *req, CtlBindResult **ret) {
@@ -176,10 +177,10 @@ static int bind_or_unbind(sd_bus *bus, CtlBindVerb verb, const char *arg, const 
         if (res->assignment) {
                 const char *name = ctl_object_get_string(res->assignment, "name");
 
-                printf("%s: persisted%s%s%s: on %s whenever this card is there, also after a reboot%s\n",
+                printf(_("%s: persisted%s%s%s: on %s whenever this card is there, also after a reboot%s\n"),
                        ctl_object_get_string(res->assignment, "address"), *name ? " as '" : "", name,
                        *name ? "'" : "", ctl_object_get_string(res->assignment, "driver"),
-                       ctl_object_get_bool(res->assignment, "group") ? " (with its IOMMU group)" : "");
+                       ctl_object_get_bool(res->assignment, "group") ? _(" (with its IOMMU group)") : "");
         }
 
         /* What --force overrode, so that nobody forgets the host needed it. */

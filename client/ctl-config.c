@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
@@ -31,11 +32,11 @@ static const struct {
         const char *apply;
 } sections[] = {
         { "modprobe-d", "/etc/modprobe.d/vfiohost.conf",
-          "Save as this file, then rebuild the initramfs (below)." },
-        { "initramfs-tools-modules", "/etc/initramfs-tools/modules (Debian, Ubuntu: initramfs-tools)",
-          "Append to this file, then run update-initramfs -u." },
-        { "dracut-conf", "/etc/dracut.conf.d/vfiohost.conf (Fedora, RHEL, openSUSE: dracut)",
-          "Save as this file, then run dracut -f." },
+          N_("Save as this file, then rebuild the initramfs (below).") },
+        { "initramfs-tools-modules", N_("/etc/initramfs-tools/modules (Debian, Ubuntu: initramfs-tools)"),
+          N_("Append to this file, then run update-initramfs -u.") },
+        { "dracut-conf", N_("/etc/dracut.conf.d/vfiohost.conf (Fedora, RHEL, openSUSE: dracut)"),
+          N_("Save as this file, then run dracut -f.") },
 };
 
 static struct json_object *parameter_to_json(const CtlObject *p) {
@@ -88,9 +89,9 @@ static void print_heading(const char *title) {
 static void print_command_line(const CtlStaticSetup *s) {
         const char *line = ctl_object_get_string(s->result, "kernel-command-line");
 
-        print_heading("Kernel command line (append to GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)");
+        print_heading(_("Kernel command line (append to GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)"));
         if (!*line) {
-                printf(INDENT "Nothing to add.\n");
+                printf(INDENT "%s\n", _("Nothing to add."));
                 return;
         }
         /* The line alone, to copy; then each parameter with its reason. */
@@ -100,8 +101,9 @@ static void print_command_line(const CtlStaticSetup *s) {
                 ctl_print_wrapped(strlen(REASON_INDENT), REASON_INDENT,
                                   ctl_object_get_string(s->parameters[i], "reason"));
         }
-        printf("\n" INDENT "systemd-boot: add them to /etc/kernel/cmdline and run kernel-install instead.\n"
-               INDENT "Reboot for them to take effect; undo by removing them and updating the boot loader again.\n");
+        printf("\n" INDENT "%s\n" INDENT "%s\n",
+               _("systemd-boot: add them to /etc/kernel/cmdline and run kernel-install instead."),
+               _("Reboot for them to take effect; undo by removing them and updating the boot loader again."));
 }
 
 static void print_setup(const CtlStaticSetup *s) {
@@ -109,16 +111,16 @@ static void print_setup(const CtlStaticSetup *s) {
         char **notes = ctl_object_get_strv(s->result, "notes");
         _cleanup_free_ char *joined = vh_strv_join(devices, ", ");
 
-        printf("Nothing was written: vfiohost never edits the boot loader or /etc. Review each part and apply it\n"
-               "as its heading says; every line has a comment saying why.\n\n");
-        printf("Devices: %s\n", joined && *joined ? joined : "none");
+        fputs(_("Nothing was written: vfiohost never edits the boot loader or /etc. Review each part and apply it\n"
+                "as its heading says; every line has a comment saying why.\n\n"), stdout);
+        printf(_("Devices: %s\n"), joined && *joined ? joined : _("none"));
 
         print_command_line(s);
         for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
                 const char *text = ctl_object_get_string(s->result, sections[i].key);
 
-                print_heading(sections[i].title);
-                printf("%s\n", sections[i].apply);
+                print_heading(_(sections[i].title));
+                printf("%s\n", _(sections[i].apply));
                 /* Verbatim, so that it can be copied as it is. */
                 fputs(text, stdout);
                 if (*text && text[strlen(text) - 1] != '\n')
@@ -127,7 +129,7 @@ static void print_setup(const CtlStaticSetup *s) {
 
         if (vh_strv_length(notes) == 0)
                 return;
-        print_heading("Notes");
+        print_heading(_("Notes"));
         STRV_FOREACH(n, notes) {
                 fputs(INDENT "- ", stdout);
                 ctl_print_wrapped(strlen(INDENT "- "), INDENT "  ", *n);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-pci-display.h"
@@ -84,10 +85,10 @@ int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
 
         /* Silence would look like a broken client; say what empty means. */
         if (h->n_groups == 0) {
-                printf("No IOMMU groups: %s\n",
+                printf(_("No IOMMU groups: %s\n"),
                        ctl_object_get_bool(h->manager, "IommuEnabled") ?
-                       "the IOMMU is enabled but the kernel made no groups." :
-                       "the kernel has no active IOMMU (enable VT-d/AMD-Vi in the firmware, and intel_iommu=on on Intel).");
+                       _("the IOMMU is enabled but the kernel made no groups.") :
+                       _("the kernel has no active IOMMU (enable VT-d/AMD-Vi in the firmware, and intel_iommu=on on Intel)."));
                 return CTL_EXIT_SUCCESS;
         }
 
@@ -116,20 +117,20 @@ int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 /* "Not viable" says too little: bind the group and it is
                  * fine, or never pass it through (chipset). */
                 if (strcmp(assignability, "never") == 0)
-                        label = "never pass through", color = ctl_ansi_red();
+                        label = _("never pass through"), color = ctl_ansi_red();
                 else if (strcmp(assignability, "bind-first") == 0)
-                        label = "not viable until bound", color = ctl_ansi_yellow();
+                        label = _("not viable until bound"), color = ctl_ansi_yellow();
                 else if (strcmp(assignability, "nothing") == 0)
-                        label = "nothing to assign", color = "";
+                        label = _("nothing to assign"), color = "";
                 else if (viable)
-                        label = "viable", color = ctl_ansi_green();
+                        label = _("viable"), color = ctl_ansi_green();
                 else                    /* an older daemon without Assignability */
-                        label = "not viable", color = ctl_ansi_red();
+                        label = _("not viable"), color = ctl_ansi_red();
 
                 if (*type)
-                        snprintf(heading, sizeof(heading), "Group %" PRIi64 " (type %s)", ctl_object_get_int(g, "Id", -1), type);
+                        snprintf(heading, sizeof(heading), _("Group %" PRIi64 " (type %s)"), ctl_object_get_int(g, "Id", -1), type);
                 else
-                        snprintf(heading, sizeof(heading), "Group %" PRIi64, ctl_object_get_int(g, "Id", -1));
+                        snprintf(heading, sizeof(heading), _("Group %" PRIi64), ctl_object_get_int(g, "Id", -1));
                 printf("%s%s%s: %s%s%s", ctl_ansi_bold(), heading, ctl_ansi_normal(), color, label,
                        *color ? ctl_ansi_normal() : "");
                 column = strlen(heading) + 2 + strlen(label);
@@ -148,7 +149,7 @@ int verb_groups(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
 
                         _cleanup_free_ char *name = NULL;
 
-                        if (asprintf(&name, "%s%s%s", vendor ?: "(not a known PCI function)", vendor ? " " : "",
+                        if (asprintf(&name, "%s%s%s", vendor ?: _("(not a known PCI function)"), vendor ? " " : "",
                                      strempty(device)) < 0)
                                 return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
                         printf("  %s  %s%-*s%s  ",

@@ -12,14 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-pci-display.h"
 #include "ctl-verbs.h"
 #include "vh-names.h"
 
-static const char * const headers_with_ids[] = { "ADDRESS", "CLASS", "IDS", "NAME", "DRIVER", "GROUP" };
-static const char * const headers_without_ids[] = { "ADDRESS", "CLASS", "NAME", "DRIVER", "GROUP" };
+static const char * const headers_with_ids[] = { N_("ADDRESS"), N_("CLASS"), N_("IDS"), N_("NAME"), N_("DRIVER"), N_("GROUP") };
+static const char * const headers_without_ids[] = { N_("ADDRESS"), N_("CLASS"), N_("NAME"), N_("DRIVER"), N_("GROUP") };
 
 /* The IDS column only where it fits: a pipe, --full, or a wide terminal. */
 #define IDS_MIN_COLUMNS 120

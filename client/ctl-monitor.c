@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
@@ -160,15 +161,15 @@ static void print_event(Monitor *m, const char *event, const CtlObject *device, 
         } else if (!device)
                 printf("%s %s%s%s\n", when, ctl_ansi_bold(), note, ctl_ansi_normal());
         else if (old_driver)
-                printf("%s %s %sdriver%s %s → %s%s%s  %s %s\n", when, address, ctl_ansi_bold(), ctl_ansi_normal(),
-                       *old_driver ? old_driver : "(none)",
+                printf(_("%s %s %sdriver%s %s → %s%s%s  %s %s\n"), when, address, ctl_ansi_bold(), ctl_ansi_normal(),
+                       *old_driver ? old_driver : _("(none)"),
                        strcmp(new_driver, VH_DRIVER_VFIO_PCI) == 0 ? ctl_ansi_green() : "",
-                       *new_driver ? new_driver : "(none)", ctl_ansi_normal(),
+                       *new_driver ? new_driver : _("(none)"), ctl_ansi_normal(),
                        ctl_object_get_string(device, "VendorName"), ctl_object_get_string(device, "DeviceName"));
         else
                 printf("%s %s %s%s%s  %s %s\n", when, address,
                        strcmp(event, "device-added") == 0 ? ctl_ansi_green() : ctl_ansi_red(),
-                       strcmp(event, "device-added") == 0 ? "added" : "removed", ctl_ansi_normal(),
+                       strcmp(event, "device-added") == 0 ? _("added") : _("removed"), ctl_ansi_normal(),
                        ctl_object_get_string(device, "VendorName"), ctl_object_get_string(device, "DeviceName"));
 
         /* A reader that went away (monitor | head) ends the monitor. */
@@ -262,14 +263,14 @@ static void print_holder_event(Monitor *m, const CtlObject *o, bool added) {
                 if (!held)
                         goto oom;
                 if (vm)
-                        printf("%s VM %s%s%s %s%s%s (pid %" PRIu64 ", %s): %s\n", when, ctl_ansi_bold(),
+                        printf(_("%s VM %s%s%s %s%s%s (pid %" PRIu64 ", %s): %s\n"), when, ctl_ansi_bold(),
                                ctl_object_get_string(o, "Name"), ctl_ansi_normal(),
-                               added ? ctl_ansi_green() : ctl_ansi_red(), added ? "added" : "removed",
+                               added ? ctl_ansi_green() : ctl_ansi_red(), added ? _("added") : _("removed"),
                                ctl_ansi_normal(), pid, ctl_object_get_string(o, "Vmm"), held);
                 else
-                        printf("%s process %" PRIu64 " (%s) %s%s%s, using VFIO: %s\n", when, pid,
+                        printf(_("%s process %" PRIu64 " (%s) %s%s%s, using VFIO: %s\n"), when, pid,
                                ctl_object_get_string(o, "Command"), added ? ctl_ansi_green() : ctl_ansi_red(),
-                               added ? "added" : "removed", ctl_ansi_normal(), held);
+                               added ? _("added") : _("removed"), ctl_ansi_normal(), held);
         }
         if (fflush(stdout) != 0 || ferror(stdout))
                 (void) sd_event_exit(m->event, CTL_EXIT_SUCCESS);
@@ -467,7 +468,7 @@ int verb_monitor(sd_bus *bus, int argc, char **argv, const CtlOptions *options) 
                 return ctl_report_errno(r, "cannot attach to the event loop: %m");
         }
         if (!ctl_output_json() && isatty(STDOUT_FILENO))
-                fprintf(stderr, "Monitoring vfiohostd's devices and VMs; press Ctrl-C to stop.\n");
+                fputs(_("Monitoring vfiohostd's devices and VMs; press Ctrl-C to stop.\n"), stderr);
 
         r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ctl-i18n.h"
 #include "ctl-output.h"
 #include "vh-names.h"
 #include "vh-strv.h"
@@ -273,7 +274,7 @@ CtlTable *ctl_table_new(size_t n_columns, const char * const *headers) {
         t->n_columns = n_columns;
 
         for (size_t i = 0; i < n_columns; i++)
-                if (ctl_table_add_cell(t, headers[i], NULL) < 0)
+                if (ctl_table_add_cell(t, _(headers[i]), NULL) < 0)
                         return ctl_table_free(t);
 
         return t;

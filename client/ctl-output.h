@@ -73,7 +73,8 @@ const char *ctl_ansi_magenta(void);
 const char *ctl_ansi_normal(void);
 
 /* A table of text cells, printed with each column as wide as its widest
- * cell. On a terminal the ellipsize column shrinks so that a line fits. */
+ * cell. On a terminal the ellipsize column shrinks so that a line fits.
+ * ctl_table_new() translates the headers: mark them N_() (ctl-i18n.h). */
 typedef struct CtlTable CtlTable;
 
 CtlTable *ctl_table_new(size_t n_columns, const char * const *headers);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-polkit-agent.h"
@@ -37,7 +38,7 @@ int verb_unpersist(sd_bus *bus, int argc, char **argv, const CtlOptions *options
                 }
                 return ctl_json_print(j) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
         }
-        printf("%s: no longer persisted; it stays on its driver until 'vfiohostctl unbind' or the next boot\n",
+        printf(_("%s: no longer persisted; it stays on its driver until 'vfiohostctl unbind' or the next boot\n"),
                address);
         return CTL_EXIT_SUCCESS;
 }
@@ -51,10 +52,10 @@ enum {
 };
 
 static const char * const headers[_COLUMN_MAX] = {
-        [COLUMN_ADDRESS]  = "ADDRESS",
-        [COLUMN_NAME]     = "NAME",
-        [COLUMN_STATE]    = "STATE",
-        [COLUMN_IDENTITY] = "CARD",
+        [COLUMN_ADDRESS]  = N_("ADDRESS"),
+        [COLUMN_NAME]     = N_("NAME"),
+        [COLUMN_STATE]    = N_("STATE"),
+        [COLUMN_IDENTITY] = N_("CARD"),
 };
 
 static const char *state_color(const char *state) {
@@ -120,7 +121,7 @@ int verb_persisted(sd_bus *bus, int argc, char **argv, const CtlOptions *options
                 }
         }
         if (n == 0)
-                printf("Nothing is persisted; 'vfiohostctl persist ADDRESS' keeps a device on vfio-pci across reboots.\n");
+                printf(_("Nothing is persisted; 'vfiohostctl persist ADDRESS' keeps a device on vfio-pci across reboots.\n"));
 
         /* Why each one that is not applied is not, and what to do. */
         for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl-bus.h"
+#include "ctl-i18n.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
 #include "vh-names.h"
@@ -26,7 +27,7 @@ static void print_field(const char *label, const char *color, const char *value)
 }
 
 static void print_yes_no(const char *label, bool b) {
-        print_field(label, b ? ctl_ansi_green() : ctl_ansi_red(), b ? "yes" : "no");
+        print_field(label, b ? ctl_ansi_green() : ctl_ansi_red(), b ? _("yes") : _("no"));
 }
 
 static void print_count(const char *label, size_t n) {
@@ -76,21 +77,22 @@ int verb_status(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 return CTL_EXIT_SUCCESS;
         }
 
-        print_field("Version:", NULL, ctl_object_get_string(h->manager, "Version"));
-        print_yes_no("IOMMU enabled:", ctl_object_get_bool(h->manager, "IommuEnabled"));
-        print_yes_no("VFIO available:", ctl_object_get_bool(h->manager, "VfioAvailable"));
-        print_count("PCI functions:", h->n_devices);
-        print_count("IOMMU groups:", h->n_groups);
-        print_count("Viable groups:", n_viable);
-        print_count("On vfio-pci:", n_vfio);
+        print_field(_("Version:"), NULL, ctl_object_get_string(h->manager, "Version"));
+        print_yes_no(_("IOMMU enabled:"), ctl_object_get_bool(h->manager, "IommuEnabled"));
+        print_yes_no(_("VFIO available:"), ctl_object_get_bool(h->manager, "VfioAvailable"));
+        print_count(_("PCI functions:"), h->n_devices);
+        print_count(_("IOMMU groups:"), h->n_groups);
+        print_count(_("Viable groups:"), n_viable);
+        print_count(_("On vfio-pci:"), n_vfio);
         {
                 /* The host checks' verdict, as in --json's "readiness". */
                 const char *verdict = ctl_object_get_string(h->manager, "Readiness");
 
                 if (*verdict)
-                        print_field("Readiness:", strcmp(verdict, "ready") == 0 ? ctl_ansi_green() : ctl_ansi_red(),
-                                    strcmp(verdict, "ready") == 0 ? "READY" :
-                                    strcmp(verdict, "not-ready") == 0 ? "NOT READY (see 'vfiohostctl check')" : verdict);
+                        print_field(_("Readiness:"), strcmp(verdict, "ready") == 0 ? ctl_ansi_green() : ctl_ansi_red(),
+                                    /* TRANSLATORS: the verdict, as vfiohostctl check prints it */
+                                    strcmp(verdict, "ready") == 0 ? _("READY") :
+                                    strcmp(verdict, "not-ready") == 0 ? _("NOT READY (see 'vfiohostctl check')") : verdict);
         }
 
         return CTL_EXIT_SUCCESS;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
@@ -47,11 +48,11 @@ static int show_vfs(sd_bus *bus, const char *address) {
         if (!j || !vfs)
                 return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
         if (!ctl_output_json())
-                printf("%s%s%s on %s: %llu of %llu VFs enabled, autoprobe %s\n", ctl_ansi_bold(), address,
+                printf(_("%s%s%s on %s: %llu of %llu VFs enabled, autoprobe %s\n"), ctl_ansi_bold(), address,
                        ctl_ansi_normal(), *strempty(ctl_object_get_string(pf, "Driver")) ?
-                       ctl_object_get_string(pf, "Driver") : "no driver",
+                       ctl_object_get_string(pf, "Driver") : _("no driver"),
                        (unsigned long long) ctl_object_get_unsigned(pf, "SriovNumVfs", 0),
-                       (unsigned long long) total, ctl_object_get_bool(pf, "SriovDriversAutoprobe") ? "on" : "off");
+                       (unsigned long long) total, ctl_object_get_bool(pf, "SriovDriversAutoprobe") ? _("on") : _("off"));
 
         STRV_FOREACH(path, paths) {
                 _cleanup_(ctl_object_freep) CtlObject *vf = NULL;
@@ -67,8 +68,8 @@ static int show_vfs(sd_bus *bus, const char *address) {
                         if (ctl_json_add_array(vfs, vf_to_json(ctl_object_get_string(vf, "Address"), driver, group)) < 0)
                                 return ctl_report_errno(-ENOMEM, "failed to build JSON: %m");
                 } else
-                        printf("  %s  group %-4lld %s\n", ctl_object_get_string(vf, "Address"), (long long) group,
-                               *strempty(driver) ? driver : "(no driver)");
+                        printf(_("  %s  group %-4lld %s\n"), ctl_object_get_string(vf, "Address"), (long long) group,
+                               *strempty(driver) ? driver : _("(no driver)"));
         }
         if (!ctl_output_json())
                 return CTL_EXIT_SUCCESS;
@@ -108,21 +109,22 @@ static int report_vf_count(const char *address, unsigned count, const CtlBindRes
                 return ctl_json_print(TAKE_PTR(j)) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_SUCCESS;
         }
 
-        printf("%s: %s%llu VFs (had %llu)\n", address, ctl_object_get_bool(res->result, "dry-run") ? "would have " : "",
+        printf(ctl_object_get_bool(res->result, "dry-run") ? _("%s: would have %llu VFs (had %llu)\n") : _("%s: %llu VFs (had %llu)\n"),
+               address,
                (unsigned long long) ctl_object_get_unsigned(res->result, "count", count),
                (unsigned long long) ctl_object_get_unsigned(res->result, "count-before", 0));
         for (size_t i = 0; i < res->n_devices; i++) {
                 const char *driver = ctl_object_get_string(res->devices[i], "driver");
 
-                printf("  %s  group %-4lld %s\n", ctl_object_get_string(res->devices[i], "address"),
+                printf(_("  %s  group %-4lld %s\n"), ctl_object_get_string(res->devices[i], "address"),
                        (long long) ctl_object_get_int(res->devices[i], "group", -1),
-                       *strempty(driver) ? driver : "(no driver)");
+                       *strempty(driver) ? driver : _("(no driver)"));
         }
         if (res->assignment) {
                 const char *name = ctl_object_get_string(res->assignment, "name");
 
-                printf("%s: persisted%s%s%s: %llu VFs on %s whenever this card is there, also after a reboot "
-                       "(%s)\n", ctl_object_get_string(res->assignment, "address"), *name ? " as '" : "", name,
+                printf(_("%s: persisted%s%s%s: %llu VFs on %s whenever this card is there, also after a reboot "
+                         "(%s)\n"), ctl_object_get_string(res->assignment, "address"), *name ? " as '" : "", name,
                        *name ? "'" : "", (unsigned long long) ctl_object_get_unsigned(res->assignment, "vfs", count),
                        ctl_object_get_string(res->assignment, "driver"),
                        ctl_object_get_string(res->assignment, "state"));

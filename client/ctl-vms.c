@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl-i18n.h"
 #include "ctl-bus.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
@@ -111,9 +112,9 @@ static int print_processes(const CtlHost *h) {
                 if (!held)
                         return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
                 if (i == 0)
-                        printf("\nAlso using VFIO, without KVM:\n");
-                printf("  pid %" PRIu64 " (%s): %s\n", ctl_object_get_unsigned(p, "Pid", 0),
-                       ctl_object_get_string(p, "Command"), *held ? held : "a VFIO container, no device");
+                        printf(_("\nAlso using VFIO, without KVM:\n"));
+                printf(_("  pid %" PRIu64 " (%s): %s\n"), ctl_object_get_unsigned(p, "Pid", 0),
+                       ctl_object_get_string(p, "Command"), *held ? held : _("a VFIO container, no device"));
         }
         return CTL_EXIT_SUCCESS;
 }
@@ -129,7 +130,9 @@ enum {
 };
 
 int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
-        static const char *const headers[_COLUMN_MAX] = { "PID", "NAME", "VMM", "VCPUS", "MEMORY", "DEVICES" };
+        static const char *const headers[_COLUMN_MAX] = {
+                N_("PID"), N_("NAME"), N_("VMM"), N_("VCPUS"), N_("MEMORY"), N_("DEVICES"),
+        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ctl_host_freep) CtlHost *h = NULL;
         _cleanup_(ctl_table_freep) CtlTable *t = NULL;
@@ -151,7 +154,7 @@ int verb_vms(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
         }
 
         if (h->n_vms == 0) {
-                printf("No VMs are running (no process holds /dev/kvm or a KVM VM).\n");
+                printf(_("No VMs are running (no process holds /dev/kvm or a KVM VM).\n"));
                 return print_processes(h);
         }
 
@@ -262,11 +265,11 @@ static void print_vm_properties(const CtlHost *h, const CtlObject *vm) {
 
         printf("%s%s%s (pid %" PRIu64 ")\n", ctl_ansi_bold(), ctl_object_get_string(vm, "Name"), ctl_ansi_normal(),
                ctl_object_get_unsigned(vm, "Pid", 0));
-        printf("  VMM: %s\n", ctl_object_get_string(vm, "Vmm"));
-        printf("  Started: %s\n", when);
-        printf("  vCPUs: %" PRIu64 "\n", ctl_object_get_unsigned(vm, "Vcpus", 0));
-        printf("  Memory: %s\n", memory);
-        printf("  Groups:");
+        printf(_("  VMM: %s\n"), ctl_object_get_string(vm, "Vmm"));
+        printf(_("  Started: %s\n"), when);
+        printf(_("  vCPUs: %" PRIu64 "\n"), ctl_object_get_unsigned(vm, "Vcpus", 0));
+        printf(_("  Memory: %s\n"), memory);
+        printf(_("  Groups:"));
         if (!ctl_object_get_strv(vm, "Groups") || !ctl_object_get_strv(vm, "Groups")[0])
                 printf(" -");
         STRV_FOREACH(p, ctl_object_get_strv(vm, "Groups")) {
@@ -274,7 +277,7 @@ static void print_vm_properties(const CtlHost *h, const CtlObject *vm) {
 
                 printf(" %" PRIi64, g ? ctl_object_get_int(g, "Id", -1) : -1);
         }
-        printf("\n  Devices: %s\n", held && *held ? held : "-");
+        printf(_("\n  Devices: %s\n"), held && *held ? held : "-");
 }
 
 enum {
@@ -289,12 +292,14 @@ enum {
 };
 
 static int print_vcpus(CtlObject **vcpus, size_t n) {
-        static const char *const headers[_VCPU_MAX] = { "VCPU", "TID", "CPU", "STATE", "ALLOWED", "PINNED", "CPU TIME" };
+        static const char *const headers[_VCPU_MAX] = {
+                N_("VCPU"), N_("TID"), N_("CPU"), N_("STATE"), N_("ALLOWED"), N_("PINNED"), N_("CPU TIME"),
+        };
         _cleanup_(ctl_table_freep) CtlTable *t = NULL;
         int r = 0;
 
         if (n == 0) {
-                printf("\nNo vCPU threads found (the VMM names them in a way vfiohost does not know, and debugfs is not readable).\n");
+                printf(_("\nNo vCPU threads found (the VMM names them in a way vfiohost does not know, and debugfs is not readable).\n"));
                 return 0;
         }
         t = ctl_table_new(_VCPU_MAX, headers);

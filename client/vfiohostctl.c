@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "ctl-bus.h"
+#include "ctl-i18n.h"
 #include "ctl-output.h"
 #include "ctl-pager.h"
 #include "ctl-verbs.h"
@@ -53,36 +55,36 @@ static int verb_help(sd_bus *bus, int argc, char **argv, const CtlOptions *optio
 
 /* The first entry is what runs when no verb is given. */
 static const Verb verbs[] = {
-        { "status", 0, 0, verb_status, NULL,      0, "Show a summary of the host (default)" },
-        { "list",   0, 0, verb_list,   NULL,      VERB_OPTION_CLASS | VERB_OPTION_TREE, "List PCI functions", true },
-        { "show",   1, 1, verb_show,   "ADDRESS", 0, "Show every property of one PCI function", true },
-        { "groups", 0, 0, verb_groups, NULL,      0, "List IOMMU groups and their members", true },
-        { "vms",    0, 0, verb_vms,    NULL,      0, "List running VMs and the devices they hold", true },
-        { "vm",     1, 1, verb_vm,     "NAME|PID", 0, "Show one VM and its vCPU threads", true },
+        { "status", 0, 0, verb_status, NULL,      0, N_("Show a summary of the host (default)") },
+        { "list",   0, 0, verb_list,   NULL,      VERB_OPTION_CLASS | VERB_OPTION_TREE, N_("List PCI functions"), true },
+        { "show",   1, 1, verb_show,   "ADDRESS", 0, N_("Show every property of one PCI function"), true },
+        { "groups", 0, 0, verb_groups, NULL,      0, N_("List IOMMU groups and their members"), true },
+        { "vms",    0, 0, verb_vms,    NULL,      0, N_("List running VMs and the devices they hold"), true },
+        { "vm",     1, 1, verb_vm,     "NAME|PID", 0, N_("Show one VM and its vCPU threads"), true },
         { "bind",   1, 1, verb_bind,   "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
-          "Hand a PCI function to vfio-pci" },
+          N_("Hand a PCI function to vfio-pci") },
         { "unbind", 1, 1, verb_unbind, "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN,
-          "Give a PCI function back to its own driver" },
+          N_("Give a PCI function back to its own driver") },
         { "check",  0, 0, verb_check,  NULL,      VERB_OPTION_DEVICE,
-          "Check whether the host is ready for VFIO passthrough", true },
+          N_("Check whether the host is ready for VFIO passthrough"), true },
         { "monitor", 0, 0, verb_monitor, NULL,    0,
-          "Print devices added, removed and changing driver, and VMs coming and going, as it happens" },
+          N_("Print devices added, removed and changing driver, and VMs coming and going, as it happens") },
         { "persist", 1, 1, verb_persist, "ADDRESS",
           VERB_OPTION_GROUP | VERB_OPTION_DRY_RUN | VERB_OPTION_NAME | VERB_OPTION_DRIVER | VERB_OPTION_VFS,
-          "Bind now and after every boot, while the same card is there" },
+          N_("Bind now and after every boot, while the same card is there") },
         { "unpersist", 1, 1, verb_unpersist, "ADDRESS|NAME", 0,
-          "Forget a persistent assignment (the device stays bound until unbind)" },
-        { "persisted", 0, 0, verb_persisted, NULL, 0, "List persistent assignments and where each stands", true },
+          N_("Forget a persistent assignment (the device stays bound until unbind)") },
+        { "persisted", 0, 0, verb_persisted, NULL, 0, N_("List persistent assignments and where each stands"), true },
         { "vfs", 1, 2, verb_vfs, "PF [COUNT]",
           VERB_OPTION_FORCE | VERB_OPTION_DRY_RUN | VERB_OPTION_DRIVER,
-          "Show an SR-IOV PF's virtual functions, or set how many it has" },
+          N_("Show an SR-IOV PF's virtual functions, or set how many it has") },
         { "config", 0, 0, verb_config, NULL,
           VERB_OPTION_DEVICE | VERB_OPTION_DEVICES | VERB_OPTION_HUGEPAGES | VERB_OPTION_ISOLATE_CPUS,
-          "Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing",
+          N_("Print the boot-time VFIO setup (kernel command line, modprobe.d, initramfs) to review; writes nothing"),
           true },
-        { "help", 0, 1, verb_help, "[COMMAND]", 0, "Show this help, or a command's" },
+        { "help", 0, 1, verb_help, "[COMMAND]", 0, N_("Show this help, or a command's") },
 };
 
 static const struct {
@@ -108,49 +110,49 @@ static const struct {
         const char *text;
 } verb_option_help[] = {
         { VERB_OPTION_GROUP,
-          "     --group             bind, unbind, persist: every function of the device's\n"
-          "                         IOMMU group (bridges excepted), all or nothing\n" },
+          N_("     --group             bind, unbind, persist: every function of the device's\n"
+             "                         IOMMU group (bridges excepted), all or nothing\n") },
         { VERB_OPTION_FORCE,
-          "     --force             bind, vfs: go on although the host uses the device\n"
-          "                         (a mounted disk, the default route, the boot\n"
-          "                         display); never past a VF a process holds, never\n"
-          "                         for a chipset function\n" },
+          N_("     --force             bind, vfs: go on although the host uses the device\n"
+             "                         (a mounted disk, the default route, the boot\n"
+             "                         display); never past a VF a process holds, never\n"
+             "                         for a chipset function\n") },
         { VERB_OPTION_DRY_RUN,
-          "     --dry-run           bind, unbind, persist, vfs: check and report, change\n"
-          "                         nothing\n" },
+          N_("     --dry-run           bind, unbind, persist, vfs: check and report, change\n"
+             "                         nothing\n") },
         { VERB_OPTION_NAME,
-          "     --name NAME         persist: a name for the assignment, accepted\n"
-          "                         wherever an ADDRESS is\n" },
+          N_("     --name NAME         persist: a name for the assignment, accepted\n"
+             "                         wherever an ADDRESS is\n") },
         { VERB_OPTION_DRIVER,
-          "     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
-          "                         (the default) or a vfio-pci variant driver that\n"
-          "                         supports the device (mlx5_vfio_pci, ...);\n"
-          "                         vfs: the driver new VFs come up on, and on\n"
-          "                         nothing else (vfio-pci)\n" },
+          N_("     --driver NAME       bind, persist: the VFIO driver to bind to, vfio-pci\n"
+             "                         (the default) or a vfio-pci variant driver that\n"
+             "                         supports the device (mlx5_vfio_pci, ...);\n"
+             "                         vfs: the driver new VFs come up on, and on\n"
+             "                         nothing else (vfio-pci)\n") },
         { VERB_OPTION_VFS,
-          "     --vfs COUNT         persist: an SR-IOV PF's VF count instead of the\n"
-          "                         PF itself: COUNT VFs on --driver (vfio-pci),\n"
-          "                         made now and at every boot; the PF keeps its driver\n" },
+          N_("     --vfs COUNT         persist: an SR-IOV PF's VF count instead of the\n"
+             "                         PF itself: COUNT VFs on --driver (vfio-pci),\n"
+             "                         made now and at every boot; the PF keeps its driver\n") },
         { VERB_OPTION_DEVICE,
-          "     --device ADDRESS    check: also run the checks of this PCI function\n"
-          "                         (IOMMU group, reset, boot display, D3cold);\n"
-          "                         config: a device to cover (an address or the name\n"
-          "                         of a persistent assignment), may be repeated;\n"
-          "                         without it, every persisted assignment\n" },
+          N_("     --device ADDRESS    check: also run the checks of this PCI function\n"
+             "                         (IOMMU group, reset, boot display, D3cold);\n"
+             "                         config: a device to cover (an address or the name\n"
+             "                         of a persistent assignment), may be repeated;\n"
+             "                         without it, every persisted assignment\n") },
         { VERB_OPTION_HUGEPAGES,
-          "     --hugepages SIZE:COUNT\n"
-          "                         config: huge pages to reserve at boot, SIZE 2M or\n"
-          "                         1G (\"1G:16\")\n" },
+          N_("     --hugepages SIZE:COUNT\n"
+             "                         config: huge pages to reserve at boot, SIZE 2M or\n"
+             "                         1G (\"1G:16\")\n") },
         { VERB_OPTION_ISOLATE_CPUS,
-          "     --isolate-cpus LIST config: CPUs to keep for the VMs' vCPUs (\"2-7,10\");\n"
-          "                         CPU 0 and one more stay with the host\n" },
+          N_("     --isolate-cpus LIST config: CPUs to keep for the VMs' vCPUs (\"2-7,10\");\n"
+             "                         CPU 0 and one more stay with the host\n") },
         { VERB_OPTION_CLASS,
-          "     --class CLASS       list: only functions of this class: gpu, network,\n"
-          "                         storage, usb, audio, or a class code in hex (\"03\",\n"
-          "                         \"0300\", \"030000\")\n" },
+          N_("     --class CLASS       list: only functions of this class: gpu, network,\n"
+             "                         storage, usb, audio, or a class code in hex (\"03\",\n"
+             "                         \"0300\", \"030000\")\n") },
         { VERB_OPTION_TREE,
-          "     --tree              list: as a tree of root ports and bridges, VFs\n"
-          "                         under their PF\n" },
+          N_("     --tree              list: as a tree of root ports and bridges, VFs\n"
+             "                         under their PF\n") },
 };
 
 static CtlOutputSettings arg_output = {};
@@ -163,10 +165,10 @@ static unsigned arg_verb_options = 0;   /* VerbOption flags given */
 static char **arg_devices = NULL;       /* arg_options.devices, owned here */
 
 static void help(void) {
-        printf("%s [OPTIONS...] [COMMAND] [ARGS...]\n\n"
+        printf(_("%s [OPTIONS...] [COMMAND] [ARGS...]\n\n"
                "Query vfiohostd about the host's PCI devices and IOMMU groups, and hand\n"
                "devices to vfio-pci for virtual machines.\n\n"
-               "Commands:\n",
+               "Commands:\n"),
                CTL_PROGRAM_NAME);
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
@@ -174,10 +176,10 @@ static void help(void) {
 
                 snprintf(left, sizeof(left), "%s%s%s", verbs[i].name,
                          verbs[i].args ? " " : "", strempty(verbs[i].args));
-                printf("  %-22s %s\n", left, verbs[i].help);
+                printf("  %-22s %s\n", left, _(verbs[i].help));
         }
 
-        printf("\nOptions:\n"
+        fputs(_("\nOptions:\n"
                "  -h --help              Show this help (after a command: that command's)\n"
                "     --version           Show the version\n"
                "     --json[=MODE]       Print JSON only, errors included, on stdout; MODE\n"
@@ -188,10 +190,10 @@ static void help(void) {
                "  -l --full              Do not shorten table cells to fit the terminal\n"
                "  -q --quiet             Print nothing on success (errors still go to\n"
                "                         stderr; no effect with --json)\n"
-               "     --color=WHEN        Colour the output: auto (default), always, never\n");
+               "     --color=WHEN        Colour the output: auto (default), always, never\n"), stdout);
         for (size_t i = 0; i < ELEMENTSOF(verb_option_help); i++)
-                fputs(verb_option_help[i].text, stdout);
-        printf(
+                fputs(_(verb_option_help[i].text), stdout);
+        fputs(_(
                "\n"
                "ADDRESS is a PCI address, DDDD:BB:DD.F (\"0000:01:00.0\") or BB:DD.F\n"
                "(\"01:00.0\", domain 0000), or the name of a persistent assignment.\n"
@@ -231,34 +233,36 @@ static void help(void) {
                "     failed, or no reply (never a NOT READY)\n"
                "  check: 0 ready, 1 not ready (a check failed; or a failure as above),\n"
                "  3 no such --device, 4 unreachable\n"
-               "\n"
-               "With --json, an error is printed on stdout as\n"
-               "  {\"error\": {\"name\": \"org.vfiohost.Error.NotFound\", \"message\": \"...\"}}\n"
-               "and bind and unbind print what they did (or, with --dry-run, would do) as\n"
-               "  {\"group\": 2, \"dry_run\": false, \"forced\": [],\n"
+               "\n"), stdout);
+        /* The JSON examples stay as they are: keys and values are the
+         * protocol; only the sentences around them are translated. */
+        fputs(_("With --json, an error is printed on stdout as\n"), stdout);
+        fputs("  {\"error\": {\"name\": \"org.vfiohost.Error.NotFound\", \"message\": \"...\"}}\n", stdout);
+        fputs(_("and bind and unbind print what they did (or, with --dry-run, would do) as\n"), stdout);
+        fputs("  {\"group\": 2, \"dry_run\": false, \"forced\": [],\n"
                "   \"devices\": [{\"address\": \"0000:01:00.0\", \"previous_driver\": \"nvidia\",\n"
                "                \"driver\": \"vfio-pci\", \"vfio_group_path\": \"/dev/vfio/2\",\n"
-               "                \"vfio_device_path\": \"\", \"changed\": true}]}\n"
-               "and check prints the verdict and every check, all values strings, as\n"
-               "  {\"verdict\": \"not-ready\", \"checks\": [{\"id\": \"iommu.kernel\",\n"
+               "                \"vfio_device_path\": \"\", \"changed\": true}]}\n", stdout);
+        fputs(_("and check prints the verdict and every check, all values strings, as\n"), stdout);
+        fputs("  {\"verdict\": \"not-ready\", \"checks\": [{\"id\": \"iommu.kernel\",\n"
                "   \"category\": \"iommu\", \"result\": \"fail\", \"summary\": \"...\",\n"
-               "   \"detail\": \"...\", \"remedy\": \"...\", \"source\": \"...\"}]}\n"
-               "and config prints the setup, every key always there, as\n"
-               "  {\"kernel_command_line\": \"intel_iommu=on iommu=pt ...\",\n"
+               "   \"detail\": \"...\", \"remedy\": \"...\", \"source\": \"...\"}]}\n", stdout);
+        fputs(_("and config prints the setup, every key always there, as\n"), stdout);
+        fputs("  {\"kernel_command_line\": \"intel_iommu=on iommu=pt ...\",\n"
                "   \"kernel_parameters\": [{\"parameter\": \"intel_iommu=on\", \"reason\": \"...\"}],\n"
                "   \"modprobe_d\": \"...\", \"initramfs_tools_modules\": \"...\", \"dracut_conf\": \"...\",\n"
-               "   \"devices\": [\"0000:01:00.0\"], \"notes\": [\"...\"]}\n"
-               "and monitor prints one object per line and event until interrupted,\n"
-               "  {\"event\": \"driver-changed\", \"time\": \"...Z\", \"address\": \"0000:01:00.0\",\n"
+               "   \"devices\": [\"0000:01:00.0\"], \"notes\": [\"...\"]}\n", stdout);
+        fputs(_("and monitor prints one object per line and event until interrupted,\n"), stdout);
+        fputs("  {\"event\": \"driver-changed\", \"time\": \"...Z\", \"address\": \"0000:01:00.0\",\n"
                "   \"vendor_name\": \"...\", \"device_name\": \"...\", \"iommu_group\": 2,\n"
-               "   \"old_driver\": \"nvidia\", \"new_driver\": \"vfio-pci\"}\n"
-               "  (\"device-added\" and \"device-removed\" carry \"driver\" instead of the two\n"
+               "   \"old_driver\": \"nvidia\", \"new_driver\": \"vfio-pci\"}\n", stdout);
+        fputs(_("  (\"device-added\" and \"device-removed\" carry \"driver\" instead of the two\n"
                "  drivers; \"daemon-stopped\" and \"daemon-started\" a \"message\").\n"
                "Text output may change between versions; scripts should use --json.\n"
                "On a terminal, long output goes through $SYSTEMD_PAGER or $PAGER (else\n"
                "less with LESS=FRSXMK); \"\" or \"cat\" turns it off, as --no-pager does.\n"
                "Colour follows --color, then SYSTEMD_COLORS, then NO_COLOR.\n"
-               "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n");
+               "VFIOHOSTCTL_LOG_LEVEL=debug shows what the client does (the polkit agent).\n"), stdout);
 }
 
 /* COMMAND -h, help COMMAND. */
@@ -266,14 +270,14 @@ static void help_verb(const Verb *v) {
         unsigned flags = v->options & ~VERB_OPTION_DEVICES;
 
         printf("%s [OPTIONS...] %s%s%s\n\n%s.\n", CTL_PROGRAM_NAME, v->name, v->args ? " " : "",
-               strempty(v->args), v->help);
+               strempty(v->args), _(v->help));
         if (flags) {
-                printf("\nOptions:\n");
+                fputs(_("\nOptions:\n"), stdout);
                 for (size_t i = 0; i < ELEMENTSOF(verb_option_help); i++)
                         if (flags & verb_option_help[i].flag)
-                                fputs(verb_option_help[i].text, stdout);
+                                fputs(_(verb_option_help[i].text), stdout);
         }
-        printf("\nSee '%s --help' for the options every command takes, exit codes and JSON.\n",
+        printf(_("\nSee '%s --help' for the options every command takes, exit codes and JSON.\n"),
                CTL_PROGRAM_NAME);
 }
 
@@ -602,6 +606,15 @@ static int run_verb(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         const char *e;
         int r;
+
+        /* The user's language for what a person reads (docs/translations.md).
+         * Numbers stay C: JSON and anything a script parses must not turn
+         * 1.5 into "1,5" in a de_DE session. The daemon never does this:
+         * its messages are D-Bus errors. */
+        setlocale(LC_ALL, "");
+        setlocale(LC_NUMERIC, "C");
+        bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+        textdomain(GETTEXT_PACKAGE);
 
         /* Quiet unless asked: what the user reads is the verb's output. */
         vh_log_set_program(CTL_PROGRAM_NAME);

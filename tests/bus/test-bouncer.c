@@ -238,7 +238,7 @@ static void test_table(void) {
                         g_assert_nonnull(rules[i].action);
                         id = g_strdup_printf("<action id=\"%s\">", rules[i].action);
                         if (!strstr(policy, id))
-                                g_error("%s.%s is mapped to %s, which polkit/org.vfiohost.policy does not declare",
+                                g_error("%s.%s is mapped to %s, which org.vfiohost.policy (polkit/org.vfiohost.policy.in) does not declare",
                                         rules[i].interface, rules[i].member, rules[i].action);
                 }
         }

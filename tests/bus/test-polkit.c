@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Authorization of Manager1.Bind/Unbind (service/bus/vh-bus-polkit.c):
  *
- *  real/   the real polkitd with the project's own polkit/org.vfiohost.policy
+ *  real/   the real polkitd with the project's own org.vfiohost.policy (merged)
  *          and test rules, in a private mount namespace (policy truth);
  *  mock/   python3-dbusmock's polkitd template (what the daemon sends,
  *          hangs, concurrency, polkit dying);

@@ -269,6 +269,10 @@ static void test_install(void) {
         pkaction = judge_read(sc, "pkaction.out");
         if (judge_rc(sc, "pkaction") != 0 || !pkaction || !strstr(pkaction, "org.vfiohost.bind:"))
                 judge_fail("pkaction does not know org.vfiohost.bind: %s", pkaction);
+        else if (!strstr(pkaction, "Hand a PCI device to virtual machines"))
+                /* The merged policy (gettext-domain vfiohost, no catalog
+                 * installed) still gives polkitd the English text. */
+                judge_fail("pkaction shows no description for org.vfiohost.bind: %s", pkaction);
         else if (!strstr(pkaction, "implicit any:      auth_admin"))
                 judge_fail("org.vfiohost.bind's default is not auth_admin: %s", pkaction);
         rules = judge_read(sc, "rules.out");

@@ -14,7 +14,8 @@
  * - the real polkitd (policy truth): /usr/lib/polkit-1/polkitd on the test
  *   bus, inside `unshare --mount --propagation private` with test directories
  *   bind-mounted over /usr/share/polkit-1/actions (the project's real
- *   polkit/org.vfiohost.policy only), /etc/polkit-1/rules.d (the test's
+ *   org.vfiohost.policy only, as the build merged it from
+ *   polkit/org.vfiohost.policy.in), /etc/polkit-1/rules.d (the test's
  *   rules) and /usr/share/polkit-1/rules.d (empty: no distribution rules,
  *   no admin rule). The machine's own directories are never touched.
  *   polkitd drops to the user polkitd by itself.

@@ -79,6 +79,11 @@ for f in "$policy_dir/org.vfiohost.conf" \
         check "installed $f" test -f "$destdir$f"
 done
 
+# The polkit actions installed are the merged build file (po/ applied, each
+# message in the vfiohost gettext domain), not the .in.
+check "installed org.vfiohost.policy names gettext-domain=\"vfiohost\"" \
+        grep -q 'gettext-domain="vfiohost"' "$destdir$actions_dir/org.vfiohost.policy"
+
 # The binary stays under the prefix, and both starters name it there.
 check "unit ExecStart=$prefix/libexec/vfiohostd" \
         grep -qx "ExecStart=$prefix/libexec/vfiohostd" "$destdir$unit_dir/vfiohostd.service"
