@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ctl-bus.h"
+#include "ctl-i18n.h"
 #include "ctl-output.h"
 #include "ctl-verbs.h"
 #include "vh-address.h"
@@ -40,16 +41,16 @@ static const struct {
         const char *category;
         const char *title;
 } category_titles[] = {
-        { "cpu",      "CPU and KVM"    },
-        { "iommu",    "IOMMU"          },
-        { "vfio",     "VFIO"           },
-        { "kernel",   "Kernel"         },
-        { "memory",   "Memory"         },
-        { "devices",  "Device nodes"   },
-        { "cgroups",  "Control groups" },
-        { "security", "Security"       },
-        { "system",   "System"         },
-        { "device",   "PCI function"   },
+        { "cpu",      N_("CPU and KVM")    },
+        { "iommu",    N_("IOMMU")          },
+        { "vfio",     N_("VFIO")           },
+        { "kernel",   N_("Kernel")         },
+        { "memory",   N_("Memory")         },
+        { "devices",  N_("Device nodes")   },
+        { "cgroups",  N_("Control groups") },
+        { "security", N_("Security")       },
+        { "system",   N_("System")         },
+        { "device",   N_("PCI function")   },
 };
 
 typedef struct ResultStyle {
@@ -140,7 +141,7 @@ static void print_heading(const char *category, const char *device) {
                         break;
                 }
 
-        printf("%s%s", ctl_ansi_bold(), title ?: (*category ? category : "Other"));
+        printf("%s%s", ctl_ansi_bold(), title ? _(title) : (*category ? category : _("Other")));
         /* The device checks are about the function asked for: name it. */
         if (device && strcmp(category, "device") == 0)
                 printf(" %s", vh_address_normalize(device, canonical) >= 0 ? canonical : device);
@@ -239,17 +240,16 @@ static void print_check(const CtlObject *check, bool show_id) {
         }
 }
 
-static void append_count(char *buf, size_t size, size_t n, const char *one, const char *many) {
+static void append_text(char *buf, size_t size, const char *text) {
         size_t len = strlen(buf);
 
-        if (n == 0 || len >= size)
-                return;
-        snprintf(buf + len, size - len, "%s%zu %s", len > 0 ? ", " : "", n, n == 1 ? one : many);
+        if (len < size)
+                snprintf(buf + len, size - len, "%s%s", len > 0 ? ", " : "", text);
 }
 
 static void print_verdict(const CtlReadiness *res, bool ready) {
         size_t n_fail = 0, n_warn = 0, n_risk = 0;
-        char counts[128] = "";
+        char counts[256] = "", one[80];
 
         for (size_t i = 0; i < res->n_checks; i++) {
                 const char *result = ctl_object_get_string(res->checks[i], "result");
@@ -262,9 +262,19 @@ static void print_verdict(const CtlReadiness *res, bool ready) {
                         n_risk++;
         }
 
-        append_count(counts, sizeof(counts), n_fail, "failed", "failed");
-        append_count(counts, sizeof(counts), n_warn, "warning", "warnings");
-        append_count(counts, sizeof(counts), n_risk, "risk", "risks");
+        /* ngettext: the plural forms are the language's, not English's two. */
+        if (n_fail > 0) {
+                snprintf(one, sizeof(one), ngettext("%zu failed", "%zu failed", n_fail), n_fail);
+                append_text(counts, sizeof(counts), one);
+        }
+        if (n_warn > 0) {
+                snprintf(one, sizeof(one), ngettext("%zu warning", "%zu warnings", n_warn), n_warn);
+                append_text(counts, sizeof(counts), one);
+        }
+        if (n_risk > 0) {
+                snprintf(one, sizeof(one), ngettext("%zu risk", "%zu risks", n_risk), n_risk);
+                append_text(counts, sizeof(counts), one);
+        }
 
         printf("%s%s%s%s%s%s%s\n",
                ctl_ansi_bold(), ready ? ctl_ansi_green() : ctl_ansi_red(),

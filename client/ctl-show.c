@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl-bus.h"
+#include "ctl-i18n.h"
 #include "ctl-output.h"
 #include "ctl-pci-display.h"
 #include "ctl-verbs.h"
@@ -74,13 +76,23 @@ static char *device_paths_to_string(char **paths) {
 static char *holder_to_string(sd_bus *bus, const char *path) {
         _cleanup_free_ char *pid = NULL, *name = NULL, *s = NULL;
         bool vm;
+        int r;
 
         vm = sd_bus_path_decode(path, VH_VM_PATH_PREFIX, &pid) > 0;
         if (!vm && sd_bus_path_decode(path, VH_PROCESS_PATH_PREFIX, &pid) <= 0)
                 return strdup(path);
         (void) sd_bus_get_property_string(bus, VH_BUS_NAME, path, vm ? VH_VM_INTERFACE : VH_PROCESS_INTERFACE,
                                           vm ? "Name" : "Command", NULL, &name);
-        if (asprintf(&s, "%s%s%s(pid %s)", vm ? "VM " : "", name ?: "", name && *name ? " " : "", pid) < 0)
+        if (vm && name && *name)
+                r = asprintf(&s, _("VM %s (pid %s)"), name, pid);
+        else if (vm)
+                r = asprintf(&s, _("VM (pid %s)"), pid);
+        else if (name && *name)
+                /* TRANSLATORS: a process that is not a VM holding a device: "nvidia-smi (pid 812)" */
+                r = asprintf(&s, _("%s (pid %s)"), name, pid);
+        else
+                r = asprintf(&s, _("pid %s"), pid);
+        if (r < 0)
                 return NULL;
         return TAKE_PTR(s);
 }
@@ -102,17 +114,23 @@ static char *holders_to_string(sd_bus *bus, char **paths) {
         return vh_strv_join(holders, ", ");
 }
 
-/* "vfio-pci, was nvidia (driver_override vfio-pci)", "none". */
+/* "vfio-pci, was nvidia (driver_override vfio-pci)", "none": one whole
+ * format per case, for translators. */
 static void print_driver(const CtlObject *d) {
         const char *driver = ctl_object_get_string(d, "Driver");
         const char *original = ctl_object_get_string(d, "OriginalDriver");
         const char *override = ctl_object_get_string(d, "DriverOverride");
+        const char *shown = *driver ? driver : _("none");
+        bool was = *original && strcmp(original, driver) != 0;
 
-        print_fieldf("driver:", "%s%s%s%s%s%s",
-                     *driver ? driver : "none",
-                     *original && strcmp(original, driver) != 0 ? ", was " : "",
-                     *original && strcmp(original, driver) != 0 ? original : "",
-                     *override ? " (driver_override " : "", override, *override ? ")" : "");
+        if (was && *override)
+                print_fieldf(_("driver:"), _("%s, was %s (driver_override %s)"), shown, original, override);
+        else if (was)
+                print_fieldf(_("driver:"), _("%s, was %s"), shown, original);
+        else if (*override)
+                print_fieldf(_("driver:"), _("%s (driver_override %s)"), shown, override);
+        else
+                print_field(_("driver:"), shown);
 }
 
 static void print_identity(const CtlObject *d) {
@@ -120,15 +138,15 @@ static void print_identity(const CtlObject *d) {
         const char *subsystem_vendor = ctl_object_get_string(d, "SubsystemVendorName");
         const char *subsystem = ctl_object_get_string(d, "SubsystemName");
 
-        print_fieldf("vendor:", "%s (%04" PRIx64 ")", ctl_object_get_string(d, "VendorName"),
+        print_fieldf(_("vendor:"), "%s (%04" PRIx64 ")", ctl_object_get_string(d, "VendorName"),
                      ctl_object_get_unsigned(d, "VendorId", 0));
-        print_fieldf("device:", "%s (%04" PRIx64 ", revision %02" PRIx64 ")", ctl_object_get_string(d, "DeviceName"),
+        print_fieldf(_("device:"), _("%s (%04" PRIx64 ", revision %02" PRIx64 ")"), ctl_object_get_string(d, "DeviceName"),
                      ctl_object_get_unsigned(d, "DeviceId", 0), ctl_object_get_unsigned(d, "Revision", 0));
-        print_fieldf("subsystem:", "%s%s%s (%04" PRIx64 ":%04" PRIx64 ")", subsystem_vendor,
+        print_fieldf(_("subsystem:"), "%s%s%s (%04" PRIx64 ":%04" PRIx64 ")", subsystem_vendor,
                      *subsystem_vendor && *subsystem ? " " : "", subsystem,
                      ctl_object_get_unsigned(d, "SubsystemVendorId", 0),
                      ctl_object_get_unsigned(d, "SubsystemDeviceId", 0));
-        print_fieldf("class:", "%s (%06" PRIx64 ")", *ctl_object_get_string(d, "ClassName") ?
+        print_fieldf(_("class:"), "%s (%06" PRIx64 ")", *ctl_object_get_string(d, "ClassName") ?
                      ctl_object_get_string(d, "ClassName") : ctl_class_label((uint32_t) class_code), class_code);
 }
 
@@ -140,26 +158,26 @@ static void print_topology(const CtlObject *d) {
         const char *parent = ctl_object_get_string(d, "Parent");
 
         if (group < 0)
-                print_field("IOMMU group:", "none (no active IOMMU)");
+                print_field(_("IOMMU group:"), _("none (no active IOMMU)"));
         else
-                print_fieldf("IOMMU group:", "%" PRIi64, group);
+                print_fieldf(_("IOMMU group:"), "%" PRIi64, group);
         if (*group_node || *device_node)
-                print_fieldf("VFIO nodes:", "%s%s%s", group_node, *group_node && *device_node ? ", " : "",
+                print_fieldf(_("VFIO nodes:"), "%s%s%s", group_node, *group_node && *device_node ? ", " : "",
                              device_node);
-        print_field("parent:", *parent ? parent : "none (a root bus device)");
+        print_field(_("parent:"), *parent ? parent : _("none (a root bus device)"));
         /* The kernel says -1 when the function has no NUMA affinity. */
         if (numa < 0)
-                print_field("NUMA node:", "none");
+                print_field(_("NUMA node:"), _("none"));
         else
-                print_fieldf("NUMA node:", "%" PRIi64, numa);
+                print_fieldf(_("NUMA node:"), "%" PRIi64, numa);
 }
 
 static void print_power(const CtlObject *d) {
         _cleanup_free_ char *resets = vh_strv_join(ctl_object_get_strv(d, "ResetMethods"), ", ");
 
-        print_field("boot display:", ctl_object_get_bool(d, "BootVga") ? "yes (the firmware's console)" : "no");
-        print_field("reset methods:", resets && *resets ? resets : "none (the kernel cannot reset it alone)");
-        print_field("D3cold:", ctl_object_get_bool(d, "D3coldAllowed") ? "allowed" : "not allowed");
+        print_field(_("boot display:"), ctl_object_get_bool(d, "BootVga") ? _("yes (the firmware's console)") : _("no"));
+        print_field(_("reset methods:"), resets && *resets ? resets : _("none (the kernel cannot reset it alone)"));
+        print_field(_("D3cold:"), ctl_object_get_bool(d, "D3coldAllowed") ? _("allowed") : _("not allowed"));
 }
 
 static int print_sriov(const CtlObject *d) {
@@ -167,18 +185,18 @@ static int print_sriov(const CtlObject *d) {
         uint64_t total = ctl_object_get_unsigned(d, "SriovTotalVfs", 0);
 
         if (*pf)
-                print_fieldf("virtual function:", "%" PRIi64 " of %s",
+                print_fieldf(_("virtual function:"), _("%" PRIi64 " of %s"),
                              ctl_object_get_int(d, "VirtualFunctionIndex", -1), pf);
         if (total > 0) {
                 _cleanup_free_ char *vfs = device_paths_to_string(ctl_object_get_strv(d, "VirtualFunctions"));
 
                 if (!vfs)
                         return -ENOMEM;
-                print_fieldf("SR-IOV:", "%" PRIu64 " of %" PRIu64 " virtual functions enabled, driver autoprobe %s",
+                print_fieldf(_("SR-IOV:"), _("%" PRIu64 " of %" PRIu64 " virtual functions enabled, driver autoprobe %s"),
                              ctl_object_get_unsigned(d, "SriovNumVfs", 0), total,
-                             ctl_object_get_bool(d, "SriovDriversAutoprobe") ? "on" : "off");
+                             ctl_object_get_bool(d, "SriovDriversAutoprobe") ? _("on") : _("off"));
                 if (*vfs)
-                        print_field("virtual functions:", vfs);
+                        print_field(_("virtual functions:"), vfs);
         }
         return 0;
 }
@@ -245,11 +263,11 @@ int verb_show(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
         name = ctl_object_get_string(d, "Name");
         if (*name)
-                print_fieldf("assignment:", "%s%s%s%s", name,
+                print_fieldf(_("assignment:"), "%s%s%s%s", name,
                              *ctl_object_get_string(d, "PersistentState") ? " (" : "",
                              ctl_object_get_string(d, "PersistentState"),
                              *ctl_object_get_string(d, "PersistentState") ? ")" : "");
-        print_field("held by:", *held_by ? held_by : "nobody");
+        print_field(_("held by:"), *held_by ? held_by : _("nobody"));
         if (print_others(d) < 0)
                 return ctl_report_errno(-ENOMEM, "failed to allocate memory: %m");
 

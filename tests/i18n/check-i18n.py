@@ -214,6 +214,14 @@ def main():
             en = os.path.join(tmp, 'en.po')
             r = subprocess.run(['msgen', '-o', en, pot], capture_output=True, text=True)
             if r.returncode == 0:
+                # What a translator fills in first: the charset and, for the
+                # ngettext() strings, the language's plural forms.
+                with open(en, encoding='utf-8') as f:
+                    text = f.read()
+                text = text.replace('charset=CHARSET', 'charset=UTF-8').replace(
+                    'nplurals=INTEGER; plural=EXPRESSION;', 'nplurals=2; plural=(n != 1);')
+                with open(en, 'w', encoding='utf-8') as f:
+                    f.write(text)
                 r = subprocess.run(['msgfmt', '--check', '-o', os.devnull, en], capture_output=True, text=True)
             ok(r.returncode == 0, 'an English catalog of the .pot compiles with msgfmt --check',
                r.stdout + r.stderr)
