@@ -79,7 +79,8 @@ class Function:
 
 
 def plan(n):
-    """The functions of an N-function host, in bus order."""
+    """The functions of an N-function host, depth first: a root port, then
+    what is behind it, as the kernel enumerates them."""
     # Cards (a root port and two PFs each) until their VFs can hold the
     # rest; at least two, so that PFs are spread over ports.
     rest = n - N_FIXED
@@ -156,7 +157,8 @@ def plan(n):
             card += 1
         bus = root + span
 
-    # Groups in bus order; the chipset's two functions share one.
+    # Groups numbered in that order, as the kernel numbers them while it
+    # enumerates; the chipset's two functions share one.
     group = 0
     for f in fns:
         if f is smbus:
