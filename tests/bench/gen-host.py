@@ -184,6 +184,8 @@ def config_space(f):
     c[0x34] = 0x40
     port_type = {'rootport': 4, 'pf': 0, 'vf': 0}.get(f.kind, 9)  # 9: root complex integrated endpoint
     struct.pack_into('<BBH', c, 0x40, 0x10, 0x50 if f.bridge else 0, 0x0002 | port_type << 4)
+    if f.kind in ('pf', 'vf'):
+        struct.pack_into('<I', c, 0x44, 1 << 28)  # DevCap: FLR, as reset_method says
     if f.bridge:
         c[0x18], c[0x19], c[0x1a] = f.bridge
         struct.pack_into('<BBHHH', c, 0x50, 0x0d, 0, 0, f.ssv, f.ssd)
@@ -218,7 +220,7 @@ def write_function(sysdir, f):
     os.mkdir(d)
     top = up(rel)
     # What the model and lspci read, and the few files every function has
-    # that they do not (uevent, modalias, resource): no more, as
+    # that they do not (uevent, modalias, resource, irq): no more, as
     # each file costs a disk block and a syscall to write at N=16,384.
     attrs = {
         'vendor': '0x%04x\n' % f.vendor,
@@ -230,6 +232,7 @@ def write_function(sysdir, f):
         'numa_node': '%d\n' % f.numa,
         'd3cold_allowed': '1\n',
         'driver_override': '(null)\n',
+        'irq': '0\n' if f.kind in ('vf', 'rootport') else '16\n',  # lspci -v stops without it
         'modalias': 'pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n' % (
             f.vendor, f.device, f.ssv, f.ssd, f.cls >> 16, (f.cls >> 8) & 0xff, f.cls & 0xff),
         'uevent': ('DRIVER=%s\n' % f.driver if f.driver else '') +
