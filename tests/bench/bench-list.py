@@ -29,6 +29,7 @@ programs it starts, not in the runner.
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -161,9 +162,15 @@ def bench_one(args, env, n):
         listings = 1
         result['rss_start'] = memory(daemon.pid)
 
+        # Figures of the whole host, or none: every contender sees N.
         _, out = run(list_argv, env, 'vfiohostctl --json list')
         listings += 1
         result['list_bytes'] = len(out)
+        if len(json.loads(out)) != n:
+            raise Failure('vfiohostctl --json list lists %d functions, not %d' % (len(json.loads(out)), n))
+        _, out = run(raw_argv, env, 'bench-raw-reader')
+        if out.split()[:2] != [b'functions', str(n).encode()]:
+            raise Failure('bench-raw-reader read %s, not %d functions' % (out.decode().strip(), n))
         _, out = run(['busctl', '--address=' + env['DBUS_SYSTEM_BUS_ADDRESS'], '--json=short', 'call', 'org.vfiohost',
                       '/org/vfiohost', 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects'], env, 'busctl')
         result['gmo_bytes'] = len(out)
