@@ -152,7 +152,13 @@ def bench_one(args, env, n):
         deadline = time.monotonic() + 120
         while True:
             if daemon.poll() is not None:
-                raise Failure('vfiohostd exited %d at start (see %s)' % (daemon.returncode, log.name))
+                # The bus drops a connection whose message passes its
+                # max_message_size: then the daemon goes at the first listing.
+                log.flush()
+                with open(log.name, errors='replace') as fh:
+                    tail = fh.read()[-1000:].strip()
+                raise Failure('vfiohostd exited %d before it answered a listing; its log: %s'
+                              % (daemon.returncode, tail))
             p = subprocess.run(list_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             if p.returncode == 0:
                 break
@@ -207,16 +213,26 @@ def bench_one(args, env, n):
     return result
 
 
+def report_details(r, rounds):
+    print('N=%d, per contender (ms, %d rounds each, whole-process wall time):' % (r['n'], rounds))
+    for key, label in (('list', 'vfiohostctl --json list (warm)'), ('lspci', 'lspci -nnk'),
+                       ('raw', 'bench-raw-reader'), ('cold', 'cold start (exec -> reply)'),
+                       ('raw-cold', 'bench-raw-reader (cold rounds)')):
+        xs = sorted(r['samples'][key])
+        print('  N=%-6d %-32s min %9.1f  median %9.1f  max %9.1f' % (r['n'], label, xs[0], median(xs), xs[-1]))
+    sys.stdout.flush()
+
+
 def report(results, rounds):
     print()
-    print('Per contender (ms, %d rounds each, whole-process wall time):' % rounds)
     for r in results:
-        for key, label in (('list', 'vfiohostctl --json list (warm)'), ('lspci', 'lspci -nnk'),
-                           ('raw', 'bench-raw-reader'), ('cold', 'cold start (exec -> reply)'),
-                           ('raw-cold', 'bench-raw-reader (cold rounds)')):
-            xs = sorted(r['samples'][key])
-            print('  N=%-6d %-32s min %9.1f  median %9.1f  max %9.1f' % (r['n'], label, xs[0], median(xs), xs[-1]))
+        if 'error' in r:
+            print('N=%-6d FAILED: %s' % (r['n'], r['error']))
     print()
+    results = [r for r in results if 'error' not in r]
+    if not results:
+        return
+    # The per-contender figures were printed as each size finished.
     print('Medians, and vfiohost against its anchor (lower is better):')
     for r in results:
         print('N=%-6d list warm %.1f ms  lspci %.1f ms  %.2fx  raw %.1f ms  %.2fx  cold start %.0f ms  raw %.1f ms  %.1fx'
@@ -257,9 +273,14 @@ def main():
     try:
         bus, address = start_bus(args, args.rundir)
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+        # A size that fails is reported and the others still run.
         for n in args.sizes:
-            results.append(bench_one(args, env, n))
-            print('N=%d done' % n, flush=True)
+            try:
+                results.append(bench_one(args, env, n))
+                report_details(results[-1], args.rounds)
+            except Failure as e:
+                print('bench-list: N=%d: %s' % (n, e), file=sys.stderr, flush=True)
+                results.append({'n': n, 'error': str(e)})
     except Failure as e:
         print('bench-list: %s' % e, file=sys.stderr)
         return 1
@@ -268,6 +289,9 @@ def main():
             bus.terminate()
             bus.wait()
     report(results, args.rounds)
+    if any('error' in r for r in results):
+        print('bench-list: logs kept in %s' % args.rundir, file=sys.stderr)
+        return 1
     shutil.rmtree(args.rundir)
     return 0
 
