@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Listing a synthetic SR-IOV-heavy host against anchors measured in the
+same run (issue 14, docs/performance.md). A benchmark: it prints figures
+and fails only when something does not run.
+
+    bench-list.py --build BUILDDIR --source SRCDIR [--rounds 7] N...
+
+For each N: the host of gen-host.py (cached in BUILDDIR/tests/bench/hosts,
+written again when gen-host.py changes), a private system bus with the
+project's policy (dbus/org.vfiohost.conf, as .ci/lib.sh does), and
+  - with vfiohostd --root TREE --read-only --no-idle-exit running and
+    listed once (warm), ROUNDS rounds of: vfiohostctl --json list,
+    lspci -nnk -A linux-sysfs -O sysfs.path=TREE/sys/bus/pci, and
+    bench-raw-reader TREE, each once a round, the order reversed every
+    other round;
+  - the daemon's VmRSS/VmHWM after its start and after 100 listings, and
+    the GetManagedObjects reply's size;
+  - with the daemon stopped, ROUNDS rounds of a cold start
+    (bench-cold-start: exec to the first GetManagedObjects reply) and
+    bench-raw-reader, alternating too.
+Every figure is a whole process's wall time, spawn included, for each
+contender alike. Then one table, a line per N: medians and ratios.
+
+In Python rather than sh: the interleaved rounds, medians, process
+handling and /proc reads are plain here, and the timed work is in the
+programs it starts, not in the runner.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={dir}/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+  </policy>
+  <includedir>{dir}/system.d</includedir>
+</busconfig>
+"""
+LISTINGS_FOR_RSS = 100
+
+
+class Failure(Exception):
+    pass
+
+
+def run(argv, env=None, what=None):
+    """Runs argv to its end; returns its wall time (ms) and stdout."""
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    ms = (time.monotonic() - t0) * 1e3
+    if p.returncode != 0:
+        raise Failure('%s exited %d: %s' % (what or argv[0], p.returncode,
+                                            p.stderr.decode(errors='replace').strip()[-2000:]))
+    return ms, p.stdout
+
+
+def host_tree(args, n):
+    """The cached tree of N, written again when gen-host.py changed."""
+    gen = os.path.join(args.source, 'tests', 'bench', 'gen-host.py')
+    with open(gen, 'rb') as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    hosts = os.path.join(args.build, 'tests', 'bench', 'hosts')
+    tree, stamp = os.path.join(hosts, 'host-%d' % n), os.path.join(hosts, 'host-%d.stamp' % n)
+    try:
+        with open(stamp) as fh:
+            if fh.read().strip() == digest and os.path.isfile(os.path.join(tree, 'gen-host.json')):
+                return tree, None
+    except FileNotFoundError:
+        pass
+    os.makedirs(hosts, exist_ok=True)
+    ms, _ = run([sys.executable, gen, str(n), tree], what='gen-host.py %d' % n)
+    with open(stamp, 'w') as fh:
+        fh.write(digest + '\n')
+    return tree, ms
+
+
+def start_bus(args, rundir):
+    os.makedirs(os.path.join(rundir, 'system.d'))
+    shutil.copy(os.path.join(args.source, 'dbus', 'org.vfiohost.conf'), os.path.join(rundir, 'system.d'))
+    conf = os.path.join(rundir, 'bus.conf')
+    with open(conf, 'w') as fh:
+        fh.write(BUS_CONF.format(dir=rundir))
+    # Its stderr (a complaint about the fd limit when not quite root) to a log.
+    with open(os.path.join(rundir, 'dbus-daemon.log'), 'wb') as log:
+        bus = subprocess.Popen(['dbus-daemon', '--config-file=' + conf, '--nofork', '--nopidfile'], stderr=log)
+    socket = os.path.join(rundir, 'system_bus_socket')
+    for _ in range(200):
+        if os.path.exists(socket):
+            return bus, 'unix:path=' + socket
+        if bus.poll() is not None:
+            break
+        time.sleep(0.05)
+    bus.kill()
+    raise Failure('dbus-daemon did not start')
+
+
+def memory(pid):
+    """VmRSS and VmHWM of pid, kB."""
+    out = {}
+    with open('/proc/%d/status' % pid) as fh:
+        for line in fh:
+            key, _, value = line.partition(':')
+            if key in ('VmRSS', 'VmHWM'):
+                out[key] = int(value.split()[0])
+    return out['VmRSS'], out['VmHWM']
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def bench_one(args, env, n):
+    tree, gen_ms = host_tree(args, n)
+    daemon_argv = [args.vfiohostd, '--root', tree, '--read-only', '--no-idle-exit']
+    list_argv = [args.vfiohostctl, '--json', 'list']
+    lspci_argv = ['lspci', '-nnk', '-A', 'linux-sysfs', '-O', 'sysfs.path=' + os.path.join(tree, 'sys', 'bus', 'pci')]
+    raw_argv = [args.raw, tree]
+    samples = {k: [] for k in ('list', 'lspci', 'raw', 'cold', 'raw-cold')}
+    result = {'n': n, 'gen_ms': gen_ms}
+
+    # Warm: the daemon up, answering.
+    log = open(os.path.join(args.rundir, 'vfiohostd-%d.log' % n), 'wb')
+    daemon = subprocess.Popen(daemon_argv, stdout=log, stderr=log, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if daemon.poll() is not None:
+                # The bus drops a connection whose message passes its
+                # max_message_size: then the daemon goes at the first listing.
+                log.flush()
+                with open(log.name, errors='replace') as fh:
+                    tail = fh.read()[-1000:].strip()
+                raise Failure('vfiohostd exited %d before it answered a listing; its log: %s'
+                              % (daemon.returncode, tail))
+            p = subprocess.run(list_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            if p.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise Failure('vfiohostd did not answer within 120 s')
+            time.sleep(0.05)
+        listings = 1
+        result['rss_start'] = memory(daemon.pid)
+
+        # Figures of the whole host, or none: every contender sees N.
+        _, out = run(list_argv, env, 'vfiohostctl --json list')
+        listings += 1
+        result['list_bytes'] = len(out)
+        if len(json.loads(out)) != n:
+            raise Failure('vfiohostctl --json list lists %d functions, not %d' % (len(json.loads(out)), n))
+        _, out = run(raw_argv, env, 'bench-raw-reader')
+        if out.split()[:2] != [b'functions', str(n).encode()]:
+            raise Failure('bench-raw-reader read %s, not %d functions' % (out.decode().strip(), n))
+        _, out = run(['busctl', '--address=' + env['DBUS_SYSTEM_BUS_ADDRESS'], '--json=short', 'call', 'org.vfiohost',
+                      '/org/vfiohost', 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects'], env, 'busctl')
+        result['gmo_bytes'] = len(out)
+
+        contenders = [('list', list_argv), ('lspci', lspci_argv), ('raw', raw_argv)]
+        for r in range(args.rounds):
+            for key, argv in (contenders if r % 2 == 0 else contenders[::-1]):
+                ms, _ = run(argv, env, key)
+                samples[key].append(ms)
+        listings += args.rounds
+        while listings < LISTINGS_FOR_RSS:
+            run(list_argv, env, 'vfiohostctl --json list')
+            listings += 1
+        result['rss_100'] = memory(daemon.pid)
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        log.close()
+    if daemon.returncode != 0:
+        raise Failure('vfiohostd exited %d on SIGTERM (see %s)' % (daemon.returncode, log.name))
+
+    # Cold: exec to the first GetManagedObjects reply, against the raw read.
+    contenders = [('cold', [args.cold] + daemon_argv), ('raw-cold', raw_argv)]
+    for r in range(args.rounds):
+        for key, argv in (contenders if r % 2 == 0 else contenders[::-1]):
+            ms, out = run(argv, env, key)
+            if key == 'cold':
+                fields = out.decode().split()
+                ms = float(fields[fields.index('cold_ms') + 1])
+            samples[key].append(ms)
+
+    result.update({k: median(v) for k, v in samples.items()})
+    result['samples'] = samples
+    return result
+
+
+def report_details(r, rounds):
+    print('N=%d, per contender (ms, %d rounds each, whole-process wall time):' % (r['n'], rounds))
+    for key, label in (('list', 'vfiohostctl --json list (warm)'), ('lspci', 'lspci -nnk'),
+                       ('raw', 'bench-raw-reader'), ('cold', 'cold start (exec -> reply)'),
+                       ('raw-cold', 'bench-raw-reader (cold rounds)')):
+        xs = sorted(r['samples'][key])
+        print('  N=%-6d %-32s min %9.1f  median %9.1f  max %9.1f' % (r['n'], label, xs[0], median(xs), xs[-1]))
+    sys.stdout.flush()
+
+
+def report(results, rounds):
+    print()
+    for r in results:
+        if 'error' in r:
+            print('N=%-6d FAILED: %s' % (r['n'], r['error']))
+    print()
+    results = [r for r in results if 'error' not in r]
+    if not results:
+        return
+    # The per-contender figures were printed as each size finished.
+    print('Medians, and vfiohost against its anchor (lower is better):')
+    for r in results:
+        print('N=%-6d list warm %.1f ms  lspci %.1f ms  %.2fx  raw %.1f ms  %.2fx  cold start %.0f ms  raw %.1f ms  %.1fx'
+              % (r['n'], r['list'], r['lspci'], r['list'] / r['lspci'], r['raw'], r['list'] / r['raw'],
+                 r['cold'], r['raw-cold'], r['cold'] / r['raw-cold']))
+    print()
+    print('Sizes and memory:')
+    for r in results:
+        print('N=%-6d GetManagedObjects reply %d B (busctl --json=short output)  vfiohostctl --json list %d B'
+              % (r['n'], r['gmo_bytes'], r['list_bytes']))
+        print('         vfiohostd VmRSS %d kB (VmHWM %d kB) after start, %d kB (VmHWM %d kB) after %d listings'
+              % (r['rss_start'] + r['rss_100'] + (LISTINGS_FOR_RSS,)))
+        if r['gen_ms'] is not None:
+            print('         (tree written by gen-host.py in %.1f s)' % (r['gen_ms'] / 1e3))
+
+
+def main():
+    ap = argparse.ArgumentParser(description='vfiohostctl list against lspci and a raw reader')
+    ap.add_argument('--build', required=True, help='the meson build directory')
+    ap.add_argument('--source', required=True, help='the source directory')
+    ap.add_argument('--rounds', type=int, default=7)
+    ap.add_argument('sizes', nargs='+', type=int, metavar='N')
+    args = ap.parse_args()
+    # Absolute: bus.conf's includedir is read relative to bus.conf.
+    args.build, args.source = os.path.abspath(args.build), os.path.abspath(args.source)
+    args.vfiohostd = os.path.join(args.build, 'service', 'vfiohostd')
+    args.vfiohostctl = os.path.join(args.build, 'client', 'vfiohostctl')
+    args.raw = os.path.join(args.build, 'tests', 'bench', 'bench-raw-reader')
+    args.cold = os.path.join(args.build, 'tests', 'bench', 'bench-cold-start')
+    for tool in ('lspci', 'busctl', 'dbus-daemon'):
+        if not shutil.which(tool):
+            print('%s not found: cannot run' % tool, file=sys.stderr)
+            return 1
+
+    args.rundir = tempfile.mkdtemp(prefix='bench-list-', dir=os.path.join(args.build, 'tests', 'bench'))
+    bus = None
+    results = []
+    try:
+        bus, address = start_bus(args, args.rundir)
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+        # A size that fails is reported and the others still run.
+        for n in args.sizes:
+            try:
+                results.append(bench_one(args, env, n))
+                report_details(results[-1], args.rounds)
+            except Failure as e:
+                print('bench-list: N=%d: %s' % (n, e), file=sys.stderr, flush=True)
+                results.append({'n': n, 'error': str(e)})
+    except Failure as e:
+        print('bench-list: %s' % e, file=sys.stderr)
+        return 1
+    finally:
+        if bus:
+            bus.terminate()
+            bus.wait()
+    report(results, args.rounds)
+    if any('error' in r for r in results):
+        print('bench-list: logs kept in %s' % args.rundir, file=sys.stderr)
+        return 1
+    shutil.rmtree(args.rundir)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
