@@ -233,6 +233,16 @@ static int setup_signals(VhDaemon *d) {
         return 0;
 }
 
+/* sd-bus's own "Disconnected" message, dispatched before it exits the
+ * loop (exit on disconnect): say why, or the daemon leaves without a word
+ * when dbus-daemon drops it, e.g. for a reply over its max_message_size
+ * (docs/performance.md). */
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        log_error("The system bus closed vfiohostd's connection (dbus-daemon stopped, or refused a message of "
+                  "ours: one larger than its max_message_size is cut off); exiting.");
+        return 0;
+}
+
 static int setup_bus(VhDaemon *d) {
         int r;
 
@@ -283,6 +293,10 @@ static int setup_bus(VhDaemon *d) {
         r = sd_bus_set_exit_on_disconnect(d->bus, true);
         if (r < 0)
                 return log_error_errno(r, "Failed to set exit on disconnect: %m");
+        r = sd_bus_match_signal(d->bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                "Disconnected", on_disconnected, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for the bus going away: %m");
 
         /* Objects first, name last: a caller that sees the name sees objects. */
         r = sd_bus_request_name(d->bus, VH_BUS_NAME, 0);

@@ -4,6 +4,7 @@
  * exit on its own, releasing the name, and the next call activates it again;
  * an activation that fails gives the caller a clear error at once, not a
  * timeout (gicmo/bolt#70). */
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -264,6 +265,29 @@ SKIP_IF_NO_BUS(test_failure_daemon)
 
 /* The daemon's command line: --help for users (no test-only knobs), and
  * an unknown or misused option says what and points at --help. */
+/* dbus-daemon goes away under a running daemon (stopped, or it cut the
+ * connection over a message too large): the daemon exits with failure by
+ * design, and its log says why instead of nothing. */
+static void test_bus_gone(Fixture *fx, gconstpointer data) {
+        g_autofree char *log = NULL;
+        gint64 deadline;
+        int status = -1;
+
+        SKIP_IF_NO_HOST(fx);
+        vh_test_bus_start_daemon(fx->bus, fx->root);
+        /* Not reaped here: vh_test_bus_free() kills and reaps the bus. */
+        g_assert_cmpint(kill(fx->bus->bus_pid, SIGKILL), ==, 0);
+        deadline = g_get_monotonic_time() + (gint64) (20 * vh_test_timeout_multiplier() * G_USEC_PER_SEC);
+        while (waitpid(fx->bus->daemon_pid, &status, WNOHANG) == 0 && g_get_monotonic_time() < deadline)
+                g_usleep(10000);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        fx->bus->daemon_pid = 0;
+        g_assert_true(g_file_get_contents(fx->bus->log_path, &log, NULL, NULL));
+        if (!strstr(log, "The system bus closed vfiohostd's connection"))
+                g_error("the daemon left without saying why:\n%s", log);
+}
+
 static void test_daemon_cli(void) {
         static const struct {
                 const char *arg, *want;
@@ -300,6 +324,7 @@ int main(int argc, char **argv) {
                    fixture_teardown);
         g_test_add("/activation/idle-exit", Fixture, NULL, fixture_setup, test_idle_exit, fixture_teardown);
         g_test_add_func("/activation/daemon-cli", test_daemon_cli);
+        g_test_add("/activation/bus-gone", Fixture, NULL, fixture_setup, test_bus_gone, fixture_teardown);
         g_test_add("/activation/failure/exec-false", Fixture, NULL, failure_setup, test_failure_false_guarded,
                    fixture_teardown);
         g_test_add("/activation/failure/exec-missing", Fixture, NULL, failure_setup, test_failure_missing_guarded,
