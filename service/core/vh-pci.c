@@ -260,7 +260,11 @@ static int read_vf_index(const VhHostFs *fs, const char *pf, const char *vf) {
         return -1;
 }
 
-static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
+/* index_later: a whole scan fills a VF's index from its PF's virtfns once
+ * every function is loaded (set_vf_indexes), instead of each VF listing
+ * its PF's directory again: that made loading a PF's VFs quadratic (a
+ * ConnectX-5 has 127). */
+static int read_sriov(const VhHostFs *fs, VhPciDevice *d, bool index_later) {
         _cleanup_free_ char *physfn = NULL;
         int r;
 
@@ -283,7 +287,8 @@ static int read_sriov(const VhHostFs *fs, VhPciDevice *d) {
                 if (!d->physfn)
                         return -ENOMEM;
                 (void) vh_address_normalize(physfn, d->physfn);
-                d->vf_index = read_vf_index(fs, d->physfn, d->address);
+                if (!index_later)
+                        d->vf_index = read_vf_index(fs, d->physfn, d->address);
         }
         return 0;
 }
@@ -382,7 +387,8 @@ int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret) {
         return r;
 }
 
-int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret) {
+static int load_device(const VhHostFs *fs, VhPciNames *names, const char *address, bool index_later,
+                       VhPciDevice **ret) {
         _cleanup_(vh_pci_device_freep) VhPciDevice *d = NULL;
         int r;
 
@@ -422,7 +428,7 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_parent(fs, d);
         if (r < 0)
                 return r;
-        r = read_sriov(fs, d);
+        r = read_sriov(fs, d, index_later);
         if (r < 0)
                 return r;
         /* The VFIO nodes exist only while a VFIO driver holds the function. */
@@ -434,6 +440,10 @@ int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *addres
 
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret) {
+        return load_device(fs, names, address, false, ret);
 }
 
 bool vh_pci_device_is_pci_bridge(const VhPciDevice *d) {
@@ -450,6 +460,28 @@ bool vh_pci_device_is_bound_to_vfio(const VhPciDevice *d) {
 
 static int compare_devices(const void *a, const void *b) {
         return vh_address_compare((*(VhPciDevice * const *) a)->address, (*(VhPciDevice * const *) b)->address);
+}
+
+/* Each VF's index from its PF's virtfns, devices sorted by address; a VF
+ * whose PF is not among them (gone meanwhile) asks the PF's directory. */
+static void set_vf_indexes(const VhHostFs *fs, VhPciDevice **devices, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                VhPciDevice *d = devices[i], key = {}, *k = &key, **pf;
+
+                if (!d->physfn)
+                        continue;
+                memcpy(key.address, d->physfn, VH_ADDRESS_MAX);
+                pf = bsearch(&k, devices, n, sizeof(VhPciDevice *), compare_devices);
+                if (!pf) {
+                        d->vf_index = read_vf_index(fs, d->physfn, d->address);
+                        continue;
+                }
+                for (size_t v = 0; v < (*pf)->n_virtfns; v++)
+                        if (strcmp((*pf)->virtfns[v].address, d->address) == 0) {
+                                d->vf_index = (int) (*pf)->virtfns[v].index;
+                                break;
+                        }
+        }
 }
 
 int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n) {
@@ -480,7 +512,7 @@ int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_
                         continue;
                 }
 
-                r = vh_pci_device_load(fs, names, *e, &d);
+                r = load_device(fs, names, *e, true, &d);
                 if (r == -ENOMEM) {
                         vh_pci_device_array_free(devices, n);
                         return r;
@@ -496,6 +528,7 @@ int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_
          * domains differ in width ("ffff" sorts after "10000"). */
         if (n > 1)
                 qsort(devices, n, sizeof(VhPciDevice *), compare_devices);
+        set_vf_indexes(fs, devices, n);
 
         *ret = devices;
         *ret_n = n;

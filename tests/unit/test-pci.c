@@ -458,6 +458,42 @@ static void test_sriov_order(Fixture *f, gconstpointer data) {
         g_assert_false(pf->sriov_drivers_autoprobe);
         g_assert_cmpint(vf0->vf_index, ==, 10);
         g_assert_cmpint(vf1->vf_index, ==, 9);
+
+        /* A whole scan takes a VF's index from its PF's virtfns (not from
+         * the PF's directory again, per VF): the same answer. */
+        {
+                VhPciDevice **all = NULL;
+                size_t n = 0, seen = 0;
+
+                g_assert_cmpint(vh_pci_scan(f->fs, f->names, &all, &n), ==, 0);
+                static const struct {
+                        const char *address;
+                        int index;
+                } want[] = { { "0000:3b:02.0", 10 }, { "0000:3b:02.1", 9 }, { "0000:3b:00.0", -1 } };
+
+                for (size_t i = 0; i < n; i++)
+                        for (size_t w = 0; w < G_N_ELEMENTS(want); w++)
+                                if (strcmp(all[i]->address, want[w].address) == 0) {
+                                        g_assert_cmpint(all[i]->vf_index, ==, want[w].index);
+                                        seen++;
+                                }
+                g_assert_cmpuint(seen, ==, 3);
+                vh_pci_device_array_free(all, n);
+        }
+}
+
+/* Every fixture: the scan's VF indexes are those of loading each VF alone. */
+static void test_scan_vf_index(Fixture *f, gconstpointer data) {
+        VhPciDevice **all = NULL;
+        size_t n = 0;
+
+        g_assert_cmpint(vh_pci_scan(f->fs, f->names, &all, &n), ==, 0);
+        for (size_t i = 0; i < n; i++) {
+                g_autoptr(VhPciDevice) alone = load(f, all[i]->address);
+
+                g_assert_cmpint(all[i]->vf_index, ==, alone->vf_index);
+        }
+        vh_pci_device_array_free(all, n);
 }
 
 int main(int argc, char **argv) {
@@ -465,6 +501,7 @@ int main(int argc, char **argv) {
 
         add_per_host("/pci/scan/", test_scan);
         add_per_host("/pci/load/", test_load);
+        add_per_host("/pci/scan-vf-index/", test_scan_vf_index);
         add_per_host("/pci/names/lspci/", test_names_lspci);
         g_test_add("/pci/names/known", Fixture, "desktop-intel", fixture_setup, test_names_known, fixture_teardown);
         g_test_add("/pci/load/errors", Fixture, "desktop-intel", fixture_setup, test_load_errors, fixture_teardown);
