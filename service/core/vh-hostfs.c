@@ -536,6 +536,14 @@ static int read_rel(const VhHostFs *fs, const char *rel, bool text, char **ret, 
         }
 
         buf[size] = 0;
+        /* What was read often lives as long as the daemon (a group's type,
+         * a reset method): keep that, not the 8 KiB the loop grew to. */
+        if (allocated > size + 1) {
+                char *b = realloc(buf, size + 1);
+
+                if (b)
+                        buf = b;
+        }
         /* Text goes into the model and onto the bus: valid UTF-8 only. NUL
          * bytes stay (proc/PID/cmdline separates arguments with them). */
         if (text) {
