@@ -275,9 +275,12 @@ static int parse_identity(json_object *o, VhJournalIdentity *ret) {
         return 0;
 }
 
-/* The largest txn and time accepted: far beyond any real value, small
- * enough that next_txn never wraps. */
+/* The largest next_txn and time accepted: far beyond any real value,
+ * small enough that next_txn never wraps. An entry's txn stays below it,
+ * so that the next_txn a load derives (txn + 1) loads again (a journal
+ * that loads must save and load back: tests/fuzz/fuzz-journal.c). */
 #define JOURNAL_UINT_MAX ((int64_t) 1 << 62)
+#define JOURNAL_TXN_MAX (JOURNAL_UINT_MAX - 1)
 
 static int parse_entry(VhJournal *j, json_object *o) {
         const char *address, *state, *driver, *override, *vfio_driver;
@@ -298,7 +301,7 @@ static int parse_entry(VhJournal *j, json_object *o) {
                 return -EBADMSG;
         if (vh_json_get_string(o, "state", &state) < 0 || (s = vh_journal_state_from_string(state)) < 0)
                 return -EBADMSG;
-        if (vh_json_get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
+        if (vh_json_get_uint(o, "txn", JOURNAL_TXN_MAX, -1, &txn) < 0 ||
             vh_json_get_uint(o, "attempts", 1000, 0, &attempts) < 0 ||
             vh_json_get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0)
                 return -EBADMSG;
@@ -353,7 +356,7 @@ static int parse_vf_count(VhJournal *j, json_object *o) {
         if (!json_object_is_type(o, json_type_object) ||
             vh_json_get_string(o, "pf", &pf) < 0 || !pf || vh_address_normalize(pf, e.pf) < 0 ||
             vh_journal_find_vf_count(j, e.pf) ||
-            vh_json_get_uint(o, "txn", JOURNAL_UINT_MAX, -1, &txn) < 0 ||
+            vh_json_get_uint(o, "txn", JOURNAL_TXN_MAX, -1, &txn) < 0 ||
             vh_json_get_uint(o, "count_before", JOURNAL_VF_COUNT_MAX, -1, &before) < 0 ||
             vh_json_get_uint(o, "count_after", JOURNAL_VF_COUNT_MAX, -1, &after) < 0 ||
             vh_json_get_uint(o, "time", JOURNAL_UINT_MAX, 0, &timestamp) < 0 ||

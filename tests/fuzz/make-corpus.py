@@ -127,6 +127,8 @@ def journal():
     yield "edge-no-time", b'{"version":1,"devices":[{"address":"0000:01:00.0","state":"bound","txn":1}]}'
     yield "edge-big-numbers", journal_doc(journal_entry(txn=b"9223372036854775807", time=b"-1"),
                                           next_txn=b"18446744073709551615")
+    # 2^62, the largest next_txn, as a txn: loaded once and could not reload
+    yield "edge-txn-at-max", journal_doc(journal_entry(txn=b"4611686018427387904"), next_txn=b"0")
     yield "edge-escapes", journal_doc(journal_entry(driver=b'"n\\u0000v\\"\\\\/"', override=b'"\\ud800"'))
     yield "edge-wrong-types", journal_doc(journal_entry(known=b'"yes"', driver=b"42", override=b"[]"))
     yield "edge-version-2", journal_doc(version=b"2")

@@ -282,6 +282,9 @@ static void test_damaged(Fixture *f, gconstpointer data) {
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"txn\":1}]}",
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\"}]}",
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":-1}]}",
+                /* the largest next_txn as a txn: the next_txn it implies would not load */
+                "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\","
+                "\"txn\":4611686018427387904}]}",
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":\"1\"}]}",
                 /* one good entry does not excuse a bad one */
                 "{\"version\":1,\"devices\":[{\"address\":\"0000:01:00.0\",\"state\":\"bound\",\"txn\":1},"
@@ -503,6 +506,19 @@ static void test_next_txn(Fixture *f, gconstpointer data) {
                            "\"state\":\"bound\",\"txn\":3,\"original_driver\":\"nvidia\"}]}");
         j = load_ok(f);
         g_assert_cmpuint(j->next_txn, ==, 4);
+        vh_journal_free(j);
+
+        /* The largest txn accepted: the next_txn it implies saves and loads
+         * back (found by fuzz-journal: 2^62 loaded and could not reload). */
+        vh_unit_write_file(f->root, JOURNAL,
+                           "{\"version\":1,\"next_txn\":0,\"devices\":[{\"address\":\"0000:01:00.0\","
+                           "\"state\":\"bound\",\"txn\":4611686018427387903,\"original_driver\":\"nvidia\"}]}");
+        j = load_ok(f);
+        g_assert_cmpuint(j->next_txn, ==, (guint64) 1 << 62);
+        g_assert_cmpint(vh_journal_save(f->fs, STATE_DIR, j), ==, 0);
+        vh_journal_free(j);
+        j = load_ok(f);
+        g_assert_cmpuint(j->next_txn, ==, (guint64) 1 << 62);
 }
 
 /* Read-only: the save fails with -EROFS and writes nothing — no state
