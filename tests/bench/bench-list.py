@@ -32,37 +32,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={dir}/system_bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
-  </policy>
-  <includedir>{dir}/system.d</includedir>
-</busconfig>
-"""
 LISTINGS_FOR_RSS = 100
 
 
@@ -102,23 +78,15 @@ def host_tree(args, n):
 
 
 def start_bus(args, rundir):
-    os.makedirs(os.path.join(rundir, 'system.d'))
-    shutil.copy(os.path.join(args.source, 'dbus', 'org.vfiohost.conf'), os.path.join(rundir, 'system.d'))
-    conf = os.path.join(rundir, 'bus.conf')
-    with open(conf, 'w') as fh:
-        fh.write(BUS_CONF.format(dir=rundir))
-    # Its stderr (a complaint about the fd limit when not quite root) to a log.
-    with open(os.path.join(rundir, 'dbus-daemon.log'), 'wb') as log:
-        bus = subprocess.Popen(['dbus-daemon', '--config-file=' + conf, '--nofork', '--nopidfile'], stderr=log)
-    socket = os.path.join(rundir, 'system_bus_socket')
-    for _ in range(200):
-        if os.path.exists(socket):
-            return bus, 'unix:path=' + socket
-        if bus.poll() is not None:
-            break
-        time.sleep(0.05)
-    bus.kill()
-    raise Failure('dbus-daemon did not start')
+    """dbus-daemon with the project's policy, as .ci/demo gets it: .ci/lib.sh's
+    start_private_bus writes the configuration. Returns its pid and address."""
+    script = '. "$SRCDIR/.ci/lib.sh" && start_private_bus "$1" && echo "$BUS_PID $DBUS_SYSTEM_BUS_ADDRESS"'
+    p = subprocess.run(['sh', '-c', script, 'sh', rundir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=dict(os.environ, SRCDIR=args.source))
+    if p.returncode != 0:
+        raise Failure('dbus-daemon did not start: ' + p.stderr.decode(errors='replace').strip())
+    pid, address = p.stdout.decode().split()
+    return int(pid), address
 
 
 def memory(pid):
@@ -286,8 +254,7 @@ def main():
         return 1
     finally:
         if bus:
-            bus.terminate()
-            bus.wait()
+            os.kill(bus, signal.SIGTERM)
     report(results, args.rounds)
     if any('error' in r for r in results):
         print('bench-list: logs kept in %s' % args.rundir, file=sys.stderr)
