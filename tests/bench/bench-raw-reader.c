@@ -72,41 +72,6 @@ static ssize_t read_link(int dirfd, const char *name, const char *attr, char *bu
         return n;
 }
 
-static int read_function(int devices, const char *name) {
-        char buf[4096];
-        bool pf = false;
-
-        for (size_t i = 0; i < sizeof(attributes) / sizeof(attributes[0]); i++)
-                if (read_attr(devices, name, attributes[i], buf, sizeof(buf)) > 0 &&
-                    strcmp(attributes[i], "sriov_totalvfs") == 0)
-                        pf = strtol(buf, NULL, 10) > 0;
-        (void) read_link(devices, name, NULL, buf, sizeof(buf));
-        (void) read_link(devices, name, "driver", buf, sizeof(buf));
-        (void) read_link(devices, name, "iommu_group", buf, sizeof(buf));
-        (void) read_link(devices, name, "physfn", buf, sizeof(buf));
-
-        if (pf) {
-                DIR *d;
-                int fd;
-                struct dirent *de;
-
-                (void) read_attr(devices, name, "sriov_drivers_autoprobe", buf, sizeof(buf));
-                fd = openat(devices, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return -1;
-                d = fdopendir(fd);
-                if (!d) {
-                        close(fd);
-                        return -1;
-                }
-                while ((de = readdir(d)))
-                        if (strncmp(de->d_name, "virtfn", 6) == 0)
-                                (void) read_link(fd, de->d_name, NULL, buf, sizeof(buf));
-                closedir(d);
-        }
-        return 0;
-}
-
 /* Counts the entries of dirfd/path that do not start with a dot; -1 when
  * it cannot be listed. */
 static long list_dir(int dirfd, const char *path, int (*each)(int, const char *)) {
@@ -134,6 +99,36 @@ static long list_dir(int dirfd, const char *path, int (*each)(int, const char *)
         }
         closedir(d);
         return n;
+}
+
+/* A PF's virtfnN links, for list_dir. */
+static int read_virtfn(int pf_dir, const char *entry) {
+        char buf[4096];
+
+        if (strncmp(entry, "virtfn", 6) == 0)
+                (void) read_link(pf_dir, entry, NULL, buf, sizeof(buf));
+        return 0;
+}
+
+static int read_function(int devices, const char *name) {
+        char buf[4096];
+        bool pf = false;
+
+        for (size_t i = 0; i < sizeof(attributes) / sizeof(attributes[0]); i++)
+                if (read_attr(devices, name, attributes[i], buf, sizeof(buf)) > 0 &&
+                    strcmp(attributes[i], "sriov_totalvfs") == 0)
+                        pf = strtol(buf, NULL, 10) > 0;
+        (void) read_link(devices, name, NULL, buf, sizeof(buf));
+        (void) read_link(devices, name, "driver", buf, sizeof(buf));
+        (void) read_link(devices, name, "iommu_group", buf, sizeof(buf));
+        (void) read_link(devices, name, "physfn", buf, sizeof(buf));
+
+        if (pf) {
+                (void) read_attr(devices, name, "sriov_drivers_autoprobe", buf, sizeof(buf));
+                if (list_dir(devices, name, read_virtfn) < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 static int read_group(int groups, const char *name) {
