@@ -91,36 +91,51 @@ const char *vh_cmdline_remedy_hint(void) {
                "(systemd-boot: /etc/kernel/cmdline and kernel-install), then reboot";
 }
 
-const char *vh_msr_error_reason(int error) {
+typedef struct MsrError {
+        const char *reason;
+        const char *remedy;             /* NULL: nothing would help */
+} MsrError;
+
+/* One classification of vh_hostfs_read_msr()'s errors for both texts. */
+static const MsrError *msr_error(int error) {
+        static const MsrError no_module = {
+                "the msr module is not loaded (no /dev/cpu/0/msr)",
+                "Load the msr module: modprobe msr (at every boot: echo msr > /etc/modules-load.d/msr.conf).",
+        }, no_privilege = {
+                "reading MSRs needs CAP_SYS_RAWIO, which vfiohostd does not have",
+                "Run vfiohostd as root with CAP_SYS_RAWIO, as its systemd unit does.",
+        }, not_implemented = {
+                /* rdmsr faulted: the register is not there to read; root
+                 * would read no more. */
+                "the CPU does not implement it (a hypervisor may hide it)",
+                NULL,
+        };
+
         switch (error) {
         case -ENOENT:
         case -ENODEV:
         case -ENOTDIR:
-                return "the msr module is not loaded (no /dev/cpu/0/msr)";
+                return &no_module;
         case -EPERM:
         case -EACCES:
-                return "reading MSRs needs CAP_SYS_RAWIO, which vfiohostd does not have";
+                return &no_privilege;
         case -EIO:
-                /* rdmsr faulted: the register is not there to read. */
-                return "the CPU does not implement it (a hypervisor may hide it)";
+                return &not_implemented;
         default:
-                return strerror(-error);
+                return NULL;
         }
 }
 
+const char *vh_msr_error_reason(int error) {
+        const MsrError *m = msr_error(error);
+
+        return m ? m->reason : strerror(-error);
+}
+
 const char *vh_msr_error_remedy(int error) {
-        switch (error) {
-        case -ENOENT:
-        case -ENODEV:
-        case -ENOTDIR:
-                return "Load the msr module: modprobe msr (at every boot: echo msr > /etc/modules-load.d/msr.conf).";
-        case -EPERM:
-        case -EACCES:
-                return "Run vfiohostd as root with CAP_SYS_RAWIO, as its systemd unit does.";
-        default:
-                /* Root would read no more: nothing to advise. */
-                return NULL;
-        }
+        const MsrError *m = msr_error(error);
+
+        return m ? m->remedy : NULL;
 }
 
 VhIommuKind vh_iommu_kind_expected(const VhReadinessContext *c) {
