@@ -37,7 +37,6 @@
 
 typedef struct VhTestPolkit {
         VhTestBus *bus;                 /* not owned */
-        gboolean mock;
         GPid pid;                       /* the real polkitd (after unshare's exec) */
         VhTestDbusmock *mock_process;   /* or python-dbusmock's polkitd template */
         char *dir;                      /* bus->dir/polkit */
