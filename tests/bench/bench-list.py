@@ -89,6 +89,20 @@ def start_bus(args, rundir):
     return int(pid), address
 
 
+def stop_bus(pid):
+    """SIGTERM to dbus-daemon (forked, not our child), then waits until it
+    has gone: it removes its socket as it exits, which would race the
+    removal of the run directory."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+
+
 def memory(pid):
     """VmRSS and VmHWM of pid, kB."""
     out = {}
@@ -254,7 +268,7 @@ def main():
         return 1
     finally:
         if bus:
-            os.kill(bus, signal.SIGTERM)
+            stop_bus(bus)
     report(results, args.rounds)
     if any('error' in r for r in results):
         print('bench-list: logs kept in %s' % args.rundir, file=sys.stderr)
