@@ -277,10 +277,16 @@ static int object_new(const char *path, CtlObject **ret) {
 static int object_add_property(CtlObject *o, const char *name, CtlProperty **ret) {
         CtlProperty *a, *p;
 
-        a = reallocarray(o->properties, o->n_properties + 1, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        o->properties = a;
+        /* Grown by doubling: a device has some forty properties. */
+        if (o->n_properties == o->n_allocated) {
+                size_t n = o->n_allocated ? o->n_allocated * 2 : 16;
+
+                a = reallocarray(o->properties, n, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                o->properties = a;
+                o->n_allocated = n;
+        }
         p = &o->properties[o->n_properties];
         *p = (CtlProperty) {};
         p->name = strdup(name);
@@ -576,6 +582,190 @@ int ctl_bus_get_host(sd_bus *bus, CtlHost **ret, sd_bus_error *error) {
                 qsort(h->vms, h->n_vms, sizeof(h->vms[0]), pid_compare);
         if (h->n_processes > 1)
                 qsort(h->processes, h->n_processes, sizeof(h->processes[0]), pid_compare);
+
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+/* One column of ListDevices: the variant holds an array of element, one
+ * value per device, in the order of the devices' paths. Fixed-size values
+ * are read in one piece; strings and string vectors one at a time. */
+static int read_column(sd_bus_message *m, const char *name, CtlObject **devices, size_t n) {
+        const char *contents, *element;
+        int r;
+
+        r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r < 0)
+                return r;
+        if (contents[0] != 'a')
+                return -EBADMSG;
+        element = contents + 1;
+
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+
+        if (strlen(element) == 1 && strchr("bynqiuxtd", element[0])) {
+                const void *values;
+                size_t size, width;
+                char type = element[0];
+
+                r = sd_bus_message_read_array(m, type, &values, &size);
+                if (r < 0)
+                        return r;
+                width = strchr("y", type) ? 1 : strchr("nq", type) ? 2 : strchr("biu", type) ? 4 : 8;
+                if (size != n * width)
+                        return -EBADMSG;
+                for (size_t i = 0; i < n; i++) {
+                        const uint8_t *v = (const uint8_t *) values + i * width;
+                        CtlProperty *p;
+
+                        r = object_add_property(devices[i], name, &p);
+                        if (r < 0)
+                                return r;
+                        strcpy(p->signature, element);
+                        p->type = type;
+                        switch (type) {
+                        case 'b': p->b = *(const uint32_t *) v != 0; break;
+                        case 'y': p->u = *v; break;
+                        case 'q': p->u = *(const uint16_t *) v; break;
+                        case 'u': p->u = *(const uint32_t *) v; break;
+                        case 't': p->u = *(const uint64_t *) v; break;
+                        case 'n': p->i = *(const int16_t *) v; break;
+                        case 'i': p->i = *(const int32_t *) v; break;
+                        case 'x': p->i = *(const int64_t *) v; break;
+                        case 'd': p->d = *(const double *) v; break;
+                        }
+                }
+                return sd_bus_message_exit_container(m);
+        }
+
+        r = sd_bus_message_enter_container(m, 'a', element);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                CtlProperty *p;
+
+                r = object_add_property(devices[i], name, &p);
+                if (r < 0)
+                        return r;
+                if (strlen(element) >= sizeof(p->signature))
+                        p->signature[0] = '\0';
+                else
+                        strcpy(p->signature, element);
+
+                if (type_is_string(element[0]) && element[1] == '\0') {
+                        const char *str;
+
+                        r = sd_bus_message_read_basic(m, element[0], &str);
+                        if (r == 0)
+                                return -EBADMSG;
+                        if (r < 0)
+                                return r;
+                        p->str = strdup(str);
+                        if (!p->str)
+                                return -ENOMEM;
+                        p->type = element[0];
+                } else if (element[0] == 'a' && type_is_string(element[1]) && element[2] == '\0') {
+                        r = sd_bus_message_read_strv(m, &p->strv);
+                        if (r < 0)
+                                return r;
+                        if (!p->strv) {
+                                p->strv = calloc(1, sizeof(char *));
+                                if (!p->strv)
+                                        return -ENOMEM;
+                        }
+                        p->type = 'a';
+                } else {
+                        /* As read_property_value(): known by name only. */
+                        r = sd_bus_message_skip(m, element);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        /* More values than devices: not a reply of ours. */
+        r = sd_bus_message_at_end(m, false);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_device_columns(sd_bus_message *m, CtlHost *h) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "o");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(m, 'o', &path)) > 0) {
+                _cleanup_(ctl_object_freep) CtlObject *o = NULL;
+
+                r = object_new(path, &o);
+                if (r < 0)
+                        return r;
+                r = object_array_push(&h->devices, &h->n_devices, o);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(o);
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read_basic(m, 's', &name);
+                if (r < 0)
+                        return r;
+                r = read_column(m, name, h->devices, h->n_devices);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+int ctl_bus_list_devices(sd_bus *bus, char * const *properties, CtlHost **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(ctl_host_freep) CtlHost *h = NULL;
+        int r;
+
+        assert(bus);
+        assert(ret);
+
+        r = sd_bus_message_new_method_call(bus, &call, VH_BUS_NAME, VH_MANAGER_PATH, VH_MANAGER_INTERFACE,
+                                           "ListDevices");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(call, (char **) properties);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "build the call");
+
+        r = sd_bus_call(bus, call, 0, error, &reply);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "list vfiohostd's devices");
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+        r = read_device_columns(reply, h);
+        if (r < 0)
+                return ctl_bus_error_explain(error, r, "parse vfiohostd's list of devices");
+
+        if (h->n_devices > 1)
+                qsort(h->devices, h->n_devices, sizeof(h->devices[0]), device_compare);
 
         *ret = TAKE_PTR(h);
         return 0;

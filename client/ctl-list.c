@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* vfiohostctl list: every PCI function, one row each, in address order,
- * from a single GetManagedObjects call; SR-IOV VFs follow their PF,
+ * from a single Manager1.ListDevices call; SR-IOV VFs follow their PF,
  * indented, in the order of their index. --tree: under the bridges they
  * sit behind (Device1.Parent), VFs under their PF, as lspci -t does;
  * --class: only one kind of function. Names are shortened and the name
@@ -21,6 +21,14 @@
 
 static const char * const headers_with_ids[] = { N_("ADDRESS"), N_("CLASS"), N_("IDS"), N_("NAME"), N_("DRIVER"), N_("GROUP") };
 static const char * const headers_without_ids[] = { N_("ADDRESS"), N_("CLASS"), N_("NAME"), N_("DRIVER"), N_("GROUP") };
+
+/* What the table prints, all a listing asks for (--json asks for all). */
+static char * const table_properties[] = {
+        (char *) "Address", (char *) "Class", (char *) "VendorId", (char *) "DeviceId", (char *) "VendorName",
+        (char *) "DeviceName", (char *) "Driver", (char *) "OriginalDriver", (char *) "IommuGroup",
+        (char *) "PersistentState", (char *) "Name", (char *) "PhysicalFunction",
+        (char *) "VirtualFunctionIndex", (char *) "Parent", NULL
+};
 
 /* The IDS column only where it fits: a pipe, --full, or a wide terminal. */
 #define IDS_MIN_COLUMNS 120
@@ -249,7 +257,9 @@ int verb_list(sd_bus *bus, int argc, char **argv, const CtlOptions *options) {
                 c.filter = &filter;
         }
 
-        r = ctl_bus_get_host(bus, &h, &error);
+        /* Devices only, in columns (Manager1.ListDevices): groups and VMs
+         * are not listed here. */
+        r = ctl_bus_list_devices(bus, ctl_output_json() ? NULL : table_properties, &h, &error);
         if (r < 0)
                 return ctl_report_error(&error);
 

@@ -25,6 +25,8 @@
 static const VhBusRule rules[] = {
         /* org.vfiohost.Manager1 */
         READ_ONLY(VH_MANAGER_INTERFACE, "GetDevice", "s"),
+        /* The Device1 properties anyone may read, in columns. */
+        READ_ONLY(VH_MANAGER_INTERFACE, "ListDevices", "as"),
         READ_ONLY(VH_MANAGER_INTERFACE, "GetReadiness", "a{sv}"),
         /* Read-only although it is about persistent configuration: it
          * writes nothing (the texts are for a person to apply), and all it

@@ -61,7 +61,9 @@ static int property_get_virtual_functions(sd_bus *bus, const char *path, const c
         return sd_bus_message_close_container(reply);
 }
 
-static const sd_bus_vtable device_vtable[] = {
+/* Also walked by ListDevices (vh-bus-device-list.c), so that its columns
+ * are these properties, read by these getters. */
+const sd_bus_vtable vh_bus_device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Address", "s", property_get_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VendorId", "q", NULL, offsetof(VhPciDevice, vendor_id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -142,7 +144,7 @@ int vh_bus_device_register(VhDaemon *d) {
         int r;
 
         r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_DEVICE_PATH_PREFIX, VH_DEVICE_INTERFACE,
-                                       device_vtable, device_object_find, d);
+                                       vh_bus_device_vtable, device_object_find, d);
         if (r < 0)
                 return r;
 

@@ -372,7 +372,7 @@ static int property_get_group_held_by(sd_bus *bus, const char *path, const char 
         return append_paths(reply, l);
 }
 
-static const sd_bus_vtable device_held_by_vtable[] = {
+const sd_bus_vtable vh_bus_device_held_by_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("HeldBy", "ao", property_get_device_held_by, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
@@ -426,7 +426,7 @@ int vh_bus_vms_register(VhDaemon *d) {
                 r = sd_bus_add_node_enumerator(d->bus, NULL, VH_PROCESS_PATH_PREFIX, process_node_enumerator, t);
         if (r >= 0)
                 r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_DEVICE_PATH_PREFIX, VH_DEVICE_INTERFACE,
-                                               device_held_by_vtable, device_held_by_find, t);
+                                               vh_bus_device_held_by_vtable, device_held_by_find, t);
         if (r >= 0)
                 r = sd_bus_add_fallback_vtable(d->bus, NULL, VH_GROUP_PATH_PREFIX, VH_GROUP_INTERFACE,
                                                group_held_by_vtable, group_held_by_find, t);

@@ -3,6 +3,7 @@
  * the project's own bus policy, the daemon running on fixture host trees
  * (tests/data/hosts/<name>); every value is checked against the tree's
  * files, read here without the daemon's code. */
+#include <stdio.h>
 #include <string.h>
 
 #include "vh-names.h"
@@ -859,6 +860,144 @@ static void test_managed_objects(Fixture *fx, gconstpointer data) {
         }
 }
 
+/* ---------- ListDevices: the same properties, in columns ---------- */
+
+static GVariant *list_devices(Fixture *fx, const char * const *names, GVariant **ret_columns, GError **error) {
+        g_autoptr(GVariant) r = NULL;
+        GVariant *paths;
+
+        r = vh_test_bus_call(fx->bus, VH_MANAGER_PATH, VH_MANAGER_INTERFACE, "ListDevices",
+                             g_variant_new("(^as)", names), "(aoa{sv})", error);
+        if (!r)
+                return NULL;
+        paths = g_variant_get_child_value(r, 0);
+        *ret_columns = g_variant_get_child_value(r, 1);
+        return paths;
+}
+
+/* PCI address order, read here without the daemon's code. */
+static guint64 address_key(const char *address) {
+        unsigned domain, bus, slot, function;
+
+        g_assert_cmpint(sscanf(address, "%x:%x:%x.%x", &domain, &bus, &slot, &function), ==, 4);
+        return ((guint64) domain << 16) | (bus << 8) | (slot << 3) | function;
+}
+
+/* Device i's a{sv}, put together from the columns. */
+static GVariant *row_of(GVariant *columns, gsize i, gsize n_devices) {
+        GVariantBuilder b;
+        GVariantIter iter;
+        const char *name;
+        GVariant *column;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_iter_init(&iter, columns);
+        while (g_variant_iter_loop(&iter, "{&sv}", &name, &column)) {
+                g_assert_true(g_variant_is_of_type(column, G_VARIANT_TYPE_ARRAY));
+                if (g_variant_n_children(column) != n_devices)
+                        g_error("column %s has %" G_GSIZE_FORMAT " values for %" G_GSIZE_FORMAT " devices", name,
+                                g_variant_n_children(column), n_devices);
+                g_variant_builder_add(&b, "{sv}", name, g_variant_get_child_value(column, i));
+        }
+        return g_variant_ref_sink(g_variant_builder_end(&b));
+}
+
+/* Every device's properties from ListDevices equal GetManagedObjects',
+ * names, types, values and order alike; the devices in address order. */
+static void test_list_devices(Fixture *fx, gconstpointer data) {
+        static const char * const all[] = { NULL };
+        g_autoptr(GVariant) objects = NULL, paths = NULL, columns = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize n;
+
+        SKIP_IF_NO_HOST(fx);
+        objects = get_managed_objects(fx);
+        paths = list_devices(fx, all, &columns, &error);
+        g_assert_no_error(error);
+
+        n = g_variant_n_children(paths);
+        g_assert_cmpuint(n, ==, fx->host->functions->len);
+        for (gsize i = 0; i < n; i++) {
+                const char *path = NULL, *prev = NULL;
+                g_autoptr(GVariant) ifaces = NULL, expected = NULL, row = NULL, addr = NULL;
+
+                g_variant_get_child(paths, i, "&o", &path);
+                if (i > 0) {
+                        g_autoptr(GVariant) a = NULL, b = NULL;
+
+                        g_variant_get_child(paths, i - 1, "&o", &prev);
+                        g_assert_true(g_variant_lookup(objects, prev, "@a{sa{sv}}", &a));
+                        g_assert_true(g_variant_lookup(objects, path, "@a{sa{sv}}", &b));
+                        {
+                                g_autoptr(GVariant) da = g_variant_lookup_value(a, VH_DEVICE_INTERFACE, NULL);
+                                g_autoptr(GVariant) db = g_variant_lookup_value(b, VH_DEVICE_INTERFACE, NULL);
+                                g_autoptr(GVariant) x = lookup(da, "Address", "s"), y = lookup(db, "Address", "s");
+
+                                g_assert_cmpuint(address_key(g_variant_get_string(x, NULL)), <,
+                                                 address_key(g_variant_get_string(y, NULL)));
+                        }
+                }
+                if (!g_variant_lookup(objects, path, "@a{sa{sv}}", &ifaces))
+                        g_error("ListDevices names %s, which GetManagedObjects does not have", path);
+                expected = g_variant_lookup_value(ifaces, VH_DEVICE_INTERFACE, G_VARIANT_TYPE("a{sv}"));
+                g_assert_nonnull(expected);
+                row = row_of(columns, i, n);
+                if (!g_variant_equal(row, expected)) {
+                        g_autofree char *a = g_variant_print(row, TRUE), *b = g_variant_print(expected, TRUE);
+
+                        g_error("%s: ListDevices gives %s, GetManagedObjects %s", path, a, b);
+                }
+        }
+}
+
+/* Only what is asked for, each once, in the order asked; a name that is no
+ * Device1 property is refused by name and the daemon goes on. */
+static void test_list_devices_some(Fixture *fx, gconstpointer data) {
+        static const char * const some[] = { "Driver", "Address", "HeldBy", "Driver", NULL };
+        static const char * const unknown[] = { "Address", "NoSuchProperty", NULL };
+        g_autoptr(GVariant) paths = NULL, columns = NULL, bad = NULL, bad_columns = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *owner = current_owner(fx), *name = NULL;
+        const char *key;
+        GVariantIter iter;
+        GVariant *column;
+        guint k = 0;
+
+        SKIP_IF_NO_HOST(fx);
+        paths = list_devices(fx, some, &columns, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_variant_n_children(columns), ==, 3);
+        g_variant_iter_init(&iter, columns);
+        while (g_variant_iter_loop(&iter, "{&sv}", &key, &column)) {
+                static const char * const order[] = { "Driver", "Address", "HeldBy" };
+                static const char * const types[] = { "as", "as", "aao" };
+
+                g_assert_cmpstr(key, ==, order[k]);
+                g_assert_cmpstr(g_variant_get_type_string(column), ==, types[k]);
+                g_assert_cmpuint(g_variant_n_children(column), ==, g_variant_n_children(paths));
+                k++;
+        }
+        /* The addresses are the tree's, in the paths' order. */
+        for (gsize i = 0; i < g_variant_n_children(paths); i++) {
+                g_autoptr(GVariant) addresses = g_variant_lookup_value(columns, "Address", G_VARIANT_TYPE("as"));
+                const char *address = NULL, *path = NULL;
+                g_autofree char *expected = NULL;
+
+                g_variant_get_child(addresses, i, "&s", &address);
+                g_variant_get_child(paths, i, "&o", &path);
+                g_assert_nonnull(vh_test_host_find(fx->host, address));
+                expected = device_path(address);
+                g_assert_cmpstr(path, ==, expected);
+        }
+
+        bad = list_devices(fx, unknown, &bad_columns, &error);
+        g_assert_null(bad);
+        name = remote_error_name(error);
+        g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.UnknownProperty");
+        g_assert_nonnull(strstr(error->message, "'NoSuchProperty'"));
+        assert_daemon_alive(fx, owner);
+}
+
 /* ---------- bus policy ---------- */
 
 static void assert_run_ok(VhTestRun *run, const char *what) {
@@ -997,14 +1136,18 @@ int main(int argc, char **argv) {
                 g_autofree char *p2 = g_strdup_printf("/manager/%s/get-device", h);
                 g_autofree char *p3 = g_strdup_printf("/manager/%s/bad-calls", h);
                 g_autofree char *p4 = g_strdup_printf("/manager/%s/managed-objects", h);
+                g_autofree char *p5 = g_strdup_printf("/manager/%s/list-devices", h);
 
                 g_test_add(p1, Fixture, h, fixture_setup, test_properties, fixture_teardown);
                 g_test_add(p2, Fixture, h, fixture_setup, test_get_device, fixture_teardown);
                 g_test_add(p3, Fixture, h, fixture_setup, test_bad_calls, fixture_teardown);
                 g_test_add(p4, Fixture, h, fixture_setup, test_managed_objects, fixture_teardown);
+                g_test_add(p5, Fixture, h, fixture_setup, test_list_devices, fixture_teardown);
         }
         g_test_add("/manager/errors/utf8-cut", Fixture, "desktop-intel", fixture_setup, test_utf8_cut,
                    fixture_teardown);
+        g_test_add("/manager/list-devices/some", Fixture, "desktop-vfio-bound", fixture_setup,
+                   test_list_devices_some, fixture_teardown);
         g_test_add("/manager/paths/canonical", Fixture, "desktop-intel", fixture_setup, test_canonical_paths,
                    fixture_teardown);
         g_test_add("/manager/policy/nonroot-read", Fixture, "desktop-intel",
