@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,46 @@
 #include "vh-log.h"
 #include "vh-macro.h"
 #include "vh-names.h"
+
+/* A refresh names what it reads; hotplug refreshes come in bursts a
+ * settle timer apart, so the name database is kept that long after the
+ * last one rather than parsed again for each. */
+#define NAMES_RELEASE_USEC (5 * UINT64_C(1000000))
+
+/* Names are looked up only while the model is read (at start and on a
+ * refresh); in between, the parsed pci.ids and the mapped hwdb would be
+ * most of the daemon's memory. What the load freed goes back to the
+ * kernel too: glibc keeps a freed heap top otherwise. */
+static void daemon_release_names(VhDaemon *d) {
+        vh_pci_names_release(d->names);
+        (void) malloc_trim(0);
+}
+
+static int on_names_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        daemon_release_names(userdata);
+        return 0;
+}
+
+/* After a refresh: release the names once no refresh has followed for a while. */
+static void daemon_names_used(VhDaemon *d) {
+        int r;
+
+        if (!d->event) {
+                daemon_release_names(d);
+                return;
+        }
+        if (!d->names_timer) {
+                r = sd_event_add_time_relative(d->event, &d->names_timer, CLOCK_MONOTONIC,
+                                               NAMES_RELEASE_USEC, 0, on_names_timer, d);
+                if (r < 0) {
+                        /* Kept until the next refresh: only memory. */
+                        log_debug_errno(r, "Cannot arm the timer that frees PCI names: %m");
+                        return;
+                }
+        } else
+                (void) sd_event_source_set_time_relative(d->names_timer, NAMES_RELEASE_USEC);
+        (void) sd_event_source_set_enabled(d->names_timer, SD_EVENT_ONESHOT);
+}
 
 /* Original drivers from the journal; functions shared with the current
  * model (a partial refresh) keep theirs. */
@@ -105,6 +146,7 @@ VhDaemon *vh_daemon_free(VhDaemon *d) {
         vh_bus_vms_free(d);
         sd_bus_track_unref(d->subscribers);
         sd_event_source_unref(d->idle_timer);
+        sd_event_source_unref(d->names_timer);
         sd_bus_slot_unref(d->idle_filter);
         sd_bus_slot_unref(d->bouncer);
         vh_polkit_registry_free(d->polkit);
@@ -342,6 +384,9 @@ int vh_daemon_run(VhDaemon *d) {
          * holds wait until it is done. */
         vh_bus_persistence_apply(d);
 
+        /* The model is named and published: free what naming and start-up used. */
+        daemon_release_names(d);
+
         r = sd_event_loop(d->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
@@ -564,6 +609,7 @@ int vh_daemon_refresh_host(VhDaemon *d) {
         int r;
 
         r = vh_host_load(d->fs, d->names, &new);
+        daemon_names_used(d);
         if (r < 0)
                 return log_warning_errno(r, "Cannot re-read the host: %m");
         r = daemon_annotate_host(d, new, NULL);
@@ -579,6 +625,7 @@ int vh_daemon_refresh_functions(VhDaemon *d, char *const *addresses, bool host_w
         int r;
 
         r = vh_host_refresh(d->host, d->fs, d->names, addresses, host_wide, &new);
+        daemon_names_used(d);
         if (r < 0) {
                 log_debug_errno(r, "Cannot re-read the changed functions (%m), re-reading the host.");
                 return vh_daemon_refresh_host(d);

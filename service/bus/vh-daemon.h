@@ -28,6 +28,7 @@ typedef struct VhDaemon {
 
         VhHostFs *fs;
         VhPciNames *names;
+        sd_event_source *names_timer;   /* frees the name database once refreshes are over */
         VhHost *host;
         VhBinder *binder;
         VhPersistence *persistence;     /* persistent assignments (vh-bus-persistence.c) */

@@ -13,3 +13,9 @@
  * must already be registered there. VfioUnavailable otherwise, nothing
  * changed. */
 int vh_modules_ensure_driver(const VhHostFs *fs, const char *driver, VhError *error);
+
+/* libkmod is opened (dlopen) only while a module is loaded, so that the
+ * daemon does not map it, nor libcrypto that it links, for its life.
+ * Opens it as vh_modules_ensure_driver() does, resolves every symbol used,
+ * and closes it: 0, or -EOPNOTSUPP when it is missing or lacks one. */
+int vh_modules_check_libkmod(void);

@@ -86,6 +86,16 @@ int vh_pci_names_new(const VhHostFs *fs, VhPciNames **ret) {
         return 0;
 }
 
+void vh_pci_names_release(VhPciNames *n) {
+        if (!n || !n->pacc)
+                return;
+        /* Drops the parsed pci.ids (a hash of every id, about 1 MB of heap)
+         * and unmaps the hwdb (its pages touched by lookups stay resident
+         * while it is mapped). The next lookup loads them again, as the
+         * first one did: pci_lookup_name() reloads a freed list. */
+        pci_free_name_list(n->pacc);
+}
+
 VhPciNames *vh_pci_names_free(VhPciNames *n) {
         if (!n)
                 return NULL;

@@ -13,6 +13,10 @@ typedef struct VhPciNames VhPciNames;
 
 int vh_pci_names_new(const VhHostFs *fs, VhPciNames **ret);
 VhPciNames *vh_pci_names_free(VhPciNames *n);
+/* Frees the name database loaded for lookups (pci.ids and the hwdb) until
+ * the next lookup, which reloads it and gives the same names: for a daemon
+ * that names its model at start and on hotplug, and is idle in between. */
+void vh_pci_names_release(VhPciNames *n);
 static inline void vh_pci_names_freep(VhPciNames **n) {
         vh_pci_names_free(*n);
 }

@@ -317,8 +317,46 @@ static void test_load(void) {
         vh_test_host_free(l->host);
 }
 
+/* Whether the process pid maps a file whose path holds what. */
+static gboolean daemon_maps(GPid pid, const char *what) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/maps", (int) pid);
+        g_autofree char *maps = NULL;
+
+        g_assert_true(g_file_get_contents(path, &maps, NULL, NULL));
+        return strstr(maps, what) != NULL;
+}
+
+/* Idle, the daemon keeps neither libpci's name database (udev's hwdb.bin
+ * stays mapped while it is loaded) nor libkmod and the libcrypto it links
+ * (opened only to load a module): they were most of its RSS. It frees the
+ * names just after taking its name, so this waits a little. */
+static void test_idle_maps(void) {
+        g_autoptr(VhTestBus) bus = NULL;
+        g_autofree char *root = NULL;
+        gint64 deadline;
+
+        if (!vh_test_bus_requirements())
+                return;
+        bus = vh_test_bus_new();
+        root = vh_test_bus_shared_host(bus, "server-sriov");
+        if (!root)
+                return;
+        vh_test_bus_start_daemon(bus, root);
+
+        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (daemon_maps(bus->daemon_pid, "hwdb.bin") && g_get_monotonic_time() < deadline)
+                g_usleep(20 * 1000);
+        g_assert_false(daemon_maps(bus->daemon_pid, "hwdb.bin"));
+        g_assert_false(daemon_maps(bus->daemon_pid, "libkmod.so"));
+        g_assert_false(daemon_maps(bus->daemon_pid, "libcrypto.so"));
+
+        g_assert_true(vh_test_bus_name_has_owner(bus, VH_BUS_NAME));
+        g_assert_cmpint(vh_test_bus_stop_daemon(bus), ==, 0);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/load/reads", test_load);
+        g_test_add_func("/load/idle-maps", test_idle_maps);
         return g_test_run();
 }

@@ -336,6 +336,39 @@ static void test_scan_skips_broken(Fixture *f, gconstpointer data) {
         vh_pci_device_array_free(devices, n);
 }
 
+/* The daemon frees the name database between model reads: every name read
+ * after a release (or two) is the one read before it. */
+static void test_names_release(Fixture *f, gconstpointer data) {
+        VhPciDevice **before = NULL, **after = NULL;
+        size_t n_before = 0, n_after = 0;
+        g_autofree char *v = NULL, *s = NULL;
+
+        vh_pci_names_release(f->names);         /* before any lookup: a no-op */
+        g_assert_cmpint(vh_pci_scan(f->fs, f->names, &before, &n_before), ==, 0);
+        vh_pci_names_release(f->names);
+        g_assert_cmpint(vh_pci_scan(f->fs, f->names, &after, &n_after), ==, 0);
+        g_assert_cmpuint(n_after, ==, n_before);
+        for (size_t i = 0; i < n_before; i++) {
+                g_assert_cmpstr(after[i]->address, ==, before[i]->address);
+                g_assert_cmpstr(after[i]->vendor_name, ==, before[i]->vendor_name);
+                g_assert_cmpstr(after[i]->device_name, ==, before[i]->device_name);
+                g_assert_cmpstr(after[i]->class_name, ==, before[i]->class_name);
+                g_assert_cmpstr(after[i]->subsystem_vendor_name, ==, before[i]->subsystem_vendor_name);
+                g_assert_cmpstr(after[i]->subsystem_name, ==, before[i]->subsystem_name);
+        }
+
+        vh_pci_names_release(f->names);
+        vh_pci_names_release(f->names);
+        v = vh_pci_names_vendor(f->names, 0x10de);
+        g_assert_cmpstr(v, ==, "NVIDIA Corporation");
+        vh_pci_names_release(f->names);
+        s = vh_pci_names_subsystem(f->names, 0x8086, 0x1572, 0x8086, 0x0007);
+        g_assert_cmpstr(s, ==, "Ethernet Converged Network Adapter X710-2");
+
+        vh_pci_device_array_free(before, n_before);
+        vh_pci_device_array_free(after, n_after);
+}
+
 /* A tree without a PCI bus is an empty host, not an error. */
 static void test_scan_no_bus(void) {
         g_autoptr(GError) error = NULL;
@@ -503,6 +536,7 @@ int main(int argc, char **argv) {
         add_per_host("/pci/load/", test_load);
         add_per_host("/pci/scan-vf-index/", test_scan_vf_index);
         add_per_host("/pci/names/lspci/", test_names_lspci);
+        add_per_host("/pci/names/release/", test_names_release);
         g_test_add("/pci/names/known", Fixture, "desktop-intel", fixture_setup, test_names_known, fixture_teardown);
         g_test_add("/pci/load/errors", Fixture, "desktop-intel", fixture_setup, test_load_errors, fixture_teardown);
         g_test_add("/pci/load/optional-missing", Fixture, "desktop-intel", fixture_setup_copy, test_optional_missing, fixture_teardown);

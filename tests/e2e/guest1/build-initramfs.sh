@@ -69,6 +69,11 @@ cp "$BUILDDIR/dbus/org.vfiohost.service" "$STAGE/usr/share/dbus-1/system-service
 exec_path=$(sed -n 's/^Exec=//p' "$BUILDDIR/dbus/org.vfiohost.service")
 copy_elf "$BUILDDIR/service/vfiohostd" "$exec_path"
 copy_elf "$BUILDDIR/client/vfiohostctl" /usr/bin/vfiohostctl
+# vfiohostd opens libkmod (and so libcrypto) only to load a module: ldd
+# does not name it.
+libkmod=$(ldconfig -p | awk '$1 == "libkmod.so.2" && /x86-64/ { print $NF; exit }')
+[ -n "$libkmod" ] || { echo "libkmod.so.2 not found (ldconfig -p)" >&2; exit 1; }
+copy_elf "$libkmod"
 copy_elf "$VFIO_CLIENT" /usr/bin/vh-vfio-client
 copy_file /usr/share/misc/pci.ids
 # Test tools: a caller with another uid, and a tracer that kills the daemon
