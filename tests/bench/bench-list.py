@@ -14,11 +14,17 @@ project's policy (dbus/org.vfiohost.conf, as .ci/lib.sh does), and
     lspci -nnk -A linux-sysfs -O sysfs.path=TREE/sys/bus/pci, and
     bench-raw-reader TREE, each once a round, the order reversed every
     other round;
-  - the daemon's VmRSS/VmHWM after its start and after 100 listings, and
-    the GetManagedObjects reply's size;
+  - the daemon's VmRSS/VmHWM after its start and after 100 and 1,000
+    listings, and the sizes of the GetManagedObjects and ListDevices
+    replies;
   - with the daemon stopped, ROUNDS rounds of a cold start
-    (bench-cold-start: exec to the first GetManagedObjects reply) and
-    bench-raw-reader, alternating too.
+    (bench-cold-start: exec to the name owned and to the first
+    ListDevices reply, then one GetManagedObjects) and bench-raw-reader,
+    alternating too;
+  - CALL_ROUNDS rounds, alternating, of bench-calls (CALLS synchronous
+    Properties.Get of Device1.Address and Manager1.GetDevice) against
+    vfiohostd and against bench-noop-service, each started for its turn
+    under the name org.vfiohost, and the no-op's VmRSS.
 Every figure is a whole process's wall time, spawn included, for each
 contender alike. Then one table, a line per N: medians and ratios.
 
@@ -39,7 +45,9 @@ import sys
 import tempfile
 import time
 
-LISTINGS_FOR_RSS = 100
+RSS_AFTER = (100, 1000)       # listings after which the daemon's memory is read
+CALL_ROUNDS = 3
+CALLS = 2000
 
 
 class Failure(Exception):
@@ -118,13 +126,51 @@ def median(xs):
     return statistics.median(xs)
 
 
+def wait_owned(env, proc, what):
+    """Until org.vfiohost has an owner, proc still running."""
+    deadline = time.monotonic() + 120
+    while subprocess.run(['busctl', '--address=' + env['DBUS_SYSTEM_BUS_ADDRESS'], 'status', 'org.vfiohost'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        if proc.poll() is not None:
+            raise Failure('%s exited %d before it took org.vfiohost' % (what, proc.returncode))
+        if time.monotonic() > deadline:
+            raise Failure('%s did not take org.vfiohost within 120 s' % what)
+        time.sleep(0.02)
+
+
+def calls(args, env, daemon_argv, samples, result):
+    """Calls/s of vfiohostd and of the no-op service, the same members at the
+    same paths, each started under org.vfiohost for its turn, alternating."""
+    path = '/org/vfiohost/device/_30000_3a00_3a00_2e0'
+    members = {
+        'get': [path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', 'org.vfiohost.Device1', 'Address'],
+        'getdevice': ['/org/vfiohost', 'org.vfiohost.Manager1', 'GetDevice', 's', '0000:00:00.0'],
+    }
+    services = [('', daemon_argv), ('-noop', [args.noop])]
+    for r in range(CALL_ROUNDS):
+        for suffix, argv in (services if r % 2 == 0 else services[::-1]):
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            try:
+                wait_owned(env, proc, os.path.basename(argv[0]))
+                for key, call in members.items():
+                    _, out = run([args.calls, '-n', str(CALLS), '-r', '1', 'org.vfiohost'] + call, env, 'bench-calls')
+                    fields = out.decode().split()
+                    samples[key + suffix].append(float(fields[fields.index('calls_per_s') + 1]))
+                if suffix:
+                    result['rss_noop'] = memory(proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait()
+
+
 def bench_one(args, env, n):
     tree, gen_ms = host_tree(args, n)
     daemon_argv = [args.vfiohostd, '--root', tree, '--read-only', '--no-idle-exit']
     list_argv = [args.vfiohostctl, '--json', 'list']
     lspci_argv = ['lspci', '-nnk', '-A', 'linux-sysfs', '-O', 'sysfs.path=' + os.path.join(tree, 'sys', 'bus', 'pci')]
     raw_argv = [args.raw, tree]
-    samples = {k: [] for k in ('list', 'lspci', 'raw', 'cold', 'raw-cold')}
+    samples = {k: [] for k in ('list', 'lspci', 'raw', 'cold', 'raw-cold', 'owned', 'gmo',
+                               'get', 'get-noop', 'getdevice', 'getdevice-noop')}
     result = {'n': n, 'gen_ms': gen_ms}
 
     # Warm: the daemon up, answering.
@@ -162,6 +208,9 @@ def bench_one(args, env, n):
         _, out = run(['busctl', '--address=' + env['DBUS_SYSTEM_BUS_ADDRESS'], '--json=short', 'call', 'org.vfiohost',
                       '/org/vfiohost', 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects'], env, 'busctl')
         result['gmo_bytes'] = len(out)
+        _, out = run(['busctl', '--address=' + env['DBUS_SYSTEM_BUS_ADDRESS'], '--json=short', 'call', 'org.vfiohost',
+                      '/org/vfiohost', 'org.vfiohost.Manager1', 'ListDevices', 'as', '0'], env, 'busctl')
+        result['ld_bytes'] = len(out)
 
         contenders = [('list', list_argv), ('lspci', lspci_argv), ('raw', raw_argv)]
         for r in range(args.rounds):
@@ -169,10 +218,11 @@ def bench_one(args, env, n):
                 ms, _ = run(argv, env, key)
                 samples[key].append(ms)
         listings += args.rounds
-        while listings < LISTINGS_FOR_RSS:
-            run(list_argv, env, 'vfiohostctl --json list')
-            listings += 1
-        result['rss_100'] = memory(daemon.pid)
+        for target in RSS_AFTER:
+            while listings < target:
+                run(list_argv, env, 'vfiohostctl --json list')
+                listings += 1
+            result['rss_%d' % target] = memory(daemon.pid)
     finally:
         daemon.terminate()
         daemon.wait()
@@ -188,9 +238,15 @@ def bench_one(args, env, n):
             if key == 'cold':
                 fields = out.decode().split()
                 ms = float(fields[fields.index('cold_ms') + 1])
+                samples['owned'].append(float(fields[fields.index('owned_ms') + 1]))
+                gmo = float(fields[fields.index('gmo_ms') + 1])
+                if gmo >= 0:
+                    samples['gmo'].append(gmo)
             samples[key].append(ms)
 
-    result.update({k: median(v) for k, v in samples.items()})
+    calls(args, env, daemon_argv, samples, result)
+
+    result.update({k: median(v) if v else None for k, v in samples.items()})
     result['samples'] = samples
     return result
 
@@ -199,8 +255,14 @@ def report_details(r, rounds):
     print('N=%d, per contender (ms, %d rounds each, whole-process wall time):' % (r['n'], rounds))
     for key, label in (('list', 'vfiohostctl --json list (warm)'), ('lspci', 'lspci -nnk'),
                        ('raw', 'bench-raw-reader'), ('cold', 'cold start (exec -> reply)'),
-                       ('raw-cold', 'bench-raw-reader (cold rounds)')):
+                       ('raw-cold', 'bench-raw-reader (cold rounds)'), ('owned', 'cold start: exec -> name owned'),
+                       ('gmo', 'GetManagedObjects after it'),
+                       ('get', 'Properties.Get calls/s, vfiohostd'), ('get-noop', 'Properties.Get calls/s, no-op'),
+                       ('getdevice', 'GetDevice calls/s, vfiohostd'),
+                       ('getdevice-noop', 'GetDevice calls/s, no-op')):
         xs = sorted(r['samples'][key])
+        if not xs:
+            continue
         print('  N=%-6d %-32s min %9.1f  median %9.1f  max %9.1f' % (r['n'], label, xs[0], median(xs), xs[-1]))
     sys.stdout.flush()
 
@@ -221,12 +283,23 @@ def report(results, rounds):
               % (r['n'], r['list'], r['lspci'], r['list'] / r['lspci'], r['raw'], r['list'] / r['raw'],
                  r['cold'], r['raw-cold'], r['cold'] / r['raw-cold']))
     print()
+    print('Cold start split, and calls/s against the no-op sd-bus service (higher is better):')
+    for r in results:
+        print('N=%-6d name owned %.0f ms, first ListDevices reply %.0f ms, a GetManagedObjects then %s ms'
+              % (r['n'], r['owned'], r['cold'], '%.0f' % r['gmo'] if r['gmo'] is not None else 'failed'))
+        print('         Properties.Get %.0f/s  no-op %.0f/s  %.2fx   GetDevice %.0f/s  no-op %.0f/s  %.2fx'
+              % (r['get'], r['get-noop'], r['get'] / r['get-noop'],
+                 r['getdevice'], r['getdevice-noop'], r['getdevice'] / r['getdevice-noop']))
+    print()
     print('Sizes and memory:')
     for r in results:
-        print('N=%-6d GetManagedObjects reply %d B (busctl --json=short output)  vfiohostctl --json list %d B'
-              % (r['n'], r['gmo_bytes'], r['list_bytes']))
-        print('         vfiohostd VmRSS %d kB (VmHWM %d kB) after start, %d kB (VmHWM %d kB) after %d listings'
-              % (r['rss_start'] + r['rss_100'] + (LISTINGS_FOR_RSS,)))
+        print('N=%-6d GetManagedObjects reply %d B, ListDevices reply %d B (busctl --json=short output); '
+              'vfiohostctl --json list %d B'
+              % (r['n'], r['gmo_bytes'], r['ld_bytes'], r['list_bytes']))
+        print('         vfiohostd VmRSS %d kB (VmHWM %d kB) after start, %d kB (VmHWM %d kB) after %d listings, '
+              '%d kB (VmHWM %d kB) after %d; no-op service %d kB'
+              % (r['rss_start'] + r['rss_%d' % RSS_AFTER[0]] + (RSS_AFTER[0],) + r['rss_%d' % RSS_AFTER[1]] +
+                 (RSS_AFTER[1], r['rss_noop'][0])))
         if r['gen_ms'] is not None:
             print('         (tree written by gen-host.py in %.1f s)' % (r['gen_ms'] / 1e3))
 
@@ -244,6 +317,8 @@ def main():
     args.vfiohostctl = os.path.join(args.build, 'client', 'vfiohostctl')
     args.raw = os.path.join(args.build, 'tests', 'bench', 'bench-raw-reader')
     args.cold = os.path.join(args.build, 'tests', 'bench', 'bench-cold-start')
+    args.noop = os.path.join(args.build, 'tests', 'bench', 'bench-noop-service')
+    args.calls = os.path.join(args.build, 'tests', 'bench', 'bench-calls')
     for tool in ('lspci', 'busctl', 'dbus-daemon'):
         if not shutil.which(tool):
             print('%s not found: cannot run' % tool, file=sys.stderr)
