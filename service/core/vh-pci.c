@@ -156,13 +156,44 @@ static int read_names(VhPciNames *names, VhPciDevice *d) {
         return 0;
 }
 
-static int read_driver(const VhHostFs *fs, VhPciDevice *d) {
+/* What a whole scan learns once rather than per function: whether a
+ * driver is a VFIO driver costs two lookups in sysfs, and a host of
+ * thousands of functions has a handful of drivers. */
+typedef struct ScanCache {
+        struct {
+                char *driver;
+                bool is_vfio;
+        } drivers[16];
+        size_t n_drivers;
+} ScanCache;
+
+static void scan_cache_done(ScanCache *c) {
+        for (size_t i = 0; i < c->n_drivers; i++)
+                free(c->drivers[i].driver);
+}
+
+static bool driver_is_vfio(const VhHostFs *fs, ScanCache *c, const char *driver) {
+        bool is_vfio;
+
+        if (!c || !driver)
+                return vh_vfio_driver_is(fs, driver);
+        for (size_t i = 0; i < c->n_drivers; i++)
+                if (strcmp(c->drivers[i].driver, driver) == 0)
+                        return c->drivers[i].is_vfio;
+        is_vfio = vh_vfio_driver_is(fs, driver);
+        /* Full, or no memory: asked again next time, the same answer. */
+        if (c->n_drivers < ELEMENTSOF(c->drivers) && (c->drivers[c->n_drivers].driver = strdup(driver)))
+                c->drivers[c->n_drivers++].is_vfio = is_vfio;
+        return is_vfio;
+}
+
+static int read_driver(const VhHostFs *fs, ScanCache *cache, VhPciDevice *d) {
         int r;
 
         r = vh_pci_read_driver(fs, d->address, &d->driver);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot read driver link: %m", d->address);
-        d->driver_is_vfio = vh_vfio_driver_is(fs, d->driver);
+        d->driver_is_vfio = driver_is_vfio(fs, cache, d->driver);
 
         (void) vh_pci_read_driver_override(fs, d->address, &d->driver_override);
         return 0;
@@ -387,7 +418,9 @@ int vh_pci_read_driver(const VhHostFs *fs, const char *address, char **ret) {
         return r;
 }
 
-static int load_device(const VhHostFs *fs, VhPciNames *names, const char *address, bool index_later,
+/* scan: the whole scan this load is part of (its cache, VF indexes set
+ * afterwards, the address just listed), or NULL for one function alone. */
+static int load_device(const VhHostFs *fs, VhPciNames *names, const char *address, ScanCache *scan,
                        VhPciDevice **ret) {
         _cleanup_(vh_pci_device_freep) VhPciDevice *d = NULL;
         int r;
@@ -395,7 +428,9 @@ static int load_device(const VhHostFs *fs, VhPciNames *names, const char *addres
         if (!vh_address_is_valid(address))
                 return -EINVAL;
 
-        if (!vh_hostfs_exists(fs, VH_SYSFS_PCI_DEVICES, address, NULL))
+        /* A scan's addresses come from the directory's listing: one gone
+         * since fails its first read below. */
+        if (!scan && !vh_hostfs_exists(fs, VH_SYSFS_PCI_DEVICES, address, NULL))
                 return -ENOENT;
 
         d = calloc(1, sizeof(*d));
@@ -410,7 +445,7 @@ static int load_device(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_names(names, d);
         if (r < 0)
                 return r;
-        r = read_driver(fs, d);
+        r = read_driver(fs, scan, d);
         if (r < 0)
                 return r;
         r = vh_pci_read_iommu_group(fs, d->address, &d->iommu_group);
@@ -428,7 +463,7 @@ static int load_device(const VhHostFs *fs, VhPciNames *names, const char *addres
         r = read_parent(fs, d);
         if (r < 0)
                 return r;
-        r = read_sriov(fs, d, index_later);
+        r = read_sriov(fs, d, scan != NULL);
         if (r < 0)
                 return r;
         /* The VFIO nodes exist only while a VFIO driver holds the function. */
@@ -443,7 +478,7 @@ static int load_device(const VhHostFs *fs, VhPciNames *names, const char *addres
 }
 
 int vh_pci_device_load(const VhHostFs *fs, VhPciNames *names, const char *address, VhPciDevice **ret) {
-        return load_device(fs, names, address, false, ret);
+        return load_device(fs, names, address, NULL, ret);
 }
 
 bool vh_pci_device_is_pci_bridge(const VhPciDevice *d) {
@@ -485,6 +520,7 @@ static void set_vf_indexes(const VhHostFs *fs, VhPciDevice **devices, size_t n) 
 }
 
 int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_t *ret_n) {
+        _cleanup_(scan_cache_done) ScanCache cache = {};
         _cleanup_strv_free_ char **entries = NULL;
         VhPciDevice **devices = NULL;
         size_t n = 0;
@@ -512,7 +548,7 @@ int vh_pci_scan(const VhHostFs *fs, VhPciNames *names, VhPciDevice ***ret, size_
                         continue;
                 }
 
-                r = load_device(fs, names, *e, true, &d);
+                r = load_device(fs, names, *e, &cache, &d);
                 if (r == -ENOMEM) {
                         vh_pci_device_array_free(devices, n);
                         return r;

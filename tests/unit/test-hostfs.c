@@ -554,6 +554,46 @@ static void test_list_linear(void) {
         vh_unit_remove_copy(root);
 }
 
+/* Reads under sys/ stop at a short read (a sysfs attribute comes whole):
+ * every size around the first read's 4,096 bytes still reads whole, there
+ * and elsewhere. */
+static void test_read_sizes(void) {
+        static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 8193, 100000 };
+        g_autofree char *root = vh_unit_empty_root();
+        VhHostFs *fs = NULL;
+
+        for (guint d = 0; d < 2; d++) {
+                g_autofree char *dir = g_build_filename(root, d == 0 ? "sys/bus/pci" : "proc/1", NULL);
+
+                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+                for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+                        g_autofree char *p = g_strdup_printf("%s/f%zu", dir, sizes[i]);
+                        g_autofree char *content = g_malloc(sizes[i] + 1);
+
+                        for (size_t k = 0; k < sizes[i]; k++)
+                                content[k] = (char) ('a' + (k * 7 + i) % 26);
+                        g_assert_true(g_file_set_contents(p, content, (gssize) sizes[i], NULL));
+                }
+        }
+        g_assert_cmpint(vh_hostfs_new(root, &fs), ==, 0);
+        for (guint d = 0; d < 2; d++)
+                for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+                        g_autofree char *name = g_strdup_printf("f%zu", sizes[i]);
+                        g_autofree char *p = g_build_filename(root, d == 0 ? "sys/bus/pci" : "proc/1", name, NULL);
+                        g_autofree char *expected = NULL, *got = NULL;
+                        gsize expected_size = 0;
+                        size_t got_size = 0;
+
+                        g_assert_true(g_file_get_contents(p, &expected, &expected_size, NULL));
+                        g_assert_cmpint(vh_hostfs_read_file(fs, &got, &got_size, d == 0 ? "sys/bus/pci" : "proc/1",
+                                                            name, NULL), ==, 0);
+                        g_assert_cmpuint(got_size, ==, expected_size);
+                        g_assert_cmpmem(got, got_size, expected, expected_size);
+                }
+        vh_hostfs_free(fs);
+        vh_unit_remove_copy(root);
+}
+
 /* --- writes */
 
 static void test_write(Fixture *f, gconstpointer data) {
@@ -930,6 +970,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/hostfs/read/file-types", test_file_types);
         ADD("/hostfs/read/list-links", fixture_setup_copy, test_list_links, "desktop-intel");
         g_test_add_func("/hostfs/read/list-linear", test_list_linear);
+        g_test_add_func("/hostfs/read/sizes", test_read_sizes);
         ADD("/hostfs/write/beneath-root", fixture_setup_copy, test_write, "desktop-intel");
         ADD("/hostfs/write/read-only", fixture_setup_copy, test_read_only, "desktop-intel");
         ADD("/hostfs/write/errors", fixture_setup_copy, test_write_errors, "desktop-intel");
