@@ -897,7 +897,9 @@ static GVariant *row_of(GVariant *columns, gsize i, gsize n_devices) {
                 if (g_variant_n_children(column) != n_devices)
                         g_error("column %s has %" G_GSIZE_FORMAT " values for %" G_GSIZE_FORMAT " devices", name,
                                 g_variant_n_children(column), n_devices);
-                g_variant_builder_add(&b, "{sv}", name, g_variant_get_child_value(column, i));
+                g_autoptr(GVariant) value = g_variant_get_child_value(column, i);
+
+                g_variant_builder_add(&b, "{sv}", name, value);
         }
         return g_variant_ref_sink(g_variant_builder_end(&b));
 }
