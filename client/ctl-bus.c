@@ -165,6 +165,49 @@ const CtlObject *ctl_host_find_device(const CtlHost *h, const char *path_or_addr
         return NULL;
 }
 
+/* The variant's signature, or "" when too deep to be one of ours (the
+ * property is then known by name only). */
+static void property_set_signature(CtlProperty *p, const char *contents) {
+        if (strlen(contents) >= sizeof(p->signature))
+                p->signature[0] = '\0';
+        else
+                strcpy(p->signature, contents);
+}
+
+/* A basic value as D-Bus lays it out in memory (a 'b' is 4 bytes), as
+ * sd_bus_message_read_basic() writes it and an array holds it, widened. */
+static void property_set_basic(CtlProperty *p, char type, const void *value) {
+        p->type = type;
+        switch (type) {
+        case 'b': p->b = *(const uint32_t *) value != 0; break;
+        case 'y': p->u = *(const uint8_t *) value; break;
+        case 'q': p->u = *(const uint16_t *) value; break;
+        case 'u': p->u = *(const uint32_t *) value; break;
+        case 't': p->u = *(const uint64_t *) value; break;
+        case 'n': p->i = *(const int16_t *) value; break;
+        case 'i': p->i = *(const int32_t *) value; break;
+        case 'x': p->i = *(const int64_t *) value; break;
+        case 'd': p->d = *(const double *) value; break;
+        }
+}
+
+/* An "as", "ao" or "ag" the message is positioned on. */
+static int property_read_strv(sd_bus_message *m, CtlProperty *p) {
+        int r;
+
+        r = sd_bus_message_read_strv(m, &p->strv);
+        if (r < 0)
+                return r;
+        if (!p->strv) {
+                /* An empty array reads as NULL: keep "present but empty" apart from "absent". */
+                p->strv = calloc(1, sizeof(char *));
+                if (!p->strv)
+                        return -ENOMEM;
+        }
+        p->type = 'a';
+        return 0;
+}
+
 /* Reads the variant of one property; the message is positioned on the 'v'. */
 static int read_property_value(sd_bus_message *m, CtlProperty *p) {
         const char *contents;
@@ -174,11 +217,7 @@ static int read_property_value(sd_bus_message *m, CtlProperty *p) {
         r = sd_bus_message_peek_type(m, NULL, &contents);
         if (r < 0)
                 return r;
-        if (strlen(contents) >= sizeof(p->signature))
-                /* Too deep to be one of ours; keep the name, skip the value. */
-                p->signature[0] = '\0';
-        else
-                strcpy(p->signature, contents);
+        property_set_signature(p, contents);
 
         r = sd_bus_message_enter_container(m, 'v', contents);
         if (r < 0)
@@ -198,46 +237,23 @@ static int read_property_value(sd_bus_message *m, CtlProperty *p) {
                 break;
         }
         case 'b': case 'y': case 'q': case 'u': case 't': case 'n': case 'i': case 'x': case 'd': {
-                /* One read into a union of every basic type, then widened. */
+                /* Room for the widest basic type, aligned for any. */
                 union {
-                        int b;
-                        uint8_t y;
-                        uint16_t q;
-                        uint32_t u;
                         uint64_t t;
-                        int16_t n;
-                        int32_t i;
-                        int64_t x;
                         double d;
                 } v;
 
                 r = sd_bus_message_read_basic(m, type, &v);
                 if (r < 0)
                         return r;
-                switch (type) {
-                case 'b': p->b = v.b; break;
-                case 'y': p->u = v.y; break;
-                case 'q': p->u = v.q; break;
-                case 'u': p->u = v.u; break;
-                case 't': p->u = v.t; break;
-                case 'n': p->i = v.n; break;
-                case 'i': p->i = v.i; break;
-                case 'x': p->i = v.x; break;
-                case 'd': p->d = v.d; break;
-                }
+                property_set_basic(p, type, &v);
                 break;
         }
         case 'a':
                 if (strlen(contents) == 2 && strchr("sog", contents[1])) {
-                        r = sd_bus_message_read_strv(m, &p->strv);
+                        r = property_read_strv(m, p);
                         if (r < 0)
                                 return r;
-                        if (!p->strv) {
-                                /* An empty array reads as NULL: keep "present but empty" apart from "absent". */
-                                p->strv = calloc(1, sizeof(char *));
-                                if (!p->strv)
-                                        return -ENOMEM;
-                        }
                         break;
                 }
                 /* Any other array: known by name only, like the default. */
@@ -623,19 +639,8 @@ static int read_column(sd_bus_message *m, const char *name, CtlObject **devices,
                         r = object_add_property(devices[i], name, &p);
                         if (r < 0)
                                 return r;
-                        strcpy(p->signature, element);
-                        p->type = type;
-                        switch (type) {
-                        case 'b': p->b = *(const uint32_t *) v != 0; break;
-                        case 'y': p->u = *v; break;
-                        case 'q': p->u = *(const uint16_t *) v; break;
-                        case 'u': p->u = *(const uint32_t *) v; break;
-                        case 't': p->u = *(const uint64_t *) v; break;
-                        case 'n': p->i = *(const int16_t *) v; break;
-                        case 'i': p->i = *(const int32_t *) v; break;
-                        case 'x': p->i = *(const int64_t *) v; break;
-                        case 'd': p->d = *(const double *) v; break;
-                        }
+                        property_set_signature(p, element);
+                        property_set_basic(p, type, v);
                 }
                 return sd_bus_message_exit_container(m);
         }
@@ -649,10 +654,7 @@ static int read_column(sd_bus_message *m, const char *name, CtlObject **devices,
                 r = object_add_property(devices[i], name, &p);
                 if (r < 0)
                         return r;
-                if (strlen(element) >= sizeof(p->signature))
-                        p->signature[0] = '\0';
-                else
-                        strcpy(p->signature, element);
+                property_set_signature(p, element);
 
                 if (type_is_string(element[0]) && element[1] == '\0') {
                         const char *str;
@@ -667,15 +669,9 @@ static int read_column(sd_bus_message *m, const char *name, CtlObject **devices,
                                 return -ENOMEM;
                         p->type = element[0];
                 } else if (element[0] == 'a' && type_is_string(element[1]) && element[2] == '\0') {
-                        r = sd_bus_message_read_strv(m, &p->strv);
+                        r = property_read_strv(m, p);
                         if (r < 0)
                                 return r;
-                        if (!p->strv) {
-                                p->strv = calloc(1, sizeof(char *));
-                                if (!p->strv)
-                                        return -ENOMEM;
-                        }
-                        p->type = 'a';
                 } else {
                         /* As read_property_value(): known by name only. */
                         r = sd_bus_message_skip(m, element);
@@ -760,12 +756,10 @@ int ctl_bus_list_devices(sd_bus *bus, char * const *properties, CtlHost **ret, s
         h = calloc(1, sizeof(*h));
         if (!h)
                 return ctl_bus_error_explain(error, -ENOMEM, "allocate memory");
+        /* In address order already: ListDevices' contract, tested. */
         r = read_device_columns(reply, h);
         if (r < 0)
                 return ctl_bus_error_explain(error, r, "parse vfiohostd's list of devices");
-
-        if (h->n_devices > 1)
-                qsort(h->devices, h->n_devices, sizeof(h->devices[0]), device_compare);
 
         *ret = TAKE_PTR(h);
         return 0;

@@ -33,15 +33,20 @@ static bool vtable_is_property(const sd_bus_vtable *v) {
         return v->type == _SD_BUS_VTABLE_PROPERTY || v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY;
 }
 
-/* The property called name, or NULL. */
-static const sd_bus_vtable *find_property(const char *name, bool *ret_held_by) {
+/* Every Device1 property, in GetManagedObjects' order, into out (NULL:
+ * only counted); returns how many. */
+static size_t all_columns(DeviceColumn *out) {
+        size_t n = 0;
+
         for (size_t k = 0; k < ELEMENTSOF(device_vtables); k++)
-                for (const sd_bus_vtable *v = device_vtables[k]; v->type != _SD_BUS_VTABLE_END; v++)
-                        if (vtable_is_property(v) && strcmp(v->x.property.member, name) == 0) {
-                                *ret_held_by = k == 1;
-                                return v;
-                        }
-        return NULL;
+                for (const sd_bus_vtable *v = device_vtables[k]; v->type != _SD_BUS_VTABLE_END; v++) {
+                        if (!vtable_is_property(v))
+                                continue;
+                        if (out)
+                                out[n] = (DeviceColumn) { .property = v, .held_by = k == 1 };
+                        n++;
+                }
+        return n;
 }
 
 /* What sd-bus's own getter does for a property without one: the field at
@@ -104,40 +109,39 @@ static int append_column(sd_bus *bus, sd_bus_message *reply, VhDaemon *d, const 
 /* The columns asked for, each once, in the order asked; none asked: every
  * property, in GetManagedObjects' order. */
 static int pick_columns(char **names, DeviceColumn **ret, size_t *ret_n, sd_bus_error *error) {
-        _cleanup_free_ DeviceColumn *columns = NULL;
-        size_t n = 0, max = 0;
+        _cleanup_free_ DeviceColumn *all = NULL, *columns = NULL;
+        size_t n_all = all_columns(NULL), n = 0;
 
+        all = calloc(n_all, sizeof(*all));
+        if (!all)
+                return -ENOMEM;
+        all_columns(all);
         if (vh_strv_length(names) == 0) {
-                for (size_t k = 0; k < ELEMENTSOF(device_vtables); k++)
-                        for (const sd_bus_vtable *v = device_vtables[k]; v->type != _SD_BUS_VTABLE_END; v++)
-                                max += vtable_is_property(v);
-        } else
-                max = vh_strv_length(names);
+                *ret = TAKE_PTR(all);
+                *ret_n = n_all;
+                return 0;
+        }
 
-        columns = calloc(max ?: 1, sizeof(*columns));
+        columns = calloc(vh_strv_length(names), sizeof(*columns));
         if (!columns)
                 return -ENOMEM;
+        STRV_FOREACH(name, names) {
+                const DeviceColumn *c = NULL;
+                bool seen = false;
 
-        if (vh_strv_length(names) == 0) {
-                for (size_t k = 0; k < ELEMENTSOF(device_vtables); k++)
-                        for (const sd_bus_vtable *v = device_vtables[k]; v->type != _SD_BUS_VTABLE_END; v++)
-                                if (vtable_is_property(v))
-                                        columns[n++] = (DeviceColumn) { .property = v, .held_by = k == 1 };
-        } else
-                STRV_FOREACH(name, names) {
-                        bool held_by = false, seen = false;
-                        const sd_bus_vtable *v = find_property(*name, &held_by);
-
-                        if (!v)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
-                                                         VH_DEVICE_INTERFACE " has no property '%.64s': ask for "
-                                                         "those org.vfiohost(7) lists, or none for all of them",
-                                                         *name);
-                        for (size_t j = 0; j < n; j++)
-                                seen = seen || columns[j].property == v;
-                        if (!seen)
-                                columns[n++] = (DeviceColumn) { .property = v, .held_by = held_by };
-                }
+                for (size_t i = 0; !c && i < n_all; i++)
+                        if (strcmp(all[i].property->x.property.member, *name) == 0)
+                                c = &all[i];
+                if (!c)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
+                                                 VH_DEVICE_INTERFACE " has no property '%.64s': ask for "
+                                                 "those org.vfiohost(7) lists, or none for all of them",
+                                                 *name);
+                for (size_t j = 0; j < n; j++)
+                        seen = seen || columns[j].property == c->property;
+                if (!seen)
+                        columns[n++] = *c;
+        }
 
         *ret = TAKE_PTR(columns);
         *ret_n = n;
